@@ -1,0 +1,1 @@
+"""Benchmark harness: protocols (splits), metrics, baselines, and the runner."""

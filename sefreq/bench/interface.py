@@ -1,0 +1,91 @@
+"""The one small interface every benchmarked model implements.
+
+A protocol hands a model a :class:`TrainView` (the training part: labels and which cells
+count), a :class:`EvalView` carved out of the training part for model selection, and
+later a :class:`QueryView` of the drugs to score. Cold protocols (ICS, IND) give the
+query only structures (``drug_ids is None``): a structure model receives nothing of a
+test drug but its SMILES, and no row of a test drug appears in the training view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SideEffectInfo:
+    """What the data says about the 994 side effects (Galeano order)."""
+
+    names: list[str]
+    organ_classes: np.ndarray  # (994, n_soc) float32 multi-hot
+    group_terms: np.ndarray  # (994, n_hlgt) float32 multi-hot
+    similarity: np.ndarray | None = None  # (994, 994) float32 ADReCS similarity
+
+
+@dataclass(frozen=True)
+class TrainView:
+    """The training part of a protocol.
+
+    ``frequency[i, j]`` is the class (0..5) of training drug i and side effect j; only
+    cells where ``label_mask`` is True are labels (ICS/IND: every cell of a training drug;
+    WS: every cell, held-out entries zeroed; M10/H5: the sampled training pairs).
+    """
+
+    frequency: np.ndarray  # (n_drugs, 994) uint8
+    label_mask: np.ndarray  # (n_drugs, 994) bool
+    smiles: list[str | None]  # standardised structures of the training drugs
+    drug_ids: np.ndarray  # (n_drugs,) int, dataset row indices
+    side_effects: SideEffectInfo
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class QueryView:
+    """Drugs to score. ``drug_ids`` is None in cold protocols: structure only."""
+
+    smiles: list[str | None]
+    drug_ids: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class EvalView:
+    """Held-out cells with their truth: a validation part or a test fold."""
+
+    query: QueryView
+    frequency: np.ndarray  # (n_query, 994) uint8 truth
+    mask: np.ndarray  # (n_query, 994) bool: cells that are scored
+    positive_only_regression: bool = True  # False for H5 (regression on all pairs)
+
+
+@dataclass
+class Prediction:
+    """Scores for every side effect of every query drug.
+
+    ``association``: probability-like score that the side effect is reported, (n, 994).
+    ``frequency``: expected frequency class given it is reported, on 1..5, (n, 994).
+    """
+
+    association: np.ndarray
+    frequency: np.ndarray
+    extras: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def expected_score(self) -> np.ndarray:
+        """Expected class on the 0..5 scale (0 = not reported): what H5 regresses."""
+        return self.association * self.frequency
+
+
+@runtime_checkable
+class BenchModel(Protocol):
+    """What the harness needs of a model."""
+
+    name: str
+    #: True when the model can score a drug from its structure alone (cold protocols).
+    structure_only: bool
+
+    def fit(self, train: TrainView, validation: EvalView | None = None) -> None: ...
+
+    def predict(self, query: QueryView) -> Prediction: ...

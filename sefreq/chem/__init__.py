@@ -1,0 +1,1 @@
+"""Chemistry: standardisation, fingerprints with bit -> atom maps, descriptors, drawing."""

@@ -1,0 +1,66 @@
+"""`sefreq ...`: the command line. Each sub-command lives beside the code it drives.
+
+A sub-command module exposes ``register(subparsers)``; heavy imports stay inside the
+handlers so that ``sefreq --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from sefreq import __version__
+from sefreq.data.registry import DataMissingError
+
+# Order here is the order `sefreq --help` lists them.
+COMMAND_MODULES = (
+    "sefreq.data.cli",
+    "sefreq.bench.cli",
+    "sefreq.model.cli",
+    "sefreq.explain.cli",
+)
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sefreq",
+        description="Predict side-effect frequencies of drugs and new molecules.",
+        epilog="Example:\n  sefreq data fetch\n  sefreq predict molecules.csv -o profile.csv",
+        formatter_class=_Formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"sefreq {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue  # that part of the product is not built yet
+        module.register(subparsers, _Formatter)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.handler(args) or 0)
+    except DataMissingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
