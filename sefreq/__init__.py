@@ -11,4 +11,13 @@ except PackageNotFoundError:  # running from a source tree that was not installe
 
 from sefreq.data import DataMissingError, load_dataset
 
-__all__ = ["DataMissingError", "__version__", "load_dataset"]
+__all__ = ["DataMissingError", "Predictor", "__version__", "load_dataset"]
+
+
+def __getattr__(name: str):
+    # Predictor pulls in torch; import it only when asked for.
+    if name == "Predictor":
+        from sefreq.model.predictor import Predictor
+
+        return Predictor
+    raise AttributeError(f"module 'sefreq' has no attribute {name!r}")

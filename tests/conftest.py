@@ -1,0 +1,40 @@
+"""Shared fixtures. Real-data tests run only where SEFREQ_DATA_DIR points at the upstream files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SMILES = {
+    "aspirin": "CC(=O)Oc1ccccc1C(=O)O",
+    "caffeine": "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
+    "ibuprofen": "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
+    "paracetamol": "CC(=O)Nc1ccc(O)cc1",
+    "sodium_benzoate": "[Na+].[O-]C(=O)c1ccccc1",
+}
+
+
+@pytest.fixture(scope="session")
+def smiles() -> dict[str, str]:
+    """A few small, well-known molecules."""
+    return dict(SMILES)
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """The folder of real upstream files; skips the test when SEFREQ_DATA_DIR is unset."""
+    env = os.environ.get("SEFREQ_DATA_DIR")
+    if not env:
+        pytest.skip("SEFREQ_DATA_DIR is not set: real-data tests skipped")
+    return Path(env).resolve()
+
+
+@pytest.fixture(scope="session")
+def reference_dir(real_data_dir: Path) -> Path:
+    """../shared/data/reference beside the upstream folder (hand-reviewed joined tables)."""
+    reference = real_data_dir.parent / "reference"
+    if not reference.is_dir():
+        pytest.skip("no reference/ folder beside SEFREQ_DATA_DIR")
+    return reference
