@@ -287,8 +287,13 @@ def fetch(
     for entry in REGISTRY.values():
         status = file_status(entry, directory)
         if status.state == "corrupt" and status.path is not None:
+            try:
+                status.path.unlink()
+            except OSError as error:  # a read-only SEFREQ_DATA_DIR, say
+                report(f"{status.path}: sha256 does not match and it cannot be deleted ({error}).")
+                statuses.append(status)
+                continue
             report(f"{status.path.name}: sha256 does not match; deleted it to fetch it again.")
-            status.path.unlink()
         if status.state != "verified":
             url = f"{base_url.rstrip('/')}/{entry.filename}" if base_url else entry.url
             directory.mkdir(parents=True, exist_ok=True)
@@ -302,7 +307,10 @@ def fetch(
                 )
                 report(f"{entry.filename}: downloaded and verified.")
             except ValueError as error:  # pooch deletes a download whose hash does not match
-                report(f"{entry.filename}: downloaded file failed its sha256 and was deleted ({error}).")
+                report(
+                    f"{entry.filename}: the downloaded file failed its sha256 check "
+                    f"and was deleted ({error})."
+                )
             except Exception as error:  # network errors: say which file and go on
                 report(f"{entry.filename}: could not download from {url}: {error}")
         statuses.append(file_status(entry, directory))
