@@ -1,0 +1,179 @@
+"""Standardise a structure to its parent molecule, saying what changed.
+
+The parent is what SEFreq models: RDKit MolStandardize cleanup, the largest organic
+fragment, charges neutralised where a neutral form exists, canonical isomeric SMILES.
+The dataset, the predictor and the dashboard all go through :func:`standardize`, so a
+molecule a user draws is treated exactly like a training drug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from rdkit import Chem, RDLogger
+from rdkit.Chem.MolStandardize import rdMolStandardize
+
+RDLogger.DisableLog("rdApp.*")
+
+#: Larger molecules are proteins, polymers or pasted garbage: not what a model of small
+#: drug molecules can say anything about.
+MAX_HEAVY_ATOMS = 500
+#: Refuse before parsing: a SMILES this long cannot describe <= MAX_HEAVY_ATOMS atoms
+#: sensibly, and parsing megabytes of text would block the app.
+MAX_SMILES_LENGTH = 20 * MAX_HEAVY_ATOMS
+
+
+class StandardizationError(ValueError):
+    """A structure SEFreq cannot use; the message says why and what to do."""
+
+
+class InvalidMoleculeError(StandardizationError):
+    """The input is not a SMILES RDKit can read (syntax, valence, aromaticity)."""
+
+
+class MoleculeTooLargeError(StandardizationError):
+    """The molecule has more heavy atoms than :data:`MAX_HEAVY_ATOMS`."""
+
+
+@dataclass(frozen=True)
+class StandardizedMolecule:
+    """A standardised structure.
+
+    ``input_smiles`` as given; ``parent_smiles`` canonical isomeric SMILES of the parent;
+    ``inchikey`` of the parent; ``changes`` human-readable steps that changed something,
+    in the order applied (empty when the input already was its own parent).
+    """
+
+    input_smiles: str
+    parent_smiles: str
+    inchikey: str
+    changes: list[str] = field(default_factory=list)
+    n_heavy_atoms: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.changes)
+
+
+def _canonical(mol: Chem.Mol) -> str:
+    return Chem.MolToSmiles(mol, isomericSmiles=True)
+
+
+def _fragments(mol: Chem.Mol) -> list[str]:
+    return [_canonical(frag) for frag in Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=False)]
+
+
+def _total_abs_charge(mol: Chem.Mol) -> int:
+    return sum(abs(atom.GetFormalCharge()) for atom in mol.GetAtoms())
+
+
+def parse_smiles(smiles: str) -> Chem.Mol:
+    """Parse and sanitise ``smiles``; raises a :class:`StandardizationError` subclass."""
+    if not isinstance(smiles, str) or not smiles.strip():
+        raise InvalidMoleculeError("No structure given: enter a SMILES string.")
+    text = smiles.strip()
+    if len(text) > MAX_SMILES_LENGTH:
+        raise MoleculeTooLargeError(
+            f"The SMILES is {len(text):,} characters long; SEFreq handles small molecules "
+            f"of at most {MAX_HEAVY_ATOMS} heavy atoms (proteins and polymers are out of scope)."
+        )
+    mol = Chem.MolFromSmiles(text)
+    if mol is None:
+        # Say what kind of error: syntax (unsanitised parse fails too) or chemistry.
+        raw = Chem.MolFromSmiles(text, sanitize=False)
+        if raw is None:
+            raise InvalidMoleculeError(
+                f"{_short(text)!r} is not valid SMILES syntax: check brackets, ring-closure "
+                "digits and element symbols."
+            )
+        problems = Chem.DetectChemistryProblems(raw)
+        detail = "; ".join(p.Message() for p in problems[:3]) or "RDKit could not sanitise it"
+        raise InvalidMoleculeError(
+            f"{_short(text)!r} parses but is not a valid molecule ({detail}). Check valences, "
+            "charges and aromatic rings."
+        )
+    n_heavy = mol.GetNumHeavyAtoms()
+    if n_heavy > MAX_HEAVY_ATOMS:
+        raise MoleculeTooLargeError(
+            f"The molecule has {n_heavy:,} heavy atoms; SEFreq handles small molecules of at "
+            f"most {MAX_HEAVY_ATOMS} (proteins and polymers are out of scope)."
+        )
+    return mol
+
+
+def _organic_components(mol: Chem.Mol) -> tuple[Chem.Mol, list[str]]:
+    """Every distinct carbon-containing fragment of ``mol``, as one molecule."""
+    parts: list[str] = []
+    for fragment in Chem.GetMolFrags(mol, asMols=True):
+        smiles = _canonical(fragment)
+        has_carbon = any(atom.GetAtomicNum() == 6 for atom in fragment.GetAtoms())
+        if has_carbon and smiles not in parts:
+            parts.append(smiles)
+    if not parts:  # nothing organic: fall back to the whole input
+        return mol, _fragments(mol)
+    return Chem.MolFromSmiles(".".join(parts)), parts
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def standardize(smiles: str, keep_components: bool = False) -> StandardizedMolecule:
+    """Standardise ``smiles`` to its parent: cleanup, largest organic fragment, uncharge.
+
+    ``keep_components`` keeps every organic fragment instead of the largest one, for a
+    combination product whose effects come from all of its drugs; inorganic fragments
+    (counter-ions, water) are dropped either way.
+
+    Raises :class:`InvalidMoleculeError` for unreadable input and
+    :class:`MoleculeTooLargeError` above :data:`MAX_HEAVY_ATOMS` heavy atoms.
+    """
+    mol = parse_smiles(smiles)
+    changes: list[str] = []
+
+    before = _canonical(mol)
+    fragments_before = _fragments(mol)
+    mol = rdMolStandardize.Cleanup(mol)
+    if _canonical(mol) != before:
+        fragments_after = _fragments(mol)
+        if len(fragments_after) > len(fragments_before):
+            changes.append("disconnected metal atoms")
+        changes.append("normalised functional groups / charges (RDKit cleanup)")
+
+    fragments = _fragments(mol)
+    if len(fragments) > 1:
+        if keep_components:
+            mol, kept_parts = _organic_components(mol)
+            removed = list(fragments)
+            for part in kept_parts:
+                removed.remove(part)
+        else:
+            chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
+            mol = chooser.choose(mol)
+            kept = _canonical(mol)
+            removed = list(fragments)
+            if kept in removed:  # one copy is the parent; any further copies were dropped
+                removed.remove(kept)
+        for fragment in sorted(set(removed)):
+            count = removed.count(fragment)
+            suffix = f" (x{count})" if count > 1 else ""
+            changes.append(f"removed fragment {fragment}{suffix}")
+
+    charge_before = _total_abs_charge(mol)
+    mol = rdMolStandardize.Uncharger().uncharge(mol)
+    if _total_abs_charge(mol) < charge_before:
+        changes.append("neutralised charges")
+
+    Chem.SanitizeMol(mol)
+    parent = _canonical(mol)
+    try:
+        inchikey = Chem.MolToInchiKey(mol)
+    except Exception:  # InChI cannot express some inputs (e.g. a lone radioactive element)
+        inchikey = ""
+    return StandardizedMolecule(
+        input_smiles=smiles,
+        parent_smiles=parent,
+        inchikey=inchikey,
+        changes=changes,
+        n_heavy_atoms=mol.GetNumHeavyAtoms(),
+    )

@@ -1,0 +1,78 @@
+"""Names a person may type to find one of the 759 drugs: generic, label, brand, ATC.
+
+A pharmacist reads the box ("ACTOS"), the label ("PIOGLITAZONE (PIOGLITAZONE
+HYDROCHLORIDE)") or an ATC code; all of them lead to a drug index here. Matching uses a
+normalised key (casefold, single spaces), so "Actos", "ACTOS " and "actos" agree.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+GENERIC = "generic"
+LABEL = "label"
+BRAND = "brand"
+ATC = "atc"
+NAME_KINDS = (GENERIC, LABEL, BRAND, ATC)
+
+_SPACES = re.compile(r"\s+")
+# "PIOGLITAZONE (PIOGLITAZONE HYDROCHLORIDE)": the active ingredient, then the salt form.
+_PARENTHESISED = re.compile(r"^(?P<outer>[^()]+?)\s*\((?P<inner>[^()]+)\)\s*$")
+
+
+def name_key(text: str) -> str:
+    """Normalised form of a name for matching: casefold, spaces collapsed and trimmed."""
+    return _SPACES.sub(" ", str(text)).strip().casefold()
+
+
+def label_name_variants(label_name: str) -> list[str]:
+    """The full label name and, for "A (B)", both A and B."""
+    text = _SPACES.sub(" ", label_name).strip()
+    if not text:
+        return []
+    variants = [text]
+    match = _PARENTHESISED.match(text)
+    if match:
+        variants += [match["outer"].strip(), match["inner"].strip()]
+    return variants
+
+
+def build_names(drugs: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
+    """Every name of every drug: name (as written), key, kind, drug_index.
+
+    ``drugs``: the dataset's drug table (name, atc). ``labels``: label_mapping rows with a
+    drug_index (label_name, brand, generic_name). One row per distinct (key, kind,
+    drug_index); the first spelling met is kept. A key may lead to several drugs (a brand
+    used for a combination and its component): callers show them all.
+    """
+    records: list[tuple[str, str, int]] = []
+    for index, (name, atc) in enumerate(zip(drugs["name"], drugs["atc"], strict=True)):
+        records.append((name, GENERIC, index))
+        for code in filter(None, str(atc).split("|")):
+            records.append((code.strip(), ATC, index))
+    for drug_index, label_name, brand, generic_name in zip(
+        labels["drug_index"],
+        labels["label_name"],
+        labels["brand"],
+        labels["generic_name"],
+        strict=True,
+    ):
+        for variant in label_name_variants(label_name) + label_name_variants(generic_name):
+            records.append((variant, LABEL, int(drug_index)))
+        # "ACTOS (45MG)": the part before the parenthesis is the brand as people say it;
+        # the parenthesised part is a dose or a salt, not a name of its own.
+        for variant in label_name_variants(brand)[:2]:
+            records.append((variant, BRAND, int(drug_index)))
+
+    names = pd.DataFrame(records, columns=["name", "kind", "drug_index"])
+    names.insert(1, "key", names["name"].map(name_key))
+    names = names[names["key"] != ""]
+    # A generic name also written on labels stays "generic": keep the most specific kind.
+    names["kind"] = pd.Categorical(names["kind"], categories=list(NAME_KINDS), ordered=True)
+    names = names.sort_values(["drug_index", "kind"], kind="stable")
+    names = names.drop_duplicates(["key", "drug_index"]).reset_index(drop=True)
+    names["kind"] = names["kind"].astype(str)
+    names["drug_index"] = names["drug_index"].astype("int64")
+    return names
