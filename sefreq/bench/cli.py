@@ -1,0 +1,113 @@
+"""`sefreq bench`: run models over the evaluation protocols and write the result tables."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+QUICK_FOLDS = 2
+
+
+def register(subparsers, formatter) -> None:
+    from sefreq.bench.registry import BASELINES, available_models
+
+    bench = subparsers.add_parser(
+        "bench",
+        help="benchmark models on the WS, ICS, IND, M10 and H5 protocols",
+        description="Fit and score models on seeded folds saved under OUT/folds (re-used by "
+        "every later run, so all models meet the same folds), then merge the scores into "
+        "OUT/results.csv and re-render OUT/results.md. Re-running a model on a protocol "
+        "replaces only its rows. --quick runs 2 folds of reduced models and writes to "
+        f"OUT/quick/ instead. Models: {', '.join(available_models())}.",
+        epilog="Examples:\n"
+        "  sefreq bench --quick\n"
+        "  sefreq bench --protocol ICS --model prevalence,knn\n"
+        "  SEFREQ_DATA_DIR=/path/to/upstream sefreq bench --protocol all --model "
+        + ",".join(BASELINES),
+        formatter_class=formatter,
+    )
+    bench.add_argument(
+        "--protocol", default="all", help="comma-separated WS,ICS,IND,M10,H5, or 'all'"
+    )
+    bench.add_argument(
+        "--model",
+        default=",".join(BASELINES),
+        help="comma-separated registered model keys, or 'all' (every importable one)",
+    )
+    bench.add_argument(
+        "--folds", type=int, default=None, help="run only the first N folds (None: all)"
+    )
+    bench.add_argument(
+        "--all", action="store_true", help="every protocol and every baseline (the full run)"
+    )
+    bench.add_argument("--quick", action="store_true", help="2 folds, reduced models, OUT/quick/")
+    bench.add_argument("--seed", type=int, default=0, help="seed of the folds and the models")
+    bench.add_argument("--out", type=Path, default=Path("benchmarks"), help="results folder")
+    bench.add_argument(
+        "--refresh-folds", action="store_true", help="draw and overwrite the saved fold files"
+    )
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    bench.set_defaults(handler=_bench)
+
+
+def _parse_list(text: str, allowed: tuple[str, ...] | list[str], what: str) -> list[str]:
+    if text.strip().lower() == "all":
+        return list(allowed)
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    lookup = {a.lower(): a for a in allowed}
+    unknown = [t for t in items if t.lower() not in lookup]
+    if unknown:
+        raise SystemExit(f"error: unknown {what} {', '.join(unknown)}; choose from "
+                         f"{', '.join(allowed)}")  # fmt: skip
+    return [lookup[t.lower()] for t in items]
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from sefreq.bench.protocols import PROTOCOLS
+    from sefreq.bench.registry import BASELINES, available_models
+    from sefreq.bench.runner import (
+        RunInfo,
+        _now,
+        command_line,
+        git_commit,
+        load_bench_data,
+        run_benchmark,
+        write_outputs,
+    )
+
+    protocols = _parse_list("all" if args.all else args.protocol, PROTOCOLS, "protocol")
+    models = _parse_list(",".join(BASELINES) if args.all else args.model, available_models(),
+                         "model")  # fmt: skip
+    if args.model.strip().lower() == "all" and not args.all:
+        models = [m for m in models if _resolvable(m)]
+    folds = args.folds if args.folds is not None else (QUICK_FOLDS if args.quick else None)
+    out_dir = args.out / "quick" if args.quick else args.out
+    start = time.perf_counter()
+    data = load_bench_data()
+    print(
+        f"{len(data.pool_ids)} benchmark drugs ({data.n_excluded_no_structure} without a "
+        f"structure left out), {len(data.independent_ids)} independent test drugs."
+    )
+    info = RunInfo(command=command_line(), commit=git_commit(), date=_now())
+    results = run_benchmark(
+        data, protocols, models, folds=folds, seed=args.seed, quick=args.quick,
+        folds_dir=args.out / "folds", refresh_folds=args.refresh_folds,
+        progress=not args.no_progress, info=info,
+    )  # fmt: skip
+    title = "SEFreq benchmark results (quick run: reduced, not for citing)" if args.quick else (
+        "SEFreq benchmark results")  # fmt: skip
+    csv_path, md_path = write_outputs(results, out_dir, title)
+    print(f"Wrote {csv_path} and {md_path} in {time.perf_counter() - start:.0f} s.")
+    return 0
+
+
+def _resolvable(key: str) -> bool:
+    """True when a registered model's module can be imported (lazy entries may not be)."""
+    from sefreq.bench.registry import resolve_factory
+
+    try:
+        resolve_factory(key)
+    except KeyError:
+        return False
+    return True

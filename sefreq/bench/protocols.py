@@ -1,0 +1,458 @@
+"""The five evaluation protocols (WS, ICS, IND, M10, H5) as seeded, saved fold assignments.
+
+A protocol turns a :class:`BenchData` into folds; each :class:`Fold` holds the
+:class:`TrainView` a model fits on, a validation :class:`EvalView` carved out of the
+training part (the only thing model selection may look at), and the test
+:class:`EvalView`. The fold assignment is written once to ``benchmarks/folds/`` and
+re-read on every run, so every model is scored on identical folds; the file records a
+sha256 of the data it was made for and refuses to be applied to other data.
+
+Drugs: the 750 drugs that are not ``is_independent``, restricted to ``has_structure``
+(the drugs without a usable structure, proteins, cannot be scored by a structure model,
+so they are left out of every protocol; :attr:`BenchData.n_excluded_no_structure` says
+how many). IND tests the independent drugs that have a structure.
+
+Derived parts (validation cells, M10's sampled training zeros) are not stored: they come
+from ``numpy.random.default_rng([seed, fold, stream])`` so they are identical for every
+model and every run with the same seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from sefreq.bench.interface import EvalView, QueryView, SideEffectInfo, TrainView
+
+PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5")
+COLD_PROTOCOLS: frozenset[str] = frozenset({"ICS", "IND"})
+N_FOLDS: dict[str, int] = {"WS": 10, "ICS": 10, "IND": 1, "M10": 10, "H5": 5}
+VALIDATION_SHARE = 0.10
+FOLD_FORMAT_VERSION = 1
+
+# Streams of the per-fold random generator: one per derived quantity, so adding one never
+# changes another.
+_STREAM_VALIDATION = 1
+_STREAM_BALANCE = 2
+
+
+class FoldMismatchError(ValueError):
+    """A saved fold file was made for other data (or another protocol, seed or version)."""
+
+
+@dataclass(frozen=True)
+class BenchData:
+    """What the protocols need of the dataset, in dataset row order.
+
+    ``frequency``: (n_drugs, 994) uint8 classes 0..5, Galeano order.
+    ``smiles``: one standardised structure per drug (None where there is none).
+    """
+
+    frequency: np.ndarray
+    smiles: list[str | None]
+    names: list[str]
+    independent_mask: np.ndarray  # (n_drugs,) bool
+    structure_mask: np.ndarray  # (n_drugs,) bool
+    side_effects: SideEffectInfo
+
+    @classmethod
+    def from_dataset(cls, dataset) -> BenchData:
+        """Adapt a :class:`sefreq.data.dataset.Dataset` (``sefreq.load_dataset()``)."""
+        drugs = dataset.drugs
+        smiles_column = "parent_smiles" if "parent_smiles" in drugs.columns else "smiles"
+        smiles = [s if isinstance(s, str) and s else None for s in drugs[smiles_column]]
+        structure = np.asarray(dataset.structure_mask, dtype=bool)
+        smiles = [s if ok else None for s, ok in zip(smiles, structure, strict=True)]
+        return cls(
+            frequency=np.asarray(dataset.frequency, dtype=np.uint8),
+            smiles=smiles,
+            names=[str(n) for n in drugs["name"]],
+            independent_mask=np.asarray(dataset.independent_mask, dtype=bool),
+            structure_mask=structure,
+            side_effects=dataset.side_effect_info(),
+        )
+
+    @property
+    def pool_ids(self) -> np.ndarray:
+        """(n_pool,) int row ids of the benchmark drugs: not independent, with a structure."""
+        return np.flatnonzero(~self.independent_mask & self.structure_mask)
+
+    @property
+    def independent_ids(self) -> np.ndarray:
+        """(n_ind,) int row ids of the independent test drugs that have a structure."""
+        return np.flatnonzero(self.independent_mask & self.structure_mask)
+
+    @property
+    def n_excluded_no_structure(self) -> int:
+        """Non-independent drugs left out of every protocol for lack of a structure."""
+        return int((~self.independent_mask & ~self.structure_mask).sum())
+
+    def fingerprint(self) -> str:
+        """sha256 of the matrix and the drug selection: what a fold file is bound to."""
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(self.frequency, dtype=np.uint8).tobytes())
+        digest.update(np.asarray(self.frequency.shape, dtype=np.int64).tobytes())
+        digest.update(self.independent_mask.astype(np.uint8).tobytes())
+        digest.update(self.structure_mask.astype(np.uint8).tobytes())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One fold of a protocol: fit on ``train`` (select on ``validation``), score ``test``."""
+
+    protocol: str
+    index: int
+    train: TrainView
+    validation: EvalView
+    test: EvalView
+
+
+@dataclass(frozen=True)
+class FoldAssignment:
+    """The saved part of a protocol's split.
+
+    Drug protocols (ICS, IND): ``drug_fold`` (n_pool,) int8, fold of each pool drug
+    (IND: -1 for all, its test drugs are ``test_ids``). Cell protocols (WS, M10, H5):
+    ``cell_fold`` (n_pool, 994) int8, fold of each cell, -1 where the cell is in no fold
+    (WS: the zeros, always negatives; H5: the cells not sampled).
+    """
+
+    protocol: str
+    seed: int
+    n_folds: int
+    pool_ids: np.ndarray
+    data_sha256: str
+    drug_fold: np.ndarray | None = None
+    cell_fold: np.ndarray | None = None
+    test_ids: np.ndarray | None = None
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {"pool_ids": self.pool_ids}
+        for name in ("drug_fold", "cell_fold", "test_ids"):
+            value = getattr(self, name)
+            if value is not None:
+                arrays[name] = value
+        meta = {
+            "protocol": self.protocol,
+            "seed": self.seed,
+            "n_folds": self.n_folds,
+            "data_sha256": self.data_sha256,
+            "format_version": FOLD_FORMAT_VERSION,
+        }
+        with open(path, "wb") as handle:
+            np.savez_compressed(handle, meta=np.array(json.dumps(meta)), **arrays)
+
+    @classmethod
+    def load(cls, path: Path) -> FoldAssignment:
+        with np.load(path, allow_pickle=False) as archive:
+            meta = json.loads(str(archive["meta"]))
+            arrays = {k: archive[k] for k in archive.files if k != "meta"}
+        if meta.get("format_version") != FOLD_FORMAT_VERSION:
+            raise FoldMismatchError(f"{path}: fold format {meta.get('format_version')} is old")
+        return cls(
+            protocol=meta["protocol"],
+            seed=int(meta["seed"]),
+            n_folds=int(meta["n_folds"]),
+            data_sha256=meta["data_sha256"],
+            pool_ids=arrays["pool_ids"],
+            drug_fold=arrays.get("drug_fold"),
+            cell_fold=arrays.get("cell_fold"),
+            test_ids=arrays.get("test_ids"),
+        )
+
+    def check(self, data: BenchData, protocol: str, seed: int, path: Path | str = "") -> None:
+        """Raise :class:`FoldMismatchError` unless this assignment was made for ``data``."""
+        problems = []
+        if self.protocol != protocol:
+            problems.append(f"protocol {self.protocol} != {protocol}")
+        if self.seed != seed:
+            problems.append(f"seed {self.seed} != {seed}")
+        if self.data_sha256 != data.fingerprint():
+            problems.append("the data's sha256 differs (the dataset changed)")
+        if not np.array_equal(self.pool_ids, data.pool_ids):
+            problems.append("the benchmark drugs differ")
+        if problems:
+            raise FoldMismatchError(
+                f"fold file {path} does not match: {'; '.join(problems)}. Delete it (or run "
+                "`sefreq bench --refresh-folds`) to make new folds; scores made on the old "
+                "folds are then no longer comparable."
+            )
+
+
+def fold_path(folds_dir: Path, protocol: str, seed: int) -> Path:
+    """Where a protocol's fold assignment lives: ``folds_dir/{protocol}_seed{seed}.npz``."""
+    return Path(folds_dir) / f"{protocol}_seed{seed}.npz"
+
+
+def make_assignment(data: BenchData, protocol: str, seed: int = 0) -> FoldAssignment:
+    """Draw a protocol's fold assignment (deterministic in ``seed``)."""
+    protocol = _check_protocol(protocol)
+    rng = np.random.default_rng([seed, PROTOCOLS.index(protocol)])
+    pool = data.pool_ids
+    truth = data.frequency[pool]
+    n_folds = N_FOLDS[protocol]
+    common = dict(
+        protocol=protocol, seed=seed, n_folds=n_folds, pool_ids=pool, data_sha256=data.fingerprint()
+    )
+    if protocol == "ICS":
+        return FoldAssignment(**common, drug_fold=_balanced_folds(len(pool), n_folds, rng))
+    if protocol == "IND":
+        return FoldAssignment(
+            **common, drug_fold=np.full(len(pool), -1, np.int8), test_ids=data.independent_ids
+        )
+    cell_fold = np.full(truth.shape, -1, dtype=np.int8)
+    positives = np.flatnonzero(truth.ravel() > 0)
+    if protocol == "WS":
+        cells = positives
+    elif protocol == "M10":
+        cells = np.arange(truth.size)
+    else:  # H5: the positives plus as many zeros drawn at random
+        zeros = np.flatnonzero(truth.ravel() == 0)
+        cells = np.concatenate([positives, rng.choice(zeros, size=len(positives), replace=False)])
+    cell_fold.ravel()[cells] = _balanced_folds(len(cells), n_folds, rng)
+    return FoldAssignment(**common, cell_fold=cell_fold)
+
+
+def load_or_make_assignment(
+    data: BenchData, protocol: str, seed: int, folds_dir: Path | None, refresh: bool = False
+) -> FoldAssignment:
+    """Reload the saved assignment (checked against ``data``), or draw and save it."""
+    protocol = _check_protocol(protocol)
+    if folds_dir is None:
+        return make_assignment(data, protocol, seed)
+    path = fold_path(folds_dir, protocol, seed)
+    if path.exists() and not refresh:
+        assignment = FoldAssignment.load(path)
+        assignment.check(data, protocol, seed, path)
+        return assignment
+    assignment = make_assignment(data, protocol, seed)
+    assignment.save(path)
+    return assignment
+
+
+def iter_folds(
+    data: BenchData, assignment: FoldAssignment, folds: int | None = None
+) -> Iterator[Fold]:
+    """Yield the first ``folds`` folds (all when None) of a checked assignment."""
+    n = assignment.n_folds if folds is None else min(folds, assignment.n_folds)
+    for index in range(n):
+        yield build_fold(data, assignment, index)
+
+
+def build_fold(data: BenchData, assignment: FoldAssignment, index: int) -> Fold:
+    """Materialise fold ``index``: training view, validation view and test view."""
+    builder = {
+        "WS": _ws_fold,
+        "ICS": _ics_fold,
+        "IND": _ind_fold,
+        "M10": _m10_fold,
+        "H5": _h5_fold,
+    }[assignment.protocol]
+    rng = np.random.default_rng([assignment.seed, index, _STREAM_VALIDATION])
+    return builder(data, assignment, index, rng)
+
+
+# --- drug (cold) protocols -------------------------------------------------------------
+
+
+def _ics_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    test_ids = a.pool_ids[a.drug_fold == index]
+    train_ids = a.pool_ids[a.drug_fold != index]
+    return _cold_fold(data, a, index, train_ids, test_ids, rng)
+
+
+def _ind_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    return _cold_fold(data, a, index, a.pool_ids, a.test_ids, rng)
+
+
+def _cold_fold(
+    data: BenchData,
+    a: FoldAssignment,
+    index: int,
+    train_ids: np.ndarray,
+    test_ids: np.ndarray,
+    rng: np.random.Generator,
+) -> Fold:
+    n_validation = max(1, round(VALIDATION_SHARE * len(train_ids)))
+    shuffled = rng.permutation(train_ids)
+    validation_ids = np.sort(shuffled[:n_validation])
+    fit_ids = np.sort(shuffled[n_validation:])
+    frequency = data.frequency[fit_ids].copy()
+    train = TrainView(
+        frequency=frequency,
+        label_mask=np.ones(frequency.shape, dtype=bool),
+        smiles=[data.smiles[i] for i in fit_ids],
+        drug_ids=fit_ids,
+        side_effects=data.side_effects,
+        seed=a.seed,
+    )
+    return Fold(
+        a.protocol, index, train, _cold_view(data, validation_ids), _cold_view(data, test_ids)
+    )
+
+
+def _cold_view(data: BenchData, ids: np.ndarray) -> EvalView:
+    # drug_ids None: a cold model gets nothing of these drugs but their structures.
+    truth = data.frequency[ids].copy()
+    return EvalView(
+        query=QueryView(smiles=[data.smiles[i] for i in ids], drug_ids=None),
+        frequency=truth,
+        mask=np.ones(truth.shape, dtype=bool),
+    )
+
+
+# --- cell (warm) protocols -------------------------------------------------------------
+
+
+def _ws_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    truth = data.frequency[a.pool_ids]
+    test_cells = a.cell_fold == index
+    # Validation mirrors the test: 10% of the training positives, zeroed like the test fold.
+    train_positive = (a.cell_fold >= 0) & ~test_cells
+    validation_cells = _sample_cells(train_positive, VALIDATION_SHARE, rng)
+    hidden = test_cells | validation_cells
+    train_frequency = np.where(hidden, 0, truth).astype(np.uint8)
+    label_mask = np.ones(truth.shape, dtype=bool)
+    train = _warm_train(data, a, train_frequency, label_mask)
+    # WS negatives: every zero of the matrix; for validation, every zero the model sees.
+    validation = _warm_view(data, a, truth, validation_cells | (train_frequency == 0) & ~test_cells)
+    test = _warm_view(data, a, truth, test_cells | (truth == 0))
+    return Fold(a.protocol, index, train, validation, test)
+
+
+def _m10_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    truth = data.frequency[a.pool_ids]
+    test_cells = a.cell_fold == index
+    train_cells = (a.cell_fold >= 0) & ~test_cells
+    # Validation at natural imbalance, like the test fold; the rest is balanced 1:1.
+    validation_cells = _sample_cells(train_cells, VALIDATION_SHARE, rng)
+    remaining = train_cells & ~validation_cells
+    positives = remaining & (truth > 0)
+    zeros = np.flatnonzero((remaining & (truth == 0)).ravel())
+    balance_rng = np.random.default_rng([a.seed, index, _STREAM_BALANCE])
+    n_zeros = min(int(positives.sum()), len(zeros))
+    label_mask = positives.copy()
+    label_mask.ravel()[balance_rng.choice(zeros, size=n_zeros, replace=False)] = True
+    train = _warm_train(data, a, np.where(label_mask, truth, 0).astype(np.uint8), label_mask)
+    validation = _warm_view(data, a, truth, validation_cells)
+    test = _warm_view(data, a, truth, test_cells)
+    return Fold(a.protocol, index, train, validation, test)
+
+
+def _h5_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    truth = data.frequency[a.pool_ids]
+    test_cells = a.cell_fold == index
+    train_cells = (a.cell_fold >= 0) & ~test_cells
+    validation_cells = _sample_cells(train_cells, VALIDATION_SHARE, rng)
+    label_mask = train_cells & ~validation_cells
+    train = _warm_train(data, a, np.where(label_mask, truth, 0).astype(np.uint8), label_mask)
+    validation = _warm_view(data, a, truth, validation_cells, positive_only_regression=False)
+    test = _warm_view(data, a, truth, test_cells, positive_only_regression=False)
+    return Fold(a.protocol, index, train, validation, test)
+
+
+def _warm_train(
+    data: BenchData, a: FoldAssignment, frequency: np.ndarray, label_mask: np.ndarray
+) -> TrainView:
+    # Cells outside the label mask are zeroed too, so no model can read a held-out class.
+    return TrainView(
+        frequency=np.where(label_mask, frequency, 0).astype(np.uint8),
+        label_mask=label_mask,
+        smiles=[data.smiles[i] for i in a.pool_ids],
+        drug_ids=a.pool_ids.copy(),
+        side_effects=data.side_effects,
+        seed=a.seed,
+    )
+
+
+def _warm_view(
+    data: BenchData,
+    a: FoldAssignment,
+    truth: np.ndarray,
+    mask: np.ndarray,
+    positive_only_regression: bool = True,
+) -> EvalView:
+    # Only the scored cells carry their truth; every other cell reads 0.
+    return EvalView(
+        query=QueryView(smiles=[data.smiles[i] for i in a.pool_ids], drug_ids=a.pool_ids.copy()),
+        frequency=np.where(mask, truth, 0).astype(np.uint8),
+        mask=mask.copy(),
+        positive_only_regression=positive_only_regression,
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _balanced_folds(n: int, n_folds: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) int8 fold labels, sizes differing by at most one, in random order."""
+    folds = np.arange(n) % max(n_folds, 1)
+    return rng.permutation(folds).astype(np.int8)
+
+
+def _sample_cells(cells: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
+    """A bool mask of ``round(share * cells.sum())`` cells drawn from ``cells``."""
+    candidates = np.flatnonzero(cells.ravel())
+    chosen = rng.choice(candidates, size=round(share * len(candidates)), replace=False)
+    out = np.zeros(cells.shape, dtype=bool)
+    out.ravel()[chosen] = True
+    return out
+
+
+def _check_protocol(protocol: str) -> str:
+    key = protocol.upper()
+    if key not in PROTOCOLS:
+        raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
+    return key
+
+
+def is_cold(protocol: str) -> bool:
+    """True for protocols whose test drugs are unseen (ICS, IND)."""
+    return _check_protocol(protocol) in COLD_PROTOCOLS
+
+
+def synthetic_data(
+    n_drugs: int = 40,
+    n_side_effects: int = 994,
+    n_independent: int = 3,
+    n_without_structure: int = 2,
+    density: float = 0.06,
+    seed: int = 0,
+) -> BenchData:
+    """A small random :class:`BenchData` for tests and examples (no upstream data needed).
+
+    Drug i's structure is a straight-chain alcohol with i + 1 carbons (all distinct); the
+    last ``n_independent`` drugs are independent and the first ``n_without_structure``
+    have no structure. Every side effect and every drug has at least one positive.
+    """
+    rng = np.random.default_rng(seed)
+    positive = rng.random((n_drugs, n_side_effects)) < density
+    positive[np.arange(n_side_effects) % n_drugs, np.arange(n_side_effects)] = True
+    positive[np.arange(n_drugs), rng.integers(0, n_side_effects, n_drugs)] = True
+    classes = rng.choice(5, size=positive.shape, p=[0.03, 0.11, 0.27, 0.48, 0.11]) + 1
+    frequency = np.where(positive, classes, 0).astype(np.uint8)
+    structure = np.ones(n_drugs, dtype=bool)
+    structure[:n_without_structure] = False
+    independent = np.zeros(n_drugs, dtype=bool)
+    independent[n_drugs - n_independent :] = True
+    smiles = ["C" * (i + 1) + "O" if structure[i] else None for i in range(n_drugs)]
+    info = SideEffectInfo(
+        names=[f"side effect {j}" for j in range(n_side_effects)],
+        organ_classes=np.zeros((n_side_effects, 1), dtype=np.float32),
+        group_terms=np.zeros((n_side_effects, 1), dtype=np.float32),
+    )
+    return BenchData(
+        frequency=frequency,
+        smiles=smiles,
+        names=[f"drug {i}" for i in range(n_drugs)],
+        independent_mask=independent,
+        structure_mask=structure,
+        side_effects=info,
+    )

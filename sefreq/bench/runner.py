@@ -1,0 +1,376 @@
+"""Run models over protocols and folds, merge the scores, and write the result tables.
+
+``benchmarks/results.csv`` holds one row per protocol x model x fold x metric; a run
+replaces only the rows of the (protocol, model) pairs it ran, so the tables can be built
+up one model at a time. ``benchmarks/results.md`` is rendered from the whole CSV: one
+table per protocol, mean ± std over folds, the margin over the prevalence baseline, and
+the published numbers of SCIENCE.md in the same table.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sefreq.bench.interface import EvalView, Prediction
+from sefreq.bench.protocols import (
+    N_FOLDS,
+    PROTOCOLS,
+    BenchData,
+    is_cold,
+    iter_folds,
+    load_or_make_assignment,
+)
+from sefreq.bench.registry import make_model
+
+CSV_COLUMNS = (
+    "protocol",
+    "model",
+    "fold",
+    "metric",
+    "value",
+    "seed",
+    "n_folds",
+    "n_pool_drugs",
+    "n_excluded_no_structure",
+    "wall_s",
+    "commit",
+    "date",
+    "command",
+)
+
+#: Columns of each protocol's table, in order; RMSE and MAE are lower-is-better.
+KEY_METRICS: dict[str, tuple[str, ...]] = {
+    "WS": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
+           "ndcg@10"),
+    "ICS": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
+            "p@15", "r@15"),
+    "IND": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
+            "p@15", "r@15"),
+    "M10": ("auroc", "aupr", "auroc_per_drug", "rmse", "mae", "p@15", "r@15", "ndcg@10"),
+    "H5": ("rmse", "mae", "spearman", "overlap@1%", "overlap@5%", "overlap@10%", "overlap@20%",
+           "auroc", "aupr"),
+}  # fmt: skip
+LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+
+#: Published numbers (docs/SCIENCE.md), shown beside ours; never mix protocols.
+PUBLISHED: dict[str, list[tuple[str, dict[str, float]]]] = {
+    "ICS": [
+        (
+            "prevalence floor (SCIENCE.md, 10 random drug folds)",
+            {"auroc": 0.824, "aupr": 0.294, "auroc_per_drug": 0.875, "rmse": 0.812},
+        ),
+        ("MultiFG, cold-start result file", {"auroc": 0.820, "aupr": 0.296, "rmse": 0.787}),
+    ],
+    "M10": [
+        (
+            "MultiFG (Sci Rep 2025), repository result files",
+            {"auroc": 0.9285, "aupr": 0.527, "rmse": 0.632, "mae": 0.471, "p@15": 0.206,
+             "r@15": 0.642},
+        ),
+    ],
+    "H5": [
+        (
+            "HSTrans (Neural Networks 2025)",
+            {"rmse": 1.390, "mae": 0.725, "spearman": 0.527, "overlap@1%": 0.129,
+             "overlap@5%": 0.463, "overlap@10%": 0.436, "overlap@20%": 0.579},
+        ),
+        ("DSGAT as re-run in HSTrans", {"rmse": 1.300, "mae": 0.959, "spearman": 0.485}),
+        ("MGPred as re-run in HSTrans", {"rmse": 1.389, "mae": 0.975, "spearman": 0.412}),
+        ("A3Net as re-run in HSTrans", {"rmse": 1.437, "mae": 1.053, "spearman": 0.423}),
+    ],
+}  # fmt: skip
+
+PROTOCOL_TITLES: dict[str, str] = {
+    "WS": "WS: warm, 10 folds over the known entries (held-out entries zeroed in training)",
+    "ICS": "ICS: cold drugs, 10 folds over the drugs (a test drug's whole row hidden)",
+    "IND": "IND: train on the benchmark drugs, test the independent drugs",
+    "M10": "M10: 10 folds over all pairs, training balanced 1:1, test at natural imbalance",
+    "H5": "H5: 5 folds over the positives plus as many random zeros; regression on all pairs",
+}
+PROTOCOL_NOTES: dict[str, str] = {
+    "WS": "AUROC/AUPR over the held-out positives plus every zero of the matrix; regression "
+    "on the held-out positives. No verified published number on this protocol.",
+    "ICS": "All 994 side effects of each test drug scored; regression on their reported entries.",
+    "IND": "One split of 9 test drugs, so no ± spread and a noisy estimate. No verified "
+    "published number.",
+    "M10": "Regression on the test fold's positives. MultiFG picks its best epoch on the test "
+    "fold; ours select on a validation part of the training folds.",
+    "H5": "RMSE/MAE/Spearman of the expected score association × frequency against the class "
+    "0..5 on every test pair. HSTrans tuned its baselines on the test set. Overlap@N% is "
+    "computed as sefreq.bench.metrics defines it (hits in the top N% / (positives × N%), "
+    "up to 2 on these balanced folds); HSTrans's published Overlap values are all below 1, "
+    "so their normalisation evidently differs: compare Overlap only within this table's "
+    "own rows.",
+}
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """Provenance stamped on every row a run writes."""
+
+    command: str
+    commit: str
+    date: str
+
+
+def git_commit(directory: Path | None = None) -> str:
+    """``git rev-parse --short HEAD`` of the source tree, ``+dirty`` when it has changes."""
+    cwd = directory or Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        # Uncommitted or untracked code of the package means HEAD alone did not make the run.
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", str(Path(__file__).resolve().parents[1])],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head}+dirty" if dirty else head  # fmt: skip
+
+
+def load_bench_data() -> BenchData:
+    """The benchmark's view of ``sefreq.load_dataset()`` (needs the upstream data)."""
+    from sefreq.data import load_dataset
+
+    return BenchData.from_dataset(load_dataset())
+
+
+def check_prediction(prediction: Prediction, view: EvalView, model: str) -> None:
+    """Fail loudly when a model returns the wrong shape or non-finite values."""
+    expected = view.frequency.shape
+    for name in ("association", "frequency"):
+        values = np.asarray(getattr(prediction, name))
+        if values.shape != expected:
+            raise ValueError(f"{model}: prediction.{name} is {values.shape}, expected {expected}")
+        if not np.isfinite(values[view.mask]).all():
+            raise ValueError(f"{model}: prediction.{name} holds NaN or inf on scored cells")
+
+
+def run_benchmark(
+    data: BenchData,
+    protocols: Sequence[str],
+    models: Sequence[str],
+    *,
+    folds: int | None = None,
+    seed: int = 0,
+    quick: bool = False,
+    folds_dir: Path | None = None,
+    refresh_folds: bool = False,
+    progress: bool = True,
+    info: RunInfo | None = None,
+) -> pd.DataFrame:
+    """Fit and score every model on the first ``folds`` folds of every protocol.
+
+    Models that need a drug's known frequencies (``structure_only`` False) are skipped on
+    cold protocols. Returns the long table (columns :data:`CSV_COLUMNS`).
+    """
+    from tqdm.auto import tqdm
+
+    from sefreq.bench.metrics import score
+
+    info = info or RunInfo(command="(python)", commit=git_commit(), date=_now())
+    plan = []
+    for protocol in protocols:
+        n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
+        for key in models:
+            if is_cold(protocol) and not make_model(key, seed=seed, quick=quick).structure_only:
+                print(f"skip {key} on {protocol}: it cannot score a drug from structure alone")
+                continue
+            plan.append((protocol, key, n))
+    bar = tqdm(total=sum(n for *_, n in plan), disable=not progress, unit="fold")
+    records: list[dict] = []
+    assignments: dict[str, object] = {}
+    for protocol, key, n in plan:
+        if protocol not in assignments:
+            assignments[protocol] = load_or_make_assignment(
+                data, protocol, seed, folds_dir, refresh=refresh_folds
+            )
+        assignment = assignments[protocol]
+        start = time.perf_counter()
+        rows = []
+        for fold in iter_folds(data, assignment, n):
+            bar.set_description(f"{protocol} {key} fold {fold.index + 1}/{n}")
+            model = make_model(key, seed=seed + fold.index, quick=quick)
+            fit_start = time.perf_counter()
+            model.fit(fold.train, fold.validation)
+            fit_seconds = time.perf_counter() - fit_start
+            prediction = model.predict(fold.test.query)
+            check_prediction(prediction, fold.test, key)
+            metrics = score(fold.test, prediction, protocol)
+            metrics["fit_seconds"] = fit_seconds
+            rows.extend((fold.index, name, value) for name, value in metrics.items())
+            bar.update(1)
+        wall = time.perf_counter() - start
+        records.extend(
+            dict(
+                protocol=protocol, model=key, fold=fold_index, metric=name, value=value,
+                seed=seed, n_folds=n, n_pool_drugs=len(data.pool_ids),
+                n_excluded_no_structure=data.n_excluded_no_structure, wall_s=round(wall, 1),
+                commit=info.commit, date=info.date, command=info.command,
+            )
+            for fold_index, name, value in rows
+        )  # fmt: skip
+    bar.close()
+    return pd.DataFrame.from_records(records, columns=list(CSV_COLUMNS))
+
+
+def merge_results(new: pd.DataFrame, csv_path: Path) -> pd.DataFrame:
+    """Replace the (protocol, model) pairs of ``new`` in the CSV at ``csv_path``; write it."""
+    csv_path = Path(csv_path)
+    if csv_path.exists():
+        old = pd.read_csv(csv_path)
+        ran = set(zip(new["protocol"], new["model"], strict=True))
+        keep = [(p, m) not in ran for p, m in zip(old["protocol"], old["model"], strict=True)]
+        merged = pd.concat([old[keep], new], ignore_index=True)
+    else:
+        merged = new.copy()
+    order = {p: i for i, p in enumerate(PROTOCOLS)}
+    merged = merged.sort_values(
+        ["protocol", "model", "fold", "metric"],
+        key=lambda c: c.map(order) if c.name == "protocol" else c,
+        kind="stable",
+    )
+    csv_path.parent.mkdir(parents=True, exist_ok=True)
+    merged.to_csv(csv_path, index=False)
+    return merged
+
+
+def summarise(results: pd.DataFrame) -> pd.DataFrame:
+    """Mean, std and fold count per protocol x model x metric."""
+    grouped = results.groupby(["protocol", "model", "metric"], sort=False)["value"]
+    return grouped.agg(mean="mean", std="std", n="count").reset_index()
+
+
+def _fmt(mean: float, std: float, n: int) -> str:
+    if math.isnan(mean):
+        return "n/a"
+    if n > 1 and not math.isnan(std):
+        return f"{mean:.3f} ± {std:.3f}"
+    return f"{mean:.3f}"
+
+
+def render_markdown(results: pd.DataFrame, title: str = "SEFreq benchmark results") -> str:
+    """The results tables as Markdown, one section per protocol present in ``results``."""
+    summary = summarise(results)
+    lines = [
+        f"# {title}",
+        "",
+        "Written by `sefreq bench` from `results.csv` (one row per protocol x model x fold x "
+        "metric). Mean ± standard deviation over folds; in brackets the margin over the "
+        "prevalence baseline (positive = better; for RMSE/MAE, lower is better so the margin "
+        "is prevalence minus model). Published numbers come from docs/SCIENCE.md and were "
+        "measured by their authors under the same protocol name; ours select models on a "
+        "validation part of the training folds only. Protocols differ: never compare "
+        "numbers across tables.",
+        "",
+        BASELINE_NOTES,
+        "",
+    ]
+    for protocol in PROTOCOLS:
+        part = results[results["protocol"] == protocol]
+        if part.empty:
+            continue
+        lines.extend(_protocol_section(protocol, part, summary[summary["protocol"] == protocol]))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+BASELINE_NOTES = (
+    "Baselines (sefreq/bench/baselines.py): **prevalence** gives every drug each side "
+    "effect's share of positives among the training label cells and their mean class; "
+    "**wnmf** is Galeano et al.'s weighted NMF (rank 10, weight 1 on known entries and 0.05 "
+    "on every other cell, multiplicative updates, tolerance 1e-3, at most 2,000 iterations; "
+    "score W H, clipped to [1, 5] as frequency; warm protocols only). Held-out entries are "
+    "zeros in its training matrix, so their scores are pulled down: strong rankings, weak "
+    "RMSE. **knn**: similarity-weighted mean over the k most Tanimoto-similar training drugs "
+    "(Morgan r=2, 2048 bits) of their labels, k in {5, 10, 20, 40, 80} chosen on validation "
+    "AUPR; in warm protocols a drug is never its own neighbour. In M10 and H5 it only sees "
+    "its neighbours' labelled (sampled) cells, which is thin evidence. **mlp**: two "
+    "single-task MLPs on Morgan bits (one hidden layer of 512, dropout 0.3, Adam), BCE on "
+    "label cells for association and MSE on positives for frequency, output biases started "
+    "at the prevalence baseline, epochs by early stopping on the validation loss."
+)
+
+
+def _protocol_section(protocol: str, part: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
+    metrics = KEY_METRICS[protocol]
+    first = part.iloc[0]
+    lines = [
+        f"## {PROTOCOL_TITLES[protocol]}",
+        "",
+        f"{int(first['n_pool_drugs'])} benchmark drugs (the non-independent drugs with a "
+        f"structure; {int(first['n_excluded_no_structure'])} without one are left out). "
+        + PROTOCOL_NOTES[protocol],
+        "",
+        "| model | folds | " + " | ".join(metrics) + " |",
+        "|---|---|" + "---|" * len(metrics),
+    ]
+    table = {(r.model, r.metric): (r.mean, r.std, int(r.n)) for r in summary.itertuples()}
+    models = list(dict.fromkeys(part["model"]))
+    baseline_order = ["prevalence", "wnmf", "knn", "mlp"]
+    models.sort(key=lambda m: (baseline_order.index(m) if m in baseline_order else 99, m))
+    for model in models:
+        cells = []
+        n_folds = int(part[part["model"] == model]["fold"].nunique())
+        for metric in metrics:
+            mean, std, n = table.get((model, metric), (math.nan, math.nan, 0))
+            cell = _fmt(mean, std, n)
+            floor = table.get(("prevalence", metric))
+            if model != "prevalence" and floor and not math.isnan(mean):
+                margin = (floor[0] - mean) if metric in LOWER_IS_BETTER else (mean - floor[0])
+                cell += f" ({margin:+.3f})"
+            cells.append(cell)
+        lines.append(f"| {model} | {n_folds} | " + " | ".join(cells) + " |")
+    for name, numbers in PUBLISHED.get(protocol, []):
+        cells = [f"{numbers[m]:.3f}" if m in numbers else "" for m in metrics]
+        lines.append(f"| *published: {name}* | | " + " | ".join(cells) + " |")
+    lines.extend(["", "Runs:", ""])
+    for model in models:
+        row = part[part["model"] == model].iloc[0]
+        fit = summary[(summary["model"] == model) & (summary["metric"] == "fit_seconds")]
+        fit_text = f", fit {fit['mean'].iloc[0]:.1f} s/fold" if len(fit) else ""
+        lines.append(
+            f"- `{model}`: `{row['command']}` at commit `{row['commit']}`, {row['date']}, "
+            f"wall {float(row['wall_s']):.0f} s for {int(row['n_folds'])} fold(s){fit_text}"
+        )
+    lines.append("")
+    return lines
+
+
+def write_outputs(new: pd.DataFrame, out_dir: Path, title: str) -> tuple[Path, Path]:
+    """Merge ``new`` into ``out_dir/results.csv`` and re-render ``out_dir/results.md``."""
+    out_dir = Path(out_dir)
+    csv_path = out_dir / "results.csv"
+    merged = merge_results(new, csv_path)
+    md_path = out_dir / "results.md"
+    md_path.write_text(render_markdown(merged, title), encoding="utf-8")
+    return csv_path, md_path
+
+
+def command_line(argv: Sequence[str] | None = None) -> str:
+    """The command as typed, for provenance (``sefreq bench ...``)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    return "sefreq " + " ".join(shlex.quote(a) for a in args)
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
