@@ -26,12 +26,13 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "wnmf": "sefreq.bench.baselines:WNMFModel",
     "knn": "sefreq.bench.baselines:KNNModel",
     "mlp": "sefreq.bench.baselines:MLPModel",
+    "kernel": "sefreq.bench.kernel:KernelPriorModel",
     # SEFreq's own models; resolved lazily, so a missing module only fails when asked for.
     "asym": "sefreq.model.bench_adapter:make_asym",
 }
 
 #: The baselines every table shows, in table order.
-BASELINES: tuple[str, ...] = ("prevalence", "wnmf", "knn", "mlp")
+BASELINES: tuple[str, ...] = ("prevalence", "wnmf", "knn", "mlp", "kernel")
 
 
 def register_model(key: str, factory: Factory | str, *, replace: bool = False) -> None:

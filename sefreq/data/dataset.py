@@ -28,7 +28,7 @@ from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
 
 #: Bump when the build changes what it produces: the cache key includes it.
-BUILD_VERSION = "3"
+BUILD_VERSION = "4"
 
 #: Upstream files the build reads (registry keys).
 INPUT_KEYS = (
@@ -163,6 +163,16 @@ _DONE = "COMPLETE"
 _TABLES = ("drugs", "side_effects", "names", "labels", "evidence", "pairs")
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"
+
+
+def save_dataset(dataset: Dataset, folder: Path) -> None:
+    """Write ``dataset`` to ``folder`` (parquet + npz), as the cache does."""
+    _write_cache(dataset, Path(folder))
+
+
+def read_dataset(folder: Path) -> Dataset:
+    """Read a dataset that :func:`save_dataset` (or the cache) wrote to ``folder``."""
+    return _read_cache(Path(folder))
 
 
 def _write_cache(dataset: Dataset, folder: Path) -> None:

@@ -7,6 +7,7 @@ normalised key (casefold, single spaces), so "Actos", "ACTOS " and "actos" agree
 
 from __future__ import annotations
 
+import html
 import re
 
 import pandas as pd
@@ -27,9 +28,31 @@ def name_key(text: str) -> str:
     return _SPACES.sub(" ", str(text)).strip().casefold()
 
 
+_TRADEMARKS = re.compile("[\u2122\u00ae\u00a9]")
+# SIDER's label index sometimes holds a sentence of the label instead of a name
+# ("Structural formula:", "Active ingredient: Rifabutin", "... CAS number: 9041-08-1").
+_NOT_A_NAME = re.compile(
+    r":|\bCAS\b|formula|chemical name|approval|contains|medication|\]|<|>", re.IGNORECASE
+)
+MAX_NAME_WORDS = 8
+
+
+def clean_name(text: str) -> str:
+    """A label or brand name as a person would type it; "" when it is not a name.
+
+    HTML entities are decoded and trademark signs dropped ("DBL&trade; Octreotide" ->
+    "DBL Octreotide"); sentences copied from the label are refused.
+    """
+    text = _TRADEMARKS.sub("", html.unescape(str(text)))
+    text = _SPACES.sub(" ", text).strip(" ,.;")
+    if not text or _NOT_A_NAME.search(text) or len(text.split()) > MAX_NAME_WORDS:
+        return ""
+    return text
+
+
 def label_name_variants(label_name: str) -> list[str]:
     """The full label name and, for "A (B)", both A and B."""
-    text = _SPACES.sub(" ", label_name).strip()
+    text = clean_name(label_name)
     if not text:
         return []
     variants = [text]

@@ -197,3 +197,28 @@ def test_eval_view_of_cold_fold_has_no_ids():
     data = synthetic_data(n_drugs=25, seed=8)
     fold = build_fold(data, make_assignment(data, "ICS", 0), 0)
     assert isinstance(fold.validation, EvalView) and fold.validation.query.drug_ids is None
+
+
+def test_kernel_model_finds_the_identical_molecule_and_keeps_ranges():
+    from sefreq.bench.interface import QueryView, SideEffectInfo, TrainView
+    from sefreq.bench.kernel import KernelPriorModel
+
+    smiles = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC", "c1ccncc1"]
+    frequency = np.zeros((5, 4), dtype=np.uint8)
+    frequency[2] = [5, 0, 3, 0]  # aspirin's own profile
+    frequency[[0, 1, 3, 4], 1] = 4
+    info = SideEffectInfo(
+        names=list("abcd"),
+        organ_classes=np.zeros((4, 1), np.float32),
+        group_terms=np.zeros((4, 1), np.float32),
+    )
+    train = TrainView(frequency, np.ones_like(frequency, bool), smiles, np.arange(5), info)
+    model = KernelPriorModel()
+    model.fit(train)
+    prediction = model.predict(QueryView(["CC(=O)Oc1ccccc1C(=O)O"]))
+    association, expected = prediction.association[0], prediction.frequency[0]
+    # Its own row dominates: side effects 0 and 2 rank above 3, which nobody reports.
+    assert association[0] > association[3] and association[2] > association[3]
+    assert ((association >= 0) & (association <= 1)).all()
+    assert ((expected >= 1) & (expected <= 5)).all()
+    assert expected[0] > expected[2]  # class 5 vs class 3 on the identical molecule

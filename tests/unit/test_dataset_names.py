@@ -46,3 +46,22 @@ def test_build_names_ties_every_kind_to_its_drug():
     assert lookup[("b01ac06", 1)] == "atc" and lookup[("n02ba01", 1)] == "atc"
     assert lookup[("bayer aspirin", 1)] == "brand"
     assert not names.duplicated(["key", "drug_index"]).any()
+
+
+def test_label_sentences_and_markup_are_not_names():
+    from sefreq.data.names import clean_name, label_name_variants
+
+    assert clean_name("DBL&trade; Octreotide, Solution for injection") == (
+        "DBL Octreotide, Solution for injection"
+    )
+    assert clean_name("HYDREA&reg;") == "HYDREA"
+    for sentence in (
+        "Structural formula:",
+        "Active ingredient: Rifabutin",
+        "Dalteparin sodium. CAS number: 9041-08-1",
+        "] < 50 c/mL",
+        "MICARDIS contains the active ingredient telmisartan. Telmisartan has the following",
+    ):
+        assert clean_name(sentence) == "", sentence
+        assert label_name_variants(sentence) == []
+    assert label_name_variants("ACTOS") == ["ACTOS"]
