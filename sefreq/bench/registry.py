@@ -27,8 +27,12 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "knn": "sefreq.bench.baselines:KNNModel",
     "mlp": "sefreq.bench.baselines:MLPModel",
     "kernel": "sefreq.bench.kernel:KernelPriorModel",
-    # SEFreq's own models; resolved lazily, so a missing module only fails when asked for.
+    # SEFreq's own models and their ablations (docs/MODEL.md); resolved lazily.
     "asym": "sefreq.model.bench_adapter:make_asym",
+    "sefreq_single_task": "sefreq.model.bench_adapter:make_single_task",
+    "sefreq_symmetric": "sefreq.model.bench_adapter:make_symmetric",
+    "sefreq_asym_i": "sefreq.model.bench_adapter:make_asym_i",
+    "sefreq_asym_i_ii": "sefreq.model.bench_adapter:make_asym_i_ii",
 }
 
 #: The baselines every table shows, in table order.

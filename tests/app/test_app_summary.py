@@ -1,4 +1,4 @@
-"""The summary page (app.py) through Streamlit's AppTest: real data, and no data at all."""
+"""The frame (app.py) and the data summary on the About page: real data, toy data, no data."""
 
 from __future__ import annotations
 
@@ -26,10 +26,26 @@ from sefreq.data.registry import (
 APP = "../../app.py"  # AppTest resolves it relative to this file
 
 
-def _run(timeout: float) -> AppTest:
+def _run(timeout: float, page: str | None = "about") -> AppTest:
     app = AppTest.from_file(APP, default_timeout=timeout)
+    if page:
+        app.switch_page(f"views/{page}.py")
     app.run()
     return app
+
+
+def _table(app: AppTest, column: str) -> pd.DataFrame:
+    """The first table on the page with ``column``."""
+    return next(frame.value for frame in app.dataframe if column in frame.value.columns)
+
+
+@pytest.fixture(autouse=True)
+def _no_model(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No model and the upstream-file path: these tests are about the data."""
+    monkeypatch.setenv("SEFREQ_MODEL_DIR", str(tmp_path_factory.mktemp("no_model")))
+    monkeypatch.delenv("SEFREQ_DATASET_FOLDER", raising=False)
+    st.cache_resource.clear()
+    st.cache_data.clear()
 
 
 def _captions(app: AppTest) -> str:
@@ -48,6 +64,7 @@ def toy_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace
     monkeypatch.setitem(REGISTRY, "toy", toy)
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
     st.cache_resource.clear()
+    st.cache_data.clear()
     dataset = SimpleNamespace(
         frequency=np.array([[5, 0, 3], [0, 1, 5]], dtype=np.uint8),
         drugs=pd.DataFrame(
@@ -71,9 +88,9 @@ def test_summary_draws_what_the_loader_returns(toy_data: SimpleNamespace) -> Non
         "Drugs with a usable structure": "1",
         "Independent test drugs": "1",
     }
-    bands = app.dataframe[0].value.set_index("class")["reported pairs"]
+    bands = _table(app, "reported pairs").set_index("class")["reported pairs"]
     assert bands.to_dict() == {5: 2, 4: 0, 3: 1, 2: 0, 1: 1}
-    assert app.dataframe[0].value["share of reported pairs (%)"].sum() == pytest.approx(100)
+    assert _table(app, "reported pairs")["share of reported pairs (%)"].sum() == pytest.approx(100)
 
 
 def test_loader_missing_data_shows_the_fix(
@@ -108,7 +125,7 @@ def test_summary_with_real_data(real_data_dir: Path, monkeypatch: pytest.MonkeyP
 
     # Pairs per band, checked against the upstream matrix itself.
     matrix = scipy.io.loadmat(real_data_dir / "FrequencyData.mat")["R"]
-    bands = app.dataframe[0].value.set_index("class")
+    bands = _table(app, "reported pairs").set_index("class")
     assert list(bands.index) == list(FREQUENCY_BANDS)
     for frequency_class, band in FREQUENCY_BANDS.items():
         assert bands.loc[frequency_class, "band"] == band.label
@@ -118,7 +135,7 @@ def test_summary_with_real_data(real_data_dir: Path, monkeypatch: pytest.MonkeyP
         )
     assert bands["reported pairs"].sum() == 37_441
 
-    files = app.dataframe[1].value
+    files = _table(app, "state")
     assert len(files) == len(REGISTRY)
     assert set(files["state"]) == {"verified"}
     assert DISCLAIMER in _captions(app) and SIDER_LICENCE in _captions(app)
@@ -134,12 +151,13 @@ def test_missing_data_shows_the_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert f"`{FETCH_HINT}`" in message and "`make run`" in message
     assert str(tmp_path.resolve()) in message
     assert not app.metric  # nothing pretends to summarise data that is not there
-    files = app.dataframe[0].value
+    files = _table(app, "state")
     assert set(files["state"]) == {"missing"}
     assert DISCLAIMER in _captions(app) and SIDER_LICENCE in _captions(app)
 
 
 def test_page_title_and_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
-    app = _run(timeout=30)
-    assert app.title[0].value == "SEFreq"
+    app = _run(timeout=30, page=None)
+    assert "SEFreq" in [title.value for title in app.sidebar.title]
+    assert app.title[0].value == "Drug input"  # the default page

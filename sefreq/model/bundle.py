@@ -1,0 +1,389 @@
+"""The trained artifact: an ensemble of networks plus what inference needs, saved safely.
+
+A bundle directory holds ``weights.safetensors`` (every tensor: member weights, side-effect
+feature buffers, priors, the training drugs' packed fingerprints and label matrix for the
+kNN prior and the applicability domain) and ``card.json`` (version, data sums, configs,
+vocabulary, calibration and applicability-domain figures, benchmark results). Loading reads
+only these two files: nothing is unpickled.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from rdkit.Chem import Descriptors, rdFingerprintGenerator
+from safetensors.numpy import load_file, save_file
+
+from sefreq.chem.features import (
+    DESCRIPTOR_NAMES,
+    MORGAN_RADIUS,
+    DescriptorScaler,
+    mol_from_smiles,
+)
+from sefreq.model.features import knn_profiles, knn_reference
+from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
+
+WEIGHTS_FILE = "weights.safetensors"
+CARD_FILE = "card.json"
+BUNDLE_FORMAT = 1
+#: Version of the shipped model; bump when retraining changes its predictions.
+MODEL_VERSION = "1.0.0"
+# Buffers every member holds identically: stored once, under "shared.".
+SHARED_BUFFERS = (
+    "organ_classes",
+    "group_terms",
+    "similarity_components",
+    "association_transfer.sources",
+    "association_transfer.valid",
+    "frequency_transfer.sources",
+    "frequency_transfer.valid",
+)
+DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+@functools.cache
+def _morgan_generator(n_bits: int):
+    return rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=n_bits)
+
+
+@functools.cache
+def _descriptor_functions() -> tuple:
+    table = dict(Descriptors.descList)
+    return tuple(table[name] for name in DESCRIPTOR_NAMES)
+
+
+def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(n_query, n_ref) float32 Tanimoto similarity of 0/1 fingerprint matrices."""
+    q = query.astype(np.float32)
+    r = reference.astype(np.float32)
+    inter = q @ r.T
+    union = q.sum(1)[:, None] + r.sum(1)[None, :] - inter
+    return np.where(union > 0, inter / np.maximum(union, 1.0), 0.0).astype(np.float32)
+
+
+@dataclass
+class EnsembleOutput:
+    """Arrays for n molecules x 994 side effects (Galeano order)."""
+
+    p_association: np.ndarray  # (n, 994) calibrated probability of being reported
+    p_association_raw: np.ndarray  # (n, 994) before temperature scaling
+    class_probabilities: np.ndarray  # (n, 994, 5) P(class = 1..5 | reported)
+    expected_frequency: np.ndarray  # (n, 994) sum_c c * P(c), on 1..5
+    uncertainty: np.ndarray  # (n, 994) spread of p_association across members (std)
+    frequency_spread: np.ndarray  # (n, 994) std of expected frequency across members
+    conformal_sets: np.ndarray  # (n, 994) uint8 bitmask: bit c-1 set = class c in the set
+    max_similarity: np.ndarray  # (n,) max Tanimoto to a training drug
+    nearest_index: np.ndarray  # (n,) index of that training drug
+    valid: np.ndarray  # (n,) bool: the SMILES parsed
+
+
+@dataclass
+class SEFreqEnsemble:
+    """Members plus the reference data inference needs."""
+
+    config: NetworkConfig
+    members: list[SEFreqNet]
+    scaler: DescriptorScaler
+    prevalence: np.ndarray  # (994,)
+    mean_class: np.ndarray  # (994,)
+    reference_fingerprints: np.ndarray  # (n_ref, 2048) uint8 0/1
+    reference_frequency: np.ndarray  # (n_ref, 994) uint8
+    reference_mask: np.ndarray  # (n_ref, 994) bool
+    reference_names: list[str]
+    side_effect_names: list[str]
+    knn_k: int = 20
+    knn_power: float = 3.0
+    temperature: float = 1.0
+    conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
+    ad_threshold: float = 0.0
+    card: dict = field(default_factory=dict)
+    reference_ids: np.ndarray | None = None  # dataset rows of the reference drugs (not saved)
+
+    # -- inference ------------------------------------------------------------------------
+
+    def featurize(self, smiles: list[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Fingerprints (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool.
+
+        Each SMILES is parsed once; the features equal those of
+        ``sefreq.chem.features.morgan_fingerprints`` and ``descriptors``.
+        """
+        mols = [mol_from_smiles(s) for s in smiles]
+        valid = np.array([m is not None for m in mols], dtype=bool)
+        n_bits = self.config.n_fingerprint_bits
+        generator = _morgan_generator(n_bits)
+        fingerprints = np.zeros((len(mols), n_bits), dtype=np.uint8)
+        raw = np.full((len(mols), len(DESCRIPTOR_NAMES)), np.nan, dtype=np.float32)
+        functions = _descriptor_functions()
+        for i, mol in enumerate(mols):
+            if mol is None:
+                continue
+            fingerprints[i] = generator.GetFingerprintAsNumPy(mol)
+            for j, function in enumerate(functions):
+                try:
+                    raw[i, j] = float(function(mol))
+                except Exception:  # a descriptor RDKit cannot compute for this molecule
+                    raw[i, j] = np.nan
+        return fingerprints, self.scaler.transform(raw), valid
+
+    def knn_features(
+        self, fingerprints: np.ndarray, exclude: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """kNN association / frequency features and the similarity matrix to the reference."""
+        similarity = tanimoto_bits(fingerprints, self.reference_fingerprints)
+        association, frequency = knn_profiles(
+            similarity,
+            self.reference_frequency,
+            self.reference_mask,
+            self.prevalence,
+            self.mean_class,
+            k=self.knn_k,
+            power=self.knn_power,
+            exclude=exclude,
+            reference=self._knn_reference(),
+        )
+        return association, frequency, similarity
+
+    def _knn_reference(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
+        key = (id(self.reference_frequency), id(self.reference_mask))
+        cached = getattr(self, "_knn_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, knn_reference(self.reference_frequency, self.reference_mask))
+            self._knn_cache = cached
+        return cached[1]
+
+    @torch.no_grad()
+    def raw_outputs(
+        self,
+        fingerprints: np.ndarray,
+        scaled_descriptors: np.ndarray,
+        knn_association: np.ndarray,
+        knn_frequency: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Per-member association logits (m, n, 994) and class probabilities (m, n, 994, 5)."""
+        fp = torch.from_numpy(fingerprints.astype(np.float32))
+        desc = torch.from_numpy(scaled_descriptors)
+        ka = torch.from_numpy(knn_association)
+        kf = torch.from_numpy(knn_frequency)
+        logits, probabilities = [], []
+        # The products are small: one thread avoids hand-off costs that dominate them (3x on
+        # a shared 2-core machine); the caller's setting is restored afterwards.
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            for member in self.members:
+                member.eval()
+                out = member(fp, desc, ka, kf)
+                logits.append(out["association_logit"].numpy())
+                probabilities.append(coral_class_probabilities(out["cumulative_logit"]).numpy())
+        finally:
+            torch.set_num_threads(threads)
+        return np.stack(logits), np.stack(probabilities)
+
+    def predict_arrays(
+        self, smiles: list[str | None], exclude: np.ndarray | None = None, batch_size: int = 256
+    ) -> EnsembleOutput:
+        """Score every side effect of every molecule. Invalid SMILES give NaN rows."""
+        parts = [
+            self._predict_batch(
+                smiles[i : i + batch_size], None if exclude is None else exclude[i : i + batch_size]
+            )
+            for i in range(0, max(len(smiles), 1), batch_size)
+        ]
+        if not smiles:
+            return parts[0]
+        return EnsembleOutput(
+            *[
+                np.concatenate([getattr(p, f) for p in parts])
+                for f in EnsembleOutput.__dataclass_fields__
+            ]
+        )
+
+    def _predict_batch(
+        self, smiles: list[str | None], exclude: np.ndarray | None
+    ) -> EnsembleOutput:
+        fingerprints, scaled, valid = self.featurize(list(smiles))
+        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude)
+        logits, probabilities = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
+        mean_logit = logits.mean(0)
+        p_raw = 1.0 / (1.0 + np.exp(-mean_logit))
+        p_cal = 1.0 / (1.0 + np.exp(-mean_logit / self.temperature))
+        member_p = 1.0 / (1.0 + np.exp(-logits))
+        class_probabilities = probabilities.mean(0)
+        classes = np.arange(1, 6, dtype=np.float32)
+        expected = class_probabilities @ classes
+        member_expected = probabilities @ classes
+        in_set = (1.0 - class_probabilities) <= self.conformal_threshold
+        sets = (in_set * (1 << np.arange(5))).sum(-1).astype(np.uint8)
+        if similarity.shape[1]:
+            if exclude is not None:
+                rows = np.flatnonzero(exclude >= 0)
+                similarity[rows, exclude[rows]] = -1.0
+            nearest = similarity.argmax(1)
+            max_similarity = similarity[np.arange(len(smiles)), nearest]
+        else:
+            nearest = np.zeros(len(smiles), dtype=np.int64)
+            max_similarity = np.zeros(len(smiles), dtype=np.float32)
+        output = EnsembleOutput(
+            p_association=p_cal.astype(np.float32),
+            p_association_raw=p_raw.astype(np.float32),
+            class_probabilities=class_probabilities.astype(np.float32),
+            expected_frequency=expected.astype(np.float32),
+            uncertainty=member_p.std(0).astype(np.float32),
+            frequency_spread=member_expected.std(0).astype(np.float32),
+            conformal_sets=sets,
+            max_similarity=max_similarity.astype(np.float32),
+            nearest_index=nearest.astype(np.int64),
+            valid=valid,
+        )
+        for name in (
+            "p_association",
+            "p_association_raw",
+            "expected_frequency",
+            "uncertainty",
+            "frequency_spread",
+        ):
+            getattr(output, name)[~valid] = np.nan
+        output.class_probabilities[~valid] = np.nan
+        output.conformal_sets[~valid] = 0
+        output.max_similarity[~valid] = np.nan
+        return output
+
+    # -- persistence ------------------------------------------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Write ``weights.safetensors`` and ``card.json`` into ``directory``."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors: dict[str, np.ndarray] = {}
+        for i, member in enumerate(self.members):
+            for key, value in member.state_dict().items():
+                array = value.detach().cpu().numpy().copy()
+                if key in SHARED_BUFFERS:
+                    tensors.setdefault(f"shared.{key}", array)
+                    if not np.array_equal(tensors[f"shared.{key}"], array):
+                        raise ValueError(f"members differ in the shared buffer {key}")
+                else:
+                    tensors[f"member{i}.{key}"] = array
+        tensors["scaler.center"] = self.scaler.center
+        tensors["scaler.scale"] = self.scaler.scale
+        tensors["prior.prevalence"] = self.prevalence.astype(np.float64)
+        tensors["prior.mean_class"] = self.mean_class.astype(np.float64)
+        n_bits = self.reference_fingerprints.shape[1]
+        tensors["reference.fingerprints_packed"] = np.packbits(
+            self.reference_fingerprints.astype(bool), axis=1
+        )
+        tensors["reference.frequency"] = self.reference_frequency.astype(np.uint8)
+        tensors["reference.mask_packed"] = np.packbits(self.reference_mask.astype(bool), axis=1)
+        save_file(
+            {k: np.ascontiguousarray(v) for k, v in tensors.items()}, directory / WEIGHTS_FILE
+        )
+        card = dict(self.card)
+        card.update(
+            {
+                "bundle_format": BUNDLE_FORMAT,
+                "network": self.config.to_dict(),
+                "n_members": len(self.members),
+                "n_fingerprint_bits": int(n_bits),
+                "knn_k": self.knn_k,
+                "knn_power": self.knn_power,
+                "temperature": float(self.temperature),
+                "conformal_threshold": float(self.conformal_threshold),
+                "ad_threshold": float(self.ad_threshold),
+                "reference_drugs": list(self.reference_names),
+                "side_effects": list(self.side_effect_names),
+            }
+        )
+        (directory / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SEFreqEnsemble:
+        """Rebuild an ensemble from a bundle directory (safetensors + JSON only)."""
+        directory = Path(directory)
+        card_path, weights_path = directory / CARD_FILE, directory / WEIGHTS_FILE
+        if not card_path.is_file() or not weights_path.is_file():
+            raise FileNotFoundError(
+                f"no SEFreq bundle in {directory} (expected {CARD_FILE} and {WEIGHTS_FILE}); "
+                "train one with `sefreq train --out DIR`"
+            )
+        card = json.loads(card_path.read_text())
+        if card.get("bundle_format") != BUNDLE_FORMAT:
+            raise ValueError(f"bundle format {card.get('bundle_format')} is not {BUNDLE_FORMAT}")
+        tensors = load_file(weights_path)
+        config = NetworkConfig.from_dict(card["network"])
+        members = []
+        for i in range(card["n_members"]):
+            prefix = f"member{i}."
+            state = {
+                k[len(prefix) :]: torch.from_numpy(v)
+                for k, v in tensors.items()
+                if k.startswith(prefix)
+            }
+            state.update(
+                {
+                    k[len("shared.") :]: torch.from_numpy(v)
+                    for k, v in tensors.items()
+                    if k.startswith("shared.")
+                }
+            )
+            member = _empty_network(config, state)
+            member.load_state_dict(state)
+            member.eval()
+            members.append(member)
+        n_bits = card["n_fingerprint_bits"]
+        n_se = config.n_side_effects
+        return cls(
+            config=config,
+            members=members,
+            scaler=DescriptorScaler(tensors["scaler.center"], tensors["scaler.scale"]),
+            prevalence=tensors["prior.prevalence"],
+            mean_class=tensors["prior.mean_class"],
+            reference_fingerprints=np.unpackbits(tensors["reference.fingerprints_packed"], axis=1)[
+                :, :n_bits
+            ],
+            reference_frequency=tensors["reference.frequency"],
+            reference_mask=np.unpackbits(tensors["reference.mask_packed"], axis=1)[:, :n_se].astype(
+                bool
+            ),
+            reference_names=list(card["reference_drugs"]),
+            side_effect_names=list(card["side_effects"]),
+            knn_k=card["knn_k"],
+            knn_power=card.get("knn_power", 2.0),
+            temperature=card["temperature"],
+            conformal_threshold=card["conformal_threshold"],
+            ad_threshold=card["ad_threshold"],
+            card=card,
+        )
+
+
+def _empty_network(config: NetworkConfig, state: dict[str, torch.Tensor]) -> SEFreqNet:
+    """A network with the right buffer shapes, ready for ``load_state_dict``."""
+    n_se = config.n_side_effects
+    sources = state.get("frequency_transfer.sources")
+    valid = state.get("frequency_transfer.valid")
+    return SEFreqNet(
+        config,
+        organ_classes=np.zeros((n_se, config.n_organ_classes), dtype=np.float32),
+        group_terms=np.zeros((n_se, config.n_group_terms), dtype=np.float32),
+        similarity_components=np.zeros((n_se, config.n_similarity_components), dtype=np.float32),
+        association_prior=np.zeros(n_se, dtype=np.float32),
+        frequency_prior=np.zeros(n_se, dtype=np.float32),
+        transfer_sources=None if sources is None else sources.numpy(),
+        transfer_valid=None if valid is None else valid.numpy(),
+    )
+
+
+def _json_default(value):
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"cannot write {type(value).__name__} to the card")

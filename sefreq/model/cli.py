@@ -1,0 +1,117 @@
+"""`sefreq train` and `sefreq predict`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+# Where the bundled model lives (same as sefreq.model.bundle.DEFAULT_BUNDLE_DIR, without
+# importing torch to print --help).
+_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+
+
+def register(subparsers, formatter) -> None:
+    train = subparsers.add_parser(
+        "train",
+        help="train the bundled model on every usable drug",
+        description="Train the SEFreq ensemble on every drug with a usable structure and save "
+        "it as safetensors + a JSON card. Reproducible for a given seed.",
+        epilog="Example:\n  sefreq train\n  sefreq train --seed 0 --members 5 --out models/",
+        formatter_class=formatter,
+    )
+    train.add_argument("--seed", type=int, default=0, help="random seed (splits, init, order)")
+    train.add_argument("--members", type=int, default=5, help="ensemble size")
+    train.add_argument("--out", type=Path, default=_MODELS_DIR, help="bundle folder")
+    train.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    train.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    train.set_defaults(handler=_train)
+
+    predict = subparsers.add_parser(
+        "predict",
+        help="predict side-effect profiles of molecules",
+        description="Predict, for every molecule of INPUT, all 994 side effects: probability "
+        "of being reported, frequency class probabilities, expected frequency, uncertainty, "
+        "conformal set and applicability domain. Output is long form, one row per molecule "
+        "x side effect, as `Predictor.predict` returns it.",
+        epilog="Example:\n  sefreq predict molecules.csv -o profile.csv\n"
+        "  sefreq predict molecules.smi -o profile.parquet --model models/\n\n"
+        "INPUT: a CSV with a `smiles` column (an optional `id` column is carried through) or\n"
+        "a .smi file (SMILES, optionally followed by an id, one molecule a line).",
+        formatter_class=formatter,
+    )
+    predict.add_argument("input", type=Path, metavar="INPUT", help=".csv (smiles[, id]) or .smi")
+    predict.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet")
+    predict.add_argument("--model", type=Path, default=_MODELS_DIR, help="bundle folder")
+    predict.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    predict.set_defaults(handler=_predict)
+
+
+def _train(args: argparse.Namespace) -> int:
+    import time
+
+    from sefreq.model.train import TrainConfig, train_bundle
+
+    out = args.out
+    config = TrainConfig(
+        seed=args.seed, n_members=args.members, threads=args.threads, progress=not args.no_progress
+    )
+    started = time.perf_counter()
+    path = train_bundle(out, config=config)
+    size = sum(p.stat().st_size for p in Path(path).iterdir()) / 1e6
+    print(f"Saved the model to {path} ({size:.1f} MB) in {time.perf_counter() - started:.0f} s.")
+    return 0
+
+
+def read_molecules(path: Path) -> tuple[list[str], list]:
+    """SMILES and ids from a .csv (``smiles`` column, optional ``id``) or a .smi file."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise FileNotFoundError(f"no input file {path}")
+    if path.suffix.lower() in (".smi", ".smiles", ".txt"):
+        smiles, ids = [], []
+        for line in path.read_text().splitlines():
+            parts = line.strip().split(maxsplit=1)
+            if not parts:
+                continue
+            smiles.append(parts[0])
+            ids.append(parts[1] if len(parts) > 1 else len(ids))
+        return smiles, ids
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    columns = {c.lower().strip(): c for c in table.columns}
+    if "smiles" not in columns:
+        raise ValueError(
+            f"{path} has no `smiles` column (columns: {', '.join(table.columns)}); "
+            "add one, or pass a .smi file"
+        )
+    smiles = table[columns["smiles"]].tolist()
+    ids = table[columns["id"]].tolist() if "id" in columns else list(range(len(smiles)))
+    return smiles, ids
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from sefreq.model.predictor import Predictor
+
+    try:
+        smiles, ids = read_molecules(args.input)
+    except (FileNotFoundError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    suffix = args.output.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        print(f"error: output must end in .csv or .parquet, not {suffix!r}", file=sys.stderr)
+        return 2
+    predictor = Predictor.from_directory(args.model)
+    table = predictor.predict(smiles, ids=ids, progress=not args.no_progress)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".parquet":
+        table.to_parquet(args.output, index=False)
+    else:
+        table.to_csv(args.output, index=False)
+    n_bad = int((table["side_effect_index"] == -1).sum())
+    print(
+        f"Wrote {len(table)} rows for {len(smiles)} molecules to {args.output}"
+        + (f" ({n_bad} could not be read: see the `error` column)." if n_bad else ".")
+    )
+    return 0

@@ -1,0 +1,162 @@
+"""How far to trust a prediction: calibration, conformal sets, applicability domain.
+
+- Association probabilities are calibrated by one temperature fitted on the validation
+  drugs (minimum negative log-likelihood of the ensemble-mean logit).
+- Frequency classes get split-conformal prediction sets: the score of a reported cell is
+  ``1 - P(true class)``; the threshold is its ``ceil((n + 1)(1 - alpha)) / n`` quantile over
+  the validation cells, so a set holds the true class of a new drug's reported cell with
+  probability >= 1 - alpha (exchangeability assumed).
+- The applicability domain is the maximum Tanimoto similarity to a training drug;
+  :func:`error_by_similarity` measures how error grows as it falls, which is what the
+  out-of-domain threshold rests on.
+"""
+
+from __future__ import annotations
+
+import math
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from sefreq.model.bundle import SEFreqEnsemble
+    from sefreq.model.train import TrainingSet
+
+CONFORMAL_ALPHA = 0.10
+#: Max-Tanimoto below which a molecule is flagged out of domain; see docs/MODEL.md for the
+#: held-out error-vs-similarity table it rests on.
+DEFAULT_AD_THRESHOLD = 0.30
+SIMILARITY_BINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.01)
+
+
+def expected_calibration_error(p: np.ndarray, y: np.ndarray, n_bins: int = 15) -> float:
+    """ECE with equal-width bins (the harness's definition when it is importable)."""
+    try:
+        from sefreq.bench.metrics import expected_calibration_error as harness_ece
+    except ImportError:  # harness not installed: same definition, inline
+        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+        count = np.bincount(bins, minlength=n_bins)
+        gap = np.abs(
+            np.bincount(bins, weights=y, minlength=n_bins)
+            - np.bincount(bins, weights=p, minlength=n_bins)
+        )
+        return float(gap.sum() / max(count.sum(), 1))
+    return harness_ece(p, y.astype(int), n_bins)
+
+
+def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
+    """Temperature T > 0 minimising the NLL of sigmoid(logit / T) (golden-section on log T)."""
+
+    def nll(log_t: float) -> float:
+        z = logits / math.exp(log_t)
+        return float(np.mean(np.logaddexp(0.0, z) - labels * z))
+
+    lo, hi = math.log(0.25), math.log(4.0)
+    ratio = (math.sqrt(5) - 1) / 2
+    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
+    fa, fb = nll(a), nll(b)
+    for _ in range(60):
+        if fa < fb:
+            hi, b, fb = b, a, fa
+            a = hi - ratio * (hi - lo)
+            fa = nll(a)
+        else:
+            lo, a, fa = a, b, fb
+            b = lo + ratio * (hi - lo)
+            fb = nll(b)
+    return float(math.exp((lo + hi) / 2))
+
+
+def conformal_threshold(
+    class_probabilities: np.ndarray, classes: np.ndarray, alpha: float
+) -> float:
+    """Split-conformal threshold on ``1 - P(true class)`` for coverage >= 1 - alpha."""
+    n = len(classes)
+    if n == 0:
+        return 1.0
+    scores = 1.0 - class_probabilities[np.arange(n), classes - 1]
+    level = min(1.0, math.ceil((n + 1) * (1 - alpha)) / n)
+    return float(np.quantile(scores, level, method="higher"))
+
+
+def set_coverage(sets: np.ndarray, classes: np.ndarray) -> tuple[float, float]:
+    """Share of cells whose set holds the true class, and mean set size."""
+    if len(classes) == 0:
+        return math.nan, math.nan
+    hit = (sets >> (classes - 1).astype(np.uint8)) & 1
+    size = np.unpackbits(sets[:, None].astype(np.uint8), axis=1).sum(1)
+    return float(hit.mean()), float(size.mean())
+
+
+def calibrate(
+    ensemble: SEFreqEnsemble, validation: TrainingSet, exclude: np.ndarray | None
+) -> dict:
+    """Fit the temperature and the conformal threshold on validation; return the figures."""
+    ensemble.temperature = 1.0
+    ensemble.conformal_threshold = 1.0
+    out = ensemble.predict_arrays(validation.smiles, exclude=exclude)
+    valid = out.valid
+    mask = validation.label_mask & valid[:, None]
+    labels = (validation.frequency > 0)[mask].astype(np.float64)
+    p_raw = out.p_association_raw[mask].astype(np.float64)
+    logits = np.log(np.clip(p_raw, 1e-7, 1 - 1e-7) / np.clip(1 - p_raw, 1e-7, 1))
+    temperature = fit_temperature(logits, labels) if labels.size else 1.0
+    ensemble.temperature = temperature
+    p_cal = 1.0 / (1.0 + np.exp(-logits / temperature))
+    reported = mask & (validation.frequency > 0)
+    classes = validation.frequency[reported].astype(np.int64)
+    threshold = conformal_threshold(out.class_probabilities[reported], classes, CONFORMAL_ALPHA)
+    ensemble.conformal_threshold = threshold
+    in_set = (1.0 - out.class_probabilities[reported]) <= threshold
+    sets = (in_set * (1 << np.arange(5))).sum(-1).astype(np.uint8)
+    coverage, size = set_coverage(sets, classes)
+    return {
+        "temperature": round(temperature, 4),
+        "ece_validation_before": round(expected_calibration_error(p_raw, labels), 5)
+        if labels.size
+        else None,
+        "ece_validation_after": round(expected_calibration_error(p_cal, labels), 5)
+        if labels.size
+        else None,
+        "conformal_alpha": CONFORMAL_ALPHA,
+        "conformal_threshold": round(threshold, 5),
+        "conformal_validation_coverage": round(coverage, 4),
+        "conformal_validation_mean_set_size": round(size, 3),
+        "n_validation_cells": int(mask.sum()),
+        "n_validation_reported": int(reported.sum()),
+    }
+
+
+def error_by_similarity(
+    max_similarity: np.ndarray,
+    association: np.ndarray,
+    expected_frequency: np.ndarray,
+    truth: np.ndarray,
+    bins: tuple[float, ...] = SIMILARITY_BINS,
+) -> list[dict]:
+    """Per max-similarity bin: drugs, mean per-drug AUROC, RMSE on reported cells.
+
+    ``association``/``expected_frequency``/``truth`` are (n, 994) for held-out drugs.
+    """
+    from sklearn.metrics import roc_auc_score
+
+    rows = []
+    for lo, hi in pairwise(bins):
+        pick = (max_similarity >= lo) & (max_similarity < hi)
+        aurocs = []
+        for i in np.flatnonzero(pick):
+            y = truth[i] > 0
+            if 0 < y.sum() < len(y):
+                aurocs.append(roc_auc_score(y, association[i]))
+        reported = truth[pick] > 0
+        err = (expected_frequency[pick][reported] - truth[pick][reported]) ** 2
+        rows.append(
+            {
+                "similarity": f"[{lo:.1f}, {min(hi, 1.0):.1f})",
+                "n_drugs": int(pick.sum()),
+                "per_drug_auroc": round(float(np.mean(aurocs)), 4) if aurocs else None,
+                "rmse": round(float(np.sqrt(err.mean())), 4) if err.size else None,
+            }
+        )
+    return rows

@@ -1,0 +1,117 @@
+"""Held-out evaluation of the confidence layer on the harness's own folds.
+
+For every fold of a protocol (default ICS) this fits the SEFreq bench model, scores the
+test drugs with the harness's :func:`~sefreq.bench.metrics.score`, and measures what the
+harness does not: ECE of the association probabilities before and after temperature
+scaling, empirical coverage and size of the 90% conformal sets, and error against the
+max-Tanimoto similarity to the training drugs (the applicability-domain evidence).
+
+Run: ``python -m sefreq.model.evaluate --protocol ICS --out models/evaluation.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def held_out_report(
+    protocol: str = "ICS",
+    folds: int | None = None,
+    variant: str = "asym_i_ii",
+    seed: int = 0,
+    progress: bool = True,
+    **model_options,
+) -> dict:
+    """Metrics, calibration, coverage and error-by-similarity pooled over held-out folds."""
+    from sefreq.bench.metrics import score
+    from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
+    from sefreq.bench.runner import load_bench_data
+    from sefreq.model.bench_adapter import make_model
+    from sefreq.model.confidence import (
+        error_by_similarity,
+        expected_calibration_error,
+        set_coverage,
+    )
+
+    data = load_bench_data()
+    assignment = load_or_make_assignment(data, protocol, seed, None)
+    n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
+    per_fold, pooled = [], {k: [] for k in ("raw", "cal", "y", "sets", "cls", "sim", "p", "f", "t")}
+    started = time.perf_counter()
+    for fold in iter_folds(data, assignment, n):
+        model = make_model(variant, seed=seed + fold.index, **model_options)
+        model.fit(fold.train, fold.validation)
+        prediction = model.predict(fold.test.query)
+        metrics = score(fold.test, prediction, protocol)
+        mask, truth = fold.test.mask, fold.test.frequency
+        y = (truth > 0)[mask].astype(int)
+        raw, cal = prediction.extras["p_association_raw"][mask], prediction.association[mask]
+        reported = mask & (truth > 0)
+        sets = prediction.extras["conformal_sets"][reported]
+        coverage, size = set_coverage(sets, truth[reported].astype(np.int64))
+        metrics.update(
+            ece_before=expected_calibration_error(raw, y),
+            ece_after=expected_calibration_error(cal, y),
+            conformal_coverage=coverage,
+            conformal_mean_set_size=size,
+            temperature=model.ensemble.temperature,
+        )
+        per_fold.append({k: float(v) for k, v in metrics.items()})
+        for key, value in (("raw", raw), ("cal", cal), ("y", y), ("sets", sets),
+                           ("cls", truth[reported])):  # fmt: skip
+            pooled[key].append(value)
+        if fold.test.query.drug_ids is None:  # cold: whole rows, per-drug similarity
+            pooled["sim"].append(prediction.extras["max_similarity"])
+            pooled["p"].append(prediction.association)
+            pooled["f"].append(prediction.frequency)
+            pooled["t"].append(truth)
+        if progress:
+            shown = ("auroc", "aupr", "auroc_per_drug", "rmse", "ece_before", "ece_after",
+                     "conformal_coverage")  # fmt: skip
+            figures = ", ".join(f"{k}={per_fold[-1][k]:.4f}" for k in shown if k in per_fold[-1])
+            print(f"{protocol} fold {fold.index + 1}/{n}: {figures}", flush=True)
+    cat = {k: np.concatenate(v) for k, v in pooled.items() if v}
+    report = {
+        "protocol": protocol,
+        "variant": variant,
+        "n_folds": n,
+        "seconds": round(time.perf_counter() - started, 1),
+        "mean": {k: float(np.nanmean([f[k] for f in per_fold])) for k in per_fold[0]},
+        "per_fold": per_fold,
+        "pooled_ece_before": expected_calibration_error(cat["raw"], cat["y"]),
+        "pooled_ece_after": expected_calibration_error(cat["cal"], cat["y"]),
+    }
+    coverage, size = set_coverage(cat["sets"], cat["cls"].astype(np.int64))
+    report["pooled_conformal_coverage"], report["pooled_conformal_mean_set_size"] = coverage, size
+    if "sim" in cat:
+        report["error_by_similarity"] = error_by_similarity(
+            cat["sim"], cat["p"], cat["f"], cat["t"]
+        )
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--protocol", default="ICS")
+    parser.add_argument("--folds", type=int, default=None)
+    parser.add_argument("--variant", default="asym_i_ii")
+    parser.add_argument("--members", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=Path("models/evaluation.json"))
+    args = parser.parse_args(argv)
+    options = {} if args.members is None else {"n_members": args.members}
+    report = held_out_report(args.protocol, args.folds, args.variant, **options)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k != "per_fold"}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,8 @@
+"""CSV and PDF reports of a molecule's predicted side-effect profile, callable from Python."""
+
+from __future__ import annotations
+
+from sefreq.report.pdf import build_pdf
+from sefreq.report.tables import ReportInput, report_table
+
+__all__ = ["ReportInput", "build_pdf", "report_table"]

@@ -1,0 +1,113 @@
+"""The model card (card.json of the bundle) as tables a page can draw."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from sefreq.constants import SIDER_LICENCE
+
+INTENDED_USE = (
+    "Research and hypothesis generation: ranking which side effects a new or existing small "
+    "molecule is likely to have reported on its label, and roughly how often (CIOMS band). "
+    "Not for clinical decisions, prescribing, or regulatory safety assessment."
+)
+LIMITATIONS = (
+    "Trained on the drugs of Galeano's 759 x 994 matrix that have a usable structure, from "
+    "SIDER 4.1 labels (mostly clinical-trial statements on labels before 2015); a zero means "
+    "'not reported', never 'does not happen'.",
+    "Frequencies on labels are noisy: one drug-term pair can carry different numbers on "
+    "different labels; SEFreq learns their median.",
+    "Structure alone cannot see dose, route, formulation, patient population or drug interactions.",
+    "Molecules unlike any training drug (low Tanimoto similarity, flagged 'outside the "
+    "applicability domain') get predictions close to side-effect base rates.",
+    "Proteins and biologics (10 of the 759 drugs) are out of scope.",
+)
+
+
+#: Published results to beat (docs: SCIENCE.md); protocols differ, never compare across them.
+PUBLISHED = pd.DataFrame(
+    [
+        (
+            "MultiFG (Sci Rep 2025)",
+            "M10",
+            "AUROC 0.9285, AUPR 0.527, RMSE 0.632, MAE 0.471, P@15 0.206, R@15 0.642",
+            "mostly",
+        ),
+        ("MultiFG, cold start", "cold drugs", "AUROC 0.820, AUPR 0.296, RMSE 0.787", "yes"),
+        ("HSTrans (Neural Networks 2025)", "H5", "RMSE 1.390, MAE 0.725, Spearman 0.527", "yes"),
+        ("DSGAT (re-run by HSTrans)", "H5", "RMSE 1.300, MAE 0.959, Spearman 0.485", "yes"),
+        ("MGPred (re-run by HSTrans)", "H5", "RMSE 1.389, MAE 0.975, Spearman 0.412", "no"),
+        ("A3Net (re-run by HSTrans)", "H5", "RMSE 1.437, MAE 1.053, Spearman 0.423", "yes"),
+        (
+            "Prevalence baseline (no structure)",
+            "ICS",
+            "AUROC 0.824, AUPR 0.294, per-drug AUROC 0.875, RMSE 0.812",
+            "no",
+        ),
+    ],
+    columns=["method", "protocol", "published figures", "scores a new molecule?"],
+)
+
+
+def overview(card: dict) -> pd.DataFrame:
+    """Name, versions, training size, calibration and domain settings, one row each."""
+    calibration = card.get("calibration") or {}
+    rows: list[tuple[str, Any]] = [
+        ("model", card.get("name", "sefreq")),
+        ("model version", card.get("model_version", "unknown")),
+        ("sefreq version", card.get("sefreq_version", "")),
+        ("ensemble members", card.get("n_members", "")),
+        ("training drugs", card.get("n_training_drugs", "")),
+        ("validation drugs", card.get("n_validation_drugs", "")),
+        ("reference drugs (kNN prior, domain)", len(card.get("reference_drugs", []))),
+        ("side effects", len(card.get("side_effects", []))),
+        ("temperature (association calibration)", card.get("temperature", "")),
+        ("applicability domain: min Tanimoto to a training drug", card.get("ad_threshold", "")),
+    ]
+    for key, value in calibration.items():
+        if isinstance(value, int | float | str):
+            rows.append((f"calibration: {key}", value))
+    return pd.DataFrame(
+        [(k, str(v)) for k, v in rows if v not in ("", None)], columns=["item", "value"]
+    )
+
+
+def benchmark_table(card: dict) -> pd.DataFrame:
+    """Benchmark figures recorded in the card, flattened: protocol, metric, value, published."""
+    figures = card.get("benchmark") or {}
+    rows = []
+
+    def walk(prefix: list[str], value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                walk([*prefix, str(key)], item)
+        elif isinstance(value, int | float | str):
+            rows.append((" / ".join(prefix[:-1]) or "-", prefix[-1] if prefix else "", value))
+
+    walk([], figures)
+    table = pd.DataFrame(rows, columns=["section", "figure", "value"])
+    # Mixed numbers and words in one column: text, so every table shows it the same way.
+    table["value"] = [f"{v:.4g}" if isinstance(v, float) else str(v) for v in table["value"]]
+    return table
+
+
+def provenance(card: dict) -> pd.DataFrame:
+    """Upstream files the model was trained from, with their sha256."""
+    sums = card.get("data_sha256") or {}
+    return pd.DataFrame(
+        [(key, value) for key, value in sums.items()], columns=["upstream file", "sha256"]
+    )
+
+
+def licences(card: dict) -> list[str]:
+    """Licence statements: the model's (from the card) and SIDER's."""
+    texts = [SIDER_LICENCE]
+    if card.get("licence") and card["licence"] != SIDER_LICENCE:
+        texts.append(str(card["licence"]))
+    texts.append(
+        "SEFreq code: MIT licence. 3Dmol.js (3D viewer): BSD 3-Clause. "
+        "Ketcher (structure editor): Apache 2.0. RDKit: BSD 3-Clause."
+    )
+    return texts

@@ -1,0 +1,170 @@
+"""A molecule's ranked side-effect profile, with label-reported frequencies beside it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sefreq.constants import CLASS_LABELS, FREQUENCY_BANDS
+
+#: Columns of :func:`profile_table`, in display order.
+PROFILE_COLUMNS = (
+    "rank",
+    "side_effect_index",
+    "side_effect",
+    "organ_classes",
+    "p_reported_pct",
+    "uncertainty_pct",
+    "frequency_class",
+    "band",
+    "band_range",
+    "expected_frequency",
+    "conformal_bands",
+    "in_domain",
+    "known_band",
+    "known_median_pct",
+    "n_labels",
+)
+
+
+def band_range(frequency_class: int) -> str:
+    """The share of patients a class stands for ("1% to < 10%"); "" for 0."""
+    band = FREQUENCY_BANDS.get(int(frequency_class))
+    return f"{band.range_text} of patients" if band else ""
+
+
+def band_text(frequency_class: int) -> str:
+    """ "frequent (1% to < 10% of patients)"; "not reported" for 0."""
+    band = FREQUENCY_BANDS.get(int(frequency_class))
+    return f"{band.label} ({band.range_text} of patients)" if band else CLASS_LABELS[0]
+
+
+def conformal_bands(mask_text: str) -> str:
+    """ "3,4" -> "infrequent | frequent" (the classes the conformal set keeps)."""
+    classes = [int(c) for c in str(mask_text).split(",") if c.strip().isdigit()]
+    return " | ".join(FREQUENCY_BANDS[c].label for c in sorted(classes, reverse=True))
+
+
+def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
+    """SIDER summary per side effect of a known drug (empty without one).
+
+    Columns: side_effect_index, known_class (0..5, the median of the label rows),
+    known_median_pct (median share of patients, %), n_labels, n_placebo, placebo_class,
+    n_postmarketing, postmarketing_only, galeano_class.
+    """
+    columns = [
+        "side_effect_index",
+        "known_class",
+        "known_median_pct",
+        "n_labels",
+        "n_placebo",
+        "placebo_class",
+        "n_postmarketing",
+        "postmarketing_only",
+        "galeano_class",
+    ]
+    if dataset is None or drug_index is None:
+        return pd.DataFrame(columns=columns)
+    pairs = dataset.pairs[dataset.pairs["drug_index"] == drug_index]
+    known_class = (
+        pairs["derived_class"]
+        .astype(int)
+        .where(pairs["derived_class"] > 0, pairs["galeano_class"].astype(int))
+    )
+    return pd.DataFrame(
+        {
+            "side_effect_index": pairs["side_effect_index"].astype(int).to_numpy(),
+            "known_class": known_class.to_numpy(),
+            "known_median_pct": (100 * pairs["median_midpoint"]).to_numpy(),
+            "n_labels": pairs["n_labels"].astype(int).to_numpy(),
+            "n_placebo": pairs["n_placebo"].astype(int).to_numpy(),
+            "placebo_class": pairs["placebo_class"].astype(int).to_numpy(),
+            "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
+            "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
+            "galeano_class": pairs["galeano_class"].astype(int).to_numpy(),
+        }
+    )
+
+
+def profile_table(
+    prediction: pd.DataFrame, dataset=None, drug_index: int | None = None
+) -> pd.DataFrame:
+    """Ranked profile of one molecule: most likely reported side effects first.
+
+    ``prediction``: the predictor's rows of one molecule. Percentages are shares (0-100 %):
+    ``p_reported_pct`` the chance the side effect is reported on a label,
+    ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
+    ``known_median_pct`` the median share of patients on the drug's labels.
+    ``frequency_class``/``band``: the predicted CIOMS band if it is reported.
+    """
+    rows = prediction[prediction["side_effect_index"] >= 0]
+    table = pd.DataFrame(
+        {
+            "side_effect_index": rows["side_effect_index"].astype(int).to_numpy(),
+            "side_effect": rows["side_effect"].to_numpy(),
+            "organ_classes": rows["organ_classes"].str.replace("|", "; ", regex=False).to_numpy(),
+            "p_reported_pct": (100 * rows["p_association"]).to_numpy(dtype=float),
+            "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(dtype=float),
+            "frequency_class": rows["frequency_class"].astype(int).to_numpy(),
+            "band": rows["band"].to_numpy(),
+            "band_range": [band_range(c) for c in rows["frequency_class"]],
+            "expected_frequency": rows["expected_frequency"].to_numpy(dtype=float),
+            "conformal_bands": [conformal_bands(s) for s in rows["conformal_set"]],
+            "in_domain": rows["in_domain"].astype(bool).to_numpy(),
+        }
+    )
+    known = known_frequencies(dataset, drug_index)
+    table = table.merge(
+        known[["side_effect_index", "known_class", "known_median_pct", "n_labels"]],
+        on="side_effect_index",
+        how="left",
+    )
+    table["known_band"] = [
+        CLASS_LABELS[int(c)]
+        if pd.notna(c) and int(c) > 0
+        else ("not reported" if drug_index is not None else "")
+        for c in table["known_class"]
+    ]
+    table["n_labels"] = table["n_labels"].fillna(0).astype(int)
+    table = table.sort_values(
+        ["p_reported_pct", "expected_frequency"], ascending=False, kind="stable"
+    ).reset_index(drop=True)
+    table["rank"] = np.arange(1, len(table) + 1)
+    return table[[*PROFILE_COLUMNS, "known_class"]]
+
+
+def organ_class_options(table: pd.DataFrame) -> list[str]:
+    """Every organ class named in a profile, sorted."""
+    names = {name for text in table["organ_classes"] for name in str(text).split("; ") if name}
+    return sorted(names)
+
+
+def filter_profile(
+    table: pd.DataFrame,
+    organ_classes: list[str] | None = None,
+    search: str = "",
+    top: int | None = None,
+) -> pd.DataFrame:
+    """Rows in any of ``organ_classes`` whose name holds ``search`` (any case); first ``top``."""
+    keep = np.ones(len(table), dtype=bool)
+    if organ_classes:
+        wanted = set(organ_classes)
+        keep &= [bool(wanted & set(str(t).split("; "))) for t in table["organ_classes"]]
+    text = search.strip().casefold()
+    if text:
+        keep &= table["side_effect"].str.casefold().str.contains(text, regex=False).to_numpy()
+    filtered = table[keep]
+    return filtered.head(top) if top else filtered
+
+
+def domain_summary(prediction: pd.DataFrame) -> dict:
+    """in_domain, max_similarity (Tanimoto 0-1) and nearest_drug of one molecule."""
+    rows = prediction[prediction["side_effect_index"] >= 0]
+    if rows.empty:
+        return {"in_domain": False, "max_similarity": float("nan"), "nearest_drug": ""}
+    first = rows.iloc[0]
+    return {
+        "in_domain": bool(first["in_domain"]),
+        "max_similarity": float(first["max_similarity"]),
+        "nearest_drug": str(first["nearest_drug"]),
+    }

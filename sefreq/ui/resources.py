@@ -1,0 +1,183 @@
+"""The dashboard's cached resources: data status, the dataset, the predictor, predictions.
+
+``st.cache_resource`` holds one dataset and one model per server process;
+``st.cache_data`` holds per-molecule predictions. Two environment variables let tests
+and demos swap in other files: ``SEFREQ_MODEL_DIR`` (a bundle directory instead of
+``models/``) and ``SEFREQ_DATASET_FOLDER`` (a dataset folder as the dataset cache writes
+it, instead of building from the upstream files).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import sefreq
+from sefreq.data.registry import (
+    DATA_DIR_ENV,
+    FETCH_HINT,
+    REGISTRY,
+    DataMissingError,
+    FileStatus,
+    data_dir,
+    file_status,
+)
+
+MODEL_DIR_ENV = "SEFREQ_MODEL_DIR"
+DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
+
+DATA_FIX = (
+    f"To fix it, run `{FETCH_HINT}` in a terminal (or `make run`, which fetches what is "
+    f"missing before it starts the dashboard), then reload this page. To use files you "
+    f"already have, set `{DATA_DIR_ENV}` to their folder."
+)
+MODEL_FIX = (
+    "To fix it, train the bundled model with `sefreq train --out models` (or copy a bundle "
+    f"into `models/`), or set `{MODEL_DIR_ENV}` to a bundle folder, then reload this page."
+)
+
+
+@dataclass(frozen=True)
+class DataState:
+    """Where the data was looked for, each file's state, and the error to show (if any)."""
+
+    directory: Path
+    statuses: tuple[FileStatus, ...]
+    error: str | None
+
+    def file_table(self) -> pd.DataFrame:
+        """One row per upstream file: local name, state, licence, content."""
+        return pd.DataFrame(
+            {
+                "file": [
+                    s.path.name if s.path else REGISTRY[s.key].filename for s in self.statuses
+                ],
+                "state": [s.state for s in self.statuses],
+                "licence": [REGISTRY[s.key].licence for s in self.statuses],
+                "content": [REGISTRY[s.key].description for s in self.statuses],
+            }
+        )
+
+
+def data_state() -> DataState:
+    """The upstream files' state; ``error`` says what is missing and how to fetch it."""
+    folder = os.environ.get(DATASET_FOLDER_ENV)
+    if folder:
+        error = None if Path(folder).is_dir() else f"No dataset folder at `{folder}`."
+        return DataState(Path(folder), (), error and f"{error}\n\n{DATA_FIX}")
+    directory = data_dir()
+    statuses = tuple(_statuses(str(directory)))
+    not_ready = [s for s in statuses if s.state != "verified"]
+    error = None
+    if not_ready:
+        names = ", ".join(f"{REGISTRY[s.key].filename} ({s.state})" for s in not_ready)
+        error = f"Upstream data is missing or corrupt in `{directory}`: {names}.\n\n{DATA_FIX}"
+    return DataState(directory, statuses, error)
+
+
+@st.cache_data(ttl=60, show_spinner="Checking the data files…")
+def _statuses(directory: str) -> list[FileStatus]:
+    return [file_status(entry, Path(directory)) for entry in REGISTRY.values()]
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def _dataset(directory: str, folder: str | None) -> Any:
+    if folder:
+        from sefreq.data.dataset import read_dataset
+
+        return read_dataset(Path(folder))
+    return sefreq.load_dataset(data_dir=Path(directory))
+
+
+def dataset() -> tuple[Any | None, str | None]:
+    """(the curated dataset, None), or (None, the error to show) when it cannot be loaded."""
+    state = data_state()
+    if state.error:
+        return None, state.error
+    try:
+        return _dataset(str(state.directory), os.environ.get(DATASET_FOLDER_ENV)), None
+    except DataMissingError as error:
+        return None, f"{error}\n\n{DATA_FIX}"
+
+
+def model_dir() -> Path:
+    """The bundle directory in use: ``SEFREQ_MODEL_DIR`` or the bundled ``models/``."""
+    from sefreq.model.bundle import DEFAULT_BUNDLE_DIR
+
+    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_BUNDLE_DIR)
+
+
+@st.cache_resource(show_spinner="Loading the model…")
+def _predictor(directory: str) -> Any:
+    from sefreq.model.predictor import Predictor
+
+    return Predictor.from_directory(directory)
+
+
+def predictor() -> tuple[Any | None, str | None]:
+    """(the predictor, None), or (None, the error to show) when no model can be loaded."""
+    directory = model_dir()
+    if not (directory / "card.json").is_file():
+        return None, f"No trained model in `{directory}`.\n\n{MODEL_FIX}"
+    try:
+        return _predictor(str(directory)), None
+    except (OSError, ValueError, KeyError) as error:
+        return None, f"The model in `{directory}` could not be loaded ({error}).\n\n{MODEL_FIX}"
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _predict(directory: str, smiles: tuple[str, ...], ids: tuple[str, ...]) -> pd.DataFrame:
+    return _predictor(directory).predict(list(smiles), ids=list(ids))
+
+
+def predict(smiles: list[str], ids: list[str]) -> pd.DataFrame:
+    """Predictions for parent SMILES (long table, :data:`sefreq.model.predictor.COLUMNS`).
+
+    Cached per (model, molecules): switching pages or re-running never predicts twice.
+    Raises RuntimeError when no model is available (callers check :func:`predictor` first).
+    """
+    model, error = predictor()
+    if model is None:
+        raise RuntimeError(error)
+    return _predict(str(model_dir()), tuple(smiles), tuple(ids))
+
+
+def model_card() -> dict:
+    """The card of the model in use ({} when none)."""
+    model, _ = predictor()
+    return dict(model.card) if model is not None else {}
+
+
+def model_version() -> str:
+    """The model version written in its card ("unknown" when it has none)."""
+    card = model_card()
+    return str(card.get("model_version") or card.get("version") or "unknown")
+
+
+@st.cache_resource(show_spinner="Preparing the explainer (SHAP background)…")
+def _explainer(directory: str) -> Any:
+    from sefreq.explain import Explainer
+
+    return Explainer(predictor=_predictor(directory), bundle_dir=directory)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _explanation(directory: str, smiles: str, side_effects: tuple[int, ...], output: str) -> Any:
+    return _explainer(directory).explain(smiles, list(side_effects), output)
+
+
+def explanation(smiles: str, side_effects: list[int], output: str) -> Any:
+    """SHAP explanation (:class:`sefreq.explain.Explanation`) of the model in use, cached.
+
+    ``side_effects``: indices (Galeano order); ``output``: "association" or "frequency".
+    Raises RuntimeError when no model is available.
+    """
+    model, error = predictor()
+    if model is None:
+        raise RuntimeError(error)
+    return _explanation(str(model_dir()), smiles, tuple(side_effects), output)

@@ -1,0 +1,112 @@
+"""Session-state keys: what survives switching pages (the current drug, inputs, choices).
+
+Streamlit forgets a widget's value when a page that does not draw it runs. Values that
+must survive are kept under keys of their own (:data:`PERSISTENT`) and copied back into
+the widget keys before a page draws them (:func:`keep_widgets`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from sefreq.ui.molecules import Molecule
+
+CURRENT = "sefreq.current"  # Molecule: the current drug
+BATCH = "sefreq.batch"  # list[Molecule]: the last pasted or uploaded batch
+COMPARE = "sefreq.compare"  # list[Molecule]: drugs picked for comparison
+INPUT_MESSAGE = "sefreq.input_message"  # (level, text) shown once after an input action
+
+# Widget keys whose values survive page switches.
+INPUT_MODE = "w.input_mode"
+MODE_LOOKUP, MODE_PASTE, MODE_DRAW, MODE_UPLOAD = (
+    "Look up a drug",
+    "Paste SMILES",
+    "Draw",
+    "Upload a batch",
+)
+SMILES_TEXT = "w.smiles_text"
+LOOKUP_QUERY = "w.lookup_query"
+PROFILE_ORGANS = "w.profile_organs"
+PROFILE_SEARCH = "w.profile_search"
+PROFILE_TOP = "w.profile_top"
+COMPARE_ORGAN = "w.compare_organ"
+COMPARE_TOP = "w.compare_top"
+PERSISTENT = (
+    INPUT_MODE,
+    SMILES_TEXT,
+    LOOKUP_QUERY,
+    PROFILE_ORGANS,
+    PROFILE_SEARCH,
+    PROFILE_TOP,
+    COMPARE_ORGAN,
+    COMPARE_TOP,
+)
+_STORE = "sefreq.kept."
+
+
+def keep_widgets() -> None:
+    """Restore kept widget values, and keep the current ones (call once per run)."""
+    for key in PERSISTENT:
+        if key in st.session_state:
+            st.session_state[_STORE + key] = st.session_state[key]
+        elif _STORE + key in st.session_state:
+            st.session_state[key] = st.session_state[_STORE + key]
+
+
+def remember(key: str) -> None:
+    """Callback for a widget's ``on_change``: keep its value at once."""
+    st.session_state[_STORE + key] = st.session_state.get(key)
+
+
+def current() -> Molecule | None:
+    """The current drug (None until one is entered)."""
+    return st.session_state.get(CURRENT)
+
+
+def set_current(molecule: Molecule) -> None:
+    """Make ``molecule`` the current drug."""
+    st.session_state[CURRENT] = molecule
+
+
+def batch() -> list[Molecule]:
+    """The last batch entered (empty when none)."""
+    return list(st.session_state.get(BATCH, []))
+
+
+def set_batch(molecules: list[Molecule]) -> None:
+    """Keep a batch of molecules."""
+    st.session_state[BATCH] = list(molecules)
+
+
+def compare_list() -> list[Molecule]:
+    """The molecules picked for comparison, in the order added."""
+    return list(st.session_state.get(COMPARE, []))
+
+
+def add_to_compare(molecule: Molecule, limit: int = 4) -> str | None:
+    """Add ``molecule`` to the comparison; returns why not when it cannot be added."""
+    chosen = compare_list()
+    if any(m.parent_smiles == molecule.parent_smiles for m in chosen):
+        return f"{molecule.label} is already in the comparison."
+    if len(chosen) >= limit:
+        return f"The comparison holds at most {limit} drugs: remove one first."
+    st.session_state[COMPARE] = [*chosen, molecule]
+    return None
+
+
+def remove_from_compare(label: str) -> None:
+    """Remove the molecule shown as ``label`` from the comparison."""
+    st.session_state[COMPARE] = [m for m in compare_list() if m.label != label]
+
+
+def flash(level: str, text: str) -> None:
+    """Show ``text`` (level: success / info / warning / error) on the next run."""
+    st.session_state[INPUT_MESSAGE] = (level, text)
+
+
+def pop_flash() -> tuple[str, str] | None:
+    """The message left by :func:`flash`, once."""
+    message: Any = st.session_state.pop(INPUT_MESSAGE, None)
+    return message

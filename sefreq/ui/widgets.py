@@ -1,0 +1,126 @@
+"""Streamlit pieces every page uses: the guard, the footer, the current-drug panel, legends."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import pandas as pd
+import streamlit as st
+
+from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.ui import resources, state
+from sefreq.ui.drawing import molecule_svg
+from sefreq.ui.molecules import Molecule
+
+log = logging.getLogger("sefreq.ui")
+
+
+@contextlib.contextmanager
+def guard(action: str) -> Iterator[None]:
+    """Show any error raised while doing ``action`` as a message, never as a traceback.
+
+    Streamlit's own control flow (st.stop, st.rerun, page switches) derives from
+    BaseException and passes through untouched.
+    """
+    try:
+        yield
+    except Exception as error:
+        log.exception("error while %s", action)
+        st.error(
+            f"Something went wrong while {action}: {error}\n\n"
+            "What you entered is kept. Try again; if it keeps failing, enter another "
+            "molecule or reload the page, and report the message above."
+        )
+
+
+def footer() -> None:
+    """The disclaimer and the SIDER licence, at the foot of every page."""
+    st.divider()
+    st.caption(DISCLAIMER)
+    st.caption(SIDER_LICENCE)
+
+
+def band_legend() -> pd.DataFrame:
+    """The five CIOMS bands: class, label, label wording, share of patients."""
+    return pd.DataFrame(
+        [
+            {
+                "class": band.frequency_class,
+                "band": band.label,
+                "label wording": band.smpc_wording,
+                "patients affected": band.range_text,
+            }
+            for band in FREQUENCY_BANDS.values()
+        ]
+    )
+
+
+def structure(smiles: str, width: int = 300, height: int = 220) -> None:
+    """The 2D structure of ``smiles`` (RDKit SVG)."""
+    svg = molecule_svg(smiles, width, height)
+    if svg:
+        st.image(svg, width=width)
+
+
+def current_drug_panel() -> None:
+    """Sidebar: the current drug (name, structure, SMILES), or how to pick one."""
+    molecule = state.current()
+    st.sidebar.markdown("**Current drug**")
+    if molecule is None:
+        st.sidebar.caption("None yet: enter one on the Drug input page.")
+        return
+    st.sidebar.markdown(f"{molecule.label}  \n*{molecule.source}*")
+    if molecule.ok:
+        svg = molecule_svg(molecule.parent_smiles, 240, 160)
+        if svg:
+            st.sidebar.image(svg, width=240)
+        st.sidebar.code(molecule.parent_smiles, language=None, wrap_lines=True)
+    elif molecule.error:
+        st.sidebar.caption(molecule.error)
+
+
+def require_current() -> Molecule | None:
+    """The current drug, or None after telling the user how to choose one."""
+    molecule = state.current()
+    if molecule is None:
+        st.info("No drug chosen yet. Pick one on the **Drug input** page.")
+        st.page_link("views/input.py", label="Go to Drug input", icon=":material/edit:")
+    return molecule
+
+
+def require_model() -> bool:
+    """True when a model is loaded; otherwise an error saying how to get one."""
+    model, error = resources.predictor()
+    if model is None:
+        st.error(error)
+        return False
+    return True
+
+
+def require_dataset():
+    """The dataset, or None (the frame has already said why it is missing)."""
+    dataset, _ = resources.dataset()
+    if dataset is None:
+        st.info("This part needs the SIDER data, which is not available (see the message above).")
+    return dataset
+
+
+def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
+    """The molecule's predicted rows (with a spinner); None, after a message, if unscorable."""
+    if not molecule.ok:
+        st.error(
+            f"{molecule.label} cannot be scored: {molecule.error or 'no usable structure'}. "
+            "Enter another structure on the Drug input page."
+        )
+        return None
+    if not require_model():
+        return None
+    with st.spinner(f"Predicting 994 side effects for {molecule.label}…"):
+        table = resources.predict([molecule.parent_smiles], [molecule.id])
+    errors = table["error"].dropna()
+    if len(errors):
+        st.error(f"{molecule.label} could not be scored: {errors.iloc[0]}")
+        return None
+    return table

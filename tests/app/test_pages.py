@@ -1,0 +1,407 @@
+"""Every page through AppTest against the tiny dataset and model: happy and error paths."""
+
+from __future__ import annotations
+
+import pytest
+from app_support import PAGES, captions, mode, paste, problems, use_drug
+from streamlit.testing.v1 import AppTest
+
+from sefreq.constants import DISCLAIMER, SIDER_LICENCE
+from sefreq.ui import state
+from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
+
+pytestmark = pytest.mark.usefixtures("tiny_env")
+
+POLYMER = "C" * 10_000  # a 10,000-atom chain: out of scope, must be refused politely
+
+
+def _current(app: AppTest):
+    # AppTest's session state has no .get()
+    if state.CURRENT in app.session_state:
+        return app.session_state[state.CURRENT]
+    return None
+
+
+def _texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+# --------------------------------------------------------------------------- the frame
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_draws_with_footer_and_no_error(run_app, page: str) -> None:
+    app = run_app()
+    app = run_app(page, app)
+    assert not problems(app)
+    assert DISCLAIMER in captions(app) and SIDER_LICENCE in captions(app)
+    assert "SEFreq" in [title.value for title in app.sidebar.title]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_with_a_drug_draws_without_error(run_app, page: str) -> None:
+    app = use_drug(run_app(), "ibuprofen")
+    app = run_app(page, app)
+    assert not problems(app), problems(app)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_missing_data_is_one_clear_error_on_every_page(
+    run_app, page: str, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.delenv(DATASET_FOLDER_ENV)
+    monkeypatch.setenv("SEFREQ_DATA_DIR", str(tmp_path))
+    app = run_app()
+    app = run_app(page, app)
+    assert not app.exception
+    assert len(app.error) == 1
+    assert "sefreq data fetch" in app.error[0].value and "make run" in app.error[0].value
+    assert DISCLAIMER in captions(app)
+
+
+def test_missing_model_says_how_to_train_one(run_app, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv(MODEL_DIR_ENV, str(tmp_path))
+    app = use_drug(run_app(), "ibuprofen")
+    app = run_app("profile", app)
+    assert not app.exception
+    assert len(app.error) == 1 and "sefreq train" in app.error[0].value
+    about = run_app("about", app)
+    assert not about.exception and "sefreq train" in _texts(about.warning)
+
+
+def test_sidebar_shows_the_current_drug_on_every_page(run_app) -> None:
+    app = use_drug(run_app(), "Advil")
+    for page in ("profile", "compare", "about", "input"):
+        app = run_app(page, app)
+        assert "ibuprofen" in _texts(app.sidebar.markdown)
+
+
+# --------------------------------------------------------------------------- input
+
+
+@pytest.mark.parametrize(
+    ("query", "drug"),
+    [
+        ("ibuprofen", "ibuprofen"),
+        ("  IBUPROFEN ", "ibuprofen"),
+        ("ibuprofin", "ibuprofen"),  # typo
+        ("Advil", "ibuprofen"),  # brand
+        ("pioglitazone hydrochloride", "pioglitazone"),  # salt name
+        ("N02BE01", "paracetamol"),  # ATC code
+        ("Zoloft", "sertraline"),
+    ],
+)
+def test_lookup_finds_the_drug(run_app, query: str, drug: str) -> None:
+    app = use_drug(run_app(), query)
+    assert not problems(app)
+    current = _current(app)
+    assert current.drug_name == drug and current.ok
+    assert current.source == "look-up" and current.entered == query.strip()
+    assert f"{drug} is now the current drug." in _texts(app.success)
+
+
+def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("xyzzyq").run()
+    assert not app.exception
+    assert "No drug among the 39 known ones matches 'xyzzyq'" in _texts(app.warning)
+    assert app.text_input(key=state.LOOKUP_QUERY).value == "xyzzyq"
+
+
+def test_lookup_of_a_biologic_explains_why_it_cannot_be_scored(run_app) -> None:
+    app = use_drug(run_app(), "Lantus")
+    assert not app.exception
+    current = _current(app)
+    assert current.drug_name == "insulin glargine" and not current.ok
+    assert "no usable small-molecule structure" in _texts(app.warning)
+    profile = run_app("profile", app)
+    assert "cannot be scored" in _texts(profile.error) and not profile.exception
+    known = run_app("known", app)  # label data still shows
+    assert not known.exception and len(known.dataframe) == 1
+
+
+def test_paste_one_smiles_with_a_salt_shows_what_changed(run_app) -> None:
+    app = paste(run_app(), "[Na+].[O-]C(=O)c1ccccc1 benzoate")
+    assert not problems(app)
+    current = _current(app)
+    assert current.id == "benzoate" and current.parent_smiles == "O=C(O)c1ccccc1"
+    assert "removed fragment" in _texts(app.markdown)
+    assert any("Standardised parent SMILES" in m.value for m in app.markdown)
+
+
+def test_paste_of_a_known_structure_links_the_drug(run_app) -> None:
+    app = paste(run_app(), "CC(=O)Nc1ccc(O)cc1")
+    assert _current(app).drug_name == "paracetamol"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("C1CC(", "not valid SMILES syntax"),
+        ("c1ccccc", "not valid"),
+        (POLYMER, "small molecules"),
+        ("   \n# only a comment", "Nothing to read"),
+    ],
+)
+def test_bad_paste_is_a_clear_error_and_nothing_is_lost(run_app, text: str, message: str) -> None:
+    app = use_drug(run_app(), "ibuprofen")
+    app = paste(app, text)
+    assert not app.exception
+    assert message in _texts(app.error)
+    assert _current(app).drug_name == "ibuprofen"  # the current drug is kept
+    assert app.text_area(key=state.SMILES_TEXT).value == text  # and so is the text
+
+
+def test_paste_batch_keeps_good_rows_and_names_bad_ones(run_app) -> None:
+    text = "CCO ethanol\nC1CC( broken\nCC(=O)Oc1ccccc1C(=O)O aspirin"
+    app = paste(run_app(), text)
+    assert not app.exception
+    assert "Read 3 molecules (1 unusable)" in _texts(app.warning)
+    batch = app.session_state[state.BATCH]
+    assert [m.id for m in batch] == ["ethanol", "broken", "aspirin"]
+    table = next(f.value for f in app.dataframe if "problem" in f.value.columns)
+    assert table.set_index("id").loc["broken", "problem"] != ""
+    assert table.set_index("id").loc["aspirin", "known drug"] == "aspirin"
+    assert _current(app).id == "ethanol"
+    app.selectbox(key="w.batch_pick").select(1).run()  # aspirin
+    app.button(key="w.batch_use").click().run()
+    assert _current(app).drug_name == "aspirin"
+
+
+def test_upload_csv_carries_ids(run_app) -> None:
+    app = mode(run_app(), state.MODE_UPLOAD)
+    content = b"id,smiles\nX-1,CCO\nX-2,c1ccccc1O\nX-3,not a smiles\n"
+    app.file_uploader(key="w.upload").upload("batch.csv", content, "text/csv").run()
+    app.button(key="w.upload_use").click().run()
+    assert not app.exception
+    assert [m.id for m in app.session_state[state.BATCH]] == ["X-1", "X-2", "X-3"]
+    assert _current(app).id == "X-1"
+
+
+def test_upload_sdf(run_app) -> None:
+    from rdkit import Chem
+
+    blocks = []
+    for name, smiles in (("phenol", "c1ccccc1O"), ("toluene", "Cc1ccccc1")):
+        mol = Chem.MolFromSmiles(smiles)
+        mol.SetProp("_Name", name)
+        blocks.append(Chem.MolToMolBlock(mol) + "$$$$\n")
+    app = mode(run_app(), state.MODE_UPLOAD)
+    app.file_uploader(key="w.upload").upload("mols.sdf", "".join(blocks).encode()).run()
+    app.button(key="w.upload_use").click().run()
+    assert not problems(app)
+    assert [m.id for m in app.session_state[state.BATCH]] == ["phenol", "toluene"]
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("batch.csv", b"name,structure\na,CCO\n", "No 'smiles' column"),
+        ("batch.csv", b"smiles\n", "empty"),
+        ("mols.sdf", b"this is not an sdf", "not an SDF"),
+        ("batch.csv", b"\x00\x01\x02binary", "binary"),
+    ],
+)
+def test_malformed_upload_is_a_clear_error(run_app, name: str, content: bytes, message: str):
+    app = mode(use_drug(run_app(), "ibuprofen"), state.MODE_UPLOAD)
+    app.file_uploader(key="w.upload").upload(name, content).run()
+    app.button(key="w.upload_use").click().run()
+    assert not app.exception
+    assert message in _texts(app.error)
+    assert _current(app).drug_name == "ibuprofen"
+
+
+def test_inputs_survive_switching_pages(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("Advil").run()
+    mode(app, state.MODE_PASTE)
+    app.text_area(key=state.SMILES_TEXT).input("CCO ethanol").run()
+    for page in ("profile", "about", "compare", "input"):
+        app = run_app(page, app)
+    assert app.radio(key=state.INPUT_MODE).value == state.MODE_PASTE
+    assert app.text_area(key=state.SMILES_TEXT).value == "CCO ethanol"
+    mode(app, state.MODE_LOOKUP)
+    assert app.text_input(key=state.LOOKUP_QUERY).value == "Advil"
+
+
+# --------------------------------------------------------------------------- profile
+
+
+def test_profile_of_a_known_drug(run_app) -> None:
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Side effects scored"] == "30"
+    table = app.dataframe[0].value
+    assert len(table) == 30
+    assert table["p_reported_pct"].is_monotonic_decreasing
+    assert {"band", "band_range", "uncertainty_pct", "in_domain", "known_band"} <= set(table)
+    assert table["band_range"].str.endswith("of patients").all()
+    assert len(app.get("plotly_chart")) == 1
+
+
+def test_profile_filters_by_organ_class_and_search(run_app) -> None:
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    app.multiselect(key=state.PROFILE_ORGANS).select("Cardiac disorders").run()
+    table = app.dataframe[0].value
+    assert set(table["side_effect"]) == {"Tachycardia", "Bradycardia"}
+    app.multiselect(key=state.PROFILE_ORGANS).unselect("Cardiac disorders").run()
+    app.text_input(key=state.PROFILE_SEARCH).input("NAUS").run()
+    assert app.dataframe[0].value["side_effect"].tolist() == ["Nausea"]
+    app.text_input(key=state.PROFILE_SEARCH).input("no such effect").run()
+    assert "No side effect matches" in _texts(app.info)
+
+
+def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
+    app = run_app("profile", paste(run_app(), "CCCCCCCCCCCCCCCC(=O)O palmitic"))
+    assert not problems(app)
+    assert "known_band" not in app.dataframe[0].value.columns
+    assert app.warning or app.success  # the applicability-domain verdict is shown
+
+
+def test_profile_without_a_drug_points_to_input(run_app) -> None:
+    app = run_app("profile", run_app())
+    assert "No drug chosen yet" in _texts(app.info)
+
+
+# --------------------------------------------------------------------------- known vs predicted
+
+
+def test_known_vs_predicted_for_a_known_drug(run_app, tiny_env) -> None:
+    app = run_app("known", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    metrics = {m.label: m.value for m in app.metric}
+    n_reported = int((tiny_env.dataset.frequency[1] > 0).sum())
+    assert metrics["Reported on labels"] == f"{n_reported} side effects"
+    assert 0 <= float(metrics["AUROC (ranking)"]) <= 1
+    markdown = _texts(app.markdown)
+    assert "Predicted but not reported" in markdown and "Reported but predicted low" in markdown
+
+
+def test_known_vs_predicted_for_a_new_molecule_lists_neighbours(run_app) -> None:
+    app = run_app("known", paste(run_app(), "CC(C)Cc1ccc(cc1)C(C)C(=O)OC methyl-ibuprofen"))
+    assert not problems(app)
+    neighbours = app.dataframe[0].value
+    assert neighbours["drug"].iloc[0] == "ibuprofen"
+    assert neighbours["tanimoto"].is_monotonic_decreasing
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def test_compare_two_drugs(run_app) -> None:
+    app = run_app("compare", use_drug(run_app(), "ibuprofen"))
+    app.button(key="w.compare_current").click().run()
+    assert "1 chosen" in _texts(app.info)
+    app.text_input(key="w.compare_query").input("Tylenol").run()
+    app.button(key="w.compare_lookup").click().run()
+    assert not problems(app)
+    assert len(app.get("plotly_chart")) == 1
+    differences = next(f.value for f in app.dataframe if "spread_pp" in f.value.columns)
+    assert set(differences["highest"]) <= {"ibuprofen", "paracetamol"}
+    app.selectbox(key=state.COMPARE_ORGAN).select("Cardiac disorders").run()
+    assert not problems(app)
+
+
+def test_compare_refuses_a_bad_smiles_and_a_fifth_drug(run_app) -> None:
+    app = run_app("compare", run_app())
+    app.text_input(key="w.compare_smiles").input("C1CC(").run()
+    app.button(key="w.compare_add_smiles").click().run()
+    assert "cannot be compared" in _texts(app.error)
+    for smiles in ("CCO", "CCCO", "CCCCO", "CCCCCO", "CCCCCCO"):
+        app.text_input(key="w.compare_smiles").input(smiles).run()
+        app.button(key="w.compare_add_smiles").click().run()
+    assert len(app.session_state[state.COMPARE]) == 4
+    assert "at most 4" in _texts(app.warning)
+
+
+# --------------------------------------------------------------------------- report and about
+
+
+def test_report_offers_csv_and_pdf(run_app) -> None:
+    app = run_app("report", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    labels = [button.label for button in app.get("download_button")]
+    assert labels == ["Download CSV", "Download PDF"]
+    preview = app.dataframe[0].value
+    assert {"model_version", "standardised_smiles", "known_source"} <= set(preview.columns)
+    assert (preview["model_version"] == "0.0.tiny").all()
+
+
+def test_about_renders_the_model_card(run_app) -> None:
+    app = run_app("about", run_app())
+    assert not problems(app)
+    overview = next(f.value for f in app.dataframe if "item" in f.value.columns)
+    assert overview.set_index("item").loc["model version", "value"] == "0.0.tiny"
+    text = _texts(app.markdown)
+    assert "CC BY-NC-SA" in text and "Intended use" not in text  # headings are subheaders
+    assert any(s.value == "Intended use" for s in app.subheader)
+    metrics = {m.label: m.value for m in app.metric}
+    assert metrics["Drugs"] == "39"
+
+
+def test_explain_shows_atoms_and_substructures(run_app) -> None:
+    app = run_app("explain", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    chosen = app.multiselect(key="w.explain_side_effects").value
+    assert len(chosen) == 3
+    summary = next(f.value for f in app.dataframe if "expected_value" in f.value.columns)
+    assert summary["side_effect"].tolist() == chosen
+    parts = summary[["expected_value", "atoms", "absent_bits", "descriptors", "knn_prior"]]
+    assert (parts.sum(axis=1) - summary["value"]).abs().max() < 1e-3  # SHAP adds up
+    assert len(app.get("image")) >= 1  # the atom drawing
+    substructures = next(f.value for f in app.dataframe if "smarts" in f.value.columns)
+    assert substructures["image"].str.startswith("data:image/svg+xml").all()
+    app.radio(key="w.explain_output").set_value("frequency").run()
+    assert not problems(app)
+    app.multiselect(key="w.explain_side_effects").set_value([]).run()
+    assert "Choose at least one side effect." in _texts(app.info)
+
+
+def test_explain_without_sefreq_explain_says_so(run_app, monkeypatch) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def no_explain(name, *args, **kwargs):
+        if name == "sefreq.explain":
+            raise ImportError("not installed")
+        return real(name, *args, **kwargs)
+
+    app = use_drug(run_app(), "ibuprofen")
+    monkeypatch.setattr(importlib, "import_module", no_explain)
+    app = run_app("explain", app)
+    assert not problems(app)
+    assert "not available in this version" in _texts(app.info)
+
+
+def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:
+    app = paste(run_app(), "CCO ethanol\nC1CC( broken\nc1ccccc1O phenol")
+    app = run_app("report", app)
+    app.button(key="w.batch_predict").click().run()
+    assert not app.exception
+    summary = next(f.value for f in app.dataframe if "top_side_effects" in f.value.columns)
+    assert summary["molecule_id"].tolist() == ["ethanol", "phenol"]
+    labels = [button.label for button in app.get("download_button")]
+    assert "Download batch CSV" in labels
+    _, table = app.session_state["sefreq.batch_result"]
+    assert table["molecule_id"].drop_duplicates().tolist() == ["ethanol", "broken", "phenol"]
+    assert len(table[table["molecule_id"] == "ethanol"]) == 30
+    assert table.loc[table["molecule_id"] == "broken", "error"].str.contains("SMILES").all()
+
+
+def test_an_unexpected_error_is_a_message_not_a_traceback(run_app, monkeypatch) -> None:
+    import sefreq.ui.profile
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated failure")
+
+    app = use_drug(run_app(), "ibuprofen")
+    monkeypatch.setattr(sefreq.ui.profile, "profile_table", broken)
+    app = run_app("profile", app)
+    assert not app.exception
+    assert "Something went wrong while drawing the Profile page: simulated failure" in (
+        app.error[0].value
+    )
+    assert DISCLAIMER in captions(app)  # the frame still draws its footer
+    assert _current(app).drug_name == "ibuprofen"  # and keeps the current drug

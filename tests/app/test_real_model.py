@@ -1,0 +1,52 @@
+"""A few pages against the real bundled model and the real data (slow; skipped without them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from app_support import clear_caches, paste, problems, use_drug
+
+from sefreq.constants import N_SIDE_EFFECTS
+from sefreq.model.bundle import DEFAULT_BUNDLE_DIR
+from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
+
+pytestmark = [pytest.mark.slow, pytest.mark.realdata]
+
+
+@pytest.fixture(autouse=True)
+def real_env(real_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if not (DEFAULT_BUNDLE_DIR / "card.json").is_file():
+        pytest.skip("no bundled model in models/")
+    monkeypatch.setenv("SEFREQ_DATA_DIR", str(real_data_dir))
+    monkeypatch.delenv(DATASET_FOLDER_ENV, raising=False)
+    monkeypatch.delenv(MODEL_DIR_ENV, raising=False)
+    clear_caches()
+
+
+def test_real_profile_and_known_for_a_brand_name(run_app) -> None:
+    app = use_drug(run_app(timeout=300), "Advil")
+    assert app.session_state["sefreq.current"].drug_name == "ibuprofen"
+    profile = run_app("profile", app)
+    assert not problems(profile)
+    assert len(profile.dataframe[0].value) == 30  # first 30 rows of 994
+    metrics = {m.label: m.value for m in profile.metric}
+    assert metrics["Side effects scored"] == f"{N_SIDE_EFFECTS:,}"
+    known = run_app("known", app)
+    assert not problems(known)
+    metrics = {m.label: m.value for m in known.metric}
+    assert float(metrics["AUROC (ranking)"]) > 0.7  # a training drug: the model knows it
+
+
+def test_real_new_molecule_and_report(run_app) -> None:
+    app = paste(run_app(timeout=300), "CC(C)Cc1ccc(cc1)C(C)C(=O)OCC ethyl-ibuprofen")
+    known = run_app("known", app)
+    assert not problems(known)
+    assert "ibuprofen" in known.dataframe[0].value["drug"].head(3).tolist()
+    report = run_app("report", app)
+    assert not problems(report)
+    assert len(report.get("download_button")) == 2
+    about = run_app("about", app)
+    assert not problems(about)
+    overview = next(f.value for f in about.dataframe if "item" in f.value.columns)
+    assert overview.set_index("item").loc["side effects", "value"] == str(N_SIDE_EFFECTS)

@@ -1,0 +1,160 @@
+"""A real Streamlit server and Debian's Chromium (through playwright) for the browser suite.
+
+The server runs on the tiny dataset and model (tests/app/tiny_world.py), so the suite needs
+neither the upstream data nor the bundled model; set SEFREQ_BROWSER_REAL=1 to walk the real
+ones instead (skipped when they are not there).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from browser_support import ARTIFACTS, ROOT
+
+CHROMIUM = os.environ.get("SEFREQ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+
+sys.path.insert(0, str(ROOT / "tests" / "app"))
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(env: dict[str, str], log: Path) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; (process, base URL) once healthy."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
+    handle = log.open("w")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.3)
+    process.terminate()
+    raise RuntimeError(f"streamlit did not become healthy: {log.read_text()[-2000:]}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop the server this suite started."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a running dashboard."""
+    if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
+        pytest.skip("chromium is not installed (`make test` installs it as root)")
+    pytest.importorskip("playwright")
+    env = dict(os.environ)
+    if os.environ.get("SEFREQ_BROWSER_REAL"):
+        if not (ROOT / "models" / "card.json").is_file() or not env.get("SEFREQ_DATA_DIR"):
+            pytest.skip("SEFREQ_BROWSER_REAL needs models/card.json and SEFREQ_DATA_DIR")
+    else:
+        from tiny_world import build_tiny_world
+
+        world = build_tiny_world(tmp_path_factory.mktemp("browser_world"))
+        env["SEFREQ_DATASET_FOLDER"] = str(world.dataset_folder)
+        env["SEFREQ_MODEL_DIR"] = str(world.bundle_dir)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    process, url = start_server(env, ARTIFACTS / "server.log")
+    yield url
+    stop_server(process)
+
+
+@dataclass
+class Console:
+    """Browser console errors and uncaught page errors seen so far."""
+
+    errors: list[str] = field(default_factory=list)
+
+    def take(self) -> list[str]:
+        seen, self.errors = self.errors, []
+        return seen
+
+
+@pytest.fixture(scope="module")
+def browser_page(server: str):
+    """One Chromium tab at 1366 x 768 on the dashboard, and its console."""
+    from playwright.sync_api import sync_playwright
+
+    console = Console()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+        page = context.new_page()
+        page.on(
+            "console",
+            lambda message: (
+                console.errors.append(
+                    f"console: {message.text} ({message.location.get('url', '')})"
+                )
+                if message.type == "error"
+                else None
+            ),
+        )
+        page.on(
+            "requestfailed",
+            lambda request: console.errors.append(
+                f"request failed: {request.url} ({request.failure})"
+            ),
+        )
+        page.on(
+            "pageerror",
+            lambda error: console.errors.append(f"page error: {error} {(error.stack or '')[:300]}"),
+        )
+        page.goto(server, wait_until="domcontentloaded")
+        yield page, console
+        context.close()
+        browser.close()

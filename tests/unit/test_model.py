@@ -1,0 +1,349 @@
+"""The network, training and the bundle, on a tiny synthetic dataset (seconds, CPU)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from sefreq.bench.interface import EvalView, QueryView, SideEffectInfo, TrainView
+from sefreq.model.bench_adapter import make_model
+from sefreq.model.bundle import SEFreqEnsemble
+from sefreq.model.confidence import conformal_threshold, fit_temperature, set_coverage
+from sefreq.model.features import knn_profiles, transfer_edges
+from sefreq.model.network import (
+    VARIANTS,
+    NetworkConfig,
+    SEFreqNet,
+    coral_class_probabilities,
+    coral_loss,
+)
+from sefreq.model.train import TrainConfig, TrainingSet, fit_ensemble
+
+N_SE = 30
+
+
+def tiny_smiles(n: int) -> list[str]:
+    """n distinct small molecules."""
+    cores = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCOC1", "c1ccoc1"]
+    tails = ["", "O", "N", "C(=O)O", "Cl", "CO", "CN", "C(F)(F)F"]
+    out = []
+    for chain in range(1, 5):
+        for core in cores:
+            for tail in tails:
+                out.append("C" * chain + core + tail)
+    return out[:n]
+
+
+def tiny_side_effects(rng: np.random.Generator) -> SideEffectInfo:
+    organ = (rng.random((N_SE, 5)) < 0.3).astype(np.float32)
+    organ[np.arange(N_SE), rng.integers(0, 5, N_SE)] = 1
+    group = (rng.random((N_SE, 8)) < 0.2).astype(np.float32)
+    sim = rng.random((N_SE, N_SE)).astype(np.float32)
+    sim = (sim + sim.T) / 2
+    np.fill_diagonal(sim, 1)
+    return SideEffectInfo([f"effect {j}" for j in range(N_SE)], organ, group, sim)
+
+
+def tiny_frequency(n: int, rng: np.random.Generator) -> np.ndarray:
+    prevalence = np.linspace(0.05, 0.6, N_SE)
+    reported = rng.random((n, N_SE)) < prevalence
+    classes = rng.integers(1, 6, (n, N_SE))
+    return np.where(reported, classes, 0).astype(np.uint8)
+
+
+def tiny_network(variant: str = "asym_i_ii") -> NetworkConfig:
+    return NetworkConfig(
+        variant=variant, hidden=32, embedding=8, n_similarity_components=4, transfer_k=3
+    )
+
+
+def tiny_train(seed: int = 0) -> TrainConfig:
+    return TrainConfig(
+        n_members=2, max_epochs=4, patience=2, batch_size=16, seed=seed, progress=False
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_data():
+    rng = np.random.default_rng(0)
+    n = 48
+    smiles = tiny_smiles(n)
+    frequency = tiny_frequency(n, rng)
+    data = TrainingSet(
+        smiles=smiles,
+        frequency=frequency,
+        label_mask=np.ones(frequency.shape, dtype=bool),
+        names=[f"mol{i}" for i in range(n)],
+        drug_ids=np.arange(n),
+    )
+    return data, tiny_side_effects(rng)
+
+
+@pytest.fixture(scope="module")
+def tiny_ensemble(tiny_data) -> SEFreqEnsemble:
+    data, side_effects = tiny_data
+    ensemble = fit_ensemble(data, None, side_effects, tiny_network(), tiny_train())
+    ensemble.card["side_effect_organ_classes"] = [["organ a"] for _ in range(N_SE)]
+    ensemble.ad_threshold = 0.3
+    return ensemble
+
+
+def _network(variant: str, rng: np.random.Generator | None = None) -> SEFreqNet:
+    rng = rng or np.random.default_rng(1)
+    se = tiny_side_effects(rng)
+    counts = rng.integers(1, 50, N_SE)
+    sources, valid = transfer_edges(
+        counts, se.organ_classes, se.similarity, rng.random((10, N_SE)) < 0.3, 3
+    )
+    config = tiny_network(variant)
+    config.n_side_effects, config.n_organ_classes, config.n_group_terms = N_SE, 5, 8
+    config.n_fingerprint_bits, config.n_descriptors = 64, 3
+    return SEFreqNet(
+        config,
+        se.organ_classes,
+        se.group_terms,
+        rng.standard_normal((N_SE, 4)),
+        np.full(N_SE, -1.0),
+        np.zeros(N_SE),
+        sources,
+        valid,
+    )
+
+
+def _batch(n: int = 6, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    fp = (torch.rand(n, 64, generator=g) < 0.2).float()
+    desc = torch.randn(n, 3, generator=g)
+    knn_a = torch.randn(n, N_SE, generator=g)
+    knn_f = torch.randn(n, N_SE, generator=g)
+    return fp, desc, knn_a, knn_f
+
+
+@pytest.mark.parametrize("variant", ["asym_i", "asym_i_ii"])
+def test_frequency_loss_never_reaches_association_parameters(variant):
+    net = _network(variant)
+    net.train()
+    out = net(*_batch())
+    classes = torch.randint(1, 6, (6 * N_SE,))
+    coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
+    for p in net.association_parameters():
+        assert p.grad is None or torch.count_nonzero(p.grad) == 0
+    # ...while the frequency head does learn from it.
+    assert torch.count_nonzero(net.frequency_encoder[1].weight.grad) > 0
+
+
+def test_symmetric_frequency_loss_trains_the_shared_encoder():
+    net = _network("symmetric")
+    out = net(*_batch())
+    classes = torch.randint(1, 6, (6 * N_SE,))
+    coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
+    assert torch.count_nonzero(net.association_encoder[1].weight.grad) > 0
+
+
+def test_transfer_edges_only_flow_from_more_to_less_labelled():
+    rng = np.random.default_rng(3)
+    counts = rng.integers(0, 40, N_SE)
+    se = tiny_side_effects(rng)
+    sources, valid = transfer_edges(
+        counts, se.organ_classes, se.similarity, rng.random((20, N_SE)) < 0.3, 4
+    )
+    targets = np.repeat(np.arange(N_SE)[:, None], sources.shape[1], axis=1)
+    assert valid.any()
+    assert np.all(counts[sources[valid]] > counts[targets[valid]])
+    # The best-documented side effect has nobody to learn from.
+    assert not valid[np.argmax(counts)].any()
+
+
+def test_transfer_weights_shrink_as_source_loss_grows():
+    net = _network("asym_i_ii")
+    transfer = net.frequency_transfer
+    before = transfer.edge_weights().detach().clone()
+    source = int(transfer.sources[transfer.valid][0])
+    loss = transfer.ema_loss.clone()
+    loss[source] = 5.0
+    transfer.update_ema(loss, torch.ones_like(loss, dtype=torch.bool), momentum=0.0)
+    after = transfer.edge_weights().detach()
+    hit = (transfer.sources == source) & transfer.valid
+    assert torch.all(after[hit] < before[hit])
+
+
+def test_transfer_does_not_send_gradient_to_sources():
+    net = _network("asym_i_ii")
+    u = torch.randn(4, N_SE, requires_grad=True)
+    target = int(torch.nonzero(net.frequency_transfer.valid.any(1))[0])
+    net.frequency_transfer(u)[:, target].sum().backward()
+    grad = u.grad.abs().sum(0)
+    assert grad[target] > 0
+    assert torch.count_nonzero(grad) == 1
+
+
+def test_coral_probabilities_are_a_distribution():
+    logits = torch.randn(50, 4).sort(dim=1, descending=True).values
+    p = coral_class_probabilities(logits)
+    assert p.shape == (50, 5)
+    assert torch.all(p >= 0)
+    assert torch.allclose(p.sum(1), torch.ones(50), atol=1e-6)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_every_variant_runs_forward(variant):
+    out = _network(variant)(*_batch())
+    assert out["association_logit"].shape == (6, N_SE)
+    assert out["cumulative_logit"].shape == (6, N_SE, 4)
+
+
+def test_knn_profiles_leave_the_drug_itself_out():
+    rng = np.random.default_rng(0)
+    frequency = tiny_frequency(8, rng)
+    mask = np.ones(frequency.shape, dtype=bool)
+    sim = np.eye(8) + 0.01
+    prevalence, mean_class = np.full(N_SE, 0.3), np.full(N_SE, 3.0)
+    with_self, _ = knn_profiles(sim, frequency, mask, prevalence, mean_class, k=1)
+    without, _ = knn_profiles(
+        sim, frequency, mask, prevalence, mean_class, k=1, exclude=np.arange(8)
+    )
+    assert np.all((with_self > 0) == (frequency > 0))  # its own labels shine through
+    assert not np.array_equal(with_self, without)
+
+
+def test_temperature_and_conformal():
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal(4000) * 3
+    labels = (rng.random(4000) < 1 / (1 + np.exp(-logits / 3))).astype(float)
+    assert 2.0 < fit_temperature(logits, labels) < 4.5
+    probabilities = rng.dirichlet(np.ones(5), 2000)
+    classes = rng.integers(1, 6, 2000)
+    threshold = conformal_threshold(probabilities[:1000], classes[:1000], 0.1)
+    sets = (((1 - probabilities[1000:]) <= threshold) * (1 << np.arange(5))).sum(1).astype(np.uint8)
+    coverage, size = set_coverage(sets, classes[1000:])
+    assert coverage >= 0.85
+    assert 1 <= size <= 5
+
+
+def test_ensemble_outputs(tiny_ensemble, tiny_data):
+    data, _ = tiny_data
+    out = tiny_ensemble.predict_arrays([*data.smiles[:5], "not a smiles"])
+    assert out.p_association.shape == (6, N_SE)
+    assert out.class_probabilities.shape == (6, N_SE, 5)
+    assert np.all(out.valid[:5]) and not out.valid[5]
+    assert np.all(np.isnan(out.p_association[5]))
+    good = out.p_association[:5]
+    assert np.all((good > 0) & (good < 1))
+    assert np.allclose(out.class_probabilities[:5].sum(-1), 1, atol=1e-5)
+    assert np.all((out.expected_frequency[:5] >= 1) & (out.expected_frequency[:5] <= 5))
+    assert np.all(out.uncertainty[:5] >= 0)
+    # A training molecule is its own nearest neighbour.
+    assert np.allclose(out.max_similarity[:5], 1.0)
+    calibration = tiny_ensemble.card["calibration"]
+    assert calibration["temperature"] > 0
+    assert 0 <= calibration["conformal_validation_coverage"] <= 1
+
+
+def test_training_is_reproducible(tiny_data):
+    data, side_effects = tiny_data
+    config = tiny_train(seed=5)
+    config.n_members = 1
+    a = fit_ensemble(data, None, side_effects, tiny_network(), config).predict_arrays(
+        data.smiles[:3]
+    )
+    b = fit_ensemble(data, None, side_effects, tiny_network(), config).predict_arrays(
+        data.smiles[:3]
+    )
+    assert np.array_equal(a.p_association, b.p_association)
+
+
+def test_save_load_round_trip_is_exact_and_pickle_free(
+    tiny_ensemble, tiny_data, tmp_path, monkeypatch
+):
+    data, _ = tiny_data
+    before = tiny_ensemble.predict_arrays([*data.smiles[:4], "CCCCCCCCO"])
+    tiny_ensemble.save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.json", "weights.safetensors"]
+    import pickle
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("loading a bundle must not unpickle anything")
+
+    monkeypatch.setattr(pickle, "load", refuse)
+    monkeypatch.setattr(pickle, "loads", refuse)
+    monkeypatch.setattr(torch, "load", refuse)
+    loaded = SEFreqEnsemble.load(tmp_path)
+    after = loaded.predict_arrays([*data.smiles[:4], "CCCCCCCCO"])
+    for field in (
+        "p_association",
+        "class_probabilities",
+        "expected_frequency",
+        "uncertainty",
+        "conformal_sets",
+        "max_similarity",
+        "nearest_index",
+    ):
+        assert np.array_equal(getattr(before, field), getattr(after, field)), field
+
+
+def test_missing_bundle_says_what_to_do(tmp_path):
+    with pytest.raises(FileNotFoundError, match="sefreq train"):
+        SEFreqEnsemble.load(tmp_path)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_bench_adapter_variants(tiny_data, variant):
+    data, side_effects = tiny_data
+    fit_rows, val_rows, test_rows = np.arange(0, 32), np.arange(32, 40), np.arange(40, 48)
+    train = TrainView(
+        frequency=data.frequency[fit_rows],
+        label_mask=np.ones((32, N_SE), dtype=bool),
+        smiles=[data.smiles[i] for i in fit_rows],
+        drug_ids=fit_rows,
+        side_effects=side_effects,
+    )
+    validation = EvalView(
+        query=QueryView([data.smiles[i] for i in val_rows]),
+        frequency=data.frequency[val_rows],
+        mask=np.ones((8, N_SE), dtype=bool),
+    )
+    model = make_model(
+        variant,
+        hidden=32,
+        embedding=8,
+        n_similarity_components=4,
+        transfer_k=3,
+        n_members=1,
+        max_epochs=3,
+        batch_size=16,
+    )
+    assert model.structure_only
+    model.fit(train, validation)
+    prediction = model.predict(QueryView([data.smiles[i] for i in test_rows] + [None]))
+    assert prediction.association.shape == (9, N_SE)
+    assert np.all(np.isfinite(prediction.association)) and np.all(np.isfinite(prediction.frequency))
+    assert np.all((prediction.frequency >= 1) & (prediction.frequency <= 5))
+
+
+def test_make_model_rejects_unknown_variant():
+    with pytest.raises(ValueError, match="variant"):
+        make_model("bogus")
+
+
+def test_dense_transfer_matches_the_gather():
+    net = _network("asym_i_ii")
+    u = torch.randn(5, N_SE)
+    transfer = net.frequency_transfer
+    with torch.no_grad():
+        gathered = transfer(u, transfer.edge_weights())
+        dense = transfer(u, transfer.dense_matrix(), dense=True)
+    assert torch.allclose(gathered, dense, atol=1e-6)
+
+
+def test_inference_cache_matches_training_mode_forward():
+    net = _network("asym_i_ii")
+    batch = _batch()
+    net.eval()
+    with torch.enable_grad():
+        reference = net(*batch)["association_logit"].detach()
+    with torch.no_grad():
+        first = net(*batch)["association_logit"]
+        cached = net(*batch)["association_logit"]
+    assert torch.allclose(reference, first, atol=1e-5)
+    assert torch.equal(first, cached)

@@ -1,0 +1,40 @@
+"""The shipped model in models/: loads safely, is small, and answers for 994 side effects."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from sefreq.model.bundle import CARD_FILE, DEFAULT_BUNDLE_DIR, WEIGHTS_FILE
+
+pytestmark = pytest.mark.skipif(
+    not (DEFAULT_BUNDLE_DIR / WEIGHTS_FILE).is_file(), reason="no bundled model in models/"
+)
+
+
+def test_bundle_is_small_and_pickle_free():
+    files = {p.name: p.stat().st_size for p in DEFAULT_BUNDLE_DIR.iterdir() if p.is_file()}
+    assert WEIGHTS_FILE in files and CARD_FILE in files
+    assert sum(files.values()) <= 30 * 1024 * 1024
+    assert all(name.endswith((".json", ".safetensors", ".md")) for name in files)
+
+
+def test_card_describes_the_model():
+    card = json.loads((DEFAULT_BUNDLE_DIR / CARD_FILE).read_text())
+    assert len(card["side_effects"]) == 994
+    assert len(card["side_effect_organ_classes"]) == 994
+    assert card["n_members"] >= 5
+    assert card["data_sha256"]
+    assert "CC BY-NC-SA" in card["licence"]
+    assert 0 < card["conformal_threshold"] <= 1
+
+
+def test_bundled_predictor_profiles_a_molecule(smiles):
+    from sefreq import Predictor
+
+    table = Predictor.from_bundled().predict(smiles["ibuprofen"])
+    assert len(table) == 994
+    assert table["p_association"].between(0, 1).all()
+    assert np.allclose(table[[f"p_class_{c}" for c in range(1, 6)]].sum(axis=1), 1, atol=1e-5)

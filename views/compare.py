@@ -1,0 +1,144 @@
+"""Compare: 2 to 4 drugs side by side across their top side effects."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from sefreq.ui import molecules, resources, state, widgets
+from sefreq.ui.compare import comparison_bands, comparison_matrix, largest_differences
+from sefreq.ui.lookup import lookup_drug
+from sefreq.ui.profile import organ_class_options, profile_table
+
+
+def _add(molecule: molecules.Molecule) -> None:
+    if not molecule.ok:
+        st.error(f"{molecule.label} cannot be compared: {molecule.error}")
+        return
+    problem = state.add_to_compare(molecule)
+    if problem:
+        st.warning(problem)
+    else:
+        st.rerun()
+
+
+def _pickers(dataset) -> None:
+    current = state.current()
+    columns = st.columns(3)
+    with columns[0]:
+        st.markdown("**The current drug**")
+        if current is not None and st.button(f"Add {current.label}", key="w.compare_current"):
+            _add(current)
+        elif current is None:
+            st.caption("None chosen yet.")
+    with columns[1]:
+        st.markdown("**A known drug**")
+        if dataset is not None:
+            query = st.text_input("Name, brand or ATC code", key="w.compare_query")
+            if query.strip():
+                matches = lookup_drug(query, dataset.names, dataset.drugs, limit=1)
+                if matches.empty:
+                    st.warning(f"No known drug matches {query.strip()!r}.")
+                elif st.button(f"Add {matches['drug'].iloc[0]}", key="w.compare_lookup"):
+                    _add(
+                        molecules.known_drug(
+                            int(matches["drug_index"].iloc[0]), dataset.drugs, query.strip()
+                        )
+                    )
+    with columns[2]:
+        st.markdown("**Any molecule**")
+        smiles = st.text_input("SMILES", key="w.compare_smiles")
+        if smiles.strip() and st.button("Add this SMILES", key="w.compare_add_smiles"):
+            drugs = dataset.drugs if dataset is not None else None
+            _add(
+                molecules.prepare(
+                    smiles,
+                    f"molecule {len(state.compare_list()) + 1}",
+                    molecules.PASTED,
+                    drugs=drugs,
+                )
+            )
+    batch = [m for m in state.batch() if m.ok]
+    if batch:
+        labels = [m.label for m in batch]
+        pick = st.selectbox(
+            "Or one from the last batch",
+            range(len(batch)),
+            format_func=labels.__getitem__,
+            key="w.compare_batch",
+        )
+        if st.button("Add from batch", key="w.compare_batch_add"):
+            _add(batch[int(pick or 0)])
+
+
+st.title("Compare drugs")
+st.caption("Pick 2 to 4 drugs or molecules; their predicted profiles appear side by side.")
+dataset, _ = resources.dataset()
+_pickers(dataset)
+
+chosen = state.compare_list()
+if chosen:
+    st.markdown("**In the comparison:** " + ", ".join(m.label for m in chosen))
+    remove = st.selectbox("Remove", ["–", *[m.label for m in chosen]], key="w.compare_remove")
+    if remove != "–" and st.button(f"Remove {remove}", key="w.compare_remove_button"):
+        state.remove_from_compare(remove)
+        st.rerun()
+if len(chosen) < 2:
+    st.info(f"{len(chosen)} chosen: add at least {2 - len(chosen)} more to compare.")
+elif widgets.require_model():
+    with st.spinner(f"Predicting {len(chosen)} profiles…"):
+        table = resources.predict(
+            [m.parent_smiles for m in chosen], [str(k) for k in range(len(chosen))]
+        )
+    labels = [
+        m.label if [c.label for c in chosen].count(m.label) == 1 else f"{m.label} ({k + 1})"
+        for k, m in enumerate(chosen)
+    ]
+    predictions = {label: table[table["id"] == str(k)] for k, label in enumerate(labels)}
+    organs = organ_class_options(profile_table(next(iter(predictions.values()))))
+    filters = st.columns([3, 1])
+    organ = filters[0].selectbox(
+        "Organ class",
+        ["all", *organs],
+        key=state.COMPARE_ORGAN,
+        on_change=state.remember,
+        args=(state.COMPARE_ORGAN,),
+    )
+    st.session_state.setdefault(state.COMPARE_TOP, 10)
+    top = filters[1].number_input(
+        "Top side effects per drug",
+        3,
+        50,
+        key=state.COMPARE_TOP,
+        on_change=state.remember,
+        args=(state.COMPARE_TOP,),
+    )
+    matrix = comparison_matrix(predictions, int(top), None if organ == "all" else organ)
+    if matrix.empty:
+        st.info("No side effect in this organ class.")
+    else:
+        figure = px.imshow(
+            matrix,
+            color_continuous_scale="Reds",
+            zmin=0,
+            zmax=100,
+            aspect="auto",
+            text_auto=".0f",
+            labels={"color": "chance reported (%)", "x": "", "y": ""},
+        )
+        figure.update_xaxes(side="top")  # drug names stay in view above a long map
+        figure.update_layout(
+            height=max(300, 24 * len(matrix) + 100), margin={"l": 10, "r": 10, "t": 30, "b": 10}
+        )
+        st.plotly_chart(figure, width="stretch")
+        st.caption("Cells: chance (%) that the side effect is reported on a label.")
+        st.markdown("**Largest differences** (percentage points between highest and lowest)")
+        st.dataframe(
+            largest_differences(matrix),
+            hide_index=True,
+            column_config={
+                "spread_pp": st.column_config.NumberColumn("spread (pp)", format="%.0f")
+            },
+        )
+        with st.expander("Predicted bands (share of patients if reported)"):
+            st.dataframe(comparison_bands(predictions, list(matrix.index)))

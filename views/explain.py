@@ -1,0 +1,135 @@
+"""Explain: which atoms and substructures push a predicted side effect up or down (SHAP)."""
+
+from __future__ import annotations
+
+import base64
+import importlib
+
+import streamlit as st
+
+from sefreq.ui import resources, widgets
+from sefreq.ui.profile import profile_table
+
+OUTPUTS = {
+    "association": "chance the side effect is reported (probability, 0-1)",
+    "frequency": "expected frequency class if reported (1-5 scale)",
+}
+
+
+def _explain_module():
+    """:mod:`sefreq.explain` when it is installed, else None (the page then says so)."""
+    try:
+        return importlib.import_module("sefreq.explain")
+    except ImportError:
+        return None
+
+
+def _svg_data_url(svg: str) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+
+
+def _page(explain_module) -> None:
+    molecule = widgets.require_current()
+    if molecule is None:
+        return
+    prediction = widgets.prediction_for(molecule)
+    if prediction is None:
+        return
+    table = profile_table(prediction)
+    names = table["side_effect"].tolist()
+    index_of = dict(zip(table["side_effect"], table["side_effect_index"], strict=True))
+    st.subheader(molecule.label)
+    columns = st.columns([3, 2])
+    chosen = columns[0].multiselect(
+        "Side effects to explain (most likely reported first)",
+        names,
+        default=names[:3],
+        max_selections=6,
+        key="w.explain_side_effects",
+    )
+    output = columns[1].radio(
+        "Explain", list(OUTPUTS), format_func=OUTPUTS.__getitem__, key="w.explain_output"
+    )
+    if not chosen:
+        st.info("Choose at least one side effect.")
+        return
+    try:
+        with st.spinner(f"Computing SHAP attributions for {len(chosen)} side effects…"):
+            explanation = resources.explanation(
+                molecule.parent_smiles, [int(index_of[name]) for name in chosen], output
+            )
+    except explain_module.ExplainInputError as error:
+        st.error(f"{error}")
+        return
+
+    unit = "probability" if output == "association" else "class (1-5)"
+    st.markdown(
+        "**Atom contributions**: red atoms raise the output, blue atoms lower it (shared "
+        f"scale, in {unit}). Panel legends give the output and its average over training drugs."
+    )
+    st.image(explain_module.draw_explanation(explanation), width="stretch")
+
+    summary = explanation.summary()
+    st.markdown(
+        f"**Where each prediction comes from** ({unit}): output = average over training drugs "
+        "+ atoms + absent fingerprint bits + descriptors + kNN prior."
+    )
+    st.dataframe(
+        summary.drop(columns=["side_effect_index", "output", "additivity_error"]),
+        hide_index=True,
+        column_config={
+            "value": st.column_config.NumberColumn("output", format="%.3f"),
+            "expected_value": st.column_config.NumberColumn("average output", format="%.3f"),
+            "atoms": st.column_config.NumberColumn("atoms (set bits)", format="%+.3f"),
+            "absent_bits": st.column_config.NumberColumn("absent bits", format="%+.3f"),
+            "descriptors": st.column_config.NumberColumn("descriptors", format="%+.3f"),
+            "knn_prior": st.column_config.NumberColumn("similar drugs (kNN prior)", format="%+.3f"),
+        },
+    )
+
+    focus = st.selectbox("Substructures of", explanation.side_effects, key="w.explain_focus")
+    top = explain_module.top_substructures(explanation, focus, top=4, images=True, fmt="svg")
+    if len(top):
+        top = top.assign(image=[_svg_data_url(svg) for svg in top["image"]])
+        st.dataframe(
+            top[["image", "smarts", "radius", "n_occurrences", "contribution"]],
+            hide_index=True,
+            row_height=90,
+            column_config={
+                "image": st.column_config.ImageColumn("substructure", width="small"),
+                "smarts": "SMARTS",
+                "n_occurrences": "times in molecule",
+                "contribution": st.column_config.NumberColumn(
+                    f"contribution ({unit})", format="%+.4f"
+                ),
+            },
+        )
+    other = explanation.non_structural()
+    other = other[other["side_effect"] == focus]
+    other = other.reindex(other["contribution"].abs().sort_values(ascending=False).index)
+    with st.expander("Non-structural inputs (descriptors, similar drugs)"):
+        st.dataframe(
+            other.head(12)[["feature", "kind", "value", "contribution"]],
+            hide_index=True,
+            column_config={
+                "contribution": st.column_config.NumberColumn(
+                    f"contribution ({unit})", format="%+.4f"
+                )
+            },
+        )
+    st.caption(
+        "SHAP (DeepLIFT) attributions against a background of training drugs. They explain "
+        "the model, not the biology: a contribution says what moved this prediction."
+    )
+
+
+st.title("Explain a prediction")
+explain_module = _explain_module()
+if explain_module is None or not hasattr(explain_module, "explain"):
+    st.info(
+        "Explanations (which atoms and substructures drive a prediction) are not available "
+        "in this version. The Profile and Known vs predicted pages show what the model "
+        "predicts and how it compares with the labels."
+    )
+elif widgets.require_model():
+    _page(explain_module)

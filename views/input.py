@@ -1,0 +1,228 @@
+"""Drug input: look a drug up, paste SMILES, draw a structure, or upload a batch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from sefreq.ui import molecules, resources, state, widgets
+from sefreq.ui.drawing import THREEDMOL_URL, molblock_3d, viewer_html
+from sefreq.ui.lookup import lookup_drug
+
+THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3Dmol-min.js"
+
+
+def _use(molecule: molecules.Molecule) -> None:
+    """Make ``molecule`` current when it can be scored; say why not otherwise."""
+    if molecule.error and molecule.drug_index is None:
+        state.flash("error", f"{molecule.label}: {molecule.error}")
+        return
+    state.set_current(molecule)
+    if molecule.error:
+        state.flash("warning", molecule.error)
+    else:
+        state.flash("success", f"{molecule.label} is now the current drug.")
+
+
+def _lookup_tab(dataset) -> None:
+    if dataset is None:
+        st.info("Looking drugs up needs the SIDER data (see the message above).")
+        return
+    query = st.text_input(
+        "Generic or brand name, label name or ATC code",
+        key=state.LOOKUP_QUERY,
+        placeholder="e.g. ibuprofen, Advil, pioglitazone hydrochloride, N02BE01",
+        on_change=state.remember,
+        args=(state.LOOKUP_QUERY,),
+    )
+    if not query or not query.strip():
+        return
+    matches = lookup_drug(query, dataset.names, dataset.drugs)
+    if matches.empty:
+        st.warning(
+            f"No drug among the {len(dataset.drugs)} known ones matches {query.strip()!r}. "
+            "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
+        )
+        return
+    labels = [
+        f"{row.drug} (matched '{row.matched_name}', {row.how})" for row in matches.itertuples()
+    ]
+    choice = st.selectbox(
+        "Matches, best first",
+        range(len(labels)),
+        format_func=labels.__getitem__,
+        key="w.lookup_choice",
+    )
+    chosen = matches.iloc[int(choice or 0)]
+    if st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
+        _use(molecules.known_drug(int(chosen["drug_index"]), dataset.drugs, query.strip()))
+        st.rerun()
+
+
+def _take_batch(entries: list[tuple[str, str]], source: str, drugs) -> None:
+    batch = molecules.prepare_batch(entries, source, drugs)
+    good = [m for m in batch if m.ok]
+    if len(batch) > 1:
+        state.set_batch(batch)
+    if not good:
+        reasons = "; ".join(f"{m.id}: {m.error}" for m in batch[:3])
+        state.flash("error", f"No molecule could be used. {reasons}")
+        return
+    state.set_current(good[0])
+    bad = len(batch) - len(good)
+    message = f"{good[0].label} is now the current drug."
+    if len(batch) > 1:
+        message = f"Read {len(batch)} molecules ({bad} unusable). " + message
+    state.flash("warning" if bad else "success", message)
+
+
+def _paste_tab(drugs) -> None:
+    text = st.text_area(
+        "SMILES, one per line (add a name after a space; several lines make a batch)",
+        key=state.SMILES_TEXT,
+        height=110,
+        placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin",
+        on_change=state.remember,
+        args=(state.SMILES_TEXT,),
+    )
+    if st.button("Use these molecules", type="primary", key="w.paste_use"):
+        try:
+            entries = molecules.split_smiles_lines(text)
+        except molecules.MoleculeInputError as error:
+            st.error(str(error))
+            return
+        with st.spinner("Standardising…"):
+            _take_batch(entries, molecules.PASTED, drugs)
+        st.rerun()
+
+
+def _draw_tab(drugs) -> None:
+    try:
+        from streamlit_ketcher import st_ketcher
+    except ImportError:
+        st.info("The structure editor needs `streamlit-ketcher` (`pip install streamlit-ketcher`).")
+        return
+    st.caption("Draw, then press **Apply** in the editor; the drawn SMILES appears below.")
+    # Always start empty: streamlit-ketcher 0.0.1 throws in its frame when handed a
+    # molecule before the editor is ready. Paste a SMILES to start from a structure.
+    drawn = st_ketcher("", height=420, key="w.ketcher")
+    if drawn:
+        st.code(drawn, language=None, wrap_lines=True)
+        if st.button("Use the drawn structure", type="primary", key="w.draw_use"):
+            _use(molecules.prepare(drawn, "drawn molecule", molecules.DRAWN, drugs=drugs))
+            st.rerun()
+
+
+def _upload_tab(drugs) -> None:
+    upload = st.file_uploader(
+        "CSV with a 'smiles' column (and optionally 'id'), or an SDF file",
+        type=["csv", "tsv", "smi", "sdf", "sd"],
+        key="w.upload",
+    )
+    if upload is not None and st.button("Use this file", type="primary", key="w.upload_use"):
+        try:
+            entries = molecules.read_upload(upload.name, upload.getvalue())
+        except molecules.MoleculeInputError as error:
+            st.error(f"{upload.name}: {error}")
+            return
+        with st.spinner(f"Standardising {len(entries)} molecules…"):
+            _take_batch(entries, molecules.UPLOAD, drugs)
+        st.rerun()
+
+
+def _show_current() -> None:
+    molecule = state.current()
+    if molecule is None:
+        return
+    st.subheader(f"Current drug: {molecule.label}")
+    if not molecule.ok:
+        st.warning(molecule.error or "No usable structure.")
+        return
+    left, right = st.columns(2)
+    with left:
+        st.caption("2D structure (standardised parent)")
+        widgets.structure(molecule.parent_smiles, 420, 300)
+    with right:
+        st.caption("3D conformer (RDKit ETKDG + MMFF; drag to rotate)")
+        if THREEDMOL_FILE.is_file():
+            molblock = molblock_3d(molecule.parent_smiles)
+            if molblock:
+                st.iframe(viewer_html(molblock, THREEDMOL_URL, 420, 300), height=310)
+            else:
+                st.info("No 3D conformer could be embedded for this molecule.")
+        else:
+            st.info("The 3D viewer needs 3Dmol.js: run `make assets` (part of `make run`).")
+    st.markdown(f"**Entered** ({molecule.source}): `{molecule.entered}`")
+    st.markdown(f"**Standardised parent SMILES**: `{molecule.parent_smiles}`")
+    if molecule.changes:
+        st.markdown("**Standardisation changed**: " + "; ".join(molecule.changes))
+    else:
+        st.markdown("**Standardisation changed**: nothing (the input is its own parent).")
+    for note in molecule.notes:
+        st.info(note)
+    if molecule.drug_index is not None:
+        st.caption(
+            f"{molecule.label} is one of the known drugs: its label data is on the "
+            "Known vs predicted page."
+        )
+    if st.button("Add to comparison", key="w.compare_add"):
+        problem = state.add_to_compare(molecule)
+        if problem:
+            st.warning(problem)
+        else:
+            st.success(f"Added {molecule.label} to the comparison.")
+
+
+def _show_batch() -> None:
+    batch = state.batch()
+    if not batch:
+        return
+    with st.expander(f"Last batch: {len(batch)} molecules", expanded=True):
+        st.dataframe(molecules.batch_table(batch), hide_index=True)
+        usable = [m for m in batch if m.ok]
+        if usable:
+            labels = [m.label for m in usable]
+            pick = st.selectbox(
+                "Make current",
+                range(len(usable)),
+                format_func=labels.__getitem__,
+                key="w.batch_pick",
+            )
+            if st.button("Use this molecule", key="w.batch_use"):
+                _use(usable[int(pick or 0)])
+                st.rerun()
+
+
+st.title("Drug input")
+st.caption(
+    "Choose the drug whose side effects you want to see: a known drug by name, or any small "
+    "molecule as SMILES, a drawing or a file. Every structure is standardised to its parent "
+    "(salts and charges removed) exactly as the training drugs were."
+)
+message = state.pop_flash()
+if message:
+    getattr(st, message[0])(message[1])
+
+dataset, _ = resources.dataset()
+drugs = dataset.drugs if dataset is not None else None
+# A radio, not tabs: tabs would build every editor at once, Ketcher included, hidden.
+modes = {
+    state.MODE_LOOKUP: lambda: _lookup_tab(dataset),
+    state.MODE_PASTE: lambda: _paste_tab(drugs),
+    state.MODE_DRAW: lambda: _draw_tab(drugs),
+    state.MODE_UPLOAD: lambda: _upload_tab(drugs),
+}
+mode = st.radio(
+    "How",
+    list(modes),
+    horizontal=True,
+    key=state.INPUT_MODE,
+    label_visibility="collapsed",
+    on_change=state.remember,
+    args=(state.INPUT_MODE,),
+)
+modes[mode or state.MODE_LOOKUP]()
+
+_show_current()
+_show_batch()

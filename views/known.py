@@ -1,0 +1,176 @@
+"""Known vs predicted: what the SIDER labels report beside what the model predicts."""
+
+from __future__ import annotations
+
+import math
+
+import plotly.express as px
+import streamlit as st
+
+from sefreq.ui import widgets
+from sefreq.ui.known import (
+    agreement,
+    comparison_table,
+    label_rows,
+    nearest_known_drugs,
+    neighbour_reports,
+    predicted_not_reported,
+    reported_predicted_low,
+)
+
+COLUMN_CONFIG = {
+    "side_effect": "side effect",
+    "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
+    "band": "predicted band",
+    "band_range": "share of patients",
+    "known_band": "label band (median)",
+    "known_median_pct": st.column_config.NumberColumn(
+        "label median (% of patients)", format="%.2f"
+    ),
+    "n_labels": "label statements",
+    "placebo_band": "placebo band",
+    "n_postmarketing": "post-marketing reports",
+}
+
+
+def _pct(value: float) -> str:
+    return "–" if math.isnan(value) else f"{100 * value:.0f}%"
+
+
+def _known_drug(molecule, dataset, prediction) -> None:
+    table = comparison_table(prediction, dataset, molecule.drug_index)
+    figures = agreement(table)
+    st.subheader(f"{molecule.label}: labels vs model")
+    columns = st.columns(5)
+    columns[0].metric("Reported on labels", f"{figures['n_reported']} side effects")
+    columns[1].metric("Predicted (chance ≥ 50%)", f"{figures['n_predicted']} side effects")
+    columns[2].metric(
+        "AUROC (ranking)",
+        "–" if math.isnan(figures["auroc"]) else f"{figures['auroc']:.2f}",
+        help="Chance a reported side effect is ranked above an unreported one (0.5 = random).",
+    )
+    columns[3].metric(
+        "Same band as label",
+        _pct(figures["class_exact"]),
+        help="Share of reported side effects whose predicted band is the label's.",
+    )
+    columns[4].metric("Within one band", _pct(figures["class_within_one"]))
+
+    reported = table[table["reported"]]
+    if len(reported):
+        figure = px.strip(
+            reported.assign(label_class=reported["known_class"].astype(int)),
+            x="label_class",
+            y="p_reported_pct",
+            hover_name="side_effect",
+            labels={
+                "label_class": "label band (class 1-5)",
+                "p_reported_pct": "predicted chance reported (%)",
+            },
+        )
+        figure.update_layout(height=300, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+        st.plotly_chart(figure, width="stretch")
+
+    left, right = st.columns(2)
+    with left:
+        st.markdown("**Predicted but not reported** (chance ≥ 50%, on no label)")
+        rows = predicted_not_reported(table)
+        if rows.empty:
+            st.caption("None.")
+        else:
+            st.dataframe(
+                rows[["side_effect", "p_reported_pct", "band", "band_range"]],
+                hide_index=True,
+                column_config=COLUMN_CONFIG,
+            )
+    with right:
+        st.markdown("**Reported but predicted low** (on a label, chance < 20%)")
+        rows = reported_predicted_low(table)
+        if rows.empty:
+            st.caption("None.")
+        else:
+            st.dataframe(
+                rows[["side_effect", "p_reported_pct", "known_band", "known_median_pct"]],
+                hide_index=True,
+                column_config=COLUMN_CONFIG,
+            )
+
+    st.markdown("**Every side effect on the labels, beside the prediction**")
+    evidence = table[table["reported"] | (table["n_postmarketing"] > 0)]
+    st.dataframe(
+        evidence[
+            [
+                "side_effect",
+                "known_band",
+                "known_median_pct",
+                "n_labels",
+                "placebo_band",
+                "n_postmarketing",
+                "p_reported_pct",
+                "band",
+                "band_range",
+            ]
+        ],
+        hide_index=True,
+        column_config=COLUMN_CONFIG,
+    )
+    st.caption(
+        "Label band: median of the drug's label statements (drug arm). Placebo statements and "
+        "post-marketing reports are shown apart and never counted as the drug's frequency."
+    )
+    with st.expander("Label statements (one row per statement)"):
+        rows = label_rows(dataset, molecule.drug_index)
+        kinds = st.multiselect(
+            "Evidence",
+            ["drug", "placebo", "postmarketing"],
+            default=["drug", "placebo", "postmarketing"],
+            key="w.known_kinds",
+        )
+        st.dataframe(
+            rows[rows["evidence"].isin(kinds)],
+            hide_index=True,
+            column_config={
+                "lower_pct": st.column_config.NumberColumn("lower (% of patients)", format="%.3g"),
+                "upper_pct": st.column_config.NumberColumn("upper (% of patients)", format="%.3g"),
+            },
+        )
+
+
+def _new_molecule(molecule, dataset) -> None:
+    st.subheader(f"{molecule.label}: not one of the known drugs")
+    st.caption(
+        "No label data exists for a new molecule. Here are the most similar known drugs "
+        "and what their labels report."
+    )
+    with st.spinner("Finding similar known drugs…"):
+        neighbours = nearest_known_drugs(molecule.parent_smiles, dataset, k=5)
+    st.dataframe(
+        neighbours.drop(columns="drug_index"),
+        hide_index=True,
+        column_config={
+            "tanimoto": st.column_config.NumberColumn("similarity (Tanimoto, 0-1)", format="%.2f"),
+            "n_reported": "side effects on labels",
+        },
+    )
+    reports = neighbour_reports(dataset, neighbours["drug_index"].head(3).tolist())
+    st.markdown("**Side effects most often on the labels of the 3 nearest drugs** (label band)")
+    st.dataframe(reports, hide_index=True, column_config={"n_drugs": "drugs reporting it"})
+
+
+st.title("Known vs predicted")
+molecule = widgets.require_current()
+if molecule is not None:
+    dataset = widgets.require_dataset()
+    if dataset is not None:
+        if molecule.drug_index is not None and not molecule.ok:
+            st.warning(molecule.error)
+            st.dataframe(label_rows(dataset, molecule.drug_index), hide_index=True)
+        elif molecule.ok:
+            prediction = widgets.prediction_for(molecule)
+            if prediction is not None:
+                if molecule.drug_index is not None:
+                    _known_drug(molecule, dataset, prediction)
+                else:
+                    _new_molecule(molecule, dataset)
+        else:
+            st.error(f"{molecule.label} cannot be scored: {molecule.error}")

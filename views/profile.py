@@ -1,0 +1,151 @@
+"""Profile: the current drug's side effects ranked by the chance they are reported."""
+
+from __future__ import annotations
+
+import plotly.express as px
+import streamlit as st
+
+from sefreq.constants import FREQUENCY_BANDS
+from sefreq.ui import resources, state, widgets
+from sefreq.ui.profile import domain_summary, filter_profile, organ_class_options, profile_table
+
+BAND_COLOURS = {
+    FREQUENCY_BANDS[5].label: "#b2182b",
+    FREQUENCY_BANDS[4].label: "#ef8a62",
+    FREQUENCY_BANDS[3].label: "#f4c7a1",
+    FREQUENCY_BANDS[2].label: "#92c5de",
+    FREQUENCY_BANDS[1].label: "#4393c3",
+}
+
+st.title("Side-effect profile")
+molecule = widgets.require_current()
+if molecule is not None:
+    prediction = widgets.prediction_for(molecule)
+    if prediction is not None:
+        dataset, _ = resources.dataset()
+        drug_index = molecule.drug_index if dataset is not None else None
+        table = profile_table(prediction, dataset, drug_index)
+        domain = domain_summary(prediction)
+
+        st.subheader(molecule.label)
+        columns = st.columns(4)
+        columns[0].metric("Side effects scored", f"{len(table):,}")
+        columns[1].metric(
+            "Likely reported (chance ≥ 50%)", f"{int((table['p_reported_pct'] >= 50).sum()):,}"
+        )
+        columns[2].metric(
+            "Nearest training drug",
+            domain["nearest_drug"],
+            help="Most similar drug the model was trained on (Tanimoto on Morgan fingerprints).",
+        )
+        columns[3].metric("Similarity to it (Tanimoto, 0-1)", f"{domain['max_similarity']:.2f}")
+        if domain["in_domain"]:
+            st.success("In the model's applicability domain: similar training drugs exist.")
+        else:
+            st.warning(
+                "Outside the model's applicability domain: no training drug is similar, so "
+                "these predictions lean on side-effect base rates and are less reliable."
+            )
+
+        filters = st.columns([2, 2, 1])
+        organs = filters[0].multiselect(
+            "Organ classes",
+            organ_class_options(table),
+            key=state.PROFILE_ORGANS,
+            on_change=state.remember,
+            args=(state.PROFILE_ORGANS,),
+        )
+        search = filters[1].text_input(
+            "Search side effects",
+            key=state.PROFILE_SEARCH,
+            placeholder="e.g. nausea",
+            on_change=state.remember,
+            args=(state.PROFILE_SEARCH,),
+        )
+        st.session_state.setdefault(state.PROFILE_TOP, min(30, len(table)))
+        top = filters[2].number_input(
+            "Rows",
+            min_value=1,
+            max_value=max(len(table), 1000),
+            step=5,
+            key=state.PROFILE_TOP,
+            on_change=state.remember,
+            args=(state.PROFILE_TOP,),
+        )
+        shown = filter_profile(table, organs, search or "", int(top))
+        if shown.empty:
+            st.info("No side effect matches these filters.")
+        else:
+            chart = shown.head(25).iloc[::-1]
+            figure = px.bar(
+                chart,
+                x="p_reported_pct",
+                y="side_effect",
+                error_x="uncertainty_pct",
+                color="band",
+                color_discrete_map=BAND_COLOURS,
+                orientation="h",
+                hover_data={"band_range": True, "known_band": bool(drug_index is not None)},
+                labels={
+                    "p_reported_pct": "chance reported on a label (%)",
+                    "side_effect": "",
+                    "band": "predicted band",
+                    "band_range": "share of patients",
+                    "known_band": "label band",
+                },
+            )
+            if drug_index is not None:
+                known = chart[chart["known_class"].fillna(0) > 0]
+                figure.add_scatter(
+                    x=[102] * len(known),
+                    y=known["side_effect"],
+                    mode="markers",
+                    marker={"symbol": "diamond", "size": 9, "color": "#222"},
+                    name="reported on labels",
+                    hovertext=known["known_band"],
+                )
+            figure.update_layout(
+                height=max(320, 22 * len(chart) + 80),
+                margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                xaxis={"range": [0, 105]},
+                legend={"orientation": "h", "y": -0.15},
+            )
+            st.plotly_chart(figure, width="stretch")
+            display = shown.drop(columns=["side_effect_index", "known_class"])
+            if drug_index is None:
+                display = display.drop(columns=["known_band", "known_median_pct", "n_labels"])
+            st.dataframe(
+                display,
+                hide_index=True,
+                column_config={
+                    "rank": st.column_config.NumberColumn("#", width="small"),
+                    "side_effect": "side effect",
+                    "organ_classes": "organ classes",
+                    "p_reported_pct": st.column_config.ProgressColumn(
+                        "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
+                    ),
+                    "uncertainty_pct": st.column_config.NumberColumn(
+                        "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
+                    ),
+                    "frequency_class": st.column_config.NumberColumn("class (1-5)"),
+                    "band": "predicted band",
+                    "band_range": "share of patients",
+                    "expected_frequency": st.column_config.NumberColumn(
+                        "expected class (1-5)", format="%.2f"
+                    ),
+                    "conformal_bands": "plausible bands (conformal set)",
+                    "in_domain": "in domain",
+                    "known_band": "label band",
+                    "known_median_pct": st.column_config.NumberColumn(
+                        "label median (% of patients)", format="%.2f"
+                    ),
+                    "n_labels": "label statements",
+                },
+            )
+        with st.expander("CIOMS frequency bands"):
+            st.dataframe(widgets.band_legend(), hide_index=True)
+        st.caption(
+            "Chance reported: probability the side effect appears on the drug's label at all. "
+            "Predicted band: how often, if reported (share of patients). ± is one standard "
+            "deviation across the ensemble, in percentage points (pp)."
+        )

@@ -1,0 +1,148 @@
+"""Report: the current drug's profile as a CSV (long form) and a PDF."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import streamlit as st
+
+from sefreq.report import ReportInput, build_pdf
+from sefreq.report.tables import batch_report_table, report_csv, report_table
+from sefreq.ui import resources, state, widgets
+from sefreq.ui.known import (
+    agreement,
+    comparison_table,
+    predicted_not_reported,
+    reported_predicted_low,
+)
+from sefreq.ui.profile import known_frequencies
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _pdf(
+    key: str, _report: ReportInput, _summary: dict | None, _unreported: list[str], _low: list[str]
+) -> bytes:
+    """The PDF, built once per ``key`` (model, molecule); underscored arguments are not hashed."""
+    return build_pdf(_report, _summary, _unreported, _low)
+
+
+def _filename(label: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "molecule"
+
+
+st.title("Report")
+molecule = widgets.require_current()
+if molecule is not None:
+    prediction = widgets.prediction_for(molecule)
+    if prediction is not None:
+        dataset, _ = resources.dataset()
+        known_drug = dataset is not None and molecule.drug_index is not None
+        report = ReportInput(
+            molecule_id=molecule.id,
+            entered=molecule.entered,
+            source=molecule.source,
+            input_smiles=molecule.smiles,
+            parent_smiles=molecule.parent_smiles,
+            prediction=prediction,
+            card=resources.model_card(),
+            drug_name=molecule.drug_name,
+            standardisation=molecule.changes,
+            known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,
+        )
+        summary, unreported, low = None, [], []
+        if known_drug:
+            table = comparison_table(prediction, dataset, molecule.drug_index)
+            summary = agreement(table)
+            unreported = predicted_not_reported(table, 10)["side_effect"].tolist()
+            low = reported_predicted_low(table, 10)["side_effect"].tolist()
+        name = _filename(molecule.label)
+        st.markdown(
+            f"A report for **{molecule.label}** with model version "
+            f"**{report.model_version}**: the CSV holds all side effects (one row each, with "
+            "provenance columns); the PDF summarises the top ones with the structure, the "
+            "known-vs-predicted summary, the disclaimer and the licences."
+        )
+        columns = st.columns(2)
+        columns[0].download_button(
+            "Download CSV",
+            report_csv(report),
+            file_name=f"sefreq_{name}.csv",
+            mime="text/csv",
+            key="w.report_csv",
+            type="primary",
+        )
+        with st.spinner("Building the PDF…"):
+            key = f"{resources.model_dir()}|{molecule.id}|{molecule.parent_smiles}|{known_drug}"
+            pdf = _pdf(key, report, summary, unreported, low)
+        columns[1].download_button(
+            "Download PDF",
+            pdf,
+            file_name=f"sefreq_{name}.pdf",
+            mime="application/pdf",
+            key="w.report_pdf",
+            type="primary",
+        )
+        st.markdown("**Preview of the CSV** (first 20 rows)")
+        st.dataframe(report_table(report).head(20), hide_index=True)
+
+
+#: How many molecules one prediction call scores while the progress bar moves.
+BATCH_CHUNK = 25
+BATCH_RESULT = "sefreq.batch_result"  # (ids, long table) of the last batch prediction
+
+
+def _batch_section() -> None:
+    batch = state.batch()
+    if not batch:
+        return
+    st.subheader(f"Batch: {len(batch)} molecules")
+    usable = [m for m in batch if m.ok]
+    ids = tuple(m.id for m in batch)
+    st.caption(
+        f"{len(usable)} of {len(batch)} can be scored. The CSV has one row per molecule and "
+        "side effect, your ids carried through; unusable molecules get one row with the reason."
+    )
+    if not widgets.require_model():
+        return
+    if st.button("Predict the whole batch", key="w.batch_predict"):
+        progress = st.progress(0.0, text="Predicting…")
+        frames = []
+        for start in range(0, len(usable), BATCH_CHUNK):
+            chunk = usable[start : start + BATCH_CHUNK]
+            frames.append(
+                resources.predict([m.parent_smiles for m in chunk], [m.id for m in chunk])
+            )
+            done = min(start + BATCH_CHUNK, len(usable))
+            progress.progress(done / max(len(usable), 1), text=f"{done} of {len(usable)} molecules")
+        progress.empty()
+        prediction = (
+            pd.concat(frames, ignore_index=True)
+            if frames
+            else pd.DataFrame({"side_effect_index": [], "id": []})
+        )
+        table = batch_report_table(batch, prediction, resources.model_card())
+        st.session_state[BATCH_RESULT] = (ids, table)
+    kept = st.session_state.get(BATCH_RESULT)
+    if kept is None or kept[0] != ids:
+        return
+    table = kept[1]
+    top = table[table["error"] == ""].groupby("molecule_id", sort=False).head(3)
+    summary = top.groupby("molecule_id", sort=False).agg(
+        top_side_effects=(
+            "side_effect",
+            lambda names: ", ".join(names),
+        ),
+        in_domain=("in_domain", "first"),
+    )
+    st.dataframe(summary.reset_index(), hide_index=True)
+    st.download_button(
+        "Download batch CSV",
+        table.to_csv(index=False).encode("utf-8"),
+        file_name="sefreq_batch.csv",
+        mime="text/csv",
+        key="w.batch_csv",
+    )
+
+
+_batch_section()
