@@ -33,6 +33,7 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "sefreq_symmetric": "sefreq.model.bench_adapter:make_symmetric",
     "sefreq_asym_i": "sefreq.model.bench_adapter:make_asym_i",
     "sefreq_asym_i_ii": "sefreq.model.bench_adapter:make_asym_i_ii",
+    "sefreq_asym_i_ii_kernel": "sefreq.model.bench_adapter:make_asym_i_ii_kernel",
 }
 
 #: The baselines every table shows, in table order.
