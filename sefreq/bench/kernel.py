@@ -27,59 +27,13 @@ import time
 from typing import ClassVar
 
 import numpy as np
-from rdkit import Chem, DataStructs, RDLogger
-from rdkit.Chem import MACCSkeys
-from rdkit.Chem import rdFingerprintGenerator as G
 
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
+from sefreq.chem.features import KERNEL_FINGERPRINTS as FINGERPRINTS
+from sefreq.chem.features import kernel_fingerprints as fingerprint_arrays
+from sefreq.chem.features import kernel_similarity as similarity
 
-RDLogger.DisableLog("rdApp.*")
-
-FINGERPRINTS = ("ecfp2_counts", "fcfp2_counts", "ap_counts", "tt_counts", "maccs_bits")
-
-
-def _generators():
-    return {
-        "ecfp2": G.GetMorganGenerator(radius=2, fpSize=2048),
-        "fcfp2": G.GetMorganGenerator(
-            radius=2, fpSize=2048, atomInvariantsGenerator=G.GetMorganFeatureAtomInvGen()
-        ),
-        "ap": G.GetAtomPairGenerator(fpSize=2048),
-        "tt": G.GetTopologicalTorsionGenerator(fpSize=2048),
-    }
-
-
-def fingerprint_arrays(smiles) -> dict[str, np.ndarray]:
-    """Dense fingerprint arrays per kind; an unparseable/missing SMILES gives zeros."""
-    gens = _generators()
-    n = len(smiles)
-    out = {f"{k}_counts": np.zeros((n, 2048), np.float32) for k in gens}
-    out["maccs_bits"] = np.zeros((n, 167), np.float32)
-    for i, smi in enumerate(smiles):
-        mol = Chem.MolFromSmiles(smi) if smi else None
-        if mol is None:
-            continue
-        for k, g in gens.items():
-            out[f"{k}_counts"][i] = g.GetCountFingerprintAsNumPy(mol)
-        arr = np.zeros(167)
-        DataStructs.ConvertToNumpyArray(MACCSkeys.GenMACCSKeys(mol), arr)
-        out["maccs_bits"][i] = arr
-    return out
-
-
-def _tanimoto_counts(a: np.ndarray, b: np.ndarray, chunk: int = 32) -> np.ndarray:
-    """Generalised (min/max) Tanimoto; equals bit Tanimoto on 0/1 vectors."""
-    out = np.zeros((len(a), len(b)), np.float32)
-    for s in range(0, len(a), chunk):
-        x = a[s : s + chunk, None, :]
-        mn = np.minimum(x, b[None]).sum(-1)
-        mx = np.maximum(x, b[None]).sum(-1)
-        out[s : s + chunk] = np.where(mx > 0, mn / np.maximum(mx, 1e-9), 0.0)
-    return out
-
-
-def similarity(fa: dict, fb: dict) -> np.ndarray:
-    return sum(_tanimoto_counts(fa[k], fb[k]) for k in FINGERPRINTS) / len(FINGERPRINTS)
+__all__ = ["FINGERPRINTS", "KernelPriorModel", "fingerprint_arrays", "similarity"]
 
 
 def _logit(p):

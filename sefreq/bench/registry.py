@@ -34,6 +34,7 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "sefreq_asym_i": "sefreq.model.bench_adapter:make_asym_i",
     "sefreq_asym_i_ii": "sefreq.model.bench_adapter:make_asym_i_ii",
     "sefreq_asym_i_ii_kernel": "sefreq.model.bench_adapter:make_asym_i_ii_kernel",
+    "sefreq_asym_i_ii_kernel_select": "sefreq.model.bench_adapter:make_asym_i_ii_kernel_select",
 }
 
 #: The baselines every table shows, in table order.

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from rdkit import Chem, DataStructs, RDLogger
-from rdkit.Chem import Descriptors, rdFingerprintGenerator
+from rdkit.Chem import Descriptors, MACCSkeys, rdFingerprintGenerator
 
 RDLogger.DisableLog("rdApp.*")
 
@@ -85,6 +85,132 @@ def tanimoto_matrix(query: list, reference: list) -> np.ndarray:
             continue
         out[i, valid_ref] = DataStructs.BulkTanimotoSimilarity(vector, ref_vectors)
     return out
+
+
+#: The five fingerprints of the multi-fingerprint similarity (sefreq.bench.kernel and the
+#: network's kNN prior when ``knn_similarity="kernel"``): Morgan r=2 counts (ECFP4), feature
+#: Morgan r=2 counts (FCFP4), atom-pair counts, topological-torsion counts, MACCS keys.
+KERNEL_FINGERPRINTS: tuple[str, ...] = (
+    "ecfp2_counts",
+    "fcfp2_counts",
+    "ap_counts",
+    "tt_counts",
+    "maccs_bits",
+)
+_KERNEL_COUNT_BITS = 2048
+_MACCS_BITS = 167
+
+
+def _kernel_generators() -> dict:
+    gen = rdFingerprintGenerator
+    return {
+        "ecfp2": gen.GetMorganGenerator(radius=2, fpSize=_KERNEL_COUNT_BITS),
+        "fcfp2": gen.GetMorganGenerator(
+            radius=2,
+            fpSize=_KERNEL_COUNT_BITS,
+            atomInvariantsGenerator=gen.GetMorganFeatureAtomInvGen(),
+        ),
+        "ap": gen.GetAtomPairGenerator(fpSize=_KERNEL_COUNT_BITS),
+        "tt": gen.GetTopologicalTorsionGenerator(fpSize=_KERNEL_COUNT_BITS),
+    }
+
+
+def kernel_fingerprints_of_mols(mols: Sequence[Chem.Mol | None]) -> dict[str, np.ndarray]:
+    """The five fingerprints (:data:`KERNEL_FINGERPRINTS`) of parsed molecules.
+
+    Dense float32 arrays, (n, 2048) counts per count kind and (n, 167) MACCS bits; a
+    ``None`` molecule gives a row of zeros.
+    """
+    gens = _kernel_generators()
+    n = len(mols)
+    out = {f"{k}_counts": np.zeros((n, _KERNEL_COUNT_BITS), np.float32) for k in gens}
+    out["maccs_bits"] = np.zeros((n, _MACCS_BITS), np.float32)
+    for i, mol in enumerate(mols):
+        if mol is None:
+            continue
+        for k, g in gens.items():
+            out[f"{k}_counts"][i] = g.GetCountFingerprintAsNumPy(mol)
+        arr = np.zeros(_MACCS_BITS)
+        DataStructs.ConvertToNumpyArray(MACCSkeys.GenMACCSKeys(mol), arr)
+        out["maccs_bits"][i] = arr
+    return out
+
+
+def kernel_fingerprints(smiles: Sequence[str | None]) -> dict[str, np.ndarray]:
+    """:func:`kernel_fingerprints_of_mols` of SMILES; unparseable/missing ones give zeros."""
+    return kernel_fingerprints_of_mols([Chem.MolFromSmiles(s) if s else None for s in smiles])
+
+
+def _unary(counts: np.ndarray, levels: int):
+    """Sparse 0/1 matrix with, for bit j of count c, ones at columns j*levels + 0..c-1:
+    the dot product of two rows is then sum_j min(a_j, b_j)."""
+    from scipy import sparse
+
+    rows, cols = np.nonzero(counts)
+    reps = counts[rows, cols].astype(np.int64)
+    total = int(reps.sum())
+    starts = np.repeat(np.cumsum(reps) - reps, reps)
+    level = np.arange(total, dtype=np.int64) - starts
+    data = np.ones(total, dtype=np.float32)
+    shape = (counts.shape[0], counts.shape[1] * levels)
+    return sparse.csr_matrix(
+        (data, (np.repeat(rows, reps), np.repeat(cols, reps) * levels + level)), shape=shape
+    )
+
+
+def prepare_counts(b: np.ndarray, levels: int | None = None) -> tuple:
+    """Reference side of :func:`count_tanimoto`, reusable across queries: (transposed unary
+    code, row sums, levels). Counts above ``levels`` (default: the largest count) are
+    clipped, on both sides."""
+    b = np.asarray(b, dtype=np.float32)
+    levels = int(max(b.max(initial=0), 1)) if levels is None else int(levels)
+    b = np.minimum(b, levels)
+    return _unary(b, levels).T.tocsr(), b.sum(1), levels
+
+
+def count_tanimoto(
+    a: np.ndarray, b: np.ndarray | None, prepared: tuple | None = None
+) -> np.ndarray:
+    """(len(a), len(b)) float32 generalised Tanimoto sum(min) / sum(max) of count vectors.
+
+    Equals the bit Tanimoto on 0/1 vectors. Counts must be non-negative integers (all five
+    fingerprints are): sum(min) is a sparse product of unary codes, and
+    sum(max) = sum(a) + sum(b) - sum(min); both exact. ``prepared``:
+    :func:`prepare_counts` of ``b`` (then ``b`` is not needed).
+    """
+    a = np.asarray(a, dtype=np.float32)
+    if prepared is None:
+        b = np.asarray(b, dtype=np.float32)
+        prepared = prepare_counts(b, int(max(a.max(initial=0), b.max(initial=0), 1)))
+    unary_b, sum_b, levels = prepared
+    a = np.minimum(a, levels)
+    if len(a) == 0 or len(sum_b) == 0:
+        return np.zeros((len(a), len(sum_b)), np.float32)
+    mn = (_unary(a, levels) @ unary_b).toarray().astype(np.float32)
+    mx = a.sum(1)[:, None] + sum_b[None, :] - mn
+    return np.where(mx > 0, mn / np.maximum(mx, 1e-9), 0.0).astype(np.float32)
+
+
+def prepare_kernel_reference(fb: dict, levels: int = 255) -> dict:
+    """:func:`prepare_counts` of each of the five fingerprints of a fixed reference set."""
+    return {
+        k: prepare_counts(fb[k], max(levels, int(fb[k].max(initial=0))))
+        for k in KERNEL_FINGERPRINTS
+    }
+
+
+def kernel_similarity(fa: dict, fb: dict | None, prepared: dict | None = None) -> np.ndarray:
+    """(n_a, n_b) float32 mean of the five fingerprints' (count) Tanimoto similarities.
+
+    ``prepared``: :func:`prepare_kernel_reference` of ``fb`` (then ``fb`` is not needed).
+    """
+    total = sum(
+        count_tanimoto(
+            fa[k], None if fb is None else fb[k], None if prepared is None else prepared[k]
+        )
+        for k in KERNEL_FINGERPRINTS
+    )
+    return (total / len(KERNEL_FINGERPRINTS)).astype(np.float32)
 
 
 @dataclass(frozen=True)

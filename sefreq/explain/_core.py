@@ -407,7 +407,9 @@ def background_inputs(ensemble, n: int = N_BACKGROUND, seed: int = BACKGROUND_SE
     reference = ensemble.reference_fingerprints
     rows = np.sort(np.random.default_rng(seed).permutation(len(reference))[:n])
     scaled = np.zeros((len(rows), ensemble.config.n_descriptors), dtype=np.float32)
-    return adapter.inputs_from_parts(ensemble, reference[rows], scaled, exclude=rows)
+    kernel = getattr(ensemble, "reference_kernel_fingerprints", None)
+    kernel = None if kernel is None else {k: v[rows] for k, v in kernel.items()}
+    return adapter.inputs_from_parts(ensemble, reference[rows], scaled, rows, kernel)
 
 
 def resolve_side_effects(

@@ -103,7 +103,8 @@ def model_inputs(
     ``exclude`` (n,): reference row to leave out of each molecule's kNN prior (-1 none).
     """
     fingerprints, scaled, _ = ensemble.featurize(list(smiles))
-    return inputs_from_parts(ensemble, fingerprints, scaled, exclude)
+    kernel = ensemble.kernel_inputs(list(smiles))
+    return inputs_from_parts(ensemble, fingerprints, scaled, exclude, kernel)
 
 
 def inputs_from_parts(
@@ -111,12 +112,17 @@ def inputs_from_parts(
     fingerprints: np.ndarray,
     scaled_descriptors: np.ndarray,
     exclude: np.ndarray | None = None,
+    kernel_fingerprints: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Flat inputs from fingerprints and scaled descriptors; the kNN prior computed here."""
+    """Flat inputs from fingerprints and scaled descriptors; the kNN prior computed here.
+
+    ``kernel_fingerprints``: the molecules' five fingerprints, needed when the model's kNN
+    prior uses the five-fingerprint similarity (``ensemble.kernel_inputs``).
+    """
     lay = layout(ensemble)
     n = len(fingerprints)
     if lay.use_knn:
-        knn_a, knn_f, _ = ensemble.knn_features(fingerprints, exclude)
+        knn_a, knn_f, _ = ensemble.knn_features(fingerprints, exclude, kernel_fingerprints)
     else:
         knn_a = knn_f = np.zeros((n, lay.n_side_effects), np.float32)
     return np.concatenate(

@@ -11,7 +11,13 @@ import numpy as np
 
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.model.network import VARIANTS, NetworkConfig
-from sefreq.model.train import TrainConfig, TrainingSet, _exclusions, fit_ensemble
+from sefreq.model.train import (
+    KERNEL_KNN_GRID,
+    TrainConfig,
+    TrainingSet,
+    _exclusions,
+    fit_ensemble,
+)
 
 #: Ensemble size per fold in benchmarks: the 10-fold ablation of four variants has to fit
 #: a 2-core CPU; the shipped model uses 5 members (TrainConfig.n_members).
@@ -116,6 +122,20 @@ def make_asym_i(**kwargs) -> SEFreqBenchModel:
 def make_asym_i_ii(**kwargs) -> SEFreqBenchModel:
     """Both asymmetries: association -> frequency, reliable -> sparse side effects."""
     return make_model("asym_i_ii", **kwargs)
+
+
+def make_asym_i_ii_kernel(**kwargs) -> SEFreqBenchModel:
+    """``asym_i_ii`` whose kNN prior uses the kernel baseline's five-fingerprint similarity."""
+    model = make_model("asym_i_ii", **{"knn_similarity": "kernel", **kwargs})
+    model.name = "sefreq_asym_i_ii_kernel"
+    return model
+
+
+def make_asym_i_ii_kernel_select(**kwargs) -> SEFreqBenchModel:
+    """As ``make_asym_i_ii_kernel``, each head's kNN (k, power) chosen on validation."""
+    model = make_asym_i_ii_kernel(**{"knn_grid": KERNEL_KNN_GRID, **kwargs})
+    model.name = "sefreq_asym_i_ii_kernel_select"
+    return model
 
 
 #: The registry's historical key ("asym") names the full model.

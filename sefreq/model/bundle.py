@@ -23,7 +23,10 @@ from sefreq.chem.features import (
     DESCRIPTOR_NAMES,
     MORGAN_RADIUS,
     DescriptorScaler,
+    kernel_fingerprints_of_mols,
+    kernel_similarity,
     mol_from_smiles,
+    prepare_kernel_reference,
 )
 from sefreq.model.features import knn_profiles, knn_reference
 from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
@@ -43,6 +46,8 @@ SHARED_BUFFERS = (
     "frequency_transfer.sources",
     "frequency_transfer.valid",
 )
+#: Similarities the kNN prior can use (``TrainConfig.knn_similarity``).
+KNN_SIMILARITIES = ("morgan", "kernel")
 DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parents[2] / "models"
 
 
@@ -59,9 +64,10 @@ def _descriptor_functions() -> tuple:
 
 def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
     """(n_query, n_ref) float32 Tanimoto similarity of 0/1 fingerprint matrices."""
-    q = query.astype(np.float32)
-    r = reference.astype(np.float32)
-    inter = q @ r.T
+    q = np.asarray(query, dtype=np.float32)
+    r = np.asarray(reference, dtype=np.float32)
+    # A few queries: einsum's plain loop (exact on 0/1) beats threaded BLAS hand-offs.
+    inter = np.einsum("qb,rb->qr", q, r) if len(q) <= 64 else q @ r.T
     union = q.sum(1)[:, None] + r.sum(1)[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1.0), 0.0).astype(np.float32)
 
@@ -98,6 +104,11 @@ class SEFreqEnsemble:
     side_effect_names: list[str]
     knn_k: int = 20
     knn_power: float = 3.0
+    knn_frequency_k: int | None = None  # frequency prior's k and power (None: knn_k/power)
+    knn_frequency_power: float | None = None
+    knn_similarity: str = "morgan"  # one of KNN_SIMILARITIES
+    # "kernel": the reference drugs' five fingerprints (sefreq.chem.features.KERNEL_FINGERPRINTS)
+    reference_kernel_fingerprints: dict[str, np.ndarray] | None = None
     temperature: float = 1.0
     conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
     ad_threshold: float = 0.0
@@ -130,23 +141,71 @@ class SEFreqEnsemble:
                     raw[i, j] = np.nan
         return fingerprints, self.scaler.transform(raw), valid
 
+    def kernel_inputs(self, smiles: list[str | None]) -> dict[str, np.ndarray] | None:
+        """The five fingerprints the kNN prior needs when ``knn_similarity == "kernel"``."""
+        if self.knn_similarity != "kernel":
+            return None
+        return kernel_fingerprints_of_mols([mol_from_smiles(s) for s in smiles])
+
     def knn_features(
-        self, fingerprints: np.ndarray, exclude: np.ndarray | None = None
+        self,
+        fingerprints: np.ndarray,
+        exclude: np.ndarray | None = None,
+        kernel_fingerprints: dict[str, np.ndarray] | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """kNN association / frequency features and the similarity matrix to the reference."""
-        similarity = tanimoto_bits(fingerprints, self.reference_fingerprints)
-        association, frequency = knn_profiles(
-            similarity,
-            self.reference_frequency,
-            self.reference_mask,
-            self.prevalence,
-            self.mean_class,
-            k=self.knn_k,
-            power=self.knn_power,
-            exclude=exclude,
-            reference=self._knn_reference(),
+        """kNN association / frequency features and the Morgan Tanimoto matrix to the reference.
+
+        The returned similarity (applicability domain, nearest drug) is always the Morgan
+        Tanimoto; the kNN profiles use the five-fingerprint similarity when
+        ``knn_similarity == "kernel"``, which needs ``kernel_fingerprints``
+        (:meth:`kernel_inputs` of the same molecules).
+        """
+        similarity = tanimoto_bits(fingerprints, self._float_reference())
+        knn_similarity = similarity
+        if self.knn_similarity == "kernel":
+            if kernel_fingerprints is None:
+                raise ValueError("this model's kNN prior needs kernel_fingerprints")
+            knn_similarity = kernel_similarity(kernel_fingerprints, None, self._kernel_reference())
+
+        def profiles(k: int, power: float) -> tuple[np.ndarray, np.ndarray]:
+            return knn_profiles(
+                knn_similarity,
+                self.reference_frequency,
+                self.reference_mask,
+                self.prevalence,
+                self.mean_class,
+                k=k,
+                power=power,
+                exclude=exclude,
+                reference=self._knn_reference(),
+            )
+
+        association, frequency = profiles(self.knn_k, self.knn_power)
+        frequency_params = (
+            self.knn_frequency_k if self.knn_frequency_k is not None else self.knn_k,
+            self.knn_frequency_power if self.knn_frequency_power is not None else self.knn_power,
         )
+        if frequency_params != (self.knn_k, self.knn_power):
+            frequency = profiles(*frequency_params)[1]
         return association, frequency, similarity
+
+    def _float_reference(self) -> np.ndarray:
+        # The reference bits as float32, converted once per reference set.
+        key = self.reference_fingerprints  # held, so a replaced set is never mistaken for it
+        cached = getattr(self, "_float_cache", None)
+        if cached is None or cached[0] is not key:
+            cached = (key, self.reference_fingerprints.astype(np.float32))
+            self._float_cache = cached
+        return cached[1]
+
+    def _kernel_reference(self) -> dict:
+        # Prepared once per reference set (train_bundle replaces it).
+        key = self.reference_kernel_fingerprints  # held, so a replaced set is never mistaken for it
+        cached = getattr(self, "_kernel_cache", None)
+        if cached is None or cached[0] is not key:
+            cached = (key, prepare_kernel_reference(self.reference_kernel_fingerprints))
+            self._kernel_cache = cached
+        return cached[1]
 
     def _knn_reference(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
@@ -208,7 +267,9 @@ class SEFreqEnsemble:
         self, smiles: list[str | None], exclude: np.ndarray | None
     ) -> EnsembleOutput:
         fingerprints, scaled, valid = self.featurize(list(smiles))
-        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude)
+        knn_a, knn_f, similarity = self.knn_features(
+            fingerprints, exclude, self.kernel_inputs(list(smiles))
+        )
         logits, probabilities = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
         mean_logit = logits.mean(0)
         p_raw = 1.0 / (1.0 + np.exp(-mean_logit))
@@ -278,6 +339,8 @@ class SEFreqEnsemble:
         tensors["reference.fingerprints_packed"] = np.packbits(
             self.reference_fingerprints.astype(bool), axis=1
         )
+        if self.reference_kernel_fingerprints is not None:
+            tensors.update(_pack_kernel_fingerprints(self.reference_kernel_fingerprints))
         tensors["reference.frequency"] = self.reference_frequency.astype(np.uint8)
         tensors["reference.mask_packed"] = np.packbits(self.reference_mask.astype(bool), axis=1)
         save_file(
@@ -292,6 +355,9 @@ class SEFreqEnsemble:
                 "n_fingerprint_bits": int(n_bits),
                 "knn_k": self.knn_k,
                 "knn_power": self.knn_power,
+                "knn_similarity": self.knn_similarity,
+                "knn_frequency_k": self.knn_frequency_k,
+                "knn_frequency_power": self.knn_frequency_power,
                 "temperature": float(self.temperature),
                 "conformal_threshold": float(self.conformal_threshold),
                 "ad_threshold": float(self.ad_threshold),
@@ -355,11 +421,56 @@ class SEFreqEnsemble:
             side_effect_names=list(card["side_effects"]),
             knn_k=card["knn_k"],
             knn_power=card.get("knn_power", 2.0),
+            knn_similarity=card.get("knn_similarity", "morgan"),
+            knn_frequency_k=card.get("knn_frequency_k"),
+            knn_frequency_power=card.get("knn_frequency_power"),
+            reference_kernel_fingerprints=_unpack_kernel_fingerprints(tensors),
             temperature=card["temperature"],
             conformal_threshold=card["conformal_threshold"],
             ad_threshold=card["ad_threshold"],
             card=card,
         )
+
+
+_KERNEL_PREFIX = "reference.kernel."
+
+
+def _pack_kernel_fingerprints(fingerprints: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Compact tensors of the five reference fingerprints: counts as sparse rows (CSR: row
+    offsets int64, bit indices uint16, counts uint8 clipped at 255), bits packed."""
+    out = {}
+    for name, values in fingerprints.items():
+        prefix = f"{_KERNEL_PREFIX}{name}."
+        out[prefix + "shape"] = np.array(values.shape, dtype=np.int64)
+        if name.endswith("_bits"):
+            out[prefix + "packed"] = np.packbits(values > 0, axis=1)
+            continue
+        rows, cols = np.nonzero(values)
+        per_row = np.bincount(rows, minlength=len(values))
+        out[prefix + "indptr"] = np.concatenate([[0], np.cumsum(per_row)]).astype(np.int64)
+        out[prefix + "indices"] = cols.astype(np.uint16)
+        out[prefix + "counts"] = np.clip(values[rows, cols], 0, 255).astype(np.uint8)
+    return out
+
+
+def _unpack_kernel_fingerprints(tensors: dict[str, np.ndarray]) -> dict[str, np.ndarray] | None:
+    keys = [k[len(_KERNEL_PREFIX) :] for k in tensors if k.startswith(_KERNEL_PREFIX)]
+    names = {k.rsplit(".", 1)[0] for k in keys}
+    if not names:
+        return None
+    out = {}
+    for name in sorted(names):
+        prefix = f"{_KERNEL_PREFIX}{name}."
+        n, width = (int(x) for x in tensors[prefix + "shape"])
+        if name.endswith("_bits"):
+            bits = np.unpackbits(tensors[prefix + "packed"], axis=1)[:, :width]
+            out[name] = bits.astype(np.float32)
+            continue
+        dense = np.zeros((n, width), dtype=np.float32)
+        rows = np.repeat(np.arange(n), np.diff(tensors[prefix + "indptr"]))
+        dense[rows, tensors[prefix + "indices"].astype(np.int64)] = tensors[prefix + "counts"]
+        out[name] = dense
+    return out
 
 
 def _empty_network(config: NetworkConfig, state: dict[str, torch.Tensor]) -> SEFreqNet:

@@ -50,11 +50,15 @@ def register(subparsers, formatter) -> None:
 def _train(args: argparse.Namespace) -> int:
     import time
 
-    from sefreq.model.train import TrainConfig, train_bundle
+    from sefreq.model.train import BUNDLE_KNN, TrainConfig, train_bundle
 
     out = args.out
     config = TrainConfig(
-        seed=args.seed, n_members=args.members, threads=args.threads, progress=not args.no_progress
+        seed=args.seed,
+        n_members=args.members,
+        threads=args.threads,
+        progress=not args.no_progress,
+        **BUNDLE_KNN,
     )
     started = time.perf_counter()
     path = train_bundle(out, config=config)

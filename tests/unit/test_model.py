@@ -347,3 +347,56 @@ def test_inference_cache_matches_training_mode_forward():
         cached = net(*batch)["association_logit"]
     assert torch.allclose(reference, first, atol=1e-5)
     assert torch.equal(first, cached)
+
+
+def test_count_tanimoto_matches_min_over_max():
+    from sefreq.chem.features import count_tanimoto
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 4, (5, 40)).astype(np.float32)
+    b = rng.integers(0, 4, (7, 40)).astype(np.float32)
+    b[0] = 0
+    naive = np.minimum(a[:, None], b[None]).sum(-1) / np.maximum(a[:, None], b[None]).sum(-1)
+    naive[:, 0] = 0.0
+    assert np.allclose(count_tanimoto(a, b), naive, atol=1e-6)
+
+
+def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
+    from sefreq.explain.adapter import model_inputs
+    from sefreq.model.bench_adapter import make_asym_i_ii_kernel
+
+    data, side_effects = tiny_data
+    config = tiny_train()
+    config.n_members, config.knn_similarity = 1, "kernel"
+    ensemble = fit_ensemble(data, None, side_effects, tiny_network(), config)
+    assert ensemble.knn_similarity == "kernel"
+    assert set(ensemble.reference_kernel_fingerprints) == {
+        "ecfp2_counts",
+        "fcfp2_counts",
+        "ap_counts",
+        "tt_counts",
+        "maccs_bits",
+    }
+    queries = [*data.smiles[:3], "CCCCCCCCO", "not a smiles"]
+    before = ensemble.predict_arrays(queries)
+    with pytest.raises(ValueError, match="kernel_fingerprints"):
+        ensemble.knn_features(ensemble.featurize(queries)[0])
+    ensemble.save(tmp_path)
+    loaded = SEFreqEnsemble.load(tmp_path)
+    assert loaded.knn_similarity == "kernel"
+    after = loaded.predict_arrays(queries)
+    for field in ("p_association", "expected_frequency", "max_similarity", "nearest_index"):
+        assert np.array_equal(getattr(before, field), getattr(after, field), equal_nan=True)
+    # The applicability domain stays the Morgan Tanimoto.
+    morgan = fit_ensemble(data, None, side_effects, tiny_network(), tiny_train())
+    assert np.array_equal(
+        morgan.predict_arrays(queries).max_similarity, before.max_similarity, equal_nan=True
+    )
+    # The flat explanation inputs keep their layout and their kNN part matches inference.
+    flat = model_inputs(loaded, queries[:2])
+    knn_a = loaded.knn_features(
+        loaded.featurize(queries[:2])[0], None, loaded.kernel_inputs(queries[:2])
+    )[0]
+    assert flat.shape[1] == 2048 + loaded.config.n_descriptors + 2 * N_SE
+    assert np.array_equal(flat[:, -2 * N_SE : -N_SE], knn_a)
+    assert make_asym_i_ii_kernel(n_members=1).name == "sefreq_asym_i_ii_kernel"
