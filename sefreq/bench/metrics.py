@@ -138,6 +138,15 @@ def _regression_cells(truth: np.ndarray, mask: np.ndarray, positives_only: bool)
     return mask & (np.asarray(truth) > 0) if positives_only else mask
 
 
+def _regression_errors(
+    predicted: np.ndarray, truth: np.ndarray, mask: np.ndarray, positives_only: bool
+) -> np.ndarray:
+    """Predicted minus true class on the cells a regression metric scores (may be empty)."""
+    mask = _checked(truth, mask, predicted=predicted)
+    cells = _regression_cells(truth, mask, positives_only)
+    return np.asarray(predicted, dtype=float)[cells] - np.asarray(truth, dtype=float)[cells]
+
+
 def rmse(
     predicted: np.ndarray, truth: np.ndarray, mask: np.ndarray, *, positives_only: bool = True
 ) -> float:
@@ -145,12 +154,8 @@ def rmse(
 
     Returns NaN when no cell qualifies.
     """
-    mask = _checked(truth, mask, predicted=predicted)
-    cells = _regression_cells(truth, mask, positives_only)
-    if not cells.any():
-        return math.nan
-    error = np.asarray(predicted, dtype=float)[cells] - np.asarray(truth, dtype=float)[cells]
-    return float(np.sqrt(np.mean(error**2)))
+    error = _regression_errors(predicted, truth, mask, positives_only)
+    return float(np.sqrt(np.mean(error**2))) if error.size else math.nan
 
 
 def mae(
@@ -160,12 +165,8 @@ def mae(
 
     Returns NaN when no cell qualifies.
     """
-    mask = _checked(truth, mask, predicted=predicted)
-    cells = _regression_cells(truth, mask, positives_only)
-    if not cells.any():
-        return math.nan
-    error = np.asarray(predicted, dtype=float)[cells] - np.asarray(truth, dtype=float)[cells]
-    return float(np.mean(np.abs(error)))
+    error = _regression_errors(predicted, truth, mask, positives_only)
+    return float(np.mean(np.abs(error))) if error.size else math.nan
 
 
 def spearman(
