@@ -16,6 +16,22 @@ SMILES = {
 }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Keep the user's cache untouched: built datasets and SHAP backgrounds go to a tmp folder.
+
+    Set in os.environ (not monkeypatch) so the Streamlit servers the browser tests start
+    inherit it.
+    """
+    previous = os.environ.get("SEFREQ_CACHE_DIR")
+    os.environ["SEFREQ_CACHE_DIR"] = str(tmp_path_factory.mktemp("sefreq-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SEFREQ_CACHE_DIR", None)
+    else:
+        os.environ["SEFREQ_CACHE_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def smiles() -> dict[str, str]:
     """A few small, well-known molecules."""

@@ -16,6 +16,7 @@ from urllib.parse import quote
 import platformdirs
 
 DATA_DIR_ENV = "SEFREQ_DATA_DIR"
+CACHE_DIR_ENV = "SEFREQ_CACHE_DIR"
 FETCH_HINT = "sefreq data fetch"
 
 _RAW = "https://raw.githubusercontent.com"
@@ -218,7 +219,13 @@ def data_dir() -> Path:
 
 
 def cache_dir() -> Path:
-    """Where derived artefacts (the built dataset) are cached: always the user's cache."""
+    """Where derived artefacts (built dataset, SHAP backgrounds) are cached.
+
+    ``$SEFREQ_CACHE_DIR`` if set (tests point it at a temporary folder), else the user's cache.
+    """
+    env = os.environ.get(CACHE_DIR_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
     return Path(platformdirs.user_cache_dir("sefreq")) / "build"
 
 

@@ -140,3 +140,12 @@ def test_resolve_corrupt_says_how_to_fix_it(toy: UpstreamFile, tmp_path: Path) -
 def test_real_upstream_files_match_their_pinned_sums(real_data_dir: Path) -> None:
     for key in REGISTRY:
         assert resolve(key, real_data_dir).parent == real_data_dir
+
+
+def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
+    from sefreq.data.registry import cache_dir
+
+    monkeypatch.setenv("SEFREQ_CACHE_DIR", str(tmp_path / "cache"))
+    assert cache_dir() == (tmp_path / "cache").resolve()
+    monkeypatch.delenv("SEFREQ_CACHE_DIR")
+    assert cache_dir() == Path(platformdirs.user_cache_dir("sefreq")) / "build"
