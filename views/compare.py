@@ -60,15 +60,15 @@ def _pickers(dataset) -> None:
             )
     batch = [m for m in state.batch() if m.ok]
     if batch:
-        labels = [m.label for m in batch]
-        pick = st.selectbox(
+        chosen = widgets.pick_molecule(
             "Or one from the last batch",
-            range(len(batch)),
-            format_func=labels.__getitem__,
+            batch,
+            "Add from batch",
             key="w.compare_batch",
+            button_key="w.compare_batch_add",
         )
-        if st.button("Add from batch", key="w.compare_batch_add"):
-            _add(batch[int(pick or 0)])
+        if chosen is not None:
+            _add(chosen)
 
 
 st.title("Compare drugs")

@@ -182,15 +182,15 @@ def _show_batch() -> None:
         st.dataframe(molecules.batch_table(batch), hide_index=True)
         usable = [m for m in batch if m.ok]
         if usable:
-            labels = [m.label for m in usable]
-            pick = st.selectbox(
+            chosen = widgets.pick_molecule(
                 "Make current",
-                range(len(usable)),
-                format_func=labels.__getitem__,
+                usable,
+                "Use this molecule",
                 key="w.batch_pick",
+                button_key="w.batch_use",
             )
-            if st.button("Use this molecule", key="w.batch_use"):
-                _use(usable[int(pick or 0)])
+            if chosen is not None:
+                _use(chosen)
                 st.rerun()
 
 

@@ -64,6 +64,17 @@ def structure(smiles: str, width: int = 300, height: int = 220) -> None:
         st.image(svg, width=width)
 
 
+def pick_molecule(
+    label: str, choices: list[Molecule], button: str, key: str, button_key: str
+) -> Molecule | None:
+    """A select box over ``choices`` and a button; the chosen molecule once it is pressed."""
+    labels = [m.label for m in choices]
+    pick = st.selectbox(label, range(len(choices)), format_func=labels.__getitem__, key=key)
+    if st.button(button, key=button_key):
+        return choices[int(pick or 0)]
+    return None
+
+
 def current_drug_panel() -> None:
     """Sidebar: the current drug (name, structure, SMILES), or how to pick one."""
     molecule = state.current()
