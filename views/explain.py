@@ -72,7 +72,8 @@ def _page(explain_module) -> None:
     summary = explanation.summary()
     st.markdown(
         f"**Where each prediction comes from** ({unit}): output = average over training drugs "
-        "+ atoms + absent fingerprint bits + descriptors + kNN prior."
+        "+ atoms + absent fingerprint bits + descriptors + similar drugs' labels "
+        "(similarity prior)."
     )
     st.dataframe(
         summary.drop(columns=["side_effect_index", "output", "additivity_error"]),
@@ -83,7 +84,9 @@ def _page(explain_module) -> None:
             "atoms": st.column_config.NumberColumn("atoms (set bits)", format="%+.3f"),
             "absent_bits": st.column_config.NumberColumn("absent bits", format="%+.3f"),
             "descriptors": st.column_config.NumberColumn("descriptors", format="%+.3f"),
-            "knn_prior": st.column_config.NumberColumn("similar drugs (kNN prior)", format="%+.3f"),
+            "knn_prior": st.column_config.NumberColumn(
+                "similar drugs (similarity prior)", format="%+.3f"
+            ),
         },
     )
 

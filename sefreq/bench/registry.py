@@ -28,6 +28,7 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "mlp": "sefreq.bench.baselines:MLPModel",
     "kernel": "sefreq.bench.kernel:KernelPriorModel",
     # SEFreq's own models and their ablations (docs/MODEL.md); resolved lazily.
+    "sefreq": "sefreq.model.bench_adapter:make_shipped",  # the recipe `sefreq train` ships
     "asym": "sefreq.model.bench_adapter:make_asym",
     "sefreq_single_task": "sefreq.model.bench_adapter:make_single_task",
     "sefreq_symmetric": "sefreq.model.bench_adapter:make_symmetric",
@@ -35,6 +36,8 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "sefreq_asym_i_ii": "sefreq.model.bench_adapter:make_asym_i_ii",
     "sefreq_asym_i_ii_kernel": "sefreq.model.bench_adapter:make_asym_i_ii_kernel",
     "sefreq_asym_i_ii_kernel_select": "sefreq.model.bench_adapter:make_asym_i_ii_kernel_select",
+    "sefreq_asym_i_ii_kernel_pool": "sefreq.model.bench_adapter:make_asym_i_ii_kernel_pool",
+    "sefreq_asym_i_ii_smoothed": "sefreq.model.bench_adapter:make_asym_i_ii_smoothed",
 }
 
 #: The baselines every table shows, in table order.

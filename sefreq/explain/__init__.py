@@ -4,7 +4,7 @@
 >>> explanation = explain("CC(=O)Oc1ccccc1C(=O)O", ["nausea", "headache"])
 >>> explanation.atoms()            # per-atom contributions
 >>> explanation.substructures()    # per Morgan environment (SMARTS)
->>> explanation.non_structural()   # descriptors, kNN prior, absent bits
+>>> explanation.non_structural()   # descriptors, similarity prior, absent bits
 >>> svg = draw_explanation(explanation)
 """
 

@@ -2,7 +2,7 @@
 
 The explained function is the ensemble's output for the chosen side effects (see
 :mod:`sefreq.explain.adapter`) over the flat model input: fingerprint bits, scaled
-descriptors and the kNN label prior. Attributions are DeepLIFT-SHAP values
+descriptors and the similarity (label) prior. Attributions are DeepLIFT-SHAP values
 (``shap.DeepExplainer``) against a fixed background of training drugs, so for every side
 effect ``sum(attributions) = output - expected output`` (checked here, not by shap).
 """
@@ -133,7 +133,7 @@ class Explanation:
         return table.reset_index(drop=True)
 
     def non_structural(self) -> pd.DataFrame:
-        """Inputs that are not atoms: descriptors by name, the kNN prior, absent bits.
+        """Inputs that are not atoms: descriptors by name, the similarity prior, absent bits.
 
         ``kind``: ``descriptor`` (``value`` raw, ``scaled`` as the model sees it),
         ``knn_prior`` (label prior from the nearest training drugs, one row per side
@@ -168,7 +168,7 @@ class Explanation:
                         {
                             "side_effect": side_effect,
                             "output": self.output,
-                            "feature": f"kNN prior: {self.all_side_effects[j]}",
+                            "feature": f"similarity prior: {self.all_side_effects[j]}",
                             "kind": "knn_prior",
                             "value": float(self.inputs[knn.start + j]),
                             "scaled": float(self.inputs[knn.start + j]),

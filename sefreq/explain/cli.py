@@ -80,7 +80,7 @@ def _explain(args: argparse.Namespace) -> int:
         print(
             f"  {row.side_effect}: {row.value:.3f} vs background mean {row.expected_value:.3f}"
             f"  = atoms {row.atoms:+.4f}, absent bits {row.absent_bits:+.4f}, "
-            f"descriptors {row.descriptors:+.4f}, kNN prior {row.knn_prior:+.4f}"
+            f"descriptors {row.descriptors:+.4f}, similarity prior {row.knn_prior:+.4f}"
         )
         table = top_substructures(explanation, row.side_effect, top=args.top, images=False)
         for sub in table.itertuples():

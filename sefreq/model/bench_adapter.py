@@ -12,10 +12,12 @@ import numpy as np
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.model.network import VARIANTS, NetworkConfig
 from sefreq.model.train import (
+    BUNDLE_PRIOR,
     KERNEL_KNN_GRID,
     TrainConfig,
     TrainingSet,
     _exclusions,
+    extend_reference,
     fit_ensemble,
 )
 
@@ -32,7 +34,13 @@ class SEFreqBenchModel:
 
     structure_only = True
 
-    def __init__(self, variant: str = "asym_i_ii", quick: bool = False, **kwargs) -> None:
+    def __init__(
+        self,
+        variant: str = "asym_i_ii",
+        quick: bool = False,
+        pool_validation: bool = False,
+        **kwargs,
+    ) -> None:
         if quick:  # the harness's reduced, fast variant (`sefreq bench --quick`)
             kwargs = {"n_members": 2, "max_epochs": 40, **kwargs}
         if variant not in VARIANTS:
@@ -42,6 +50,10 @@ class SEFreqBenchModel:
             raise TypeError(f"unknown settings {sorted(unknown)}")
         self.variant = variant
         self.name = f"sefreq_{variant}"
+        # Cold protocols: once early stopping and calibration are done, the validation
+        # drugs join the kNN reference set, as `sefreq train` does for the shipped model
+        # (and as the kernel baseline refits on them).
+        self.pool_validation = pool_validation
         self.network = NetworkConfig(
             variant=variant, **{k: v for k, v in kwargs.items() if k in _NETWORK_FIELDS}
         )
@@ -69,6 +81,8 @@ class SEFreqBenchModel:
         # The harness may pass a model seed; by default the fold's seed is used.
         config = TrainConfig(**{"seed": int(train.seed), **self._train_kwargs})
         self.ensemble = fit_ensemble(training, held_out, train.side_effects, self.network, config)
+        if self.pool_validation and held_out is not None and held_out.drug_ids is None:
+            extend_reference(self.ensemble, held_out)
 
     def predict(self, query: QueryView) -> Prediction:
         if self.ensemble is None:
@@ -135,6 +149,31 @@ def make_asym_i_ii_kernel_select(**kwargs) -> SEFreqBenchModel:
     """As ``make_asym_i_ii_kernel``, each head's kNN (k, power) chosen on validation."""
     model = make_asym_i_ii_kernel(**{"knn_grid": KERNEL_KNN_GRID, **kwargs})
     model.name = "sefreq_asym_i_ii_kernel_select"
+    return model
+
+
+def make_asym_i_ii_kernel_pool(**kwargs) -> SEFreqBenchModel:
+    """As ``make_asym_i_ii_kernel_select``, the validation drugs then pooled as neighbours
+    (cold protocols), as ``sefreq train`` pools them."""
+    model = make_asym_i_ii_kernel_select(**{"pool_validation": True, **kwargs})
+    model.name = "sefreq_asym_i_ii_kernel_pool"
+    return model
+
+
+def make_asym_i_ii_smoothed(**kwargs) -> SEFreqBenchModel:
+    """As ``make_asym_i_ii_kernel_pool``, the prior being the kernel baseline's smoothing
+    (``TrainConfig.prior = "smoothed"``), its settings chosen on validation."""
+    options = {"knn_similarity": "kernel", "prior": "smoothed", "pool_validation": True}
+    model = make_model("asym_i_ii", **{**options, **kwargs})
+    model.name = "sefreq_asym_i_ii_smoothed"
+    return model
+
+
+def make_shipped(**kwargs) -> SEFreqBenchModel:
+    """The recipe ``sefreq train`` ships (:data:`~sefreq.model.train.BUNDLE_PRIOR`), with
+    the validation drugs pooled as neighbours afterwards. Registry key ``sefreq``."""
+    model = make_model("asym_i_ii", **{**BUNDLE_PRIOR, "pool_validation": True, **kwargs})
+    model.name = "sefreq"
     return model
 
 

@@ -28,7 +28,12 @@ from sefreq.chem.features import (
     mol_from_smiles,
     prepare_kernel_reference,
 )
-from sefreq.model.features import knn_profiles, knn_reference
+from sefreq.model.features import (
+    knn_profiles,
+    knn_reference,
+    smoothed_profiles,
+    smoothing_reference,
+)
 from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
 
 WEIGHTS_FILE = "weights.safetensors"
@@ -114,6 +119,8 @@ class SEFreqEnsemble:
     ad_threshold: float = 0.0
     card: dict = field(default_factory=dict)
     reference_ids: np.ndarray | None = None  # dataset rows of the reference drugs (not saved)
+    # Settings of the smoothed prior (TrainConfig.prior == "smoothed"); None: the kNN prior.
+    smoothing: dict | None = None
 
     # -- inference ------------------------------------------------------------------------
 
@@ -167,6 +174,17 @@ class SEFreqEnsemble:
                 raise ValueError("this model's kNN prior needs kernel_fingerprints")
             knn_similarity = kernel_similarity(kernel_fingerprints, None, self._kernel_reference())
 
+        if self.smoothing is not None:
+            association, frequency = smoothed_profiles(
+                knn_similarity,
+                self._smoothing_reference(),
+                self.prevalence,
+                self.mean_class,
+                self.smoothing,
+                exclude,
+            )
+            return association, frequency, similarity
+
         def profiles(k: int, power: float) -> tuple[np.ndarray, np.ndarray]:
             return knn_profiles(
                 knn_similarity,
@@ -214,6 +232,15 @@ class SEFreqEnsemble:
         if cached is None or cached[0] != key:
             cached = (key, knn_reference(self.reference_frequency, self.reference_mask))
             self._knn_cache = cached
+        return cached[1]
+
+    def _smoothing_reference(self) -> dict:
+        # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
+        key = (id(self.reference_frequency), id(self.reference_mask))
+        cached = getattr(self, "_smoothing_cache", None)
+        if cached is None or cached[0] != key:
+            cached = (key, smoothing_reference(self.reference_frequency, self.reference_mask))
+            self._smoothing_cache = cached
         return cached[1]
 
     @torch.no_grad()
@@ -358,6 +385,7 @@ class SEFreqEnsemble:
                 "knn_similarity": self.knn_similarity,
                 "knn_frequency_k": self.knn_frequency_k,
                 "knn_frequency_power": self.knn_frequency_power,
+                "prior_smoothing": self.smoothing,
                 "temperature": float(self.temperature),
                 "conformal_threshold": float(self.conformal_threshold),
                 "ad_threshold": float(self.ad_threshold),
@@ -425,6 +453,7 @@ class SEFreqEnsemble:
             knn_frequency_k=card.get("knn_frequency_k"),
             knn_frequency_power=card.get("knn_frequency_power"),
             reference_kernel_fingerprints=_unpack_kernel_fingerprints(tensors),
+            smoothing=card.get("prior_smoothing"),
             temperature=card["temperature"],
             conformal_threshold=card["conformal_threshold"],
             ad_threshold=card["ad_threshold"],

@@ -50,7 +50,7 @@ def register(subparsers, formatter) -> None:
 def _train(args: argparse.Namespace) -> int:
     import time
 
-    from sefreq.model.train import BUNDLE_KNN, TrainConfig, train_bundle
+    from sefreq.model.train import BUNDLE_PRIOR, TrainConfig, train_bundle
 
     out = args.out
     config = TrainConfig(
@@ -58,7 +58,7 @@ def _train(args: argparse.Namespace) -> int:
         n_members=args.members,
         threads=args.threads,
         progress=not args.no_progress,
-        **BUNDLE_KNN,
+        **BUNDLE_PRIOR,
     )
     started = time.perf_counter()
     path = train_bundle(out, config=config)

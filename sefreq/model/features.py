@@ -21,7 +21,8 @@ def similarity_components(
     """(994, rank) float32: the leading SVD components of the ADReCS similarity, scaled.
 
     Zeros when no similarity is known. Components are U * sqrt(S), standardised so that
-    each column has unit RMS.
+    each column has unit RMS, each signed so that its largest entry is positive: an SVD's
+    signs depend on the BLAS build and thread count, and the bundle must not.
     """
     out = np.zeros((n_side_effects, rank), dtype=np.float32)
     if similarity is None:
@@ -31,6 +32,8 @@ def similarity_components(
     u, s, _ = np.linalg.svd(sim, full_matrices=False)
     r = min(rank, u.shape[1])
     comp = u[:, :r] * np.sqrt(s[:r])
+    largest = np.abs(comp).argmax(0)
+    comp *= np.sign(comp[largest, np.arange(r)])[None]
     comp /= np.sqrt((comp**2).mean(0, keepdims=True)) + 1e-8
     out[:, :r] = comp
     return out
@@ -142,6 +145,86 @@ def knn_profiles(
     beta = 0.3
     f_knn = (weighted_class + beta * mean_class) / (weighted_positive + beta)
     frequency = f_knn - mean_class
+    return association.astype(np.float32), frequency.astype(np.float32)
+
+
+#: Grids the smoothed prior's settings are chosen from on validation drugs.
+SMOOTHING_GRID: dict = {
+    "association": {"alpha": (0.03, 0.1, 0.3, 1.0), "gamma": (2, 3, 5), "m": (0.0, 0.2, 0.4, 0.6)},
+    "frequency": {"alpha": (0.03, 0.1, 0.3, 1.0), "gamma": (2, 3, 5, 8)},
+}
+
+
+def smoothing_reference(
+    reference_frequency: np.ndarray, reference_mask: np.ndarray, top: int = 10
+) -> dict[str, np.ndarray]:
+    """What :func:`smoothed_profiles` needs of the reference drugs, computed once per set.
+
+    ``labelled``, ``positive``, ``cls`` as :func:`knn_reference`; ``ms`` (994,) each side
+    effect's mean class shrunk to the global mean; ``offset`` (n_ref,) each drug's mean
+    class offset from ``ms`` (shrunk: + 5 pseudo-cells); ``transfer`` (994, 994) each side
+    effect's ``top`` most positively co-reported partners (correlation across the reference
+    drugs), rows normalised to 1.
+    """
+    labelled, positive, cls = knn_reference(reference_frequency, reference_mask)
+    n_reported = positive.sum(0)
+    global_mean = cls.sum() / max(positive.sum(), 1.0)
+    ms = (cls.sum(0) + global_mean) / (n_reported + 1.0)
+    offset = ((cls - ms[None]) * positive).sum(1) / (positive.sum(1) + 5.0)
+    centred = positive - positive.mean(0)
+    covariance = centred.T @ centred
+    sd = np.sqrt(np.diag(covariance)) + 1e-6
+    correlation = np.clip(covariance / sd[:, None] / sd[None], 0, None)
+    np.fill_diagonal(correlation, 0)
+    keep = min(top, correlation.shape[1] - 1)
+    if keep > 0:
+        dropped = np.argpartition(-correlation, keep, axis=1)[:, keep:]
+        np.put_along_axis(correlation, dropped, 0, axis=1)
+    transfer = correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9)
+    return dict(
+        labelled=labelled, positive=positive, cls=cls, ms=ms, offset=offset, transfer=transfer
+    )
+
+
+def smoothed_profiles(
+    similarity: np.ndarray,
+    reference: dict[str, np.ndarray],
+    prevalence: np.ndarray,
+    mean_class: np.ndarray,
+    settings: dict,
+    exclude: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The similarity-kernel baseline's profiles (``sefreq.bench.kernel``, without its
+    kernel-ridge part) as residual features, the same form as :func:`knn_profiles`.
+
+    Association: every reference drug weighs ``sim ** gamma``; the weighted share reported,
+    shrunk to the prevalence by ``alpha`` pseudo-drugs; then a share ``m`` of its departure
+    from the prevalence is passed through the co-reporting ``transfer``. Frequency: the
+    weighted mean class of the neighbours that report it, shrunk by ``alpha`` towards the
+    side effect's mean class plus the neighbours' drug offsets. ``settings`` holds
+    ``{"association": {alpha, gamma, m}, "frequency": {alpha, gamma}}``; ``reference`` comes
+    from :func:`smoothing_reference`; ``exclude`` (n_query,) a reference row to leave out.
+    """
+    sim = np.clip(np.array(similarity, dtype=np.float64, copy=True), 0, None)
+    if exclude is not None:
+        rows = np.flatnonzero(exclude >= 0)
+        sim[rows, exclude[rows]] = 0.0
+    a, f = settings["association"], settings["frequency"]
+    w = sim ** a["gamma"]
+    p = (w @ reference["positive"] + a["alpha"] * prevalence) / (
+        w @ reference["labelled"] + a["alpha"]
+    )
+    departure = p - prevalence
+    p = prevalence + (1 - a["m"]) * departure + a["m"] * (departure @ reference["transfer"].T)
+    p = np.clip(p, 1e-4, 1 - 1e-4)
+    prev = np.clip(prevalence, 1e-4, 1 - 1e-4)
+    association = np.log(p / (1 - p)) - np.log(prev / (1 - prev))
+    w = sim ** f["gamma"]
+    base = reference["ms"][None] + ((w @ reference["offset"]) / (w.sum(1) + 1.0))[:, None]
+    frequency = (w @ reference["cls"] + f["alpha"] * base) / (
+        w @ reference["positive"] + f["alpha"]
+    )
+    frequency = np.clip(frequency, 1, 5) - mean_class
     return association.astype(np.float32), frequency.astype(np.float32)
 
 

@@ -28,12 +28,15 @@ from sefreq.constants import SIDER_LICENCE
 from sefreq.model import confidence
 from sefreq.model.bundle import KNN_SIMILARITIES, SEFreqEnsemble, tanimoto_bits
 from sefreq.model.features import (
+    SMOOTHING_GRID,
     association_prior,
     class_thresholds,
     frequency_bias,
     knn_profiles,
     mean_class_prior,
     similarity_components,
+    smoothed_profiles,
+    smoothing_reference,
     transfer_edges,
 )
 from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities, coral_loss
@@ -65,6 +68,11 @@ class TrainConfig:
     # validation drugs (association: AUROC + AUPR + per-drug AUROC of the prior alone;
     # frequency: its RMSE); knn_k / knn_power are then ignored.
     knn_grid: tuple = ()
+    # "knn": the kNN profile above; "smoothed": the similarity-kernel baseline's smoothing
+    # (every reference drug weighted by sim**gamma, shrinkage to the prevalence, co-reporting
+    # transfer; features.smoothed_profiles), its settings chosen on validation from
+    # features.SMOOTHING_GRID. "smoothed" needs knn_similarity="kernel".
+    prior: str = "knn"
     validation_share: float = 0.1  # used only when no validation set is given
     threads: int = 1
     progress: bool = True
@@ -75,10 +83,11 @@ class TrainConfig:
 
 #: (k, power) pairs of the five-fingerprint kNN prior chosen on validation, per head.
 KERNEL_KNN_GRID = ((20, 3.0), (20, 5.0), (20, 8.0), (100000, 3.0), (100000, 5.0), (100000, 8.0))
-#: kNN-prior settings of the shipped model (`sefreq train`): the five-fingerprint
-#: similarity, (k, power) chosen per head on validation drugs. Confirmed on fresh ICS folds
-#: (seed 1) against the Morgan kNN prior before it was shipped (docs/MODEL.md).
-BUNDLE_KNN: dict = {"knn_similarity": "kernel", "knn_grid": KERNEL_KNN_GRID}
+#: Prior settings of the shipped model (`sefreq train`, the registry's ``sefreq``): the
+#: smoothed prior on the five-fingerprint similarity, its settings chosen on validation
+#: drugs. Confirmed on fresh ICS folds (seed 1) against the kNN prior before it was
+#: shipped (docs/MODEL.md).
+BUNDLE_PRIOR: dict = {"knn_similarity": "kernel", "prior": "smoothed"}
 
 
 @dataclass
@@ -342,6 +351,35 @@ def _select_knn(grid, profiles, validation, prevalence, mean_class):
     return best_a[1], best_f[1]
 
 
+def _select_smoothing(profiles, validation, prevalence, mean_class, grid=SMOOTHING_GRID):
+    """Settings of the smoothed prior, each head's chosen on validation as in _select_knn."""
+    from sefreq.bench.metrics import aupr, auroc, auroc_per_drug, rmse
+
+    truth, mask = validation.frequency, validation.label_mask
+    logit_prior = np.log(prevalence / (1 - prevalence))
+    a_grid, f_grid = grid["association"], grid["frequency"]
+    fixed_f = {"alpha": f_grid["alpha"][0], "gamma": f_grid["gamma"][0]}
+    best_a, best_f = (-np.inf, None), (np.inf, None)
+    for alpha in a_grid["alpha"]:
+        for gamma in a_grid["gamma"]:
+            for m in a_grid["m"]:
+                a = {"alpha": alpha, "gamma": gamma, "m": m}
+                association, _ = profiles({"association": a, "frequency": fixed_f})
+                p = 1.0 / (1.0 + np.exp(-(logit_prior + association)))
+                score = auroc(p, truth, mask) + aupr(p, truth, mask)
+                score += auroc_per_drug(p, truth, mask).mean
+                if score > best_a[0]:
+                    best_a = (score, a)
+    for alpha in f_grid["alpha"]:
+        for gamma in f_grid["gamma"]:
+            f = {"alpha": alpha, "gamma": gamma}
+            _, frequency = profiles({"association": best_a[1], "frequency": f})
+            error = rmse(np.clip(mean_class + frequency, 1, 5), truth, mask)
+            if error < best_f[0]:
+                best_f = (error, f)
+    return {"association": best_a[1], "frequency": best_f[1]}
+
+
 def fit_ensemble(
     train: TrainingSet,
     validation: TrainingSet | None,
@@ -421,21 +459,43 @@ def fit_ensemble(
         )
 
     val_exclude = _exclusions(validation.drug_ids, train.drug_ids)
+    leave_out = np.arange(len(train.smiles))  # each drug left out of its own profile
     knn_a_params = knn_f_params = (config.knn_k, config.knn_power)
-    if network.use_knn_prior and config.knn_grid:
-        knn_a_params, knn_f_params = _select_knn(
-            [(int(k), float(p)) for k, p in config.knn_grid],
-            lambda k, p: knn(val_fp, val_kfp, val_exclude, k, p),
-            validation,
-            prevalence,
-            mean_class,
-        )
+    smoothing = None
+    if config.prior not in ("knn", "smoothed"):
+        raise ValueError("prior must be 'knn' or 'smoothed'")
     if not network.use_knn_prior:
         zero_fit = np.zeros((len(train.smiles), n_se), np.float32)
         zero_val = np.zeros((len(validation.smiles), n_se), np.float32)
         fit_knn, val_knn = (zero_fit, zero_fit), (zero_val, zero_val)
+    elif config.prior == "smoothed":
+        if not use_kernel:
+            raise ValueError("the smoothed prior needs knn_similarity='kernel'")
+        reference = smoothing_reference(train.frequency, train.label_mask)
+
+        def smoothed(similarity, exclude, settings):
+            return smoothed_profiles(
+                similarity, reference, prevalence, mean_class, settings, exclude
+            )
+
+        val_sim = kernel_similarity(val_kfp, fit_kfp)
+        smoothing = _select_smoothing(
+            lambda settings: smoothed(val_sim, val_exclude, settings),
+            validation,
+            prevalence,
+            mean_class,
+        )
+        fit_knn = smoothed(kernel_similarity(fit_kfp, fit_kfp), leave_out, smoothing)
+        val_knn = smoothed(val_sim, val_exclude, smoothing)
     else:
-        leave_out = np.arange(len(train.smiles))  # each drug left out of its own profile
+        if config.knn_grid:
+            knn_a_params, knn_f_params = _select_knn(
+                [(int(k), float(p)) for k, p in config.knn_grid],
+                lambda k, p: knn(val_fp, val_kfp, val_exclude, k, p),
+                validation,
+                prevalence,
+                mean_class,
+            )
         fit_knn = knn(fit_fp, fit_kfp, leave_out, *knn_a_params)
         val_knn = knn(val_fp, val_kfp, val_exclude, *knn_a_params)
         if knn_f_params != knn_a_params:
@@ -491,6 +551,7 @@ def fit_ensemble(
         knn_similarity=config.knn_similarity,
         reference_kernel_fingerprints=fit_kfp,
         reference_ids=None if train.drug_ids is None else np.asarray(train.drug_ids),
+        smoothing=smoothing,
     )
     calibration = confidence.calibrate(
         ensemble, validation, _exclusions(validation.drug_ids, train.drug_ids)
@@ -546,6 +607,35 @@ def _floors(
     return max(floor_bce, 1e-3), max(floor_rmse, 1e-2)
 
 
+def extend_reference(ensemble: SEFreqEnsemble, extra: TrainingSet) -> None:
+    """Add ``extra``'s drugs to the reference set behind the kNN prior and the domain.
+
+    Used once the validation drugs have done their job (early stopping, calibration): they
+    then become neighbours like any training drug, as the kernel baseline refits on them.
+    """
+    n_bits = ensemble.config.n_fingerprint_bits
+    ensemble.reference_fingerprints = np.concatenate(
+        [ensemble.reference_fingerprints, morgan_fingerprints(extra.smiles, n_bits=n_bits)]
+    )
+    if ensemble.reference_kernel_fingerprints is not None:
+        added = kernel_fingerprints(extra.smiles)
+        reference = ensemble.reference_kernel_fingerprints
+        ensemble.reference_kernel_fingerprints = {
+            k: np.concatenate([v, added[k]]) for k, v in reference.items()
+        }
+    ensemble.reference_frequency = np.concatenate(
+        [ensemble.reference_frequency, np.asarray(extra.frequency, dtype=np.uint8)]
+    )
+    ensemble.reference_mask = np.concatenate(
+        [ensemble.reference_mask, np.asarray(extra.label_mask, dtype=bool)]
+    )
+    names = list(extra.names) if extra.names else [f"drug_{i}" for i in range(len(extra.smiles))]
+    ensemble.reference_names = list(ensemble.reference_names) + names
+    if ensemble.reference_ids is not None:
+        ids = extra.drug_ids if extra.drug_ids is not None else np.full(len(extra.smiles), -1)
+        ensemble.reference_ids = np.concatenate([ensemble.reference_ids, np.asarray(ids)])
+
+
 def train_bundle(
     out_dir: str | Path,
     seed: int = 0,
@@ -570,21 +660,7 @@ def train_bundle(
     config = config or TrainConfig(seed=seed, n_members=n_members, progress=progress)
     fit, validation = split_validation(data.training, config.validation_share, config.seed)
     ensemble = fit_ensemble(fit, validation, data.side_effects, network, config)
-    n_bits = ensemble.config.n_fingerprint_bits
-    ensemble.reference_fingerprints = np.concatenate(
-        [ensemble.reference_fingerprints, morgan_fingerprints(validation.smiles, n_bits=n_bits)]
-    )
-    if ensemble.reference_kernel_fingerprints is not None:
-        extra = kernel_fingerprints(validation.smiles)
-        reference = ensemble.reference_kernel_fingerprints
-        ensemble.reference_kernel_fingerprints = {
-            k: np.concatenate([v, extra[k]]) for k, v in reference.items()
-        }
-    ensemble.reference_frequency = np.concatenate(
-        [ensemble.reference_frequency, validation.frequency]
-    )
-    ensemble.reference_mask = np.concatenate([ensemble.reference_mask, validation.label_mask])
-    ensemble.reference_names = list(ensemble.reference_names) + list(validation.names)
+    extend_reference(ensemble, validation)
     ensemble.ad_threshold = DEFAULT_AD_THRESHOLD
     ensemble.card.update(
         {

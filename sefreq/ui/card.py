@@ -61,7 +61,7 @@ def overview(card: dict) -> pd.DataFrame:
         ("ensemble members", card.get("n_members", "")),
         ("training drugs", card.get("n_training_drugs", "")),
         ("validation drugs", card.get("n_validation_drugs", "")),
-        ("reference drugs (kNN prior, domain)", len(card.get("reference_drugs", []))),
+        ("reference drugs (similarity prior, domain)", len(card.get("reference_drugs", []))),
         ("side effects", len(card.get("side_effects", []))),
         ("temperature (association calibration)", card.get("temperature", "")),
         ("applicability domain: min Tanimoto to a training drug", card.get("ad_threshold", "")),

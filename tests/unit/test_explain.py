@@ -156,7 +156,7 @@ def test_tables_name_non_structural_inputs(explainer):
     descriptors = table[table["kind"] == "descriptor"]
     assert "MolWt" in set(descriptors["feature"])
     assert descriptors["value"].notna().all()
-    assert table[table["kind"] == "knn_prior"]["feature"].str.startswith("kNN prior: ").all()
+    assert table[table["kind"] == "knn_prior"]["feature"].str.startswith("similarity prior: ").all()
     subs = explanation.substructures()
     assert {"smarts", "radius", "atoms", "contribution"} <= set(subs.columns)
     assert subs["contribution"].abs().is_monotonic_decreasing

@@ -400,3 +400,113 @@ def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
     assert flat.shape[1] == 2048 + loaded.config.n_descriptors + 2 * N_SE
     assert np.array_equal(flat[:, -2 * N_SE : -N_SE], knn_a)
     assert make_asym_i_ii_kernel(n_members=1).name == "sefreq_asym_i_ii_kernel"
+
+
+def test_shipped_recipe_pools_validation_drugs_on_cold_protocols(tiny_data):
+    from sefreq.model.bench_adapter import make_shipped
+
+    data, side_effects = tiny_data
+    fit_rows, val_rows = np.arange(0, 32), np.arange(32, 40)
+    train = TrainView(
+        frequency=data.frequency[fit_rows],
+        label_mask=np.ones((32, N_SE), dtype=bool),
+        smiles=[data.smiles[i] for i in fit_rows],
+        drug_ids=fit_rows,
+        side_effects=side_effects,
+    )
+    small = dict(hidden=32, embedding=8, n_similarity_components=4, transfer_k=3, n_members=1)
+    small.update(max_epochs=3, batch_size=16)
+    val_smiles = [data.smiles[i] for i in val_rows]
+    cold = EvalView(QueryView(val_smiles), data.frequency[val_rows], np.ones((8, N_SE), bool))
+    model = make_shipped(**small)
+    assert model.name == "sefreq" and model.network.variant == "asym_i_ii"
+    model.fit(train, cold)
+    ensemble = model.ensemble
+    assert len(ensemble.reference_names) == 40
+    assert ensemble.reference_frequency.shape == (40, N_SE)
+    assert all(v.shape[0] == 40 for v in ensemble.reference_kernel_fingerprints.values())
+    np.testing.assert_array_equal(ensemble.reference_frequency[32:], data.frequency[val_rows])
+    # A validation drug now finds itself among the neighbours.
+    assert model.predict(QueryView(val_smiles[:2])).extras["max_similarity"] == pytest.approx(1.0)
+
+    # Warm protocols: validation cells belong to training drugs; nothing is added.
+    warm = EvalView(
+        QueryView([data.smiles[i] for i in fit_rows[:8]], drug_ids=fit_rows[:8]),
+        data.frequency[fit_rows[:8]],
+        np.ones((8, N_SE), dtype=bool),
+    )
+    model = make_shipped(**small)
+    model.fit(train, warm)
+    assert len(model.ensemble.reference_names) == 32
+
+
+def test_similarity_components_do_not_depend_on_svd_signs(monkeypatch):
+    from sefreq.model import features
+
+    rng = np.random.default_rng(0)
+    base = rng.random((12, 12))
+    sim = base @ base.T
+    reference = features.similarity_components(sim, 12, 4)
+    svd = np.linalg.svd
+
+    def flipped_svd(matrix, full_matrices=True):
+        u, s, vt = svd(matrix, full_matrices=full_matrices)
+        signs = np.array([-1.0, 1.0] * (len(s) // 2) + [1.0] * (len(s) % 2))
+        return u * signs[None], s, vt * signs[:, None]
+
+    monkeypatch.setattr(features.np.linalg, "svd", flipped_svd)
+    np.testing.assert_allclose(features.similarity_components(sim, 12, 4), reference, atol=1e-6)
+
+
+def test_smoothed_prior_trains_saves_and_reloads(tiny_data, tmp_path):
+    data, side_effects = tiny_data
+    training = TrainingSet(
+        smiles=data.smiles[:32],
+        frequency=data.frequency[:32],
+        label_mask=np.ones((32, N_SE), dtype=bool),
+    )
+    validation = TrainingSet(
+        smiles=data.smiles[32:40],
+        frequency=data.frequency[32:40],
+        label_mask=np.ones((8, N_SE), dtype=bool),
+    )
+    config = TrainConfig(
+        n_members=1, max_epochs=2, batch_size=16, progress=False,
+        knn_similarity="kernel", prior="smoothed",
+    )  # fmt: skip
+    ensemble = fit_ensemble(training, validation, side_effects, tiny_network(), config)
+    assert set(ensemble.smoothing) == {"association", "frequency"}
+    assert set(ensemble.smoothing["association"]) == {"alpha", "gamma", "m"}
+    before = ensemble.predict_arrays(data.smiles[40:44])
+    loaded = SEFreqEnsemble.load(ensemble.save(tmp_path / "bundle"))
+    assert loaded.smoothing == ensemble.smoothing
+    after = loaded.predict_arrays(data.smiles[40:44])
+    np.testing.assert_allclose(after.p_association, before.p_association, rtol=1e-6)
+    np.testing.assert_allclose(after.expected_frequency, before.expected_frequency, rtol=1e-6)
+
+
+def test_smoothed_profiles_leave_the_drug_out_and_shrink_to_the_prior():
+    from sefreq.model.features import smoothed_profiles, smoothing_reference
+
+    rng = np.random.default_rng(1)
+    frequency = (rng.random((6, 5)) < 0.4) * rng.integers(1, 6, (6, 5))
+    frequency = frequency.astype(np.uint8)
+    mask = np.ones((6, 5), dtype=bool)
+    reference = smoothing_reference(frequency, mask)
+    prevalence = np.full(5, 0.4)
+    mean_class = np.full(5, 3.0)
+    settings = {"association": {"alpha": 0.1, "gamma": 3, "m": 0.0},
+                "frequency": {"alpha": 0.1, "gamma": 3}}  # fmt: skip
+    # Identical to reference drug 0 and unrelated to the rest: the profile is drug 0's own
+    # labels, unless drug 0 is left out, when nothing is known and the prior remains.
+    similarity = np.zeros((1, 6))
+    similarity[0, 0] = 1.0
+    own, _ = smoothed_profiles(similarity, reference, prevalence, mean_class, settings)
+    reported = frequency[0] > 0
+    assert np.all(own[0, reported] > 1.5) and np.all(own[0, ~reported] < -1.5)
+    left_out, freq = smoothed_profiles(
+        similarity, reference, prevalence, mean_class, settings, exclude=np.array([0])
+    )
+    np.testing.assert_allclose(left_out, 0, atol=1e-6)
+    # ... and the frequency falls back to each side effect's shrunk mean class.
+    np.testing.assert_allclose(freq[0], reference["ms"] - mean_class, atol=1e-5)
