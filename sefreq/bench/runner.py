@@ -285,6 +285,8 @@ def render_markdown(results: pd.DataFrame, title: str = "SEFreq benchmark result
         "",
         BASELINE_NOTES,
         "",
+        MODEL_NOTES,
+        "",
     ]
     for protocol in PROTOCOLS:
         part = results[results["protocol"] == protocol]
@@ -308,6 +310,21 @@ BASELINE_NOTES = (
     "single-task MLPs on Morgan bits (one hidden layer of 512, dropout 0.3, Adam), BCE on "
     "label cells for association and MSE on positives for frequency, output biases started "
     "at the prevalence baseline, epochs by early stopping on the validation loss."
+)
+
+
+MODEL_NOTES = (
+    "**kernel** (sefreq/bench/kernel.py): the labels of every training drug weighted by a "
+    "five-fingerprint similarity, shrunk to the prevalence, plus kernel ridge and "
+    "co-reporting smoothing; settings chosen on validation, then refitted with the "
+    "validation drugs. SEFreq's own rows (sefreq/model/bench_adapter.py, docs/MODEL.md; "
+    "3-member ensembles per fold): `sefreq_single_task`, `sefreq_symmetric`, "
+    "`sefreq_asym_i` and `sefreq_asym_i_ii` are the ablation variants, with a Morgan kNN "
+    "prior; `_kernel` puts the kNN prior on the five-fingerprint similarity, "
+    "`_kernel_select` chooses its (k, power) on validation, `_kernel_pool` also adds the "
+    "validation drugs to the reference set (cold protocols), and "
+    "`sefreq_asym_i_ii_smoothed`, the shipped recipe (registry alias `sefreq`), replaces "
+    "the kNN prior with the kernel baseline's smoothing."
 )
 
 

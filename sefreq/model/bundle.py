@@ -236,12 +236,17 @@ class SEFreqEnsemble:
 
     def _smoothing_reference(self) -> dict:
         # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
-        key = (id(self.reference_frequency), id(self.reference_mask))
         cached = getattr(self, "_smoothing_cache", None)
-        if cached is None or cached[0] != key:
-            cached = (key, smoothing_reference(self.reference_frequency, self.reference_mask))
+        # The arrays themselves are held, so a replaced set is never mistaken for them.
+        if (
+            cached is None
+            or cached[0] is not self.reference_frequency
+            or cached[1] is not self.reference_mask
+        ):
+            statistics = smoothing_reference(self.reference_frequency, self.reference_mask)
+            cached = (self.reference_frequency, self.reference_mask, statistics)
             self._smoothing_cache = cached
-        return cached[1]
+        return cached[2]
 
     @torch.no_grad()
     def raw_outputs(

@@ -45,7 +45,8 @@ def held_out_report(
     data = load_bench_data()
     assignment = load_or_make_assignment(data, protocol, seed, None)
     n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
-    per_fold, pooled = [], {k: [] for k in ("raw", "cal", "y", "sets", "cls", "sim", "p", "f", "t")}
+    keys = ("raw", "cal", "y", "sets", "cls", "sim", "p", "f", "t", "prior_p", "prior_f")
+    per_fold, pooled = [], {k: [] for k in keys}
     started = time.perf_counter()
     for fold in iter_folds(data, assignment, n):
         model = make_model(variant, seed=seed + fold.index, **model_options)
@@ -74,6 +75,10 @@ def held_out_report(
             pooled["p"].append(prediction.association)
             pooled["f"].append(prediction.frequency)
             pooled["t"].append(truth)
+            # The prevalence floor of the same fold, for the margin by similarity.
+            ensemble = model.ensemble
+            pooled["prior_p"].append(np.broadcast_to(ensemble.prevalence, truth.shape))
+            pooled["prior_f"].append(np.broadcast_to(ensemble.mean_class, truth.shape))
         if progress:
             shown = ("auroc", "aupr", "auroc_per_drug", "rmse", "ece_before", "ece_after",
                      "conformal_coverage")  # fmt: skip
@@ -94,9 +99,12 @@ def held_out_report(
     coverage, size = set_coverage(cat["sets"], cat["cls"].astype(np.int64))
     report["pooled_conformal_coverage"], report["pooled_conformal_mean_set_size"] = coverage, size
     if "sim" in cat:
-        report["error_by_similarity"] = error_by_similarity(
-            cat["sim"], cat["p"], cat["f"], cat["t"]
-        )
+        model_rows = error_by_similarity(cat["sim"], cat["p"], cat["f"], cat["t"])
+        prior_rows = error_by_similarity(cat["sim"], cat["prior_p"], cat["prior_f"], cat["t"])
+        for row, prior in zip(model_rows, prior_rows, strict=True):
+            row["prevalence_per_drug_auroc"] = prior["per_drug_auroc"]
+            row["prevalence_rmse"] = prior["rmse"]
+        report["error_by_similarity"] = model_rows
     return report
 
 

@@ -21,8 +21,9 @@ def similarity_components(
     """(994, rank) float32: the leading SVD components of the ADReCS similarity, scaled.
 
     Zeros when no similarity is known. Components are U * sqrt(S), standardised so that
-    each column has unit RMS, each signed so that its largest entry is positive: an SVD's
-    signs depend on the BLAS build and thread count, and the bundle must not.
+    each column has unit RMS, signed so that its largest entry is positive, and rounded to
+    1e-6: an SVD's signs and last bits depend on the BLAS build and thread count, and the
+    bundle must not.
     """
     out = np.zeros((n_side_effects, rank), dtype=np.float32)
     if similarity is None:
@@ -35,7 +36,9 @@ def similarity_components(
     largest = np.abs(comp).argmax(0)
     comp *= np.sign(comp[largest, np.arange(r)])[None]
     comp /= np.sqrt((comp**2).mean(0, keepdims=True)) + 1e-8
-    out[:, :r] = comp
+    # Rounded, so that BLAS rounding noise (1e-14, thread-count dependent) cannot reach
+    # the bundle's bytes.
+    out[:, :r] = np.round(comp, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
     return out
 
 

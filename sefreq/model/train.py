@@ -694,6 +694,7 @@ def _benchmark_figures() -> dict:
     keep = (
         "protocol",
         "variant",
+        "model_options",
         "n_folds",
         "mean",
         "pooled_ece_before",
