@@ -32,6 +32,7 @@ from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.chem.features import KERNEL_FINGERPRINTS as FINGERPRINTS
 from sefreq.chem.features import kernel_fingerprints as fingerprint_arrays
 from sefreq.chem.features import kernel_similarity as similarity
+from sefreq.model.features import smoothing_reference
 
 __all__ = ["FINGERPRINTS", "KernelPriorModel", "fingerprint_arrays", "similarity"]
 
@@ -63,21 +64,10 @@ class KernelPriorModel:
         n = len(y)
         g = y.mean()
         prior = (y.sum(0) + g) / (n + 1.0)
-        n_s = y.sum(0)
-        gm = (c * y).sum() / max(y.sum(), 1)
-        ms = ((c * y).sum(0) + gm) / (n_s + 1.0)
-        o = ((c - ms[None]) * y).sum(1) / (y.sum(1) + 5.0)
-        yc = y - y.mean(0)
-        cov = yc.T @ yc
-        sd = np.sqrt(np.diag(cov)) + 1e-6
-        corr = np.clip(cov / sd[:, None] / sd[None], 0, None)
-        np.fill_diagonal(corr, 0)
-        top = min(10, corr.shape[1] - 1)  # keep each side effect's 10 strongest partners
-        if top > 0:
-            idx = np.argpartition(-corr, top, axis=1)[:, top:]
-            np.put_along_axis(corr, idx, 0, axis=1)
-        t = corr / np.maximum(corr.sum(1, keepdims=True), 1e-9)
-        return dict(prior=prior, ms=ms, o=o, T=t)
+        # Per-SE mean class, drug offsets and the co-reporting transfer: the same statistics
+        # SEFreq's smoothed prior uses (top-10 partners per side effect).
+        reference = smoothing_reference(c, y > 0)
+        return dict(prior=prior, ms=reference["ms"], o=reference["offset"], T=reference["transfer"])
 
     def _assoc(self, kq, k, y, st, alpha, gamma, mix, m, krr_cache):
         prior = st["prior"]

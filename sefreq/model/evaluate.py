@@ -7,10 +7,10 @@ scaling, empirical coverage and size of the 90% conformal sets, and error agains
 max-Tanimoto similarity to the training drugs (the applicability-domain evidence).
 
 Run: ``python -m sefreq.model.evaluate --protocol ICS --out models/evaluation.json``.
-By default the model is the shipped recipe (``asym_i_ii`` with the five-fingerprint kNN
-prior chosen on validation, validation drugs pooled as neighbours afterwards: the
-registry's ``sefreq``); ``--recipe variant`` gives the plain ``--variant`` of the
-ablation tables (Morgan kNN prior).
+By default the model is the shipped recipe (``asym_i_ii`` with the smoothed
+five-fingerprint prior, :data:`~sefreq.model.train.BUNDLE_PRIOR`, validation drugs pooled
+as neighbours afterwards: the registry's ``sefreq``); ``--recipe variant`` gives the plain
+``--variant`` of the ablation tables (Morgan kNN prior).
 """
 
 from __future__ import annotations

@@ -287,17 +287,22 @@ def test_missing_bundle_says_what_to_do(tmp_path):
         SEFreqEnsemble.load(tmp_path)
 
 
+def _train_view(data, side_effects, rows: np.ndarray) -> TrainView:
+    """A harness training view of the tiny data's ``rows``, every cell labelled."""
+    return TrainView(
+        frequency=data.frequency[rows],
+        label_mask=np.ones((len(rows), N_SE), dtype=bool),
+        smiles=[data.smiles[i] for i in rows],
+        drug_ids=rows,
+        side_effects=side_effects,
+    )
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_bench_adapter_variants(tiny_data, variant):
     data, side_effects = tiny_data
     fit_rows, val_rows, test_rows = np.arange(0, 32), np.arange(32, 40), np.arange(40, 48)
-    train = TrainView(
-        frequency=data.frequency[fit_rows],
-        label_mask=np.ones((32, N_SE), dtype=bool),
-        smiles=[data.smiles[i] for i in fit_rows],
-        drug_ids=fit_rows,
-        side_effects=side_effects,
-    )
+    train = _train_view(data, side_effects, fit_rows)
     validation = EvalView(
         query=QueryView([data.smiles[i] for i in val_rows]),
         frequency=data.frequency[val_rows],
@@ -407,13 +412,7 @@ def test_shipped_recipe_pools_validation_drugs_on_cold_protocols(tiny_data):
 
     data, side_effects = tiny_data
     fit_rows, val_rows = np.arange(0, 32), np.arange(32, 40)
-    train = TrainView(
-        frequency=data.frequency[fit_rows],
-        label_mask=np.ones((32, N_SE), dtype=bool),
-        smiles=[data.smiles[i] for i in fit_rows],
-        drug_ids=fit_rows,
-        side_effects=side_effects,
-    )
+    train = _train_view(data, side_effects, fit_rows)
     small = dict(hidden=32, embedding=8, n_similarity_components=4, transfer_k=3, n_members=1)
     small.update(max_epochs=3, batch_size=16)
     val_smiles = [data.smiles[i] for i in val_rows]
