@@ -23,6 +23,7 @@ def register(subparsers, formatter) -> None:
         epilog="Examples:\n"
         "  sefreq bench --quick\n"
         "  sefreq bench --protocol ICS --model prevalence,knn\n"
+        "  sefreq bench --protocol ICS --model sefreq,kernel   # shipped network, kernel baseline\n"
         "  SEFREQ_DATA_DIR=/path/to/upstream sefreq bench --protocol all --model "
         + ",".join(BASELINES),
         formatter_class=formatter,
