@@ -608,7 +608,7 @@ def _floors(
 
 
 def extend_reference(ensemble: SEFreqEnsemble, extra: TrainingSet) -> None:
-    """Add ``extra``'s drugs to the reference set behind the kNN prior and the domain.
+    """Add ``extra``'s drugs to the reference set behind the similarity prior and the domain.
 
     Used once the validation drugs have done their job (early stopping, calibration): they
     then become neighbours like any training drug, as the kernel baseline refits on them.
