@@ -16,24 +16,22 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("SEFREQ_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+# The browser suite's server and Chromium helpers (tests/browser/browser_support.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
+from browser_support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ROOT,
+    VIEWPORT,
+    start_server,
+    stop_server,
+)
+
 # Distinct small drug-like molecules, so no run hits the prediction cache.
 MOLECULES = [
     "CC(C)Cc1ccc(cc1)C(C)C(=O)OC",
@@ -51,34 +49,6 @@ MOLECULES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(port: int) -> subprocess.Popen:
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port),
-        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
-def wait_healthy(url: str, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError("server did not start")
-
-
 def wait_idle(page, timeout: float = 120) -> None:
     """Until the script run is over (no running state, no spinner)."""
     deadline = time.monotonic() + timeout
@@ -94,14 +64,11 @@ def wait_idle(page, timeout: float = 120) -> None:
 def measure_start(playwright, runs: int) -> list[float]:
     times = []
     for _ in range(runs):
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
         started = time.perf_counter()
-        server = start_server(port)
+        server, url = start_server()
         try:
-            wait_healthy(url)
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
+            page = browser.new_page(viewport=VIEWPORT)
             page.goto(url)
             page.get_by_role("heading", name="Drug input").wait_for(timeout=120_000)
             page.wait_for_selector("[data-testid='stSidebarNav']", timeout=120_000)
@@ -109,20 +76,16 @@ def measure_start(playwright, runs: int) -> list[float]:
             times.append(time.perf_counter() - started)
             browser.close()
         finally:
-            server.terminate()
-            server.wait(timeout=20)
+            stop_server(server)
     return times
 
 
 def measure_profile(playwright, runs: int) -> list[float]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = start_server(port)
+    server, url = start_server()
     times = []
     try:
-        wait_healthy(url)
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1366, "height": 768})
+        page = browser.new_page(viewport=VIEWPORT)
         page.goto(url)
         page.get_by_role("heading", name="Drug input").wait_for(timeout=120_000)
         wait_idle(page)
@@ -146,8 +109,7 @@ def measure_profile(playwright, runs: int) -> list[float]:
                 times.append(time.perf_counter() - started)
         browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=20)
+        stop_server(server)
     return times
 
 

@@ -33,6 +33,14 @@ COLUMN_CONFIG = {
 }
 
 
+def _disagreements(title: str, rows, columns: list[str]) -> None:
+    st.markdown(title)
+    if rows.empty:
+        st.caption("None.")
+    else:
+        st.dataframe(rows[columns], hide_index=True, column_config=COLUMN_CONFIG)
+
+
 def _pct(value: float) -> str:
     return "–" if math.isnan(value) else f"{100 * value:.0f}%"
 
@@ -73,27 +81,17 @@ def _known_drug(molecule, dataset, prediction) -> None:
 
     left, right = st.columns(2)
     with left:
-        st.markdown("**Predicted but not reported** (chance ≥ 50%, on no label)")
-        rows = predicted_not_reported(table)
-        if rows.empty:
-            st.caption("None.")
-        else:
-            st.dataframe(
-                rows[["side_effect", "p_reported_pct", "band", "band_range"]],
-                hide_index=True,
-                column_config=COLUMN_CONFIG,
-            )
+        _disagreements(
+            "**Predicted but not reported** (chance ≥ 50%, on no label)",
+            predicted_not_reported(table),
+            ["side_effect", "p_reported_pct", "band", "band_range"],
+        )
     with right:
-        st.markdown("**Reported but predicted low** (on a label, chance < 20%)")
-        rows = reported_predicted_low(table)
-        if rows.empty:
-            st.caption("None.")
-        else:
-            st.dataframe(
-                rows[["side_effect", "p_reported_pct", "known_band", "known_median_pct"]],
-                hide_index=True,
-                column_config=COLUMN_CONFIG,
-            )
+        _disagreements(
+            "**Reported but predicted low** (on a label, chance < 20%)",
+            reported_predicted_low(table),
+            ["side_effect", "p_reported_pct", "known_band", "known_median_pct"],
+        )
 
     st.markdown("**Every side effect on the labels, beside the prediction**")
     evidence = table[table["reported"] | (table["n_postmarketing"] > 0)]

@@ -100,6 +100,20 @@ class TrainingSet:
     names: list[str] = field(default_factory=list)
     drug_ids: np.ndarray | None = None
 
+    def display_names(self) -> list[str]:
+        """``names``, or ``drug_<row>`` when the set has none (benchmark folds)."""
+        return list(self.names) if self.names else [f"drug_{i}" for i in range(len(self.smiles))]
+
+    def take(self, rows: np.ndarray) -> TrainingSet:
+        """The drugs at ``rows``, in that order."""
+        return TrainingSet(
+            smiles=[self.smiles[i] for i in rows],
+            frequency=self.frequency[rows],
+            label_mask=self.label_mask[rows],
+            names=[self.names[i] for i in rows] if self.names else [],
+            drug_ids=None if self.drug_ids is None else self.drug_ids[rows],
+        )
+
 
 @dataclass
 class _Tensors:
@@ -319,17 +333,7 @@ def split_validation(
     order = rng.permutation(n)
     n_val = max(1, round(share * n))
     val_rows, fit_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
-
-    def take(rows: np.ndarray) -> TrainingSet:
-        return TrainingSet(
-            smiles=[train.smiles[i] for i in rows],
-            frequency=train.frequency[rows],
-            label_mask=train.label_mask[rows],
-            names=[train.names[i] for i in rows] if train.names else [],
-            drug_ids=None if train.drug_ids is None else train.drug_ids[rows],
-        )
-
-    return take(fit_rows), take(val_rows)
+    return train.take(fit_rows), train.take(val_rows)
 
 
 def _select_knn(grid, profiles, validation, prevalence, mean_class):
@@ -540,9 +544,7 @@ def fit_ensemble(
         reference_fingerprints=fit_fp,
         reference_frequency=train.frequency.astype(np.uint8),
         reference_mask=train.label_mask.astype(bool),
-        reference_names=list(train.names)
-        if train.names
-        else [f"drug_{i}" for i in range(len(train.smiles))],
+        reference_names=train.display_names(),
         side_effect_names=se.names,
         knn_k=knn_a_params[0],
         knn_power=knn_a_params[1],
@@ -582,14 +584,7 @@ def _usable(data: TrainingSet) -> TrainingSet:
     keep = np.array([mol_from_smiles(s) is not None for s in data.smiles], dtype=bool)
     if keep.all():
         return data
-    rows = np.flatnonzero(keep)
-    return TrainingSet(
-        smiles=[data.smiles[i] for i in rows],
-        frequency=data.frequency[rows],
-        label_mask=data.label_mask[rows],
-        names=[data.names[i] for i in rows] if data.names else [],
-        drug_ids=None if data.drug_ids is None else data.drug_ids[rows],
-    )
+    return data.take(np.flatnonzero(keep))
 
 
 def _floors(
@@ -629,8 +624,7 @@ def extend_reference(ensemble: SEFreqEnsemble, extra: TrainingSet) -> None:
     ensemble.reference_mask = np.concatenate(
         [ensemble.reference_mask, np.asarray(extra.label_mask, dtype=bool)]
     )
-    names = list(extra.names) if extra.names else [f"drug_{i}" for i in range(len(extra.smiles))]
-    ensemble.reference_names = list(ensemble.reference_names) + names
+    ensemble.reference_names = list(ensemble.reference_names) + extra.display_names()
     if ensemble.reference_ids is not None:
         ids = extra.drug_ids if extra.drug_ids is not None else np.full(len(extra.smiles), -1)
         ensemble.reference_ids = np.concatenate([ensemble.reference_ids, np.asarray(ids)])

@@ -1,9 +1,80 @@
-"""What the browser tests share (a module of its own: test files must not import ``conftest``)."""
+"""What the browser tests and ``benchmarks/app_speed.py`` share: a headless dashboard on a
+free port and the Chromium they drive it with. (A module of its own: test files must not
+import ``conftest``.)"""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Screenshots, downloads and the server log of the browser suite (gitignored).
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+CHROMIUM = os.environ.get("SEFREQ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(
+    env: dict[str, str] | None = None, log: Path | None = None, timeout: float = 120
+) -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; (process, base URL) once healthy.
+
+    ``env``: the server's environment (default: this one); ``log``: where its output goes
+    (default: discarded).
+    """
+    port = free_port()
+    command = [
+        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        "--server.headless", "true", "--server.port", str(port),
+        "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none",
+    ]  # fmt: skip
+    output = log.open("w") if log is not None else subprocess.DEVNULL
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    def tail() -> str:
+        return log.read_text()[-2000:] if log is not None else "(no log)"
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"streamlit exited early: {tail()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return process, url
+        except OSError:
+            time.sleep(0.05)
+    stop_server(process)
+    raise RuntimeError(f"streamlit did not become healthy: {tail()}")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Stop a server :func:`start_server` started."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
