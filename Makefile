@@ -55,8 +55,9 @@ run: data assets
 test: $(STAMP) assets browser-deps
 	$(PY) -m pytest
 
+# ruff (lint + format) and the one-way layers contract in pyproject.toml (import-linter).
 lint: $(STAMP)
-	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(VENV)/bin/sefreq bench --all

@@ -3,7 +3,7 @@
 The bundled model was trained on every usable drug, the 9 independent drugs included, so
 it has no held-out drugs. This script therefore trains (once; cached under the user cache)
 a quick ensemble on the training part of ICS fold 0 (seed 0, benchmarks/folds/) through
-the model's public :func:`sefreq.model.train.fit_ensemble`, and explains the drugs it never
+the model's public :func:`sefreq.model.recipe.fit_ensemble`, and explains the drugs it never
 saw: the fold's test drugs plus the 9 independent drugs.
 
 For each drug x its top predicted side effects (by P(association)), the explained output
@@ -38,9 +38,10 @@ def heldout_bundle(folds_dir: Path, out_dir: Path, threads: int = 1):
     """(bundle dir, held-out drugs [(name, parent SMILES, group)]); trains when missing."""
     import sefreq
     from sefreq.bench.protocols import BenchData, build_fold, load_or_make_assignment
-    from sefreq.model.data import load_bundle_data
+    from sefreq.model.config import TrainConfig
+    from sefreq.model.data import TrainingSet, load_bundle_data
     from sefreq.model.network import NetworkConfig
-    from sefreq.model.train import TrainConfig, TrainingSet, fit_ensemble
+    from sefreq.model.recipe import fit_ensemble
 
     data = BenchData.from_dataset(sefreq.load_dataset())
     assignment = load_or_make_assignment(data, "ICS", 0, folds_dir)
@@ -166,7 +167,7 @@ def main() -> int:
         "**Model explained.** The bundled model trained on every usable drug, including the 9",
         "independent drugs, so it has no held-out drugs. These figures come from a quick",
         "ensemble (3 members, <= 60 epochs, default network) trained with",
-        "`sefreq.model.train.fit_ensemble` on the training part of ICS fold 0 (seed 0,",
+        "`sefreq.model.recipe.fit_ensemble` on the training part of ICS fold 0 (seed 0,",
         "`benchmarks/folds/ICS_seed0.npz`) and explain drugs it never saw:",
         f"{sum(g == 'ICS fold 0 test' for _, _, g in heldout)} ICS fold-0 test drugs and "
         f"{sum(g == 'independent' for _, _, g in heldout)} independent drugs"

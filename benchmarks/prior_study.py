@@ -7,10 +7,10 @@ chosen on the fold's validation drugs, scored on its test drugs) it scores, with
 network:
 
 - ``knn``: the kNN prior (five-fingerprint similarity, (k, power) from ``KERNEL_KNN_GRID``);
-- ``smoothed``: the smoothed prior (``sefreq.model.features.smoothed_profiles``, settings
+- ``smoothed``: the smoothed prior (``sefreq.priors.smoothed_profiles``, settings
   from ``SMOOTHING_GRID``), the input of ``TrainConfig.prior = "smoothed"``;
 - ``smoothed_m0``: the same without its co-reporting transfer (m = 0);
-- ``kernel``: the kernel baseline (``sefreq.bench.kernel``), which also refits on the
+- ``kernel``: the kernel baseline (``sefreq.bench.models.kernel``), which also refits on the
   validation drugs and adds a kernel-ridge part.
 
 Prints the mean over folds of AUROC, AUPR, per-drug AUROC and RMSE.
@@ -22,22 +22,26 @@ import argparse
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, logit
 from tqdm.auto import tqdm
 
-from sefreq.bench.kernel import KernelPriorModel
-from sefreq.bench.metrics import aupr, auroc, auroc_per_drug, rmse
+from sefreq.bench.models.kernel import KernelPriorModel
 from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
 from sefreq.bench.runner import load_bench_data
-from sefreq.chem.features import kernel_fingerprints, kernel_similarity
-from sefreq.model.features import (
+from sefreq.chem.features import kernel_fingerprints
+from sefreq.chem.similarity import kernel_similarity
+from sefreq.metrics import aupr, auroc, auroc_per_drug, rmse
+from sefreq.model.config import KERNEL_KNN_GRID
+from sefreq.model.data import TrainingSet
+from sefreq.model.features import association_prior, mean_class_prior
+from sefreq.model.selection import select_knn, select_smoothing
+from sefreq.priors import (
     SMOOTHING_GRID,
-    association_prior,
+    Grid,
     knn_profiles,
-    mean_class_prior,
     smoothed_profiles,
     smoothing_reference,
 )
-from sefreq.model.train import KERNEL_KNN_GRID, TrainingSet, _select_knn, _select_smoothing
 
 
 def _metrics(p: np.ndarray, f: np.ndarray, view) -> dict:
@@ -56,7 +60,7 @@ def score_fold(fold) -> list[dict]:
     held_out = TrainingSet(list(validation.query.smiles), validation.frequency, validation.mask)
     prevalence = association_prior(train.frequency, train.label_mask)
     mean_class = mean_class_prior(train.frequency, train.label_mask)
-    logit = np.log(prevalence / (1 - prevalence))
+    prior_logit = logit(prevalence)
     reference_fp = kernel_fingerprints(train.smiles)
     val_sim = kernel_similarity(kernel_fingerprints(validation.query.smiles), reference_fp)
     test_sim = kernel_similarity(kernel_fingerprints(test.query.smiles), reference_fp)
@@ -67,22 +71,22 @@ def score_fold(fold) -> list[dict]:
         )
 
     def scored(association, frequency):
-        p = 1.0 / (1.0 + np.exp(-(logit + association)))
+        p = expit(prior_logit + association)
         return _metrics(p, np.clip(mean_class + frequency, 1, 5), test)
 
     rows = []
-    a_params, f_params = _select_knn(
+    a_params, f_params = select_knn(
         list(KERNEL_KNN_GRID), lambda k, p: knn(val_sim, k, p), held_out, prevalence, mean_class
     )
     profile = knn(test_sim, *a_params)[0], knn(test_sim, *f_params)[1]
     rows.append({"prior": "knn", **scored(*profile)})
     reference = smoothing_reference(train.frequency, train.label_mask)
-    no_transfer = {**SMOOTHING_GRID["association"], "m": (0.0,)}
+    no_transfer = Grid({**SMOOTHING_GRID["association"].axes, "m": (0.0,)})
     for name, grid in (
         ("smoothed", SMOOTHING_GRID),
         ("smoothed_m0", {**SMOOTHING_GRID, "association": no_transfer}),
     ):
-        settings = _select_smoothing(
+        settings = select_smoothing(
             lambda s: smoothed_profiles(val_sim, reference, prevalence, mean_class, s),
             held_out, prevalence, mean_class, grid,
         )  # fmt: skip

@@ -2,13 +2,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sefreq")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0"
-
+from sefreq.constants import __version__
 from sefreq.data import DataMissingError, load_dataset
 
 __all__ = ["DataMissingError", "Predictor", "__version__", "load_dataset"]

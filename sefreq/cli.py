@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from sefreq import __version__
+from sefreq.constants import __version__
 from sefreq.data.registry import DataMissingError
 
 # Order here is the order `sefreq --help` lists them.

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from sefreq.constants import FREQUENCY_BANDS
-from sefreq.ui import card as model_card
+from sefreq.present import card as model_card
 from sefreq.ui import resources
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import plotly.express as px
 import streamlit as st
 
-from sefreq.ui import molecules, resources, state, widgets
-from sefreq.ui.compare import comparison_bands, comparison_matrix, largest_differences
-from sefreq.ui.lookup import lookup_drug
-from sefreq.ui.profile import organ_class_options, profile_table
+from sefreq.present import molecules
+from sefreq.present.compare import comparison_bands, comparison_matrix, largest_differences
+from sefreq.present.lookup import lookup_drug
+from sefreq.present.profile import organ_class_options, profile_table
+from sefreq.ui import resources, state, widgets
 
 
 def _add(molecule: molecules.Molecule) -> None:

@@ -7,8 +7,8 @@ import importlib
 
 import streamlit as st
 
+from sefreq.present.profile import profile_table
 from sefreq.ui import resources, widgets
-from sefreq.ui.profile import profile_table
 
 OUTPUTS = {
     "association": "chance the side effect is reported (probability, 0-1)",

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from sefreq.ui import molecules, resources, state, widgets
-from sefreq.ui.drawing import THREEDMOL_URL, molblock_3d, viewer_html
-from sefreq.ui.lookup import lookup_drug
+from sefreq.chem.drawing import THREEDMOL_URL, molblock_3d, viewer_html
+from sefreq.present import molecules
+from sefreq.present.lookup import lookup_drug
+from sefreq.ui import resources, state, widgets
 
 THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3Dmol-min.js"
 

@@ -7,8 +7,7 @@ import math
 import plotly.express as px
 import streamlit as st
 
-from sefreq.ui import widgets
-from sefreq.ui.known import (
+from sefreq.present.known import (
     agreement,
     comparison_table,
     label_rows,
@@ -17,6 +16,7 @@ from sefreq.ui.known import (
     predicted_not_reported,
     reported_predicted_low,
 )
+from sefreq.ui import widgets
 
 COLUMN_CONFIG = {
     "side_effect": "side effect",

@@ -6,8 +6,13 @@ import plotly.express as px
 import streamlit as st
 
 from sefreq.constants import FREQUENCY_BANDS
+from sefreq.present.profile import (
+    domain_summary,
+    filter_profile,
+    organ_class_options,
+    profile_table,
+)
 from sefreq.ui import resources, state, widgets
-from sefreq.ui.profile import domain_summary, filter_profile, organ_class_options, profile_table
 
 BAND_COLOURS = {
     FREQUENCY_BANDS[5].label: "#b2182b",

@@ -7,16 +7,16 @@ import re
 import pandas as pd
 import streamlit as st
 
-from sefreq.report import ReportInput, build_pdf
-from sefreq.report.tables import batch_report_table, report_csv, report_table
-from sefreq.ui import resources, state, widgets
-from sefreq.ui.known import (
+from sefreq.present.known import (
     agreement,
     comparison_table,
     predicted_not_reported,
     reported_predicted_low,
 )
-from sefreq.ui.profile import known_frequencies
+from sefreq.present.profile import known_frequencies
+from sefreq.report import ReportInput, build_pdf
+from sefreq.report.tables import batch_report_table, report_csv, report_table
+from sefreq.ui import resources, state, widgets
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

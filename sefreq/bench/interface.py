@@ -14,15 +14,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-
-@dataclass(frozen=True)
-class SideEffectInfo:
-    """What the data says about the 994 side effects (Galeano order)."""
-
-    names: list[str]
-    organ_classes: np.ndarray  # (994, n_soc) float32 multi-hot
-    group_terms: np.ndarray  # (994, n_hlgt) float32 multi-hot
-    similarity: np.ndarray | None = None  # (994, 994) float32 ADReCS similarity
+from sefreq.data.types import SideEffectInfo
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sefreq.bench.interface import EvalView, QueryView, SideEffectInfo, TrainView
+from sefreq.bench.interface import EvalView, QueryView, TrainView
+from sefreq.data.types import SideEffectInfo
 
 PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5")
 COLD_PROTOCOLS: frozenset[str] = frozenset({"ICS", "IND"})

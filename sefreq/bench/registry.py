@@ -8,7 +8,7 @@ signature accepts among ``seed`` (int) and ``quick`` (bool: a reduced, fast vari
 Adding a model::
 
     from sefreq.bench.registry import register_model
-    register_model("asym", "sefreq.model.bench_adapter:make_asym")
+    register_model("asym", "sefreq.bench.models.sefreq_net:make_asym")
 """
 
 from __future__ import annotations
@@ -22,22 +22,22 @@ from sefreq.bench.interface import BenchModel
 Factory = Callable[..., BenchModel]
 
 MODEL_REGISTRY: dict[str, Factory | str] = {
-    "prevalence": "sefreq.bench.baselines:PrevalenceModel",
-    "wnmf": "sefreq.bench.baselines:WNMFModel",
-    "knn": "sefreq.bench.baselines:KNNModel",
-    "mlp": "sefreq.bench.baselines:MLPModel",
-    "kernel": "sefreq.bench.kernel:KernelPriorModel",
+    "prevalence": "sefreq.bench.models.baselines:PrevalenceModel",
+    "wnmf": "sefreq.bench.models.baselines:WNMFModel",
+    "knn": "sefreq.bench.models.baselines:KNNModel",
+    "mlp": "sefreq.bench.models.baselines:MLPModel",
+    "kernel": "sefreq.bench.models.kernel:KernelPriorModel",
     # SEFreq's own models and their ablations (docs/MODEL.md); resolved lazily.
-    "sefreq": "sefreq.model.bench_adapter:make_shipped",  # the recipe `sefreq train` ships
-    "asym": "sefreq.model.bench_adapter:make_asym",
-    "sefreq_single_task": "sefreq.model.bench_adapter:make_single_task",
-    "sefreq_symmetric": "sefreq.model.bench_adapter:make_symmetric",
-    "sefreq_asym_i": "sefreq.model.bench_adapter:make_asym_i",
-    "sefreq_asym_i_ii": "sefreq.model.bench_adapter:make_asym_i_ii",
-    "sefreq_asym_i_ii_kernel": "sefreq.model.bench_adapter:make_asym_i_ii_kernel",
-    "sefreq_asym_i_ii_kernel_select": "sefreq.model.bench_adapter:make_asym_i_ii_kernel_select",
-    "sefreq_asym_i_ii_kernel_pool": "sefreq.model.bench_adapter:make_asym_i_ii_kernel_pool",
-    "sefreq_asym_i_ii_smoothed": "sefreq.model.bench_adapter:make_asym_i_ii_smoothed",
+    "sefreq": "sefreq.bench.models.sefreq_net:make_shipped",  # the recipe `sefreq train` ships
+    "asym": "sefreq.bench.models.sefreq_net:make_asym",
+    "sefreq_single_task": "sefreq.bench.models.sefreq_net:make_single_task",
+    "sefreq_symmetric": "sefreq.bench.models.sefreq_net:make_symmetric",
+    "sefreq_asym_i": "sefreq.bench.models.sefreq_net:make_asym_i",
+    "sefreq_asym_i_ii": "sefreq.bench.models.sefreq_net:make_asym_i_ii",
+    "sefreq_asym_i_ii_kernel": "sefreq.bench.models.sefreq_net:make_asym_i_ii_kernel",
+    "sefreq_asym_i_ii_kernel_select": "sefreq.bench.models.sefreq_net:make_asym_i_ii_kernel_select",
+    "sefreq_asym_i_ii_kernel_pool": "sefreq.bench.models.sefreq_net:make_asym_i_ii_kernel_pool",
+    "sefreq_asym_i_ii_smoothed": "sefreq.bench.models.sefreq_net:make_asym_i_ii_smoothed",
 }
 
 #: The baselines every table shows, in table order.

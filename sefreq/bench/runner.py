@@ -108,7 +108,7 @@ PROTOCOL_NOTES: dict[str, str] = {
     "fold; ours select on a validation part of the training folds.",
     "H5": "RMSE/MAE/Spearman of the expected score association × frequency against the class "
     "0..5 on every test pair. HSTrans tuned its baselines on the test set. Overlap@N% is "
-    "computed as sefreq.bench.metrics defines it (hits in the top N% / (positives × N%), "
+    "computed as sefreq.metrics defines it (hits in the top N% / (positives × N%), "
     "up to 2 on these balanced folds); HSTrans's published Overlap values are all below 1, "
     "so their normalisation evidently differs: compare Overlap only within this table's "
     "own rows.",
@@ -186,9 +186,9 @@ def run_benchmark(
     """
     from tqdm.auto import tqdm
 
-    from sefreq.bench.metrics import score
+    from sefreq.bench.scoring import score
 
-    info = info or RunInfo(command="(python)", commit=git_commit(), date=_now())
+    info = info or RunInfo(command="(python)", commit=git_commit(), date=now_utc())
     plan = []
     for protocol in protocols:
         n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
@@ -314,10 +314,10 @@ BASELINE_NOTES = (
 
 
 MODEL_NOTES = (
-    "**kernel** (sefreq/bench/kernel.py): the labels of every training drug weighted by a "
+    "**kernel** (sefreq/bench/models/kernel.py): the labels of every training drug weighted by a "
     "five-fingerprint similarity, shrunk to the prevalence, plus kernel ridge and "
     "co-reporting smoothing; settings chosen on validation, then refitted with the "
-    "validation drugs. SEFreq's own rows (sefreq/model/bench_adapter.py, docs/MODEL.md; "
+    "validation drugs. SEFreq's own rows (sefreq/bench/models/sefreq_net.py, docs/MODEL.md; "
     "3-member ensembles per fold): `sefreq_single_task`, `sefreq_symmetric`, "
     "`sefreq_asym_i` and `sefreq_asym_i_ii` are the ablation variants, with a Morgan kNN "
     "prior; `_kernel` puts the kNN prior on the five-fingerprint similarity, "
@@ -389,5 +389,5 @@ def command_line(argv: Sequence[str] | None = None) -> str:
     return "sefreq " + " ".join(shlex.quote(a) for a in args)
 
 
-def _now() -> str:
+def now_utc() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")

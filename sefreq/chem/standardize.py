@@ -177,3 +177,28 @@ def standardize(smiles: str, keep_components: bool = False) -> StandardizedMolec
         changes=changes,
         n_heavy_atoms=mol.GetNumHeavyAtoms(),
     )
+
+
+def model_structure(smiles: str | None) -> tuple[str | None, str | None]:
+    """(structure the model scores, None) or (None, the reason the SMILES cannot be used).
+
+    The one gate in front of the model (the Predictor and the explainer call it). A single
+    neutral fragment of at most :data:`MAX_HEAVY_ATOMS` heavy atoms is used as it is;
+    salts, mixtures and charged forms go through :func:`standardize` to reach the parent
+    the model was trained on.
+    """
+    if not isinstance(smiles, str) or not smiles.strip():
+        return None, "No structure given: enter a SMILES string."
+    text = smiles.strip()
+    mol = Chem.MolFromSmiles(text) if len(text) <= MAX_SMILES_LENGTH else None
+    if (
+        mol is not None
+        and "." not in text
+        and mol.GetNumHeavyAtoms() <= MAX_HEAVY_ATOMS
+        and all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())
+    ):
+        return text, None
+    try:
+        return standardize(text).parent_smiles, None
+    except ValueError as error:  # StandardizationError, or RDKit's own complaint
+        return None, str(error)

@@ -1,4 +1,9 @@
-"""Upstream registry and fetch, SIDER parsing, and the curated dataset."""
+"""Data: the upstream registry and fetch, SIDER parsing, curation, names, the curated dataset.
+
+:func:`load_dataset` builds (or reads from the cache) everything the layers above use;
+:mod:`~sefreq.data.types` holds the types it hands them. Imports only :mod:`sefreq.chem`
+and :mod:`sefreq.constants`.
+"""
 
 from sefreq.data.registry import (
     REGISTRY,

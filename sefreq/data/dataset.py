@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sefreq.bench.interface import SideEffectInfo
 from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS
 from sefreq.data import curation, sider
 from sefreq.data.names import build_names
 from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
+from sefreq.data.types import SideEffectInfo
 
 #: Bump when the build changes what it produces: the cache key includes it.
 BUILD_VERSION = "4"

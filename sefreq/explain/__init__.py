@@ -6,6 +6,9 @@
 >>> explanation.substructures()    # per Morgan environment (SMARTS)
 >>> explanation.non_structural()   # descriptors, similarity prior, absent bits
 >>> svg = draw_explanation(explanation)
+
+Sits above :mod:`sefreq.model`: :mod:`~sefreq.explain.adapter` wraps the network's own
+encoders (never a copy of its forward pass), restricted to the side effects asked for.
 """
 
 from __future__ import annotations

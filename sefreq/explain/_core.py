@@ -20,8 +20,12 @@ import pandas as pd
 import torch
 from rdkit import Chem
 
+from sefreq.chem.features import DESCRIPTOR_NAMES, descriptors
+from sefreq.data.registry import cache_dir
 from sefreq.explain import adapter
 from sefreq.explain.atoms import BitMap, bit_map, environment_smarts, share_matrix
+from sefreq.model.artifact import model_dir
+from sefreq.model.predictor import Predictor
 
 #: Background: this many training drugs, drawn once with this seed.
 N_BACKGROUND = 50
@@ -254,11 +258,8 @@ class Explainer:
         seed: int = BACKGROUND_SEED,
         cache: bool = True,
     ) -> None:
-        from sefreq.model.bundle import DEFAULT_BUNDLE_DIR
-        from sefreq.model.predictor import Predictor
-
         if predictor is None:
-            bundle_dir = Path(bundle_dir) if bundle_dir is not None else DEFAULT_BUNDLE_DIR
+            bundle_dir = Path(bundle_dir) if bundle_dir is not None else model_dir()
             predictor = Predictor.from_directory(bundle_dir)
         self.predictor = predictor
         self.ensemble = predictor.ensemble
@@ -285,8 +286,6 @@ class Explainer:
     def _load_background(self) -> np.ndarray:
         path = None
         if self._cache:
-            from sefreq.data.registry import cache_dir
-
             name = f"background-{self.bundle_sha[:16]}-n{self.n_background}-s{self.seed}.npy"
             path = cache_dir() / "explain" / name
             if path.is_file():
@@ -347,7 +346,6 @@ class Explainer:
         if not np.array_equal(inputs[0, self.layout.bits], bits.fingerprint):
             raise RuntimeError("explanation fingerprint differs from the model's fingerprint")
         values, expected, phi = self.attributions(inputs, indices, output)
-        from sefreq.chem.features import DESCRIPTOR_NAMES, descriptors
 
         raw = (
             descriptors([parent])[0] if self.layout.n_descriptors == len(DESCRIPTOR_NAMES) else None

@@ -31,7 +31,9 @@ import torch
 from torch import nn
 
 from sefreq.chem.features import DESCRIPTOR_NAMES
-from sefreq.model.bundle import WEIGHTS_FILE, SEFreqEnsemble
+from sefreq.chem.standardize import model_structure
+from sefreq.model.artifact import WEIGHTS_FILE
+from sefreq.model.bundle import SEFreqEnsemble
 
 OUTPUTS = ("association", "frequency")
 
@@ -87,9 +89,7 @@ def parent_smiles(smiles: str) -> str:
 
     Raises ``ValueError`` with a user-facing message when the SMILES cannot be used.
     """
-    from sefreq.model.predictor import _parent
-
-    parent, error = _parent(smiles)
+    parent, error = model_structure(smiles)
     if parent is None:
         raise ValueError(error)
     return parent
@@ -102,8 +102,7 @@ def model_inputs(
 
     ``exclude`` (n,): reference row to leave out of each molecule's kNN prior (-1 none).
     """
-    fingerprints, scaled, _ = ensemble.featurize(list(smiles))
-    kernel = ensemble.kernel_inputs(list(smiles))
+    fingerprints, scaled, _, kernel = ensemble.featurize(list(smiles))
     return inputs_from_parts(ensemble, fingerprints, scaled, exclude, kernel)
 
 
@@ -117,7 +116,7 @@ def inputs_from_parts(
     """Flat inputs from fingerprints and scaled descriptors; the kNN prior computed here.
 
     ``kernel_fingerprints``: the molecules' five fingerprints, needed when the model's kNN
-    prior uses the five-fingerprint similarity (``ensemble.kernel_inputs``).
+    prior uses the five-fingerprint similarity (the last item of ``ensemble.featurize``).
     """
     lay = layout(ensemble)
     n = len(fingerprints)
@@ -149,7 +148,12 @@ def bundle_sha(ensemble: SEFreqEnsemble, directory: str | Path | None = None) ->
 
 
 class _Member(nn.Module):
-    """One member restricted to the selected side effects (constants precomputed)."""
+    """One member restricted to the selected side effects.
+
+    The drug encoders are the network's own (:meth:`SEFreqNet.encode_frequency` holds the
+    variant logic); only the head is restricted to the side effects needed, with constant
+    matrices precomputed.
+    """
 
     def __init__(
         self,
@@ -159,32 +163,23 @@ class _Member(nn.Module):
         output: str,
     ) -> None:
         super().__init__()
-        config = net.config
-        self.variant = config.variant
+        spec = net.config.spec
         self.output = output
         self.n_in = layout_.n_bits + layout_.n_descriptors
         features = (net.organ_classes, net.group_terms, net.similarity_components)
-        asymmetric_ii = config.variant == "asym_i_ii"
         with torch.no_grad():
             if output == "association":
                 vectors = net.association_side_effects(*features)
-                transfer = net.association_transfer if asymmetric_ii else None
+                transfer = net.association_transfer if spec.sparse_transfer else None
             else:
                 vectors = net.frequency_side_effects(*features)
-                transfer = net.frequency_transfer if asymmetric_ii else None
+                transfer = net.frequency_transfer if spec.sparse_transfer else None
             self._head(vectors, transfer, selected, layout_)
+        self.net = _module_copy(net)
         if output == "association":
-            self.encoder = copy.deepcopy(net.association_encoder).eval()
             self.register_buffer("bias", net.association_bias.detach()[selected].clone())
             self.register_buffer("knn_weight", _knn_weight(net, "knn_association_weight"))
         else:
-            self.association_encoder = copy.deepcopy(net.association_encoder).eval()
-            if self.variant != "symmetric":
-                self.encoder = copy.deepcopy(net.frequency_encoder).eval()
-            if self.variant in ("asym_i", "asym_i_ii"):
-                self.mix = copy.deepcopy(net.frequency_mix).eval()
-                self.mix_relu = nn.ReLU()
-                self.register_buffer("gate", torch.sigmoid(net.reliability_gate.detach()))
             self.register_buffer("bias", net.frequency_bias.detach()[selected].clone())
             self.register_buffer("knn_weight", _knn_weight(net, "knn_frequency_weight"))
             self.register_buffer("thresholds", net.thresholds().detach().clone())
@@ -226,17 +221,10 @@ class _Member(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         structure = x[:, : self.n_in]
-        if self.output == "association":
-            z = self.encoder(structure)
-        else:
-            z_association = self.association_encoder(structure)
-            if self.variant == "symmetric":
-                z = z_association
-            elif self.variant == "single_task":
-                z = self.encoder(structure)
-            else:
-                mixed = torch.cat([self.encoder(structure), self.gate * z_association], dim=1)
-                z = self.mix_relu(self.mix(mixed))
+        z = self.net.association_encoder(structure)
+        if self.output == "frequency":
+            # No detach: attributions follow every path from the input to the output.
+            z = self.net.encode_frequency(structure, z, detach=False)
         u = z @ self.vectors.T
         if self.knn_weight is not None:
             u = u + self.knn_weight * x[:, self.knn_offset + self.needed]
@@ -245,6 +233,16 @@ class _Member(nn.Module):
             return score  # logit; the ensemble averages logits
         shifted = score.unsqueeze(-1) - self.thresholds  # (batch, selected, 4)
         return 1.0 + self.class_sigmoid(shifted).sum(-1)
+
+
+def _module_copy(net: nn.Module) -> nn.Module:
+    """A copy of ``net``'s modules sharing its tensors: the explainer hooks the copy's
+    modules, never the network the Predictor uses, without copying the weights."""
+    tensors = list(net.state_dict(keep_vars=True).values())
+    cache = getattr(net, "_side_effect_cache", None) or ()
+    memo = {id(t): t for t in (*tensors, *cache)}
+    memo[id(cache)] = cache
+    return copy.deepcopy(net, memo).eval()
 
 
 def _knn_weight(net: nn.Module, name: str) -> torch.Tensor | None:

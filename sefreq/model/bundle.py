@@ -9,35 +9,21 @@ only these two files: nothing is unpickled.
 
 from __future__ import annotations
 
-import functools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
-from rdkit.Chem import Descriptors, rdFingerprintGenerator
 from safetensors.numpy import load_file, save_file
+from scipy.special import expit
 
-from sefreq.chem.features import (
-    DESCRIPTOR_NAMES,
-    MORGAN_RADIUS,
-    DescriptorScaler,
-    kernel_fingerprints_of_mols,
-    kernel_similarity,
-    mol_from_smiles,
-    prepare_kernel_reference,
-)
-from sefreq.model.features import (
-    knn_profiles,
-    knn_reference,
-    smoothed_profiles,
-    smoothing_reference,
-)
+from sefreq.chem.features import DescriptorScaler, featurize
+from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
+from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE
 from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
+from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
 
-WEIGHTS_FILE = "weights.safetensors"
-CARD_FILE = "card.json"
 BUNDLE_FORMAT = 1
 #: Version of the shipped model; bump when retraining changes its predictions.
 MODEL_VERSION = "1.0.0"
@@ -53,28 +39,6 @@ SHARED_BUFFERS = (
 )
 #: Similarities the kNN prior can use (``TrainConfig.knn_similarity``).
 KNN_SIMILARITIES = ("morgan", "kernel")
-DEFAULT_BUNDLE_DIR = Path(__file__).resolve().parents[2] / "models"
-
-
-@functools.cache
-def _morgan_generator(n_bits: int):
-    return rdFingerprintGenerator.GetMorganGenerator(radius=MORGAN_RADIUS, fpSize=n_bits)
-
-
-@functools.cache
-def _descriptor_functions() -> tuple:
-    table = dict(Descriptors.descList)
-    return tuple(table[name] for name in DESCRIPTOR_NAMES)
-
-
-def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(n_query, n_ref) float32 Tanimoto similarity of 0/1 fingerprint matrices."""
-    q = np.asarray(query, dtype=np.float32)
-    r = np.asarray(reference, dtype=np.float32)
-    # A few queries: einsum's plain loop (exact on 0/1) beats threaded BLAS hand-offs.
-    inter = np.einsum("qb,rb->qr", q, r) if len(q) <= 64 else q @ r.T
-    union = q.sum(1)[:, None] + r.sum(1)[None, :] - inter
-    return np.where(union > 0, inter / np.maximum(union, 1.0), 0.0).astype(np.float32)
 
 
 @dataclass
@@ -124,35 +88,21 @@ class SEFreqEnsemble:
 
     # -- inference ------------------------------------------------------------------------
 
-    def featurize(self, smiles: list[str | None]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Fingerprints (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool.
-
-        Each SMILES is parsed once; the features equal those of
-        ``sefreq.chem.features.morgan_fingerprints`` and ``descriptors``.
-        """
-        mols = [mol_from_smiles(s) for s in smiles]
-        valid = np.array([m is not None for m in mols], dtype=bool)
-        n_bits = self.config.n_fingerprint_bits
-        generator = _morgan_generator(n_bits)
-        fingerprints = np.zeros((len(mols), n_bits), dtype=np.uint8)
-        raw = np.full((len(mols), len(DESCRIPTOR_NAMES)), np.nan, dtype=np.float32)
-        functions = _descriptor_functions()
-        for i, mol in enumerate(mols):
-            if mol is None:
-                continue
-            fingerprints[i] = generator.GetFingerprintAsNumPy(mol)
-            for j, function in enumerate(functions):
-                try:
-                    raw[i, j] = float(function(mol))
-                except Exception:  # a descriptor RDKit cannot compute for this molecule
-                    raw[i, j] = np.nan
-        return fingerprints, self.scaler.transform(raw), valid
-
-    def kernel_inputs(self, smiles: list[str | None]) -> dict[str, np.ndarray] | None:
-        """The five fingerprints the kNN prior needs when ``knn_similarity == "kernel"``."""
-        if self.knn_similarity != "kernel":
-            return None
-        return kernel_fingerprints_of_mols([mol_from_smiles(s) for s in smiles])
+    def featurize(
+        self, smiles: list[str | None]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
+        """:func:`sefreq.chem.features.featurize` as this model reads it: fingerprints
+        (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool, and the five
+        fingerprints its prior needs (None unless ``knn_similarity == "kernel"``)."""
+        features = featurize(
+            smiles, self.config.n_fingerprint_bits, kernel=self.knn_similarity == "kernel"
+        )
+        return (
+            features.fingerprints,
+            self.scaler.transform(features.descriptors),
+            features.valid,
+            features.kernel,
+        )
 
     def knn_features(
         self,
@@ -165,7 +115,7 @@ class SEFreqEnsemble:
         The returned similarity (applicability domain, nearest drug) is always the Morgan
         Tanimoto; the kNN profiles use the five-fingerprint similarity when
         ``knn_similarity == "kernel"``, which needs ``kernel_fingerprints``
-        (:meth:`kernel_inputs` of the same molecules).
+        (from :meth:`featurize` of the same molecules).
         """
         similarity = tanimoto_bits(fingerprints, self._float_reference())
         knn_similarity = similarity
@@ -298,15 +248,13 @@ class SEFreqEnsemble:
     def _predict_batch(
         self, smiles: list[str | None], exclude: np.ndarray | None
     ) -> EnsembleOutput:
-        fingerprints, scaled, valid = self.featurize(list(smiles))
-        knn_a, knn_f, similarity = self.knn_features(
-            fingerprints, exclude, self.kernel_inputs(list(smiles))
-        )
+        fingerprints, scaled, valid, kernel = self.featurize(list(smiles))
+        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel)
         logits, probabilities = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
         mean_logit = logits.mean(0)
-        p_raw = 1.0 / (1.0 + np.exp(-mean_logit))
-        p_cal = 1.0 / (1.0 + np.exp(-mean_logit / self.temperature))
-        member_p = 1.0 / (1.0 + np.exp(-logits))
+        p_raw = expit(mean_logit)
+        p_cal = expit(mean_logit / self.temperature)
+        member_p = expit(logits)
         class_probabilities = probabilities.mean(0)
         classes = np.arange(1, 6, dtype=np.float32)
         expected = class_probabilities @ classes

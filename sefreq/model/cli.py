@@ -6,9 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-# Where the bundled model lives (same as sefreq.model.bundle.DEFAULT_BUNDLE_DIR, without
-# importing torch to print --help).
-_MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+from sefreq.model.artifact import MODEL_DIR_ENV, model_dir
 
 
 def register(subparsers, formatter) -> None:
@@ -22,7 +20,12 @@ def register(subparsers, formatter) -> None:
     )
     train.add_argument("--seed", type=int, default=0, help="random seed (splits, init, order)")
     train.add_argument("--members", type=int, default=5, help="ensemble size")
-    train.add_argument("--out", type=Path, default=_MODELS_DIR, help="bundle folder")
+    train.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"bundle folder (default: ${MODEL_DIR_ENV} or the shipped one)",
+    )
     train.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     train.add_argument("--no-progress", action="store_true", help="hide progress bars")
     train.set_defaults(handler=_train)
@@ -42,7 +45,12 @@ def register(subparsers, formatter) -> None:
     )
     predict.add_argument("input", type=Path, metavar="INPUT", help=".csv (smiles[, id]) or .smi")
     predict.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet")
-    predict.add_argument("--model", type=Path, default=_MODELS_DIR, help="bundle folder")
+    predict.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help=f"bundle folder (default: ${MODEL_DIR_ENV} or the shipped one)",
+    )
     predict.add_argument("--no-progress", action="store_true", help="hide progress bars")
     predict.set_defaults(handler=_predict)
 
@@ -50,9 +58,10 @@ def register(subparsers, formatter) -> None:
 def _train(args: argparse.Namespace) -> int:
     import time
 
-    from sefreq.model.train import BUNDLE_PRIOR, TrainConfig, train_bundle
+    from sefreq.model.config import BUNDLE_PRIOR, TrainConfig
+    from sefreq.model.recipe import train_bundle
 
-    out = args.out
+    out = args.out or model_dir()
     config = TrainConfig(
         seed=args.seed,
         n_members=args.members,
@@ -106,7 +115,7 @@ def _predict(args: argparse.Namespace) -> int:
     if suffix not in (".csv", ".parquet"):
         print(f"error: output must end in .csv or .parquet, not {suffix!r}", file=sys.stderr)
         return 2
-    predictor = Predictor.from_directory(args.model)
+    predictor = Predictor.from_directory(args.model or model_dir())
     table = predictor.predict(smiles, ids=ids, progress=not args.no_progress)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":

@@ -18,10 +18,14 @@ from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.optimize import minimize_scalar
+from scipy.special import expit, logit
+
+from sefreq.metrics import auroc_per_drug, expected_calibration_error
 
 if TYPE_CHECKING:
     from sefreq.model.bundle import SEFreqEnsemble
-    from sefreq.model.train import TrainingSet
+    from sefreq.model.data import TrainingSet
 
 CONFORMAL_ALPHA = 0.10
 #: Max-Tanimoto below which a molecule is flagged out of domain; see docs/MODEL.md for the
@@ -30,42 +34,18 @@ DEFAULT_AD_THRESHOLD = 0.30
 SIMILARITY_BINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.01)
 
 
-def expected_calibration_error(p: np.ndarray, y: np.ndarray, n_bins: int = 15) -> float:
-    """ECE with equal-width bins (the harness's definition when it is importable)."""
-    try:
-        from sefreq.bench.metrics import expected_calibration_error as harness_ece
-    except ImportError:  # harness not installed: same definition, inline
-        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
-        count = np.bincount(bins, minlength=n_bins)
-        gap = np.abs(
-            np.bincount(bins, weights=y, minlength=n_bins)
-            - np.bincount(bins, weights=p, minlength=n_bins)
-        )
-        return float(gap.sum() / max(count.sum(), 1))
-    return harness_ece(p, y.astype(int), n_bins)
-
-
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:
-    """Temperature T > 0 minimising the NLL of sigmoid(logit / T) (golden-section on log T)."""
+    """Temperature T in [0.25, 4] minimising the NLL of sigmoid(logit / T) (bounded search
+    on log T)."""
 
     def nll(log_t: float) -> float:
         z = logits / math.exp(log_t)
         return float(np.mean(np.logaddexp(0.0, z) - labels * z))
 
-    lo, hi = math.log(0.25), math.log(4.0)
-    ratio = (math.sqrt(5) - 1) / 2
-    a, b = hi - ratio * (hi - lo), lo + ratio * (hi - lo)
-    fa, fb = nll(a), nll(b)
-    for _ in range(60):
-        if fa < fb:
-            hi, b, fb = b, a, fa
-            a = hi - ratio * (hi - lo)
-            fa = nll(a)
-        else:
-            lo, a, fa = a, b, fb
-            b = lo + ratio * (hi - lo)
-            fb = nll(b)
-    return float(math.exp((lo + hi) / 2))
+    result = minimize_scalar(
+        nll, bounds=(math.log(0.25), math.log(4.0)), method="bounded", options={"xatol": 1e-6}
+    )
+    return float(math.exp(result.x))
 
 
 def conformal_threshold(
@@ -100,10 +80,10 @@ def calibrate(
     mask = validation.label_mask & valid[:, None]
     labels = (validation.frequency > 0)[mask].astype(np.float64)
     p_raw = out.p_association_raw[mask].astype(np.float64)
-    logits = np.log(np.clip(p_raw, 1e-7, 1 - 1e-7) / np.clip(1 - p_raw, 1e-7, 1))
+    logits = logit(np.clip(p_raw, 1e-7, 1 - 1e-7))
     temperature = fit_temperature(logits, labels) if labels.size else 1.0
     ensemble.temperature = temperature
-    p_cal = 1.0 / (1.0 + np.exp(-logits / temperature))
+    p_cal = expit(logits / temperature)
     reported = mask & (validation.frequency > 0)
     classes = validation.frequency[reported].astype(np.int64)
     threshold = conformal_threshold(out.class_probabilities[reported], classes, CONFORMAL_ALPHA)
@@ -113,10 +93,10 @@ def calibrate(
     coverage, size = set_coverage(sets, classes)
     return {
         "temperature": round(temperature, 4),
-        "ece_validation_before": round(expected_calibration_error(p_raw, labels), 5)
+        "ece_validation_before": round(expected_calibration_error(p_raw, labels.astype(int)), 5)
         if labels.size
         else None,
-        "ece_validation_after": round(expected_calibration_error(p_cal, labels), 5)
+        "ece_validation_after": round(expected_calibration_error(p_cal, labels.astype(int)), 5)
         if labels.size
         else None,
         "conformal_alpha": CONFORMAL_ALPHA,
@@ -139,23 +119,17 @@ def error_by_similarity(
 
     ``association``/``expected_frequency``/``truth`` are (n, 994) for held-out drugs.
     """
-    from sklearn.metrics import roc_auc_score
-
     rows = []
     for lo, hi in pairwise(bins):
         pick = (max_similarity >= lo) & (max_similarity < hi)
-        aurocs = []
-        for i in np.flatnonzero(pick):
-            y = truth[i] > 0
-            if 0 < y.sum() < len(y):
-                aurocs.append(roc_auc_score(y, association[i]))
+        per_drug = auroc_per_drug(association[pick], truth[pick], np.ones(truth[pick].shape, bool))
         reported = truth[pick] > 0
         err = (expected_frequency[pick][reported] - truth[pick][reported]) ** 2
         rows.append(
             {
                 "similarity": f"[{lo:.1f}, {min(hi, 1.0):.1f})",
                 "n_drugs": int(pick.sum()),
-                "per_drug_auroc": round(float(np.mean(aurocs)), 4) if aurocs else None,
+                "per_drug_auroc": round(per_drug.mean, 4) if per_drug.n_used else None,
                 "rmse": round(float(np.sqrt(err.mean())), 4) if err.size else None,
             }
         )

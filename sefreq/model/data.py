@@ -1,13 +1,70 @@
-"""The training data of the bundled model, read through :func:`sefreq.load_dataset`."""
+"""Training data of the network: the :class:`TrainingSet` type, splits, and the bundle's data.
+
+:func:`load_bundle_data` reads every usable drug through :func:`sefreq.data.load_dataset`.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sefreq.bench.interface import SideEffectInfo
-from sefreq.model.train import TrainingSet
+from sefreq.chem.features import mol_from_smiles
+from sefreq.data import load_dataset
+from sefreq.data.registry import REGISTRY, file_status
+from sefreq.data.types import SideEffectInfo
+
+
+@dataclass
+class TrainingSet:
+    """Arrays of a set of drugs: inputs and labels (rows aligned)."""
+
+    smiles: list[str | None]
+    frequency: np.ndarray  # (n, 994) uint8
+    label_mask: np.ndarray  # (n, 994) bool
+    names: list[str] = field(default_factory=list)
+    drug_ids: np.ndarray | None = None
+
+    def display_names(self) -> list[str]:
+        """``names``, or ``drug_<row>`` when the set has none (benchmark folds)."""
+        return list(self.names) if self.names else [f"drug_{i}" for i in range(len(self.smiles))]
+
+    def take(self, rows: np.ndarray) -> TrainingSet:
+        """The drugs at ``rows``, in that order."""
+        return TrainingSet(
+            smiles=[self.smiles[i] for i in rows],
+            frequency=self.frequency[rows],
+            label_mask=self.label_mask[rows],
+            names=[self.names[i] for i in rows] if self.names else [],
+            drug_ids=None if self.drug_ids is None else self.drug_ids[rows],
+        )
+
+
+def exclusions(query_ids: np.ndarray | None, reference_ids: np.ndarray | None) -> np.ndarray | None:
+    """Per query, the reference row holding the same drug (-1 if none)."""
+    if query_ids is None or reference_ids is None:
+        return None
+    position = {int(d): i for i, d in enumerate(reference_ids)}
+    return np.array([position.get(int(d), -1) for d in query_ids], dtype=np.int64)
+
+
+def split_validation(
+    train: TrainingSet, share: float, seed: int
+) -> tuple[TrainingSet, TrainingSet]:
+    """Carve a random share of the drugs out as a validation set (cold split)."""
+    rng = np.random.default_rng([seed, 7])
+    n = len(train.smiles)
+    order = rng.permutation(n)
+    n_val = max(1, round(share * n))
+    val_rows, fit_rows = np.sort(order[:n_val]), np.sort(order[n_val:])
+    return train.take(fit_rows), train.take(val_rows)
+
+
+def usable(data: TrainingSet) -> TrainingSet:
+    keep = np.array([mol_from_smiles(s) is not None for s in data.smiles], dtype=bool)
+    if keep.all():
+        return data
+    return data.take(np.flatnonzero(keep))
 
 
 @dataclass
@@ -23,9 +80,7 @@ class BundleData:
 
 def load_bundle_data() -> BundleData:
     """All usable drugs (``has_structure``), including the 9 independent ones."""
-    import sefreq
-
-    dataset = sefreq.load_dataset()
+    dataset = load_dataset()
     drugs = dataset.drugs
     usable = np.asarray(dataset.structure_mask, dtype=bool)
     rows = np.flatnonzero(usable)
@@ -51,8 +106,6 @@ def load_bundle_data() -> BundleData:
 
 def _data_sums() -> dict[str, str]:
     """sha256 of every upstream file the dataset is built from (from the registry)."""
-    from sefreq.data.registry import REGISTRY, file_status
-
     sums = {}
     for key, entry in REGISTRY.items():
         try:

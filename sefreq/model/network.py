@@ -18,6 +18,7 @@ Variants (``NetworkConfig.variant``):
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from types import MappingProxyType
 
 import numpy as np
 import torch
@@ -26,7 +27,50 @@ from torch.nn import functional as F
 
 from sefreq.constants import N_CLASSES
 
-VARIANTS = ("single_task", "symmetric", "asym_i", "asym_i_ii")
+
+@dataclass(frozen=True)
+class Variant:
+    """What sets an ablation variant apart; every branch of the code reads these flags.
+
+    - ``shared_encoder``: the frequency head reads the association encoder itself, so its
+      loss trains it (``symmetric``);
+    - ``borrows_association``: asymmetry (i), the frequency head reads the association
+      representation through ``detach()`` and a learned reliability gate;
+    - ``sparse_transfer``: asymmetry (ii), learned transfer from reliable to sparse side
+      effects (:class:`SparseTransfer`);
+    - ``per_head_stopping``: the heads share nothing, so each keeps its own best epoch.
+    """
+
+    name: str
+    shared_encoder: bool = False
+    borrows_association: bool = False
+    sparse_transfer: bool = False
+    per_head_stopping: bool = False
+
+    @property
+    def own_frequency_encoder(self) -> bool:
+        """The frequency head has an encoder of its own."""
+        return not self.shared_encoder
+
+
+#: The ablation variants by name (``NetworkConfig.variant``), in table order.
+VARIANT_SPECS: MappingProxyType[str, Variant] = MappingProxyType(
+    {
+        "single_task": Variant("single_task", per_head_stopping=True),
+        "symmetric": Variant("symmetric", shared_encoder=True),
+        "asym_i": Variant("asym_i", borrows_association=True),
+        "asym_i_ii": Variant("asym_i_ii", borrows_association=True, sparse_transfer=True),
+    }
+)
+VARIANTS: tuple[str, ...] = tuple(VARIANT_SPECS)
+
+
+def variant_spec(name: str) -> Variant:
+    """The :class:`Variant` called ``name``; ValueError naming the choices otherwise."""
+    try:
+        return VARIANT_SPECS[name]
+    except KeyError:
+        raise ValueError(f"unknown variant {name!r}; choose one of {VARIANTS}") from None
 
 
 @dataclass
@@ -46,6 +90,11 @@ class NetworkConfig:
     dropout: float = 0.4
     use_knn_prior: bool = True
     transfer_k: int = 8
+
+    @property
+    def spec(self) -> Variant:
+        """The flags of :attr:`variant`."""
+        return variant_spec(self.variant)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -188,8 +237,7 @@ class SEFreqNet(nn.Module):
         transfer_valid: np.ndarray | None = None,
     ) -> None:
         super().__init__()
-        if config.variant not in VARIANTS:
-            raise ValueError(f"unknown variant {config.variant!r}; choose one of {VARIANTS}")
+        spec = config.spec
         self.config = config
         as_tensor = lambda a: torch.as_tensor(np.asarray(a), dtype=torch.float32)  # noqa: E731
         self.register_buffer("organ_classes", as_tensor(organ_classes))
@@ -207,16 +255,18 @@ class SEFreqNet(nn.Module):
         self.threshold_start = nn.Parameter(torch.tensor(-3.0))
         self.threshold_steps = nn.Parameter(torch.log(torch.expm1(torch.tensor([1.5, 1.5, 2.0]))))
 
-        if config.variant in ("single_task", "asym_i", "asym_i_ii"):
+        if spec.own_frequency_encoder:
             self.frequency_encoder = _mlp_encoder(config)
-        if config.variant in ("asym_i", "asym_i_ii"):
+        if spec.borrows_association:
             # How much the frequency head trusts the association representation.
             self.reliability_gate = nn.Parameter(torch.tensor(0.0))
             self.frequency_mix = nn.Linear(2 * d, d)
+            # A module (not F.relu), so DeepLIFT sees this non-linearity (sefreq.explain).
+            self.frequency_mix_relu = nn.ReLU()
         if config.use_knn_prior:
             self.knn_association_weight = nn.Parameter(torch.tensor(1.0))
             self.knn_frequency_weight = nn.Parameter(torch.tensor(0.5))
-        if config.variant == "asym_i_ii":
+        if spec.sparse_transfer:
             if transfer_sources is None or transfer_valid is None:
                 raise ValueError("asym_i_ii needs transfer_sources and transfer_valid")
             sources = torch.as_tensor(transfer_sources)
@@ -245,7 +295,7 @@ class SEFreqNet(nn.Module):
         features = (self.organ_classes, self.group_terms, self.similarity_components)
         vectors = (self.association_side_effects(*features), self.frequency_side_effects(*features))
         inference = not self.training and not torch.is_grad_enabled()
-        if self.config.variant == "asym_i_ii":
+        if self.config.spec.sparse_transfer:
             transfers = (self.association_transfer, self.frequency_transfer)
             if inference:  # (994, 994) matrices: one product per batch instead of a gather
                 vectors += tuple(t.dense_matrix() for t in transfers)
@@ -268,9 +318,28 @@ class SEFreqNet(nn.Module):
         ]
         if self.config.use_knn_prior:
             params.append(self.knn_association_weight)
-        if self.config.variant == "asym_i_ii":
+        if self.config.spec.sparse_transfer:
             params.extend(self.association_transfer.parameters())
         return params
+
+    def encode_frequency(
+        self, x: torch.Tensor, z_association: torch.Tensor, detach: bool = True
+    ) -> torch.Tensor:
+        """(batch, d) drug representation of the frequency head from the structure input
+        ``x`` and the association representation ``z_association`` of the same drugs.
+
+        ``detach`` (training: always) keeps frequency-loss gradients out of the association
+        encoder under asymmetry (i); the explainer turns it off to follow every path.
+        """
+        spec = self.config.spec
+        if spec.shared_encoder:
+            return z_association  # shared: frequency gradient flows into the encoder
+        if not spec.borrows_association:
+            return self.frequency_encoder(x)
+        borrowed = z_association.detach() if detach else z_association
+        borrowed = torch.sigmoid(self.reliability_gate) * borrowed
+        mixed = self.frequency_mix(torch.cat([self.frequency_encoder(x), borrowed], dim=1))
+        return self.frequency_mix_relu(mixed)
 
     def forward(
         self,
@@ -282,16 +351,7 @@ class SEFreqNet(nn.Module):
         config = self.config
         x = torch.cat([fingerprints, descriptors], dim=1)
         z_association = self.association_encoder(x)
-        if config.variant == "symmetric":
-            z_frequency = z_association  # shared: frequency gradient flows into the encoder
-        elif config.variant == "single_task":
-            z_frequency = self.frequency_encoder(x)
-        else:
-            gate = torch.sigmoid(self.reliability_gate)
-            borrowed = gate * z_association.detach()
-            z_frequency = F.relu(
-                self.frequency_mix(torch.cat([self.frequency_encoder(x), borrowed], dim=1))
-            )
+        z_frequency = self.encode_frequency(x, z_association)
 
         vectors = self.side_effect_vectors()
         e_association, e_frequency = vectors[:2]
@@ -300,7 +360,7 @@ class SEFreqNet(nn.Module):
         if config.use_knn_prior and knn_association is not None:
             u_association = u_association + self.knn_association_weight * knn_association
             u_frequency = u_frequency + self.knn_frequency_weight * knn_frequency
-        if config.variant == "asym_i_ii":
+        if config.spec.sparse_transfer:
             dense = not self.training and not torch.is_grad_enabled()
             u_association = self.association_transfer(u_association, vectors[2], dense)
             u_frequency = self.frequency_transfer(u_frequency, vectors[3], dense)

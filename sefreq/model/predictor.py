@@ -7,11 +7,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from rdkit import Chem
 from tqdm.auto import tqdm
 
+from sefreq.chem.standardize import model_structure
 from sefreq.constants import FREQUENCY_BANDS
-from sefreq.model.bundle import DEFAULT_BUNDLE_DIR, EnsembleOutput, SEFreqEnsemble
+from sefreq.model.artifact import model_dir
+from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
 
 #: Columns of :meth:`Predictor.predict`, in order.
 COLUMNS = (
@@ -66,8 +67,9 @@ class Predictor:
 
     @classmethod
     def from_bundled(cls) -> Predictor:
-        """The model shipped in ``models/``."""
-        return cls.from_directory(DEFAULT_BUNDLE_DIR)
+        """The model to use: ``$SEFREQ_MODEL_DIR`` if set, else the one shipped with the package
+        (:func:`sefreq.model.artifact.model_dir`)."""
+        return cls.from_directory(model_dir())
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> Predictor:
@@ -116,7 +118,9 @@ class Predictor:
             raise ValueError(
                 f"{len(ids)} ids for {len(smiles)} molecules: give one id per molecule"
             )
-        parents, errors = zip(*(_parent(s) for s in smiles), strict=True) if smiles else ((), ())
+        parents, errors = (
+            zip(*(model_structure(s) for s in smiles), strict=True) if smiles else ((), ())
+        )
         ok = [i for i, e in enumerate(errors) if e is None]
         frames = []
         starts = range(0, len(ok), batch_size)
@@ -201,29 +205,3 @@ def _categorical(codes: np.ndarray, values) -> pd.Categorical:
     return pd.Categorical.from_codes(
         inverse.ravel()[codes], pd.Index(list(categories), dtype=object)
     )
-
-
-def _parent(smiles: str | None) -> tuple[str | None, str | None]:
-    """(structure to model, None) or (None, reason the SMILES cannot be used).
-
-    A single neutral fragment is used as it is; salts, mixtures and charged forms go through
-    :func:`sefreq.chem.standardize.standardize` to reach the parent the model was trained on.
-    """
-    if not isinstance(smiles, str) or not smiles.strip():
-        return None, "No structure given: enter a SMILES string."
-    text = smiles.strip()
-    mol = Chem.MolFromSmiles(text)
-    if (
-        mol is not None
-        and "." not in text
-        and all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())
-    ):
-        return text, None
-    try:
-        from sefreq.chem.standardize import standardize
-    except ImportError:  # standardisation not available: use what RDKit read
-        return (text, None) if mol is not None else (None, f"{text!r} is not a valid SMILES.")
-    try:
-        return standardize(text).parent_smiles, None
-    except ValueError as error:
-        return None, str(error)

@@ -1,4 +1,7 @@
-"""CSV and PDF reports of a molecule's predicted side-effect profile, callable from Python."""
+"""CSV and PDF reports of a molecule's predicted side-effect profile, callable from Python.
+
+Built from the tables of :mod:`sefreq.present`; no Streamlit here.
+"""
 
 from __future__ import annotations
 

@@ -73,13 +73,13 @@ def build_pdf(
     Holds: the structure image, what was entered and how it was standardised, the model
     version, the top side effects by predicted band with their uncertainty, a chart, a
     known-vs-predicted summary when ``report.known`` is given (``agreement`` as from
-    :func:`sefreq.ui.known.agreement`, plus the two call-out lists), and the disclaimer
+    :func:`sefreq.present.known.agreement`, plus the two call-out lists), and the disclaimer
     and licences.
     """
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
 
-    from sefreq.ui.drawing import molecule_png
+    from sefreq.chem.drawing import molecule_png
 
     table = report_table(report)
     pdf = FPDF(format="A4")

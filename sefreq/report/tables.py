@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 import pandas as pd
 
 from sefreq.constants import CLASS_LABELS
+from sefreq.model.artifact import model_version as card_model_version
+from sefreq.present.profile import band_range
 
 #: Where known frequencies come from, written on every row that has one.
 KNOWN_SOURCE = "SIDER 4.1 (CC BY-NC-SA 4.0), median of label statements"
@@ -19,7 +21,7 @@ class ReportInput:
 
     ``prediction``: the predictor's rows of one molecule. ``entered``: what the user gave
     (SMILES or name); ``source``: drawn / pasted / look-up / upload. ``known``: optional
-    per-side-effect SIDER summary (:func:`sefreq.ui.profile.known_frequencies`), for a
+    per-side-effect SIDER summary (:func:`sefreq.present.profile.known_frequencies`), for a
     known drug. ``card``: the model card.
     """
 
@@ -37,7 +39,7 @@ class ReportInput:
 
     @property
     def model_version(self) -> str:
-        return str(self.card.get("model_version") or self.card.get("version") or "unknown")
+        return card_model_version(self.card)
 
 
 def report_table(report: ReportInput) -> pd.DataFrame:
@@ -51,8 +53,6 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     known_source. Provenance on every row: molecule_id, input, input_source, input_smiles,
     standardised_smiles, standardisation, model_version, created.
     """
-    from sefreq.ui.profile import band_range
-
     rows = report.prediction[report.prediction["side_effect_index"] >= 0]
     table = pd.DataFrame(
         {
@@ -108,16 +108,14 @@ def report_csv(report: ReportInput) -> bytes:
 def batch_report_table(molecules: list, prediction: pd.DataFrame, card: dict) -> pd.DataFrame:
     """Long form for a batch: one row per molecule x side effect, ids carried through.
 
-    ``molecules``: :class:`sefreq.ui.molecules.Molecule` objects in input order;
+    ``molecules``: :class:`sefreq.present.molecules.Molecule` objects in input order;
     ``prediction``: the predictor's rows for the usable ones (``id`` = molecule id). A
     molecule that cannot be scored gets one row holding its ``error``. Columns: molecule_id,
     input_source, input_smiles, standardised_smiles, known_drug, side_effect, p_reported
     (0-1), uncertainty, predicted_class, predicted_band, band_range, in_domain,
     max_similarity, nearest_drug, error, model_version.
     """
-    from sefreq.ui.profile import band_range
-
-    version = str(card.get("model_version") or card.get("version") or "unknown")
+    version = card_model_version(card)
     rows = prediction[prediction["side_effect_index"] >= 0]
     by_id = {m.id: m for m in molecules}
     scored = pd.DataFrame(

@@ -1,8 +1,8 @@
-"""What the dashboard's pages share: session state, cached resources, look-up, tables, widgets.
+"""The Streamlit side of the dashboard, and only that: session state, cached resources, widgets.
 
-:mod:`~sefreq.ui.lookup`, :mod:`~sefreq.ui.molecules`, :mod:`~sefreq.ui.profile`,
-:mod:`~sefreq.ui.known`, :mod:`~sefreq.ui.compare`, :mod:`~sefreq.ui.drawing` and
-:mod:`~sefreq.ui.card` are plain Python (pandas, RDKit) usable without a running app;
-:mod:`~sefreq.ui.state`, :mod:`~sefreq.ui.resources` and :mod:`~sefreq.ui.widgets` are the
-Streamlit side.
+:mod:`~sefreq.ui.state` (what a session remembers), :mod:`~sefreq.ui.resources` (the
+dataset, model and explainer loaded once per server process, predictions cached per
+molecule) and :mod:`~sefreq.ui.widgets` (pieces several pages draw). The tables a page
+shows come from :mod:`sefreq.present`; a page in ``views/`` reads state, calls the library
+and draws. Nothing below this package imports Streamlit.
 """

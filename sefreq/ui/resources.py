@@ -3,7 +3,7 @@
 ``st.cache_resource`` holds one dataset and one model per server process;
 ``st.cache_data`` holds per-molecule predictions. Two environment variables let tests
 and demos swap in other files: ``SEFREQ_MODEL_DIR`` (a bundle directory instead of
-``models/``) and ``SEFREQ_DATASET_FOLDER`` (a dataset folder as the dataset cache writes
+the shipped one) and ``SEFREQ_DATASET_FOLDER`` (a dataset folder as the dataset cache writes
 it, instead of building from the upstream files).
 """
 
@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-import sefreq
+from sefreq.data import load_dataset
+from sefreq.data.dataset import read_dataset
 from sefreq.data.registry import (
     DATA_DIR_ENV,
     FETCH_HINT,
@@ -27,8 +28,9 @@ from sefreq.data.registry import (
     data_dir,
     file_status,
 )
+from sefreq.model.artifact import MODEL_DIR_ENV, model_dir
+from sefreq.model.artifact import model_version as model_version_of
 
-MODEL_DIR_ENV = "SEFREQ_MODEL_DIR"
 DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
 
 DATA_FIX = (
@@ -88,10 +90,8 @@ def _statuses(directory: str) -> list[FileStatus]:
 @st.cache_resource(show_spinner="Loading the dataset…")
 def _dataset(directory: str, folder: str | None) -> Any:
     if folder:
-        from sefreq.data.dataset import read_dataset
-
         return read_dataset(Path(folder))
-    return sefreq.load_dataset(data_dir=Path(directory))
+    return load_dataset(data_dir=Path(directory))
 
 
 def dataset() -> tuple[Any | None, str | None]:
@@ -103,13 +103,6 @@ def dataset() -> tuple[Any | None, str | None]:
         return _dataset(str(state.directory), os.environ.get(DATASET_FOLDER_ENV)), None
     except DataMissingError as error:
         return None, f"{error}\n\n{DATA_FIX}"
-
-
-def model_dir() -> Path:
-    """The bundle directory in use: ``SEFREQ_MODEL_DIR`` or the bundled ``models/``."""
-    from sefreq.model.bundle import DEFAULT_BUNDLE_DIR
-
-    return Path(os.environ.get(MODEL_DIR_ENV) or DEFAULT_BUNDLE_DIR)
 
 
 @st.cache_resource(show_spinner="Loading the model…")
@@ -155,8 +148,7 @@ def model_card() -> dict:
 
 def model_version() -> str:
     """The model version written in its card ("unknown" when it has none)."""
-    card = model_card()
-    return str(card.get("model_version") or card.get("version") or "unknown")
+    return model_version_of(model_card())
 
 
 @st.cache_resource(show_spinner="Preparing the explainer (SHAP background)…")

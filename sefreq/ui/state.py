@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from sefreq.ui.molecules import Molecule
+from sefreq.present.molecules import Molecule
 
 CURRENT = "sefreq.current"  # Molecule: the current drug
 BATCH = "sefreq.batch"  # list[Molecule]: the last pasted or uploaded batch

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import pandas as pd
 import streamlit as st
 
+from sefreq.chem.drawing import molecule_svg
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.present.molecules import Molecule
 from sefreq.ui import resources, state
-from sefreq.ui.drawing import molecule_svg
-from sefreq.ui.molecules import Molecule
 
 log = logging.getLogger("sefreq.ui")
 

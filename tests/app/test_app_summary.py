@@ -13,7 +13,6 @@ import scipy.io
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-import sefreq
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.data.registry import (
     DATA_DIR_ENV,
@@ -72,7 +71,7 @@ def toy_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace
         ),
         side_effects=pd.DataFrame({"name": ["x", "y", "z"], "organ_classes": [[], [], []]}),
     )
-    monkeypatch.setattr(sefreq, "load_dataset", lambda data_dir: dataset)
+    monkeypatch.setattr("sefreq.ui.resources.load_dataset", lambda data_dir: dataset)
     return dataset
 
 
@@ -99,7 +98,7 @@ def test_loader_missing_data_shows_the_fix(
     def missing(data_dir: Path) -> None:
         raise DataMissingError(f"meddra_freq.tsv.gz is missing. Run `{FETCH_HINT}`.")
 
-    monkeypatch.setattr(sefreq, "load_dataset", missing)
+    monkeypatch.setattr("sefreq.ui.resources.load_dataset", missing)
     st.cache_resource.clear()
     app = _run(timeout=30)
 

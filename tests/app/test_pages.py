@@ -391,13 +391,13 @@ def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:
 
 
 def test_an_unexpected_error_is_a_message_not_a_traceback(run_app, monkeypatch) -> None:
-    import sefreq.ui.profile
+    import sefreq.present.profile
 
     def broken(*args, **kwargs):
         raise RuntimeError("simulated failure")
 
     app = use_drug(run_app(), "ibuprofen")
-    monkeypatch.setattr(sefreq.ui.profile, "profile_table", broken)
+    monkeypatch.setattr(sefreq.present.profile, "profile_table", broken)
     app = run_app("profile", app)
     assert not app.exception
     assert "Something went wrong while drawing the Profile page: simulated failure" in (

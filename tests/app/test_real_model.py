@@ -8,7 +8,7 @@ import pytest
 from app_support import clear_caches, paste, problems, use_drug
 
 from sefreq.constants import N_SIDE_EFFECTS
-from sefreq.model.bundle import DEFAULT_BUNDLE_DIR
+from sefreq.model.artifact import bundled_model_dir
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
 @pytest.fixture(autouse=True)
 def real_env(real_data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    if not (DEFAULT_BUNDLE_DIR / "card.json").is_file():
+    if not (bundled_model_dir() / "card.json").is_file():
         pytest.skip("no bundled model in models/")
     monkeypatch.setenv("SEFREQ_DATA_DIR", str(real_data_dir))
     monkeypatch.delenv(DATASET_FOLDER_ENV, raising=False)

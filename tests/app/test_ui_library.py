@@ -11,12 +11,12 @@ import pytest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
 from sefreq.model.predictor import Predictor
+from sefreq.present import molecules
+from sefreq.present.compare import comparison_matrix, largest_differences
+from sefreq.present.known import agreement, comparison_table, nearest_known_drugs, neighbour_reports
+from sefreq.present.lookup import lookup_drug, strip_salts
+from sefreq.present.profile import conformal_bands, filter_profile, known_frequencies, profile_table
 from sefreq.report import ReportInput, build_pdf, report_table
-from sefreq.ui import molecules
-from sefreq.ui.compare import comparison_matrix, largest_differences
-from sefreq.ui.known import agreement, comparison_table, nearest_known_drugs, neighbour_reports
-from sefreq.ui.lookup import lookup_drug, strip_salts
-from sefreq.ui.profile import conformal_bands, filter_profile, known_frequencies, profile_table
 
 
 @pytest.fixture(scope="module")
@@ -263,7 +263,7 @@ def test_pdf_report_renders_and_holds_the_text(report, ibuprofen, tiny_world, tm
 
 
 def test_model_card_tables() -> None:
-    from sefreq.ui import card
+    from sefreq.present import card
 
     figures = {"ICS": {"SEFreq": {"auroc": 0.8512345, "note": "10 folds"}}}
     table = card.benchmark_table({"benchmark": figures, "model_version": "9"})

@@ -241,8 +241,10 @@ def build_dataset(seed: int = 0):
 def train_bundle(dataset, out_dir: Path) -> Path:
     """A 2-member ensemble trained for a few epochs on the tiny dataset, saved to ``out_dir``."""
     from sefreq.constants import SIDER_LICENCE
+    from sefreq.model.config import TrainConfig
+    from sefreq.model.data import TrainingSet
     from sefreq.model.network import NetworkConfig
-    from sefreq.model.train import TrainConfig, TrainingSet, fit_ensemble
+    from sefreq.model.recipe import fit_ensemble
 
     usable = np.flatnonzero(dataset.structure_mask)
     training = TrainingSet(

@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sefreq.bench.baselines import (
+from sefreq.bench.interface import BenchModel, EvalView, QueryView, TrainView
+from sefreq.bench.models.baselines import (
     KNNModel,
     MLPModel,
     PrevalenceModel,
@@ -15,7 +16,6 @@ from sefreq.bench.baselines import (
     side_effect_prevalence,
     weighted_nmf,
 )
-from sefreq.bench.interface import BenchModel, EvalView, QueryView, TrainView
 from sefreq.bench.protocols import build_fold, make_assignment, synthetic_data
 from sefreq.bench.registry import (
     BASELINES,
@@ -156,7 +156,7 @@ def test_registry_builds_every_baseline_and_filters_options():
 
 
 def test_registry_lazy_entries(monkeypatch):
-    monkeypatch.setitem(MODEL_REGISTRY, "lazy", "sefreq.bench.baselines:PrevalenceModel")
+    monkeypatch.setitem(MODEL_REGISTRY, "lazy", "sefreq.bench.models.baselines:PrevalenceModel")
     assert resolve_factory("lazy") is PrevalenceModel
     monkeypatch.setitem(MODEL_REGISTRY, "missing", "sefreq.not_a_module:make")
     with pytest.raises(KeyError, match="not available"):
@@ -200,8 +200,9 @@ def test_eval_view_of_cold_fold_has_no_ids():
 
 
 def test_kernel_model_finds_the_identical_molecule_and_keeps_ranges():
-    from sefreq.bench.interface import QueryView, SideEffectInfo, TrainView
-    from sefreq.bench.kernel import KernelPriorModel
+    from sefreq.bench.interface import QueryView, TrainView
+    from sefreq.bench.models.kernel import KernelPriorModel
+    from sefreq.data.types import SideEffectInfo
 
     smiles = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC", "c1ccncc1"]
     frequency = np.zeros((5, 4), dtype=np.uint8)

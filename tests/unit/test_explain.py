@@ -31,7 +31,7 @@ from sefreq.explain import (
 )
 from sefreq.explain.adapter import EnsembleOutputModule, model_inputs
 from sefreq.model.predictor import Predictor
-from sefreq.model.train import fit_ensemble
+from sefreq.model.recipe import fit_ensemble
 
 MOLECULES = [
     "CC(=O)Oc1ccccc1C(=O)O",  # aspirin
@@ -44,7 +44,7 @@ MOLECULES = [
 def _private_cache(tmp_path_factory, monkeypatch):
     """Background caches go to a temporary folder, never the user's cache."""
     folder = tmp_path_factory.getbasetemp() / "explain-cache"
-    monkeypatch.setattr("sefreq.data.registry.cache_dir", lambda: folder)
+    monkeypatch.setenv("SEFREQ_CACHE_DIR", str(folder))
     return folder
 
 

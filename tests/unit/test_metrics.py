@@ -9,7 +9,8 @@ import pytest
 from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score, roc_auc_score
 
-from sefreq.bench import metrics
+from sefreq import metrics
+from sefreq.bench import scoring
 from sefreq.bench.interface import EvalView, Prediction, QueryView
 
 LOG2_3 = 1.584962500721156  # log2(3), the discount denominator at rank 2
@@ -443,8 +444,8 @@ def test_score_ranked_protocols(
     protocol: str, random_case: tuple[np.ndarray, np.ndarray, Prediction]
 ) -> None:
     truth, mask, prediction = random_case
-    result = metrics.score(make_view(truth, mask, protocol), prediction, protocol)
-    assert tuple(result) == metrics.metric_keys(protocol)
+    result = scoring.score(make_view(truth, mask, protocol), prediction, protocol)
+    assert tuple(result) == scoring.metric_keys(protocol)
     assert list(result)[:8] == [
         "rmse",
         "mae",
@@ -473,7 +474,7 @@ def test_score_ranked_protocols(
 
 def test_score_h5(random_case: tuple[np.ndarray, np.ndarray, Prediction]) -> None:
     truth, mask, prediction = random_case
-    result = metrics.score(make_view(truth, mask, "H5"), prediction, "h5")
+    result = scoring.score(make_view(truth, mask, "H5"), prediction, "h5")
     assert list(result) == [
         "rmse",
         "mae",
@@ -500,7 +501,7 @@ def test_score_small_case_by_hand() -> None:
         association=np.array([[0.9, 0.8, 0.7, 0.6, 0.5]]),
         frequency=np.array([[1.0, 2.0, 1.0, 1.0, 4.0]]),
     )
-    result = metrics.score(make_view(truth, full((1, 5)), "WS"), prediction, "WS")
+    result = scoring.score(make_view(truth, full((1, 5)), "WS"), prediction, "WS")
     # positives: frequency 2, 1, 4 vs 3, 1, 5: errors -1, 0, -1 -> MAE 2/3, RMSE sqrt(2/3)
     assert result["mae"] == pytest.approx(0.6666666666666666)
     assert result["rmse"] == pytest.approx(0.816496580927726)
@@ -526,7 +527,7 @@ def test_score_empty_mask_gives_nan() -> None:
     empty = np.zeros((1, 3), dtype=bool)
     prediction = Prediction(association=np.full((1, 3), 0.5), frequency=np.full((1, 3), 3.0))
     for protocol in ("WS", "H5"):
-        result = metrics.score(make_view(truth, empty, protocol), prediction, protocol)
+        result = scoring.score(make_view(truth, empty, protocol), prediction, protocol)
         assert result["n_pairs"] == 0.0
         metric_values = [value for key, value in result.items() if not key.startswith("n_")]
         assert all(math.isnan(value) for value in metric_values)
@@ -535,16 +536,16 @@ def test_score_empty_mask_gives_nan() -> None:
 def test_score_rejects_bad_calls(random_case: tuple[np.ndarray, np.ndarray, Prediction]) -> None:
     truth, mask, prediction = random_case
     with pytest.raises(ValueError, match="unknown protocol"):
-        metrics.score(make_view(truth, mask, "WS"), prediction, "XYZ")
+        scoring.score(make_view(truth, mask, "WS"), prediction, "XYZ")
     with pytest.raises(ValueError, match="does not match"):
-        metrics.score(make_view(truth, mask, "WS"), prediction, "H5")
+        scoring.score(make_view(truth, mask, "WS"), prediction, "H5")
     with pytest.raises(ValueError, match="does not match"):
-        metrics.score(make_view(truth, mask, "H5"), prediction, "ICS")
+        scoring.score(make_view(truth, mask, "H5"), prediction, "ICS")
     broken = Prediction(association=prediction.association.copy(), frequency=prediction.frequency)
     row, column = np.argwhere(mask)[0]
     broken.association[row, column] = np.nan
     with pytest.raises(ValueError, match="association holds 1 NaN"):
-        metrics.score(make_view(truth, mask, "WS"), broken, "WS")
+        scoring.score(make_view(truth, mask, "WS"), broken, "WS")
     short = Prediction(association=prediction.association[:, :5], frequency=prediction.frequency)
     with pytest.raises(ValueError, match="shape"):
-        metrics.score(make_view(truth, mask, "WS"), short, "WS")
+        scoring.score(make_view(truth, mask, "WS"), short, "WS")

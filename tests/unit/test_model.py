@@ -6,11 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from sefreq.bench.interface import EvalView, QueryView, SideEffectInfo, TrainView
-from sefreq.model.bench_adapter import make_model
+from sefreq.bench.interface import EvalView, QueryView, TrainView
+from sefreq.bench.models.sefreq_net import make_model
+from sefreq.data.types import SideEffectInfo
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.confidence import conformal_threshold, fit_temperature, set_coverage
-from sefreq.model.features import knn_profiles, transfer_edges
+from sefreq.model.config import TrainConfig
+from sefreq.model.data import TrainingSet
+from sefreq.model.features import transfer_edges
 from sefreq.model.network import (
     VARIANTS,
     NetworkConfig,
@@ -18,7 +21,8 @@ from sefreq.model.network import (
     coral_class_probabilities,
     coral_loss,
 )
-from sefreq.model.train import TrainConfig, TrainingSet, fit_ensemble
+from sefreq.model.recipe import fit_ensemble
+from sefreq.priors import knn_profiles
 
 N_SE = 30
 
@@ -355,7 +359,7 @@ def test_inference_cache_matches_training_mode_forward():
 
 
 def test_count_tanimoto_matches_min_over_max():
-    from sefreq.chem.features import count_tanimoto
+    from sefreq.chem.similarity import count_tanimoto
 
     rng = np.random.default_rng(3)
     a = rng.integers(0, 4, (5, 40)).astype(np.float32)
@@ -367,8 +371,8 @@ def test_count_tanimoto_matches_min_over_max():
 
 
 def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
+    from sefreq.bench.models.sefreq_net import make_asym_i_ii_kernel
     from sefreq.explain.adapter import model_inputs
-    from sefreq.model.bench_adapter import make_asym_i_ii_kernel
 
     data, side_effects = tiny_data
     config = tiny_train()
@@ -400,7 +404,7 @@ def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
     # The flat explanation inputs keep their layout and their kNN part matches inference.
     flat = model_inputs(loaded, queries[:2])
     knn_a = loaded.knn_features(
-        loaded.featurize(queries[:2])[0], None, loaded.kernel_inputs(queries[:2])
+        loaded.featurize(queries[:2])[0], None, loaded.featurize(queries[:2])[3]
     )[0]
     assert flat.shape[1] == 2048 + loaded.config.n_descriptors + 2 * N_SE
     assert np.array_equal(flat[:, -2 * N_SE : -N_SE], knn_a)
@@ -408,7 +412,7 @@ def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
 
 
 def test_shipped_recipe_pools_validation_drugs_on_cold_protocols(tiny_data):
-    from sefreq.model.bench_adapter import make_shipped
+    from sefreq.bench.models.sefreq_net import make_shipped
 
     data, side_effects = tiny_data
     fit_rows, val_rows = np.arange(0, 32), np.arange(32, 40)
@@ -485,7 +489,7 @@ def test_smoothed_prior_trains_saves_and_reloads(tiny_data, tmp_path):
 
 
 def test_smoothed_profiles_leave_the_drug_out_and_shrink_to_the_prior():
-    from sefreq.model.features import smoothed_profiles, smoothing_reference
+    from sefreq.priors import smoothed_profiles, smoothing_reference
 
     rng = np.random.default_rng(1)
     frequency = (rng.random((6, 5)) < 0.4) * rng.integers(1, 6, (6, 5))

@@ -10,8 +10,12 @@ import math
 import time
 
 import numpy as np
+from scipy.special import expit
 
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
+from sefreq.chem.features import morgan_fingerprints
+from sefreq.chem.similarity import tanimoto_bits
+from sefreq.metrics import aupr
 
 #: Galeano et al.'s score-to-class cut-offs: a score below 0.42 is class 0, and so on.
 GALEANO_CUTOFFS: tuple[float, ...] = (0.42, 1.26, 2.43, 3.25, 3.93)
@@ -45,12 +49,10 @@ def galeano_class(score: np.ndarray) -> np.ndarray:
 
 def _validation_aupr(validation: EvalView, association: np.ndarray) -> float:
     """AUPR of association scores over the validation cells: the selection criterion."""
-    from sklearn.metrics import average_precision_score
-
     labels = validation.frequency[validation.mask] > 0
     if not labels.any() or labels.all():
         return math.nan
-    return float(average_precision_score(labels, association[validation.mask]))
+    return aupr(association, validation.frequency, validation.mask)
 
 
 def _rows_for(query: QueryView, train: TrainView) -> np.ndarray:
@@ -197,7 +199,7 @@ class WNMFModel:
             )
         scores = self._scores[_rows_for(query, self._train)]
         slope, intercept = self._calibration
-        association = 1.0 / (1.0 + np.exp(-(slope * scores + intercept)))
+        association = expit(slope * scores + intercept)
         return Prediction(
             association=association,
             frequency=np.clip(scores, 1.0, 5.0),
@@ -222,13 +224,11 @@ class KNNModel:
         self.k = self.k_grid[0]
         self.validation_aupr: dict[int, float] = {}
         self._train: TrainView | None = None
-        self._vectors: list | None = None
+        self._fingerprints: np.ndarray | None = None
 
     def fit(self, train: TrainView, validation: EvalView | None = None) -> None:
-        from sefreq.chem.features import morgan_bit_vectors
-
         self._train = train
-        self._vectors = morgan_bit_vectors(train.smiles)
+        self._fingerprints = morgan_fingerprints(train.smiles)
         self._prevalence = side_effect_prevalence(train)
         self.validation_aupr = {}
         if validation is None or len(self.k_grid) == 1:
@@ -242,9 +242,7 @@ class KNNModel:
         self.k = max(scored, key=scored.get) if scored else self.k_grid[0]
 
     def _similarity(self, query: QueryView) -> np.ndarray:
-        from sefreq.chem.features import morgan_bit_vectors, tanimoto_matrix
-
-        similarity = tanimoto_matrix(morgan_bit_vectors(query.smiles), self._vectors)
+        similarity = tanimoto_bits(morgan_fingerprints(query.smiles), self._fingerprints)
         if query.drug_ids is not None:
             # Warm: the query drug's own row holds its held-out cells as zeros; skip it.
             own = np.asarray(query.drug_ids)[:, None] == np.asarray(self._train.drug_ids)[None]
@@ -360,8 +358,6 @@ class MLPModel:
     def _fit(self, train: TrainView, validation: EvalView | None) -> None:
         import torch
 
-        from sefreq.chem.features import morgan_fingerprints
-
         torch.manual_seed(self.seed)
         x = torch.from_numpy(morgan_fingerprints(train.smiles).astype(np.float32))
         labels = torch.from_numpy(train.frequency.astype(np.float32))
@@ -437,8 +433,6 @@ class MLPModel:
 
     def predict(self, query: QueryView) -> Prediction:
         import torch
-
-        from sefreq.chem.features import morgan_fingerprints
 
         x = torch.from_numpy(morgan_fingerprints(query.smiles).astype(np.float32))
         with torch.no_grad():

@@ -1,26 +1,32 @@
 """Held-out evaluation of the confidence layer on the harness's own folds.
 
 For every fold of a protocol (default ICS) this fits the SEFreq bench model, scores the
-test drugs with the harness's :func:`~sefreq.bench.metrics.score`, and measures what the
+test drugs with the harness's :func:`~sefreq.bench.scoring.score`, and measures what the
 harness does not: ECE of the association probabilities before and after temperature
 scaling, empirical coverage and size of the 90% conformal sets, and error against the
 max-Tanimoto similarity to the training drugs (the applicability-domain evidence).
 
-Run: ``python -m sefreq.model.evaluate --protocol ICS --out models/evaluation.json``.
+Run: ``sefreq bench confidence --protocol ICS --out models/evaluation.json``.
 By default the model is the shipped recipe (``asym_i_ii`` with the smoothed
-five-fingerprint prior, :data:`~sefreq.model.train.BUNDLE_PRIOR`, validation drugs pooled
+five-fingerprint prior, :data:`~sefreq.model.config.BUNDLE_PRIOR`, validation drugs pooled
 as neighbours afterwards: the registry's ``sefreq``); ``--recipe variant`` gives the plain
 ``--variant`` of the ablation tables (Morgan kNN prior).
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
-from pathlib import Path
 
 import numpy as np
+
+from sefreq.bench.models.sefreq_net import make_model
+from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
+from sefreq.bench.runner import load_bench_data
+from sefreq.model.confidence import error_by_similarity, set_coverage
+from sefreq.model.config import BUNDLE_PRIOR
+
+#: Options of the shipped recipe (the registry's ``sefreq``).
+SHIPPED_OPTIONS: dict = {**BUNDLE_PRIOR, "pool_validation": True}
 
 
 def held_out_report(
@@ -33,13 +39,8 @@ def held_out_report(
 ) -> dict:
     """Metrics, calibration, coverage and error-by-similarity pooled over held-out folds."""
     from sefreq.bench.metrics import score
-    from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
-    from sefreq.bench.runner import load_bench_data
-    from sefreq.model.bench_adapter import make_model
     from sefreq.model.confidence import (
-        error_by_similarity,
         expected_calibration_error,
-        set_coverage,
     )
 
     data = load_bench_data()
@@ -106,35 +107,3 @@ def held_out_report(
             row["prevalence_rmse"] = prior["rmse"]
         report["error_by_similarity"] = model_rows
     return report
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--protocol", default="ICS")
-    parser.add_argument("--folds", type=int, default=None)
-    parser.add_argument("--variant", default="asym_i_ii")
-    parser.add_argument("--members", type=int, default=None)
-    parser.add_argument(
-        "--recipe",
-        choices=("shipped", "variant"),
-        default="shipped",
-        help="the shipped recipe (default) or the plain --variant of the ablation tables",
-    )
-    parser.add_argument("--out", type=Path, default=Path("models/evaluation.json"))
-    args = parser.parse_args(argv)
-    from sefreq.model.train import BUNDLE_PRIOR
-
-    options = {**BUNDLE_PRIOR, "pool_validation": True} if args.recipe == "shipped" else {}
-    if args.members is not None:
-        options["n_members"] = args.members
-    report = held_out_report(args.protocol, args.folds, args.variant, **options)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
-    print(json.dumps({k: v for k, v in report.items() if k != "per_fold"}, indent=1))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -7,8 +7,10 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from sefreq.chem.features import morgan_fingerprints
+from sefreq.chem.similarity import tanimoto_bits
 from sefreq.constants import CLASS_LABELS
-from sefreq.ui.profile import known_frequencies, profile_table
+from sefreq.present.profile import known_frequencies, profile_table
 
 #: A side effect counts as "predicted" when its chance of being reported is at least this.
 PREDICTED_THRESHOLD = 0.5
@@ -19,7 +21,7 @@ LOW_THRESHOLD = 0.2
 def comparison_table(prediction: pd.DataFrame, dataset, drug_index: int) -> pd.DataFrame:
     """One row per side effect: prediction beside the drug's SIDER summary.
 
-    Adds to :func:`sefreq.ui.profile.profile_table`: reported (bool, in the label data),
+    Adds to :func:`sefreq.present.profile.profile_table`: reported (bool, in the label data),
     n_placebo, placebo_band, n_postmarketing, postmarketing_only.
     """
     table = profile_table(prediction, dataset, drug_index)
@@ -119,8 +121,6 @@ def label_rows(dataset, drug_index: int, side_effect_index: int | None = None) -
 
 @lru_cache(maxsize=4)
 def _reference_fingerprints(smiles: tuple[str | None, ...]) -> np.ndarray:
-    from sefreq.chem.features import morgan_fingerprints
-
     return morgan_fingerprints(list(smiles))
 
 
@@ -129,9 +129,6 @@ def nearest_known_drugs(parent_smiles: str, dataset, k: int = 5) -> pd.DataFrame
 
     Columns: drug_index, drug, tanimoto (0-1, Morgan r=2), n_reported (side effects on labels).
     """
-    from sefreq.chem.features import morgan_fingerprints
-    from sefreq.model.bundle import tanimoto_bits
-
     drugs = dataset.drugs
     reference_smiles = tuple(
         s if ok else None

@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 
 from sefreq.constants import SIDER_LICENCE
+from sefreq.model.artifact import model_version
 
 INTENDED_USE = (
     "Research and hypothesis generation: ranking which side effects a new or existing small "
@@ -56,7 +57,7 @@ def overview(card: dict) -> pd.DataFrame:
     calibration = card.get("calibration") or {}
     rows: list[tuple[str, Any]] = [
         ("model", card.get("name", "sefreq")),
-        ("model version", card.get("model_version", "unknown")),
+        ("model version", model_version(card)),
         ("sefreq version", card.get("sefreq_version", "")),
         ("ensemble members", card.get("n_members", "")),
         ("training drugs", card.get("n_training_drugs", "")),

@@ -1,6 +1,6 @@
 """SEFreq's network as a :class:`~sefreq.bench.interface.BenchModel`, in its ablation variants.
 
-Register with the harness as ``"sefreq.model.bench_adapter:make_model"`` plus a variant,
+Register with the harness as ``"sefreq.bench.models.sefreq_net:make_model"`` plus a variant,
 e.g. ``functools.partial(make_model, "asym_i_ii")``, or use the per-variant factories
 ``make_single_task``, ``make_symmetric``, ``make_asym_i``, ``make_asym_i_ii``.
 """
@@ -10,16 +10,10 @@ from __future__ import annotations
 import numpy as np
 
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
+from sefreq.model.config import BUNDLE_PRIOR, KERNEL_KNN_GRID, TrainConfig
+from sefreq.model.data import TrainingSet, exclusions
 from sefreq.model.network import VARIANTS, NetworkConfig
-from sefreq.model.train import (
-    BUNDLE_PRIOR,
-    KERNEL_KNN_GRID,
-    TrainConfig,
-    TrainingSet,
-    _exclusions,
-    extend_reference,
-    fit_ensemble,
-)
+from sefreq.model.recipe import extend_reference, fit_ensemble
 
 #: Ensemble size per fold in benchmarks: the 10-fold ablation of four variants has to fit
 #: a 2-core CPU; the shipped model uses 5 members (TrainConfig.n_members).
@@ -87,7 +81,7 @@ class SEFreqBenchModel:
     def predict(self, query: QueryView) -> Prediction:
         if self.ensemble is None:
             raise RuntimeError("fit the model before predicting")
-        exclude = _exclusions(query.drug_ids, self.ensemble.reference_ids)
+        exclude = exclusions(query.drug_ids, self.ensemble.reference_ids)
         out = self.ensemble.predict_arrays(list(query.smiles), exclude=exclude)
         association = out.p_association.copy()
         frequency = out.expected_frequency.copy()
@@ -170,7 +164,7 @@ def make_asym_i_ii_smoothed(**kwargs) -> SEFreqBenchModel:
 
 
 def make_shipped(**kwargs) -> SEFreqBenchModel:
-    """The recipe ``sefreq train`` ships (:data:`~sefreq.model.train.BUNDLE_PRIOR`), with
+    """The recipe ``sefreq train`` ships (:data:`~sefreq.model.config.BUNDLE_PRIOR`), with
     the validation drugs pooled as neighbours afterwards. Registry key ``sefreq``."""
     model = make_model("asym_i_ii", **{**BUNDLE_PRIOR, "pool_validation": True, **kwargs})
     model.name = "sefreq"

@@ -34,10 +34,6 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
-from sefreq.bench.interface import EvalView, Prediction
-
-#: Protocols that :func:`score` knows (see docs/SCIENCE.md).
-PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5")
 #: The k of precision and recall at k.
 TOP_K: tuple[int, ...] = (1, 5, 10, 15)
 #: The N of HSTrans's Overlap@N%.
@@ -45,8 +41,9 @@ OVERLAP_PERCENTS: tuple[int, ...] = (1, 5, 10, 20)
 #: The cut-off of both nDCG variants.
 NDCG_K = 10
 
-_COUNT_KEYS = ("n_drugs", "n_pairs", "n_positives")
-_RANKED_KEYS = (
+COUNT_KEYS: tuple[str, ...] = ("n_drugs", "n_pairs", "n_positives")
+#: Keys of :func:`score_cells` on the ranked protocols (every cell scored by rank).
+RANKED_KEYS: tuple[str, ...] = (
     "rmse",
     "mae",
     "auroc",
@@ -59,19 +56,20 @@ _RANKED_KEYS = (
     *(f"r@{k}" for k in TOP_K),
     f"ndcg@{NDCG_K}",
     f"ndcg@{NDCG_K}_dsgat",
-    *_COUNT_KEYS,
+    *COUNT_KEYS,
     "n_drugs_skipped_auc",
     "n_drugs_skipped_spearman",
     "n_drugs_skipped_ranking",
 )
-_H5_KEYS = (
+#: Keys of :func:`score_cells` when every pair is regressed (HSTrans's H5).
+ALL_PAIR_KEYS: tuple[str, ...] = (
     "rmse",
     "mae",
     "spearman",
     "auroc",
     "aupr",
     *(f"overlap@{n}%" for n in OVERLAP_PERCENTS),
-    *_COUNT_KEYS,
+    *COUNT_KEYS,
 )
 
 
@@ -83,20 +81,7 @@ class PerDrugMean(NamedTuple):
     n_skipped: int
 
 
-def metric_keys(protocol: str) -> tuple[str, ...]:
-    """Return the keys that :func:`score` returns for ``protocol``, in a stable order."""
-    protocol = _protocol_key(protocol)
-    return _H5_KEYS if protocol == "H5" else _RANKED_KEYS
-
-
 # -- input checks -------------------------------------------------------------------------
-
-
-def _protocol_key(protocol: str) -> str:
-    key = protocol.upper()
-    if key not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
-    return key
 
 
 def _checked(truth: np.ndarray, mask: np.ndarray, **predictions: np.ndarray) -> np.ndarray:
@@ -391,7 +376,7 @@ def ndcg_at_k(
     """Standard nDCG@k per drug, averaged over drugs with at least one positive.
 
     A drug's scored side effects are ranked by ``score`` (the expected score in
-    :func:`score`); gain = true class 0..5, discount 1 / log2(rank + 1), ideal DCG from the
+    :func:`score_cells`); gain = true class 0..5, discount 1 / log2(rank + 1), ideal DCG from the
     drug's scored true classes sorted in descending order.
     """
     mask = _checked(truth, mask, score=score)
@@ -479,35 +464,36 @@ def expected_calibration_error(
     return float(np.abs(label_sum - probability_sum).sum() / count.sum())
 
 
-# -- the protocol entry point ---------------------------------------------------------------
+# -- every metric of a set of held-out cells ---------------------------------------------------
 
 
-def score(view: EvalView, prediction: Prediction, protocol: str) -> dict[str, float]:
-    """Score a prediction on held-out cells with the protocol's metric set.
+def score_cells(
+    truth: np.ndarray,
+    mask: np.ndarray,
+    association: np.ndarray,
+    frequency: np.ndarray,
+    all_pairs: bool = False,
+) -> dict[str, float]:
+    """Every metric of held-out cells, as the anchor papers compute them.
 
-    WS, ICS, IND and M10: regression (RMSE, MAE, Spearman, per-drug Spearman) of
-    ``prediction.frequency`` on the positives; AUROC/AUPR (global and per drug) and P@k/R@k
-    from ``prediction.association``; both nDCG@10 from ``prediction.expected_score``.
-    H5: RMSE, MAE and Spearman of ``prediction.expected_score`` against truth 0..5 on every
-    scored cell, AUROC/AUPR from ``prediction.association`` and Overlap@N% from the
-    expected score. Every protocol adds the counts ``n_drugs``, ``n_pairs``,
-    ``n_positives``; the ranked protocols also the drugs skipped by the per-drug metrics.
+    Ranked protocols (``all_pairs=False``: WS, ICS, IND, M10): regression (RMSE, MAE,
+    Spearman, per-drug Spearman) of ``frequency`` on the positives; AUROC/AUPR (global and
+    per drug) and P@k/R@k from ``association``; both nDCG@10 from the expected score
+    ``association * frequency``. ``all_pairs=True`` (H5): RMSE, MAE and Spearman of the
+    expected score against truth 0..5 on every scored cell, AUROC/AUPR from
+    ``association`` and Overlap@N% from the expected score. Both add the counts
+    ``n_drugs``, ``n_pairs``, ``n_positives``; the ranked set also the drugs skipped by the
+    per-drug metrics.
 
     Returns:
-        ``{key: value}`` with exactly the keys of :func:`metric_keys`; a metric undefined on
-        this view (empty mask, a single class) is NaN.
+        ``{key: value}`` with exactly the keys of :data:`RANKED_KEYS` or
+        :data:`ALL_PAIR_KEYS`; a metric undefined on these cells (empty mask, a single
+        class) is NaN.
     """
-    protocol = _protocol_key(protocol)
-    if (protocol == "H5") == view.positive_only_regression:
-        raise ValueError(
-            f"protocol {protocol} does not match the view "
-            f"(positive_only_regression={view.positive_only_regression}); H5 and only H5 "
-            "regresses on all pairs"
-        )
-    truth = np.asarray(view.frequency)
-    association = np.asarray(prediction.association, dtype=float)
-    frequency = np.asarray(prediction.frequency, dtype=float)
-    mask = _checked(truth, view.mask, association=association, frequency=frequency)
+    truth = np.asarray(truth)
+    association = np.asarray(association, dtype=float)
+    frequency = np.asarray(frequency, dtype=float)
+    mask = _checked(truth, mask, association=association, frequency=frequency)
     expected = association * frequency
     positives = mask & (truth > 0)
     counts = {
@@ -517,7 +503,7 @@ def score(view: EvalView, prediction: Prediction, protocol: str) -> dict[str, fl
     }
 
     pooled = _auroc_aupr_rows(_rank_pooled(association, truth, mask))
-    if protocol == "H5":
+    if all_pairs:
         results = {
             "rmse": rmse(expected, truth, mask, positives_only=False),
             "mae": mae(expected, truth, mask, positives_only=False),
@@ -527,28 +513,28 @@ def score(view: EvalView, prediction: Prediction, protocol: str) -> dict[str, fl
             **_overlaps(_rank_pooled(expected, truth, mask), OVERLAP_PERCENTS),
             **counts,
         }
-    else:
-        by_association = _rank(association, truth, mask)
-        both_classes = _both_classes(by_association)
-        per_drug_auroc, per_drug_aupr = _auroc_aupr_rows(by_association)
-        spearman_drug = spearman_per_drug(frequency, truth, mask)
-        by_expected = _rank(expected, truth, mask)
-        ndcg = _ndcg(by_expected, NDCG_K, dsgat=False)
-        results = {
-            "rmse": rmse(frequency, truth, mask),
-            "mae": mae(frequency, truth, mask),
-            "auroc": pooled[0][0],
-            "aupr": pooled[1][0],
-            "auroc_per_drug": _per_drug(per_drug_auroc, both_classes).mean,
-            "aupr_per_drug": _per_drug(per_drug_aupr, both_classes).mean,
-            "spearman": spearman(frequency, truth, mask),
-            "spearman_per_drug": spearman_drug.mean,
-            **{key: value.mean for key, value in _precision_recall(by_association, TOP_K).items()},
-            f"ndcg@{NDCG_K}": ndcg.mean,
-            f"ndcg@{NDCG_K}_dsgat": _ndcg(by_expected, NDCG_K, dsgat=True).mean,
-            **counts,
-            "n_drugs_skipped_auc": float(len(both_classes) - both_classes.sum()),
-            "n_drugs_skipped_spearman": float(spearman_drug.n_skipped),
-            "n_drugs_skipped_ranking": float(ndcg.n_skipped),
-        }
-    return {key: float(results[key]) for key in metric_keys(protocol)}
+        return {key: float(results[key]) for key in ALL_PAIR_KEYS}
+    by_association = _rank(association, truth, mask)
+    both_classes = _both_classes(by_association)
+    per_drug_auroc, per_drug_aupr = _auroc_aupr_rows(by_association)
+    spearman_drug = spearman_per_drug(frequency, truth, mask)
+    by_expected = _rank(expected, truth, mask)
+    ndcg = _ndcg(by_expected, NDCG_K, dsgat=False)
+    results = {
+        "rmse": rmse(frequency, truth, mask),
+        "mae": mae(frequency, truth, mask),
+        "auroc": pooled[0][0],
+        "aupr": pooled[1][0],
+        "auroc_per_drug": _per_drug(per_drug_auroc, both_classes).mean,
+        "aupr_per_drug": _per_drug(per_drug_aupr, both_classes).mean,
+        "spearman": spearman(frequency, truth, mask),
+        "spearman_per_drug": spearman_drug.mean,
+        **{key: value.mean for key, value in _precision_recall(by_association, TOP_K).items()},
+        f"ndcg@{NDCG_K}": ndcg.mean,
+        f"ndcg@{NDCG_K}_dsgat": _ndcg(by_expected, NDCG_K, dsgat=True).mean,
+        **counts,
+        "n_drugs_skipped_auc": float(len(both_classes) - both_classes.sum()),
+        "n_drugs_skipped_spearman": float(spearman_drug.n_skipped),
+        "n_drugs_skipped_ranking": float(ndcg.n_skipped),
+    }
+    return {key: float(results[key]) for key in RANKED_KEYS}

@@ -31,15 +31,18 @@ import numpy as np
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.chem.features import KERNEL_FINGERPRINTS as FINGERPRINTS
 from sefreq.chem.features import kernel_fingerprints as fingerprint_arrays
-from sefreq.chem.features import kernel_similarity as similarity
-from sefreq.model.features import smoothing_reference
+from sefreq.chem.similarity import kernel_similarity as similarity
+from sefreq.metrics import aupr, auroc, auroc_per_drug, rmse
+from sefreq.priors import (
+    Grid,
+    co_reporting,
+    grid_search,
+    kernel_smoothing,
+    smoothed_frequency,
+    smoothing_reference,
+)
 
 __all__ = ["FINGERPRINTS", "KernelPriorModel", "fingerprint_arrays", "similarity"]
-
-
-def _logit(p):
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 class KernelPriorModel:
@@ -48,11 +51,11 @@ class KernelPriorModel:
     name = "kernel"
     structure_only = True
 
-    ASSOC_GRID: ClassVar[dict] = dict(
-        alpha=(0.03, 0.1, 0.3, 1.0), gamma=(2, 3, 5), mix=(0.0, 0.5), m=(0.0, 0.4)
+    ASSOC_GRID: ClassVar[Grid] = Grid(
+        dict(alpha=(0.03, 0.1, 0.3, 1.0), gamma=(2, 3, 5), mix=(0.0, 0.5), m=(0.0, 0.4))
     )
     KRR_GAMMA, KRR_LAMBDA = 3, 1.0
-    FREQ_GRID: ClassVar[dict] = dict(gamma=(2, 3, 5, 8), alpha=(0.03, 0.1, 0.3, 1.0))
+    FREQ_GRID: ClassVar[Grid] = Grid(dict(gamma=(2, 3, 5, 8), alpha=(0.03, 0.1, 0.3, 1.0)))
 
     def __init__(self) -> None:
         self.params: dict = {}
@@ -60,45 +63,38 @@ class KernelPriorModel:
 
     # -- pieces ------------------------------------------------------------------------
     @staticmethod
-    def _stats(y, c):
+    def _stats(y, c, labelled):
         n = len(y)
         g = y.mean()
         prior = (y.sum(0) + g) / (n + 1.0)
-        # Per-SE mean class, drug offsets and the co-reporting transfer: the same statistics
-        # SEFreq's smoothed prior uses (top-10 partners per side effect).
-        reference = smoothing_reference(c, y > 0)
-        return dict(prior=prior, ms=reference["ms"], o=reference["offset"], T=reference["transfer"])
+        # Per-SE mean class, drug offsets and the co-reporting transfer: the statistics of
+        # SEFreq's smoothed prior (sefreq.priors), top-10 partners per side effect.
+        return dict(prior=prior, reference=smoothing_reference(c, labelled))
 
-    def _assoc(self, kq, k, y, st, alpha, gamma, mix, m, krr_cache):
-        prior = st["prior"]
-        w = np.clip(kq, 0, None) ** gamma
-        p = (w @ y + alpha * prior[None]) / (w.sum(1, keepdims=True) + alpha)
+    def _assoc(self, kq, k, st, alpha, gamma, mix, m, krr_cache):
+        prior, reference = st["prior"], st["reference"]
+        kq = np.clip(kq, 0, None)
+        p = kernel_smoothing(kq**gamma, reference, prior, alpha)
         if mix > 0:
             if "pk" not in krr_cache:
                 kg = np.clip(k, 0, None) ** self.KRR_GAMMA
-                a = np.linalg.solve(kg + self.KRR_LAMBDA * np.eye(len(kg)), y - prior[None])
-                krr_cache["pk"] = np.clip(
-                    np.clip(kq, 0, None) ** self.KRR_GAMMA @ a + prior[None], 1e-4, 1
-                )
+                residual = reference["positive"] - prior[None]
+                a = np.linalg.solve(kg + self.KRR_LAMBDA * np.eye(len(kg)), residual)
+                krr_cache["pk"] = np.clip(kq**self.KRR_GAMMA @ a + prior[None], 1e-4, 1)
             p = (1 - mix) * p + mix * krr_cache["pk"]
         if m > 0:
-            r = p - prior[None]
-            p = np.clip(prior[None] + (1 - m) * r + m * (r @ st["T"].T), 1e-5, 1)
+            p = np.clip(co_reporting(p, prior, reference["transfer"], m), 1e-5, 1)
         return p
 
     @staticmethod
-    def _freq(kq, y, c, st, gamma, alpha):
-        w = np.clip(kq, 0, None) ** gamma
-        oh = (w @ st["o"]) / (w.sum(1) + 1.0)
-        base = st["ms"][None] + oh[:, None]
-        return np.clip(((w @ (c * y)) + alpha * base) / ((w @ y) + alpha), 1, 5)
+    def _freq(kq, st, gamma, alpha):
+        return smoothed_frequency(np.clip(kq, 0, None), st["reference"], alpha, gamma)
 
     # -- BenchModel --------------------------------------------------------------------
     def fit(self, train: TrainView, validation: EvalView | None = None) -> None:
-        from sefreq.bench.metrics import aupr, auroc, auroc_per_drug, rmse
-
         start = time.perf_counter()
-        y = ((train.frequency > 0) & train.label_mask).astype(np.float64)
+        labelled = np.asarray(train.label_mask, dtype=bool)
+        y = ((train.frequency > 0) & labelled).astype(np.float64)
         c = train.frequency.astype(np.float64)
         ftr = fingerprint_arrays(train.smiles)
         a_best = dict(alpha=0.1, gamma=3, mix=0.0, m=0.0)
@@ -107,44 +103,41 @@ class KernelPriorModel:
             k = similarity(ftr, ftr)
             fv = fingerprint_arrays(validation.query.smiles)
             kq = similarity(fv, ftr)
-            st = self._stats(y, c)
+            st = self._stats(y, c, labelled)
             truth, mask = validation.frequency, validation.mask
-            best, cache = -np.inf, {}
-            for alpha in self.ASSOC_GRID["alpha"]:
-                for gamma in self.ASSOC_GRID["gamma"]:
-                    for mix in self.ASSOC_GRID["mix"]:
-                        for m in self.ASSOC_GRID["m"]:
-                            p = self._assoc(kq, k, y, st, alpha, gamma, mix, m, cache)
-                            val = (
-                                auroc(p, truth, mask)
-                                + aupr(p, truth, mask)
-                                + auroc_per_drug(p, truth, mask).mean
-                            )
-                            if val > best:
-                                best, a_best = val, dict(alpha=alpha, gamma=gamma, mix=mix, m=m)
-            best = np.inf
-            for gamma in self.FREQ_GRID["gamma"]:
-                for alpha in self.FREQ_GRID["alpha"]:
-                    r = rmse(self._freq(kq, y, c, st, gamma, alpha), truth, mask)
-                    if r < best:
-                        best, f_best = r, dict(gamma=gamma, alpha=alpha)
+            cache: dict = {}
+
+            def association_score(settings: dict) -> float:
+                p = self._assoc(kq, k, st, **settings, krr_cache=cache)
+                return (
+                    auroc(p, truth, mask)
+                    + aupr(p, truth, mask)
+                    + auroc_per_drug(p, truth, mask).mean
+                )
+
+            a_best = grid_search(self.ASSOC_GRID, association_score) or a_best
+            f_best = (
+                grid_search(
+                    self.FREQ_GRID,
+                    lambda f: rmse(self._freq(kq, st, **f), truth, mask),
+                    maximise=False,
+                )
+                or f_best
+            )
         if validation is not None and validation.query.drug_ids is None:
             # Cold protocols: the validation drugs are extra training drugs once selection is done.
             y = np.vstack([y, (validation.frequency > 0) & validation.mask]).astype(np.float64)
             c = np.vstack([c, validation.frequency.astype(np.float64)])
+            labelled = np.vstack([labelled, np.asarray(validation.mask, dtype=bool)])
             ftr = {key: np.vstack([ftr[key], fv[key]]) for key in ftr}
         self.params = dict(assoc=a_best, freq=f_best)
-        self._y, self._c, self._f = y, c, ftr
+        self._f = ftr
         self._k = similarity(ftr, ftr) if a_best["mix"] > 0 else None
-        self._st = self._stats(y, c)
+        self._st = self._stats(y, c, labelled)
         self.fit_seconds = time.perf_counter() - start
 
     def predict(self, query: QueryView) -> Prediction:
         kq = similarity(fingerprint_arrays(query.smiles), self._f)
-        a = self.params["assoc"]
-        p = self._assoc(
-            kq, self._k, self._y, self._st, a["alpha"], a["gamma"], a["mix"], a["m"], {}
-        )
-        fr = self.params["freq"]
-        f = self._freq(kq, self._y, self._c, self._st, fr["gamma"], fr["alpha"])
+        p = self._assoc(kq, self._k, self._st, **self.params["assoc"], krr_cache={})
+        f = self._freq(kq, self._st, **self.params["freq"])
         return Prediction(association=p, frequency=f)

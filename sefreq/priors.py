@@ -1,0 +1,225 @@
+"""Similarity priors: what the training drugs most like a molecule report.
+
+Used alike by the network (as residual input features, :func:`knn_profiles` and
+:func:`smoothed_profiles`) and by the similarity-kernel baseline
+(:mod:`sefreq.bench.models.kernel`), which composes the same pieces
+(:func:`kernel_smoothing`, :func:`co_reporting`, :func:`smoothed_frequency`) with its own
+prior and a kernel-ridge blend. Settings are chosen on validation drugs with
+:func:`grid_search` over a :class:`Grid`.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import logit
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Candidate values per setting, e.g. ``Grid({"alpha": (0.1, 0.3), "gamma": (2, 3)})``."""
+
+    axes: Mapping[str, tuple]
+
+    def settings(self) -> Iterator[dict]:
+        """Every combination as a dict, the last axis varying fastest."""
+        names = list(self.axes)
+        for values in itertools.product(*self.axes.values()):
+            yield dict(zip(names, values, strict=True))
+
+
+def grid_search(
+    grid: Grid, objective: Callable[[dict], float], maximise: bool = True
+) -> dict | None:
+    """The settings of ``grid`` with the best ``objective``; the first one wins a tie.
+
+    A NaN objective never wins; ``None`` when no setting scored a finite value.
+    """
+    best, best_value = None, -np.inf if maximise else np.inf
+    for settings in grid.settings():
+        value = objective(settings)
+        if value > best_value if maximise else value < best_value:
+            best, best_value = settings, value
+    return best
+
+
+def _without(similarity: np.ndarray, exclude: np.ndarray | None, fill: float) -> np.ndarray:
+    """A float64 copy of ``similarity`` with each query's ``exclude`` row set to ``fill``."""
+    sim = np.array(similarity, dtype=np.float64, copy=True)
+    if exclude is not None:
+        rows = np.flatnonzero(exclude >= 0)
+        sim[rows, exclude[rows]] = fill
+    return sim
+
+
+def _logit_residual(p: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
+    """logit(p) - logit(prevalence), both clipped to [1e-4, 1 - 1e-4]."""
+    return logit(np.clip(p, 1e-4, 1 - 1e-4)) - logit(np.clip(prevalence, 1e-4, 1 - 1e-4))
+
+
+# -- the kNN prior ----------------------------------------------------------------------------
+
+
+def knn_reference(
+    reference_frequency: np.ndarray, reference_mask: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labelled, reported, class-if-reported) float64 matrices of the reference drugs."""
+    labelled = reference_mask.astype(np.float64)
+    positive = ((reference_frequency > 0) & reference_mask).astype(np.float64)
+    cls = np.where(positive > 0, reference_frequency, 0).astype(np.float64)
+    return labelled, positive, cls
+
+
+def knn_profiles(
+    similarity: np.ndarray,
+    reference_frequency: np.ndarray,
+    reference_mask: np.ndarray,
+    prevalence: np.ndarray,
+    mean_class: np.ndarray,
+    k: int = 10,
+    power: float = 2.0,
+    exclude: np.ndarray | None = None,
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Label profiles of each query's k most similar reference drugs, as residual features.
+
+    ``similarity`` (n_query, n_ref) Tanimoto; ``exclude`` (n_query,) reference row to
+    leave out per query (-1 for none): a training drug never sees its own labels.
+    Returns ``(association, frequency)``, both (n_query, 994) float32:
+    logit(kNN prevalence) - logit(prevalence), and kNN mean class - mean class, each shrunk
+    towards zero when the neighbours are far or unlabelled. ``reference``: the result of
+    :func:`knn_reference` for these reference arrays (saves rebuilding it per call).
+    """
+    sim = _without(similarity, exclude, -1.0)
+    n_query, n_ref = sim.shape
+    kk = min(k, n_ref)
+    if n_query == 0 or kk == 0:
+        zeros = np.zeros((n_query, len(prevalence)), dtype=np.float32)
+        return zeros, zeros.copy()
+    top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
+    top_weights = np.clip(np.take_along_axis(sim, top, axis=1), 0, None) ** power  # (q, k)
+    labelled, positive, cls = reference or knn_reference(reference_frequency, reference_mask)
+    if n_query <= 64 and kk <= 64:  # a few queries, few neighbours: gather their rows
+        w = top_weights[:, :, None]
+        weighted_positive = (w * positive[top]).sum(1)
+        weighted_labelled = (w * labelled[top]).sum(1)
+        weighted_class = (w * cls[top]).sum(1)
+    else:  # many: neighbour weights as a dense (q, n_ref) matrix, sums as matrix products
+        weights = np.zeros((n_query, n_ref), dtype=np.float64)
+        np.put_along_axis(weights, top, top_weights, 1)
+        if n_query <= 64:  # einsum's plain loop: threaded BLAS hand-offs cost 10x here
+            weighted_positive, weighted_labelled, weighted_class = (
+                np.einsum("qr,rs->qs", weights, m) for m in (positive, labelled, cls)
+            )
+        else:
+            weighted_positive = weights @ positive
+            weighted_labelled = weights @ labelled
+            weighted_class = weights @ cls
+    alpha = 0.3  # pseudo-weight of the prevalence prior
+    p_knn = (weighted_positive + alpha * prevalence) / (weighted_labelled + alpha)
+    association = _logit_residual(p_knn, prevalence)
+    beta = 0.3
+    f_knn = (weighted_class + beta * mean_class) / (weighted_positive + beta)
+    frequency = f_knn - mean_class
+    return association.astype(np.float32), frequency.astype(np.float32)
+
+
+# -- the smoothed prior -----------------------------------------------------------------------
+
+#: Grids the smoothed prior's settings are chosen from on validation drugs.
+SMOOTHING_GRID: dict[str, Grid] = {
+    "association": Grid(
+        {"alpha": (0.03, 0.1, 0.3, 1.0), "gamma": (2, 3, 5), "m": (0.0, 0.2, 0.4, 0.6)}
+    ),
+    "frequency": Grid({"alpha": (0.03, 0.1, 0.3, 1.0), "gamma": (2, 3, 5, 8)}),
+}
+
+
+def smoothing_reference(
+    reference_frequency: np.ndarray, reference_mask: np.ndarray, top: int = 10
+) -> dict[str, np.ndarray]:
+    """What :func:`smoothed_profiles` needs of the reference drugs, computed once per set.
+
+    ``labelled``, ``positive``, ``cls`` as :func:`knn_reference`; ``ms`` (994,) each side
+    effect's mean class shrunk to the global mean; ``offset`` (n_ref,) each drug's mean
+    class offset from ``ms`` (shrunk: + 5 pseudo-cells); ``transfer`` (994, 994) each side
+    effect's ``top`` most positively co-reported partners (correlation across the reference
+    drugs), rows normalised to 1.
+    """
+    labelled, positive, cls = knn_reference(reference_frequency, reference_mask)
+    n_reported = positive.sum(0)
+    global_mean = cls.sum() / max(positive.sum(), 1.0)
+    ms = (cls.sum(0) + global_mean) / (n_reported + 1.0)
+    offset = ((cls - ms[None]) * positive).sum(1) / (positive.sum(1) + 5.0)
+    centred = positive - positive.mean(0)
+    covariance = centred.T @ centred
+    sd = np.sqrt(np.diag(covariance)) + 1e-6
+    correlation = np.clip(covariance / sd[:, None] / sd[None], 0, None)
+    np.fill_diagonal(correlation, 0)
+    keep = min(top, correlation.shape[1] - 1)
+    if keep > 0:
+        dropped = np.argpartition(-correlation, keep, axis=1)[:, keep:]
+        np.put_along_axis(correlation, dropped, 0, axis=1)
+    transfer = correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9)
+    return dict(
+        labelled=labelled, positive=positive, cls=cls, ms=ms, offset=offset, transfer=transfer
+    )
+
+
+def kernel_smoothing(
+    weights: np.ndarray, reference: dict[str, np.ndarray], prior: np.ndarray, alpha: float
+) -> np.ndarray:
+    """(n_query, 994) share reported among the reference drugs weighted by ``weights``
+    (n_query, n_ref), shrunk to ``prior`` (994,) by ``alpha`` pseudo-drugs."""
+    return (weights @ reference["positive"] + alpha * prior) / (
+        weights @ reference["labelled"] + alpha
+    )
+
+
+def co_reporting(p: np.ndarray, prior: np.ndarray, transfer: np.ndarray, m: float) -> np.ndarray:
+    """Pass a share ``m`` of each departure from ``prior`` through the co-reporting
+    ``transfer`` (:func:`smoothing_reference`): side effects reported together borrow
+    evidence from each other. Not clipped."""
+    departure = p - prior
+    return prior + (1 - m) * departure + m * (departure @ transfer.T)
+
+
+def smoothed_frequency(
+    similarity: np.ndarray, reference: dict[str, np.ndarray], alpha: float, gamma: float
+) -> np.ndarray:
+    """(n_query, 994) class 1..5 if reported: the ``sim ** gamma``-weighted mean class of the
+    neighbours that report it, shrunk by ``alpha`` towards the side effect's mean class
+    plus the neighbours' drug offsets. ``similarity`` must be non-negative."""
+    w = similarity**gamma
+    base = reference["ms"][None] + ((w @ reference["offset"]) / (w.sum(1) + 1.0))[:, None]
+    frequency = (w @ reference["cls"] + alpha * base) / (w @ reference["positive"] + alpha)
+    return np.clip(frequency, 1, 5)
+
+
+def smoothed_profiles(
+    similarity: np.ndarray,
+    reference: dict[str, np.ndarray],
+    prevalence: np.ndarray,
+    mean_class: np.ndarray,
+    settings: dict,
+    exclude: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The smoothed prior as residual features, the same form as :func:`knn_profiles`.
+
+    Association: every reference drug weighs ``sim ** gamma`` (:func:`kernel_smoothing`,
+    shrunk to the prevalence by ``alpha``), then :func:`co_reporting` with share ``m``.
+    Frequency: :func:`smoothed_frequency`. ``settings`` holds
+    ``{"association": {alpha, gamma, m}, "frequency": {alpha, gamma}}``; ``reference``
+    comes from :func:`smoothing_reference`; ``exclude`` (n_query,) a reference row to
+    leave out. Returns float32 ``(logit(p) - logit(prevalence), class - mean_class)``.
+    """
+    sim = np.clip(_without(similarity, exclude, 0.0), 0, None)
+    a, f = settings["association"], settings["frequency"]
+    p = kernel_smoothing(sim ** a["gamma"], reference, prevalence, a["alpha"])
+    p = co_reporting(p, prevalence, reference["transfer"], a["m"])
+    association = _logit_residual(p, prevalence)
+    frequency = smoothed_frequency(sim, reference, f["alpha"], f["gamma"]) - mean_class
+    return association.astype(np.float32), frequency.astype(np.float32)
