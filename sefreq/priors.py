@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import logit
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,8 @@ def _without(similarity: np.ndarray, exclude: np.ndarray | None, fill: float) ->
 
 def _logit_residual(p: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
     """logit(p) - logit(prevalence), both clipped to [1e-4, 1 - 1e-4]."""
+    from scipy.special import logit  # here, not at the top: loading the model stays fast
+
     return logit(np.clip(p, 1e-4, 1 - 1e-4)) - logit(np.clip(prevalence, 1e-4, 1 - 1e-4))
 
 

@@ -297,7 +297,7 @@ def render_markdown(results: pd.DataFrame, title: str = "SEFreq benchmark result
 
 
 BASELINE_NOTES = (
-    "Baselines (sefreq/bench/baselines.py): **prevalence** gives every drug each side "
+    "Baselines (sefreq/bench/models/baselines.py): **prevalence** gives every drug each side "
     "effect's share of positives among the training label cells and their mean class; "
     "**wnmf** is Galeano et al.'s weighted NMF (rank 10, weight 1 on known entries and 0.05 "
     "on every other cell, multiplicative updates, tolerance 1e-3, at most 2,000 iterations; "

@@ -8,7 +8,6 @@ the five fingerprints of :data:`sefreq.chem.features.KERNEL_FINGERPRINTS`).
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
 
 from sefreq.chem.features import KERNEL_FINGERPRINTS
 
@@ -26,6 +25,8 @@ def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def _unary(counts: np.ndarray, levels: int):
     """Sparse 0/1 matrix with, for bit j of count c, ones at columns j*levels + 0..c-1:
     the dot product of two rows is then sum_j min(a_j, b_j)."""
+    from scipy import sparse  # here, not at the top: loading the model stays fast
+
     rows, cols = np.nonzero(counts)
     reps = counts[rows, cols].astype(np.int64)
     total = int(reps.sum())

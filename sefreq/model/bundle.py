@@ -10,13 +10,13 @@ only these two files: nothing is unpickled.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
-from scipy.special import expit
 
 from sefreq.chem.features import DescriptorScaler, featurize
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
@@ -157,46 +157,34 @@ class SEFreqEnsemble:
             frequency = profiles(*frequency_params)[1]
         return association, frequency, similarity
 
+    def _derived(self, name: str, build: Callable, *inputs):
+        """``build(*inputs)``, computed once per reference set.
+
+        The input arrays themselves are held, so replacing one (``extend_reference`` does)
+        recomputes the result, and a new array is never mistaken for an old one.
+        """
+        cache = self.__dict__.setdefault("_derived_cache", {})
+        hit = cache.get(name)
+        if hit is None or any(old is not new for old, new in zip(hit[0], inputs, strict=True)):
+            hit = (inputs, build(*inputs))
+            cache[name] = hit
+        return hit[1]
+
     def _float_reference(self) -> np.ndarray:
-        # The reference bits as float32, converted once per reference set.
-        key = self.reference_fingerprints  # held, so a replaced set is never mistaken for it
-        cached = getattr(self, "_float_cache", None)
-        if cached is None or cached[0] is not key:
-            cached = (key, self.reference_fingerprints.astype(np.float32))
-            self._float_cache = cached
-        return cached[1]
+        return self._derived(
+            "float_bits", lambda bits: bits.astype(np.float32), self.reference_fingerprints
+        )
 
     def _kernel_reference(self) -> dict:
-        # Prepared once per reference set (train_bundle replaces it).
-        key = self.reference_kernel_fingerprints  # held, so a replaced set is never mistaken for it
-        cached = getattr(self, "_kernel_cache", None)
-        if cached is None or cached[0] is not key:
-            cached = (key, prepare_kernel_reference(self.reference_kernel_fingerprints))
-            self._kernel_cache = cached
-        return cached[1]
+        return self._derived("kernel", prepare_kernel_reference, self.reference_kernel_fingerprints)
 
     def _knn_reference(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
-        key = (id(self.reference_frequency), id(self.reference_mask))
-        cached = getattr(self, "_knn_cache", None)
-        if cached is None or cached[0] != key:
-            cached = (key, knn_reference(self.reference_frequency, self.reference_mask))
-            self._knn_cache = cached
-        return cached[1]
+        return self._derived("knn", knn_reference, self.reference_frequency, self.reference_mask)
 
     def _smoothing_reference(self) -> dict:
-        # Rebuilt whenever the reference arrays are replaced (train_bundle extends them).
-        cached = getattr(self, "_smoothing_cache", None)
-        # The arrays themselves are held, so a replaced set is never mistaken for them.
-        if (
-            cached is None
-            or cached[0] is not self.reference_frequency
-            or cached[1] is not self.reference_mask
-        ):
-            statistics = smoothing_reference(self.reference_frequency, self.reference_mask)
-            cached = (self.reference_frequency, self.reference_mask, statistics)
-            self._smoothing_cache = cached
-        return cached[2]
+        return self._derived(
+            "smoothing", smoothing_reference, self.reference_frequency, self.reference_mask
+        )
 
     @torch.no_grad()
     def raw_outputs(
@@ -248,6 +236,8 @@ class SEFreqEnsemble:
     def _predict_batch(
         self, smiles: list[str | None], exclude: np.ndarray | None
     ) -> EnsembleOutput:
+        from scipy.special import expit  # here, not at the top: loading stays fast
+
         fingerprints, scaled, valid, kernel = self.featurize(list(smiles))
         knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel)
         logits, probabilities = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)

@@ -7,6 +7,7 @@ loaded model needs neither the dataset nor these functions' inputs again.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit, logit
 
 from sefreq.constants import N_CLASSES
 
@@ -67,12 +68,12 @@ def class_thresholds(frequency: np.ndarray, label_mask: np.ndarray) -> np.ndarra
     if counts.sum() < 50:
         counts = _DEFAULT_CLASS_SHARES
     cumulative = np.clip(np.cumsum(counts)[:-1] / counts.sum(), 1e-3, 1 - 1e-3)
-    return np.log(cumulative / (1 - cumulative))
+    return logit(cumulative)
 
 
 def expected_class_from_score(score: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
     """Expected class 1..5 for CORAL scores: 1 + sum_k sigmoid(score - theta_k)."""
-    return 1.0 + (1.0 / (1.0 + np.exp(-(score[..., None] - thresholds)))).sum(-1)
+    return 1.0 + expit(score[..., None] - thresholds).sum(-1)
 
 
 def frequency_bias(mean_class: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

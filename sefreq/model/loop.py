@@ -63,7 +63,7 @@ def _member_loss(
     cell_coral = cell_coral * reported
     frequency_loss = cell_coral.sum() / reported.sum().clamp_min(1)
     penalty = torch.zeros(())
-    if net.config.variant == "asym_i_ii":
+    if net.config.spec.sparse_transfer:
         penalty = net.association_transfer.penalty() + net.frequency_transfer.penalty()
     per_se = {
         "association": bce.sum(0) / mask.sum(0).clamp_min(1),
@@ -114,7 +114,7 @@ def train_member(
     """
     torch.manual_seed(seed)
     generator = np.random.default_rng(seed)
-    variant = net.config.variant
+    spec = net.config.spec
     association_ids = {id(p) for p in net.association_parameters()}
     association_names = {n for n, p in net.named_parameters() if id(p) in association_ids}
     frequency_parameters = [p for p in net.parameters() if id(p) not in association_ids]
@@ -150,7 +150,7 @@ def train_member(
                 optimiser.zero_grad()
                 loss.backward()
                 optimiser.step()
-                if variant == "asym_i_ii":
+                if spec.sparse_transfer:
                     if train_association:
                         net.association_transfer.update_ema(
                             per_se["association"], per_se["association_seen"]
@@ -191,9 +191,9 @@ def train_member(
         net.load_state_dict(best_state)
         log[phase] = {"epochs_run": epochs_run, **{k: float(v) for k, v in best.items()}}
 
-    if variant == "single_task":
+    if spec.per_head_stopping:
         run(list(net.parameters()), "per_head", "both heads", True)
-    elif variant == "symmetric" or not config.two_phase:
+    elif spec.shared_encoder or not config.two_phase:
         run(list(net.parameters()), "joint", "joint", True)
     else:
         run(list(net.parameters()), "association", "phase 1", True)

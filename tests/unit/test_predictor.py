@@ -117,3 +117,12 @@ def test_cli_help_has_examples(command):
     parser = build_parser()
     sub = parser._subparsers._group_actions[0].choices[command]
     assert "Example:" in sub.format_help()
+
+
+def test_a_huge_single_fragment_is_refused_not_scored(predictor):
+    # A neutral single fragment used to skip the standardiser's size check (issue #12).
+    table = predictor.predict(["C" * 600, "CCO"], ids=["chain", "ethanol"])
+    chain = table[table["id"] == "chain"]
+    assert len(chain) == 1 and chain["side_effect_index"].iloc[0] == -1
+    assert "heavy atoms" in chain["error"].iloc[0]
+    assert (table["id"] == "ethanol").sum() == N_SE

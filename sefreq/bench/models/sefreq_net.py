@@ -12,7 +12,7 @@ import numpy as np
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.model.config import BUNDLE_PRIOR, KERNEL_KNN_GRID, TrainConfig
 from sefreq.model.data import TrainingSet, exclusions
-from sefreq.model.network import VARIANTS, NetworkConfig
+from sefreq.model.network import NetworkConfig, variant_spec
 from sefreq.model.recipe import extend_reference, fit_ensemble
 
 #: Ensemble size per fold in benchmarks: the 10-fold ablation of four variants has to fit
@@ -37,8 +37,7 @@ class SEFreqBenchModel:
     ) -> None:
         if quick:  # the harness's reduced, fast variant (`sefreq bench --quick`)
             kwargs = {"n_members": 2, "max_epochs": 40, **kwargs}
-        if variant not in VARIANTS:
-            raise ValueError(f"unknown SEFreq variant {variant!r}; choose one of {VARIANTS}")
+        variant_spec(variant)  # ValueError naming the choices for an unknown one
         unknown = set(kwargs) - _NETWORK_FIELDS - _TRAIN_FIELDS
         if unknown:
             raise TypeError(f"unknown settings {sorted(unknown)}")
@@ -104,7 +103,7 @@ class SEFreqBenchModel:
 
 
 def make_model(variant: str = "asym_i_ii", **kwargs) -> SEFreqBenchModel:
-    """A fresh SEFreq bench model of ``variant`` (one of ``VARIANTS``).
+    """A fresh SEFreq bench model of ``variant`` (one of :data:`sefreq.model.network.VARIANTS`).
 
     Keyword options are :class:`NetworkConfig` / :class:`TrainConfig` fields, plus the
     harness's ``seed`` and ``quick``.
