@@ -22,6 +22,8 @@ import numpy as np
 from sefreq.bench.models.sefreq_net import make_model
 from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
 from sefreq.bench.runner import load_bench_data
+from sefreq.bench.scoring import score
+from sefreq.metrics import expected_calibration_error
 from sefreq.model.confidence import error_by_similarity, set_coverage
 from sefreq.model.config import BUNDLE_PRIOR
 
@@ -38,11 +40,6 @@ def held_out_report(
     **model_options,
 ) -> dict:
     """Metrics, calibration, coverage and error-by-similarity pooled over held-out folds."""
-    from sefreq.bench.metrics import score
-    from sefreq.model.confidence import (
-        expected_calibration_error,
-    )
-
     data = load_bench_data()
     assignment = load_or_make_assignment(data, protocol, seed, None)
     n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])

@@ -34,6 +34,7 @@ from sefreq.chem.features import DESCRIPTOR_NAMES
 from sefreq.chem.standardize import model_structure
 from sefreq.model.artifact import WEIGHTS_FILE
 from sefreq.model.bundle import SEFreqEnsemble
+from sefreq.model.network import SEFreqNet
 
 OUTPUTS = ("association", "frequency")
 
@@ -175,7 +176,7 @@ class _Member(nn.Module):
                 vectors = net.frequency_side_effects(*features)
                 transfer = net.frequency_transfer if spec.sparse_transfer else None
             self._head(vectors, transfer, selected, layout_)
-        self.net = _module_copy(net)
+        self.encoders = _Encoders(net, output)
         if output == "association":
             self.register_buffer("bias", net.association_bias.detach()[selected].clone())
             self.register_buffer("knn_weight", _knn_weight(net, "knn_association_weight"))
@@ -220,11 +221,7 @@ class _Member(nn.Module):
             self.knn_offset = layout_.knn_frequency.start
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        structure = x[:, : self.n_in]
-        z = self.net.association_encoder(structure)
-        if self.output == "frequency":
-            # No detach: attributions follow every path from the input to the output.
-            z = self.net.encode_frequency(structure, z, detach=False)
+        z = self.encoders(x[:, : self.n_in])
         u = z @ self.vectors.T
         if self.knn_weight is not None:
             u = u + self.knn_weight * x[:, self.knn_offset + self.needed]
@@ -235,14 +232,33 @@ class _Member(nn.Module):
         return 1.0 + self.class_sigmoid(shifted).sum(-1)
 
 
-def _module_copy(net: nn.Module) -> nn.Module:
-    """A copy of ``net``'s modules sharing its tensors: the explainer hooks the copy's
-    modules, never the network the Predictor uses, without copying the weights."""
-    tensors = list(net.state_dict(keep_vars=True).values())
-    cache = getattr(net, "_side_effect_cache", None) or ()
-    memo = {id(t): t for t in (*tensors, *cache)}
-    memo[id(cache)] = cache
-    return copy.deepcopy(net, memo).eval()
+class _Encoders(nn.Module):
+    """Copies of one member's drug encoders, run by the network's own code.
+
+    Copies, because DeepLIFT hooks every module it runs, and the Predictor's networks must
+    never carry those hooks; only the encoders the output needs are copied (the
+    side-effect tables and transfers are folded into the head's constant matrices).
+    """
+
+    def __init__(self, net: SEFreqNet, output: str) -> None:
+        super().__init__()
+        self.config = net.config
+        self.output = output
+        self.association_encoder = copy.deepcopy(net.association_encoder).eval()
+        if output == "frequency":
+            for name in ("frequency_encoder", "frequency_mix", "frequency_mix_relu"):
+                if hasattr(net, name):
+                    setattr(self, name, copy.deepcopy(getattr(net, name)).eval())
+            if hasattr(net, "reliability_gate"):
+                self.register_buffer("reliability_gate", net.reliability_gate.detach().clone())
+
+    def forward(self, structure: torch.Tensor) -> torch.Tensor:
+        z = self.association_encoder(structure)
+        if self.output == "association":
+            return z
+        # The network's variant logic, on these copies; no detach, so attributions follow
+        # every path from the input to the output.
+        return SEFreqNet.encode_frequency(self, structure, z, detach=False)
 
 
 def _knn_weight(net: nn.Module, name: str) -> torch.Tensor | None:

@@ -58,3 +58,25 @@ def test_cli_quick_prevalence(tmp_path, real_data_dir, monkeypatch, capsys):
     assert "## ICS" in text and "## IND" in text and "prevalence floor" in text
     assert (tmp_path / "folds" / "ICS_seed0.npz").exists()
     assert not (tmp_path / "results.md").exists()  # quick runs never touch the full tables
+
+
+def test_confidence_report_on_one_fold(real_data_dir: Path, monkeypatch, tmp_path):
+    from sefreq.bench.confidence import SHIPPED_OPTIONS, held_out_report
+
+    monkeypatch.setenv("SEFREQ_DATA_DIR", str(real_data_dir))
+    report = held_out_report(
+        "ICS", folds=1, progress=False, n_members=1, max_epochs=2, **SHIPPED_OPTIONS
+    )
+    assert report["n_folds"] == 1 and len(report["per_fold"]) == 1
+    assert 0.5 < report["mean"]["auroc"] <= 1
+    assert 0 <= report["pooled_ece_after"] < 0.1
+    assert 0.5 < report["pooled_conformal_coverage"] <= 1
+    assert [row["n_drugs"] for row in report["error_by_similarity"]]
+    assert sum(row["n_drugs"] for row in report["error_by_similarity"]) == 74
+
+
+def test_bench_confidence_has_help(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "confidence", "--help"])
+    assert exit_.value.code == 0
+    assert "sefreq bench confidence --protocol ICS" in capsys.readouterr().out
