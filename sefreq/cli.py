@@ -12,6 +12,7 @@ import sys
 
 from sefreq.constants import __version__
 from sefreq.data.registry import DataMissingError
+from sefreq.model.artifact import BundleIntegrityError
 
 # Order here is the order `sefreq --help` lists them.
 COMMAND_MODULES = (
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.handler(args) or 0)
-    except DataMissingError as error:
+    except (DataMissingError, BundleIntegrityError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -8,6 +8,7 @@ checkout it is the top-level ``models/`` folder).
 
 from __future__ import annotations
 
+import hashlib
 import os
 from importlib import resources
 from pathlib import Path
@@ -18,6 +19,19 @@ WEIGHTS_FILE = "weights.safetensors"
 CARD_FILE = "card.json"
 #: The package whose data files are the shipped bundle.
 BUNDLED_PACKAGE = "sefreq.bundled"
+
+
+class BundleIntegrityError(ValueError):
+    """A bundle file is corrupted, truncated or changed: it is refused, never half-used."""
+
+
+def file_sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def bundled_model_dir() -> Path:

@@ -20,7 +20,7 @@ from safetensors.numpy import load_file, save_file
 
 from sefreq.chem.features import DescriptorScaler, featurize
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
-from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE
+from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, BundleIntegrityError, file_sha256
 from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
 from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
 
@@ -320,6 +320,7 @@ class SEFreqEnsemble:
         card.update(
             {
                 "bundle_format": BUNDLE_FORMAT,
+                "weights_sha256": file_sha256(directory / WEIGHTS_FILE),
                 "network": self.config.to_dict(),
                 "n_members": len(self.members),
                 "n_fingerprint_bits": int(n_bits),
@@ -349,10 +350,10 @@ class SEFreqEnsemble:
                 f"no SEFreq bundle in {directory} (expected {CARD_FILE} and {WEIGHTS_FILE}); "
                 "train one with `sefreq train --out DIR`"
             )
-        card = json.loads(card_path.read_text())
+        card = _read_card(card_path)
         if card.get("bundle_format") != BUNDLE_FORMAT:
             raise ValueError(f"bundle format {card.get('bundle_format')} is not {BUNDLE_FORMAT}")
-        tensors = load_file(weights_path)
+        tensors = _read_weights(weights_path, card.get("weights_sha256"))
         config = NetworkConfig.from_dict(card["network"])
         members = []
         for i in range(card["n_members"]):
@@ -402,6 +403,41 @@ class SEFreqEnsemble:
             ad_threshold=card["ad_threshold"],
             card=card,
         )
+
+
+_REINSTALL = "reinstall SEFreq, or retrain the model with `sefreq train --out DIR`"
+
+
+def _read_card(path: Path) -> dict:
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise BundleIntegrityError(
+            f"{path} is not a readable model card ({error}); {_REINSTALL}"
+        ) from None
+    if not isinstance(card, dict):
+        raise BundleIntegrityError(f"{path} is not a model card; {_REINSTALL}")
+    return card
+
+
+def _read_weights(path: Path, expected_sha256: str | None) -> dict[str, np.ndarray]:
+    """The weights, only when their sha256 is the one the card records (safetensors only:
+    nothing is unpickled)."""
+    if not expected_sha256:
+        raise BundleIntegrityError(
+            f"the card beside {path.name} records no sha256 of the weights, so they cannot be "
+            f"checked; {_REINSTALL}"
+        )
+    actual = file_sha256(path)
+    if actual != expected_sha256:
+        raise BundleIntegrityError(
+            f"{path} does not match the sha256 its card records (corrupted, truncated or "
+            f"changed: {actual[:12]}... instead of {expected_sha256[:12]}...); {_REINSTALL}"
+        )
+    try:
+        return load_file(path)
+    except Exception as error:  # safetensors' own error types; the sum matched, so rare
+        raise BundleIntegrityError(f"{path} cannot be read as safetensors ({error})") from None
 
 
 _KERNEL_PREFIX = "reference.kernel."

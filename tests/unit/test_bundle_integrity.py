@@ -1,0 +1,107 @@
+"""A bundle file that is corrupted, truncated, tampered with or not what it claims is refused
+with a clear error, before anything is predicted from it; loading never unpickles."""
+
+from __future__ import annotations
+
+import json
+import pickle
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
+
+from sefreq.cli import main
+from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, BundleIntegrityError, file_sha256
+from sefreq.model.bundle import SEFreqEnsemble
+from sefreq.model.predictor import Predictor
+
+PACKAGE = Path(__file__).resolve().parents[2] / "sefreq"
+
+
+@pytest.fixture(scope="module")
+def saved(tiny_ensemble, tmp_path_factory):  # noqa: F811
+    return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
+
+
+@pytest.fixture
+def bundle(saved, tmp_path) -> Path:
+    """A fresh copy of the saved bundle for one test to damage."""
+    return Path(shutil.copytree(saved, tmp_path / "bundle"))
+
+
+def test_the_card_records_the_weights_sum_and_a_good_bundle_loads(bundle):
+    card = json.loads((bundle / CARD_FILE).read_text())
+    assert card["weights_sha256"] == file_sha256(bundle / WEIGHTS_FILE)
+    assert len(Predictor.from_directory(bundle).predict("CCO")) > 1
+
+
+def test_the_shipped_card_records_the_shipped_weights():
+    from sefreq.model.artifact import bundled_model_dir
+
+    card = json.loads((bundled_model_dir() / CARD_FILE).read_text())
+    assert card["weights_sha256"] == file_sha256(bundled_model_dir() / WEIGHTS_FILE)
+
+
+def test_a_flipped_byte_is_refused(bundle):
+    weights = bundle / WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit inside a tensor: still a valid safetensors file
+    weights.write_bytes(bytes(data))
+    with pytest.raises(BundleIntegrityError, match="does not match the sha256"):
+        SEFreqEnsemble.load(bundle)
+
+
+def test_a_truncated_file_is_refused(bundle):
+    weights = bundle / WEIGHTS_FILE
+    weights.write_bytes(weights.read_bytes()[: weights.stat().st_size // 3])
+    with pytest.raises(BundleIntegrityError, match="corrupted, truncated or changed"):
+        SEFreqEnsemble.load(bundle)
+
+
+def test_a_pickle_in_place_of_the_weights_is_refused_unread(bundle, monkeypatch):
+    (bundle / WEIGHTS_FILE).write_bytes(pickle.dumps({"weights": [1, 2, 3]}))
+
+    def no_unpickling(*args, **kwargs):
+        raise AssertionError("the loader tried to unpickle")
+
+    monkeypatch.setattr(pickle, "load", no_unpickling)
+    monkeypatch.setattr(pickle, "loads", no_unpickling)
+    with pytest.raises(BundleIntegrityError):
+        SEFreqEnsemble.load(bundle)
+
+
+def test_a_card_without_the_sum_or_unreadable_is_refused(bundle):
+    card_path = bundle / CARD_FILE
+    card = json.loads(card_path.read_text())
+    del card["weights_sha256"]
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(BundleIntegrityError, match="records no sha256"):
+        SEFreqEnsemble.load(bundle)
+    card_path.write_text('{"bundle_format": 1, "network": ')
+    with pytest.raises(BundleIntegrityError, match="not a readable model card"):
+        SEFreqEnsemble.load(bundle)
+
+
+def test_the_cli_says_so_without_a_traceback(bundle, tmp_path, capsys):
+    weights = bundle / WEIGHTS_FILE
+    weights.write_bytes(weights.read_bytes()[:100])
+    molecules = tmp_path / "in.smi"
+    molecules.write_text("CCO\n")
+    code = main(["predict", str(molecules), "--model", str(bundle), "-o", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err
+    assert "sefreq train" in err
+
+
+def test_no_torch_load_without_weights_only_and_no_pickle_in_the_library():
+    offenders = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        text = path.read_text()
+        for call in re.findall(r"torch\.load\([^)]*\)", text):
+            if "weights_only=True" not in call:
+                offenders.append(f"{path.name}: {call}")
+        if re.search(r"^\s*import pickle|allow_pickle=True|pd\.read_pickle", text, re.M):
+            offenders.append(f"{path.name}: pickle")
+    assert offenders == []
