@@ -7,6 +7,7 @@ from pathlib import Path
 import streamlit as st
 
 from sefreq.chem.drawing import THREEDMOL_URL, molblock_3d, viewer_html
+from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
 from sefreq.present.lookup import lookup_drug
 from sefreq.ui import resources, state, widgets
@@ -84,6 +85,8 @@ def _paste_tab(drugs) -> None:
         key=state.SMILES_TEXT,
         height=110,
         placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin",
+        help=f"At most {molecules.MAX_BATCH} molecules at once, each of at most "
+        f"{MAX_HEAVY_ATOMS} heavy atoms.",
         on_change=state.remember,
         args=(state.SMILES_TEXT,),
     )
@@ -116,10 +119,14 @@ def _draw_tab(drugs) -> None:
 
 
 def _upload_tab(drugs) -> None:
+    # No `type=` filter: the reader names what it takes and why a file is refused, which
+    # says more than the uploader's own extension check.
     upload = st.file_uploader(
-        "CSV with a 'smiles' column (and optionally 'id'), or an SDF file",
-        type=["csv", "tsv", "smi", "sdf", "sd"],
+        "CSV/TSV with a 'smiles' column (and optionally 'id'), SMI, or SDF/MOL file",
         key="w.upload",
+        help=f"At most {molecules.MAX_BATCH} molecules and "
+        f"{molecules.MAX_UPLOAD_BYTES // 1_000_000} MB per file; UTF-8, Latin-1 or UTF-16 text. "
+        "For larger libraries use `sefreq predict` from the command line.",
     )
     if upload is not None and st.button("Use this file", type="primary", key="w.upload_use"):
         try:

@@ -92,6 +92,17 @@ def parse_smiles(smiles: str) -> Chem.Mol:
             f"{_short(text)!r} parses but is not a valid molecule ({detail}). Check valences, "
             "charges and aromatic rings."
         )
+    if any(character.isspace() for character in text):
+        raise InvalidMoleculeError(
+            f"{_short(text)!r} holds a space or line break, which a SMILES never does (RDKit "
+            "would silently read only the part before it). Remove it; to name a molecule on "
+            "the Drug input page, put the name after the SMILES."
+        )
+    if mol.HasQuery():
+        raise InvalidMoleculeError(
+            f"{_short(text)!r} is a search pattern (SMARTS features such as '~'), not one "
+            "molecule: enter a plain SMILES."
+        )
     n_heavy = mol.GetNumHeavyAtoms()
     if n_heavy > MAX_HEAVY_ATOMS:
         raise MoleculeTooLargeError(
@@ -190,9 +201,11 @@ def model_structure(smiles: str | None) -> tuple[str | None, str | None]:
     if not isinstance(smiles, str) or not smiles.strip():
         return None, "No structure given: enter a SMILES string."
     text = smiles.strip()
-    mol = Chem.MolFromSmiles(text) if len(text) <= MAX_SMILES_LENGTH else None
+    plain = len(text) <= MAX_SMILES_LENGTH and not any(c.isspace() for c in text)
+    mol = Chem.MolFromSmiles(text) if plain else None
     if (
         mol is not None
+        and not mol.HasQuery()
         and "." not in text
         and mol.GetNumHeavyAtoms() <= MAX_HEAVY_ATOMS
         and all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())

@@ -40,10 +40,13 @@ def register(subparsers, formatter) -> None:
         epilog="Example:\n  sefreq predict molecules.csv -o profile.csv\n"
         "  sefreq predict molecules.smi -o profile.parquet --model models/\n\n"
         "INPUT: a CSV with a `smiles` column (an optional `id` column is carried through) or\n"
-        "a .smi file (SMILES, optionally followed by an id, one molecule a line).",
+        "a .smi file (SMILES, optionally followed by an id, one molecule a line), or an SDF;\n"
+        "the same reader as the dashboard's upload (UTF-8, Latin-1 or UTF-16 text).",
         formatter_class=formatter,
     )
-    predict.add_argument("input", type=Path, metavar="INPUT", help=".csv (smiles[, id]) or .smi")
+    predict.add_argument(
+        "input", type=Path, metavar="INPUT", help=".csv/.tsv (smiles[, id]), .smi or .sdf"
+    )
     predict.add_argument("-o", "--output", type=Path, required=True, help=".csv or .parquet")
     predict.add_argument(
         "--model",
@@ -76,31 +79,15 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
-def read_molecules(path: Path) -> tuple[list[str], list]:
-    """SMILES and ids from a .csv (``smiles`` column, optional ``id``) or a .smi file."""
-    import pandas as pd
+def read_molecules(path: Path) -> tuple[list[str], list[str]]:
+    """SMILES and ids from a .csv/.tsv (``smiles`` column, optional ``id``), .smi or .sdf file,
+    read by :func:`sefreq.chem.io.read_molecule_file` (the dashboard's reader)."""
+    from sefreq.chem.io import read_molecule_file
 
     if not path.is_file():
         raise FileNotFoundError(f"no input file {path}")
-    if path.suffix.lower() in (".smi", ".smiles", ".txt"):
-        smiles, ids = [], []
-        for line in path.read_text().splitlines():
-            parts = line.strip().split(maxsplit=1)
-            if not parts:
-                continue
-            smiles.append(parts[0])
-            ids.append(parts[1] if len(parts) > 1 else len(ids))
-        return smiles, ids
-    table = pd.read_csv(path, dtype=str, keep_default_na=False)
-    columns = {c.lower().strip(): c for c in table.columns}
-    if "smiles" not in columns:
-        raise ValueError(
-            f"{path} has no `smiles` column (columns: {', '.join(table.columns)}); "
-            "add one, or pass a .smi file"
-        )
-    smiles = table[columns["smiles"]].tolist()
-    ids = table[columns["id"]].tolist() if "id" in columns else list(range(len(smiles)))
-    return smiles, ids
+    entries = read_molecule_file(path.name, path.read_bytes())
+    return [smiles for _, smiles in entries], [molecule_id for molecule_id, _ in entries]
 
 
 def _predict(args: argparse.Namespace) -> int:

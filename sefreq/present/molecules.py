@@ -7,12 +7,12 @@ never raises here: each molecule carries its own ``error`` so a batch keeps its 
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
+from sefreq.chem import io
+from sefreq.chem.io import MoleculeInputError  # noqa: F401 (what the pages catch)
 from sefreq.chem.standardize import StandardizationError, standardize
 
 #: Most molecules one upload or paste may hold; more would keep the app busy for minutes.
@@ -24,10 +24,6 @@ DRAWN = "drawn"
 PASTED = "pasted"
 LOOKUP = "look-up"
 UPLOAD = "upload"
-
-
-class MoleculeInputError(ValueError):
-    """Input the dashboard cannot read at all (an empty paste, a malformed upload)."""
 
 
 @dataclass(frozen=True)
@@ -125,118 +121,13 @@ def known_drug(drug_index: int, drugs: pd.DataFrame, entered: str) -> Molecule:
 
 
 def split_smiles_lines(text: str) -> list[tuple[str, str]]:
-    """(id, SMILES) per non-empty line of pasted text; ``SMILES name`` lines keep the name.
-
-    Lines starting with ``#`` are skipped. Without a name the id is ``mol1``, ``mol2``, ...
-    Raises :class:`MoleculeInputError` when nothing is left or the batch is too large.
-    """
-    entries: list[tuple[str, str]] = []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        parts = line.replace("\t", " ").split(maxsplit=1)
-        name = parts[1].strip() if len(parts) > 1 else f"mol{len(entries) + 1}"
-        entries.append((name, parts[0]))
-    if not entries:
-        raise MoleculeInputError("Nothing to read: paste one SMILES per line.")
-    _check_size(len(entries))
-    return entries
-
-
-def _check_size(n: int) -> None:
-    if n > MAX_BATCH:
-        raise MoleculeInputError(
-            f"{n:,} molecules is more than the dashboard scores at once ({MAX_BATCH}); split "
-            "the file, or use `sefreq predict` from the command line for large batches."
-        )
+    """:func:`sefreq.chem.io.split_smiles_lines` within the dashboard's batch limit."""
+    return io.split_smiles_lines(text, max_rows=MAX_BATCH)
 
 
 def read_upload(name: str, content: bytes) -> list[tuple[str, str]]:
-    """(id, SMILES) per molecule of an uploaded CSV (``smiles`` column, optional ``id``) or SDF.
-
-    Raises :class:`MoleculeInputError` with what to fix for a file it cannot read.
-    """
-    if len(content) > MAX_UPLOAD_BYTES:
-        raise MoleculeInputError(
-            f"The file is {len(content) / 1e6:.0f} MB; the dashboard reads at most "
-            f"{MAX_UPLOAD_BYTES // 1_000_000} MB."
-        )
-    suffix = name.rsplit(".", 1)[-1].casefold() if "." in name else ""
-    if suffix in ("sdf", "sd", "mol"):
-        return _read_sdf(content)
-    if suffix in ("csv", "tsv", "txt", "smi"):
-        return _read_table(content, suffix)
-    raise MoleculeInputError(f"{name!r} is neither a CSV nor an SDF file: upload .csv or .sdf.")
-
-
-def _decode(content: bytes) -> str:
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            return content.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise MoleculeInputError("The file is not text: upload a CSV or SDF file.")
-
-
-def _read_table(content: bytes, suffix: str) -> list[tuple[str, str]]:
-    text = _decode(content)
-    if b"\x00" in content:
-        raise MoleculeInputError("The file is binary, not a CSV: upload a CSV or SDF file.")
-    if suffix == "smi":
-        return split_smiles_lines(text)
-    try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        separator = dialect.delimiter
-    except csv.Error:
-        separator = "\t" if suffix == "tsv" else ","
-    try:
-        table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
-        raise MoleculeInputError(
-            f"The CSV could not be read ({error}). Save it as comma-separated text with a "
-            "header row holding a 'smiles' column."
-        ) from error
-    columns = {str(c).strip().casefold(): c for c in table.columns}
-    smiles_column = columns.get("smiles") or columns.get("canonical_smiles")
-    if smiles_column is None:
-        raise MoleculeInputError(
-            f"No 'smiles' column in the CSV (columns: {', '.join(map(str, table.columns))}). "
-            "Name the structure column 'smiles'; an optional 'id' column names the molecules."
-        )
-    id_column = columns.get("id") or columns.get("name")
-    table = table[table[smiles_column].str.strip() != ""]
-    if table.empty:
-        raise MoleculeInputError("The 'smiles' column is empty.")
-    _check_size(len(table))
-    ids = (
-        table[id_column].astype(str).tolist()
-        if id_column is not None
-        else [f"row{k + 1}" for k in range(len(table))]
-    )
-    return list(zip(ids, table[smiles_column].str.strip().tolist(), strict=True))
-
-
-def _read_sdf(content: bytes) -> list[tuple[str, str]]:
-    from rdkit import Chem
-
-    text = _decode(content)
-    if "$$$$" not in text and "M  END" not in text:
-        raise MoleculeInputError("The file is not an SDF (no 'M  END' / '$$$$' records).")
-    supplier = Chem.ForwardSDMolSupplier(io.BytesIO(text.encode()), sanitize=True)
-    entries: list[tuple[str, str]] = []
-    for k, mol in enumerate(supplier):
-        default = f"record{k + 1}"
-        if mol is None:
-            # Kept with an empty SMILES so the user sees which record was unreadable.
-            entries.append((default, ""))
-            continue
-        name = mol.GetProp("id") if mol.HasProp("id") else mol.GetProp("_Name").strip()
-        entries.append((name or default, Chem.MolToSmiles(mol)))
-        _check_size(len(entries))
-    if not entries:
-        raise MoleculeInputError("The SDF holds no molecule records.")
-    return entries
+    """:func:`sefreq.chem.io.read_molecule_file` within the dashboard's size limits."""
+    return io.read_molecule_file(name, content, max_rows=MAX_BATCH, max_bytes=MAX_UPLOAD_BYTES)
 
 
 def prepare_batch(

@@ -405,3 +405,49 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(run_app, monkeypatch) 
     )
     assert DISCLAIMER in captions(app)  # the frame still draws its footer
     assert _current(app).drug_name == "ibuprofen"  # and keeps the current drug
+
+
+def _bad_inputs():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "data" / "bad_inputs.py"
+    spec = importlib.util.spec_from_file_location("bad_inputs", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BAD = _bad_inputs()
+
+
+def test_pasting_the_bad_smiles_corpus_names_each_problem(run_app) -> None:
+    # One SMILES a line: cases with spaces or line breaks would be split, so they stay out.
+    lines = [(n, s) for n, s in BAD.SMILES_CASES if s and not any(c.isspace() for c in s)]
+    text = "\n".join(f"{s} case{i}" for i, (_, s) in enumerate(lines) if not s.startswith("#"))
+    app = paste(use_drug(run_app(), "ibuprofen"), text)
+    assert not app.exception
+    batch = app.session_state[state.BATCH]
+    assert len(batch) > 100
+    unusable = [m for m in batch if not m.ok]
+    assert unusable and all(m.error for m in unusable)
+    assert f"({len(unusable)} unusable)" in _texts(app.warning)
+
+
+@pytest.mark.parametrize("case", BAD.file_cases(), ids=[c[0] for c in BAD.file_cases()])
+def test_every_bad_upload_is_answered_on_the_page(run_app, case) -> None:
+    _, filename, content = case
+    app = mode(use_drug(run_app(), "ibuprofen"), state.MODE_UPLOAD)
+    app.file_uploader(key="w.upload").upload(filename, content).run()
+    assert not app.exception
+    if not any(b.key == "w.upload_use" for b in app.button):
+        # A type the uploader does not take (.xlsx, .mol, none): Streamlit itself says so.
+        assert _current(app).drug_name == "ibuprofen"
+        return
+    app.button(key="w.upload_use").click().run()
+    assert not app.exception
+    if app.error:  # refused: the message says why, and the current drug is kept
+        assert all(len(e.value) > 15 for e in app.error)
+        assert _current(app).drug_name == "ibuprofen"
+    else:  # read: the file's first usable molecule is now the current drug
+        assert _current(app).drug_name != "ibuprofen"

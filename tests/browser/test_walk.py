@@ -89,7 +89,7 @@ def test_02_lookup_a_brand_name(browser_page) -> None:
 def test_03_bad_smiles_is_a_message(browser_page) -> None:
     page, console = browser_page
     choose_mode(page, "Paste SMILES")
-    area = page.get_by_label("SMILES, one per line")
+    area = page.get_by_role("textbox", name="SMILES, one per line")
     area.fill("C1CC(")
     page.get_by_role("button", name="Use these molecules").click()
     settle(page)

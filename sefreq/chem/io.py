@@ -1,0 +1,140 @@
+"""Reading molecules from what people paste or upload: SMILES lines, CSV/TSV tables, SDF.
+
+One reader for the dashboard and ``sefreq predict``. Bad input never raises anything but
+:class:`MoleculeInputError`, whose message says what to fix; an unreadable record inside a
+file is kept with an empty SMILES so its row can say so.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pandas as pd
+from rdkit import Chem
+
+
+class MoleculeInputError(ValueError):
+    """Input that cannot be read at all (an empty paste, a malformed file)."""
+
+
+def split_smiles_lines(text: str, max_rows: int | None = None) -> list[tuple[str, str]]:
+    """(id, SMILES) per non-empty line of pasted text; ``SMILES name`` lines keep the name.
+
+    Lines starting with ``#`` are skipped. Without a name the id is ``mol1``, ``mol2``, ...
+    Raises :class:`MoleculeInputError` when nothing is left or there are more than
+    ``max_rows``.
+    """
+    entries: list[tuple[str, str]] = []
+    for line in (text or "").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.replace("\t", " ").split(maxsplit=1)
+        name = parts[1].strip() if len(parts) > 1 else f"mol{len(entries) + 1}"
+        entries.append((name, parts[0]))
+    if not entries:
+        raise MoleculeInputError("Nothing to read: paste one SMILES per line.")
+    _check_size(len(entries), max_rows)
+    return entries
+
+
+def _check_size(n: int, max_rows: int | None) -> None:
+    if max_rows is not None and n > max_rows:
+        raise MoleculeInputError(
+            f"{n:,} molecules is more than the dashboard scores at once ({max_rows}); split "
+            "the file, or use `sefreq predict` from the command line for large batches."
+        )
+
+
+def read_molecule_file(
+    name: str, content: bytes, max_rows: int | None = None, max_bytes: int | None = None
+) -> list[tuple[str, str]]:
+    """(id, SMILES) per molecule of a CSV/TSV (``smiles`` column, optional ``id``), SMI or SDF.
+
+    Ids default to ``row1``, ``row2`` (tables), ``mol1`` (SMI) or ``record1`` (SDF). Raises
+    :class:`MoleculeInputError` with what to fix for a file it cannot read.
+    """
+    if max_bytes is not None and len(content) > max_bytes:
+        raise MoleculeInputError(
+            f"The file is {len(content) / 1e6:.0f} MB; the dashboard reads at most "
+            f"{max_bytes // 1_000_000} MB."
+        )
+    suffix = name.rsplit(".", 1)[-1].casefold() if "." in name else ""
+    if suffix in ("sdf", "sd", "mol"):
+        return _read_sdf(content, max_rows)
+    if suffix in ("csv", "tsv", "txt", "smi", "smiles"):
+        return _read_table(content, suffix, max_rows)
+    raise MoleculeInputError(f"{name!r} is neither a CSV nor an SDF file: upload .csv or .sdf.")
+
+
+def _decode(content: bytes) -> str:
+    if content.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        try:
+            return content.decode("utf-16")
+        except UnicodeDecodeError:
+            raise MoleculeInputError("The file is broken UTF-16 text: save it as UTF-8.") from None
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise MoleculeInputError("The file is not text: upload a CSV or SDF file.")
+
+
+def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[tuple[str, str]]:
+    text = _decode(content)
+    if "\x00" in text:
+        raise MoleculeInputError("The file is binary, not a CSV: upload a CSV or SDF file.")
+    if suffix in ("smi", "smiles"):
+        return split_smiles_lines(text, max_rows)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        separator = dialect.delimiter
+    except csv.Error:
+        separator = "\t" if suffix == "tsv" else ","
+    try:
+        table = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
+        raise MoleculeInputError(
+            f"The CSV could not be read ({error}). Save it as comma-separated text with a "
+            "header row holding a 'smiles' column."
+        ) from error
+    columns = {str(c).strip().casefold(): c for c in table.columns}
+    smiles_column = columns.get("smiles") or columns.get("canonical_smiles")
+    if smiles_column is None:
+        raise MoleculeInputError(
+            f"No 'smiles' column in the CSV (columns: {', '.join(map(str, table.columns))}). "
+            "Name the structure column 'smiles'; an optional 'id' column names the molecules."
+        )
+    id_column = columns.get("id") or columns.get("name")
+    table = table[table[smiles_column].str.strip() != ""]
+    if table.empty:
+        raise MoleculeInputError("The 'smiles' column is empty.")
+    _check_size(len(table), max_rows)
+    ids = (
+        table[id_column].astype(str).tolist()
+        if id_column is not None
+        else [f"row{k + 1}" for k in range(len(table))]
+    )
+    return list(zip(ids, table[smiles_column].str.strip().tolist(), strict=True))
+
+
+def _read_sdf(content: bytes, max_rows: int | None) -> list[tuple[str, str]]:
+    text = _decode(content)
+    if "$$$$" not in text and "M  END" not in text:
+        raise MoleculeInputError("The file is not an SDF (no 'M  END' / '$$$$' records).")
+    supplier = Chem.ForwardSDMolSupplier(io.BytesIO(text.encode()), sanitize=True)
+    entries: list[tuple[str, str]] = []
+    for k, mol in enumerate(supplier):
+        default = f"record{k + 1}"
+        if mol is None:
+            # Kept with an empty SMILES so the user sees which record was unreadable.
+            entries.append((default, ""))
+            continue
+        name = mol.GetProp("id") if mol.HasProp("id") else mol.GetProp("_Name").strip()
+        entries.append((name or default, Chem.MolToSmiles(mol)))
+        _check_size(len(entries), max_rows)
+    if not entries:
+        raise MoleculeInputError("The SDF holds no molecule records.")
+    return entries
