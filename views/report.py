@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 import streamlit as st
 
@@ -15,7 +13,13 @@ from sefreq.present.known import (
 )
 from sefreq.present.profile import known_frequencies
 from sefreq.report import ReportInput, build_pdf
-from sefreq.report.tables import batch_report_table, report_csv, report_table
+from sefreq.report.tables import (
+    batch_report_table,
+    csv_bytes,
+    report_csv,
+    report_table,
+    safe_filename,
+)
 from sefreq.ui import resources, state, widgets
 
 
@@ -25,10 +29,6 @@ def _pdf(
 ) -> bytes:
     """The PDF, built once per ``key`` (model, molecule); underscored arguments are not hashed."""
     return build_pdf(_report, _summary, _unreported, _low)
-
-
-def _filename(label: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", label).strip("_") or "molecule"
 
 
 st.title("Report")
@@ -56,7 +56,7 @@ if molecule is not None:
             summary = agreement(table)
             unreported = predicted_not_reported(table, 10)["side_effect"].tolist()
             low = reported_predicted_low(table, 10)["side_effect"].tolist()
-        name = _filename(molecule.label)
+        name = safe_filename(molecule.label)
         st.markdown(
             f"A report for **{molecule.label}** with model version "
             f"**{report.model_version}**: the CSV holds all side effects (one row each, with "
@@ -138,7 +138,7 @@ def _batch_section() -> None:
     st.dataframe(summary.reset_index(), hide_index=True)
     st.download_button(
         "Download batch CSV",
-        table.to_csv(index=False).encode("utf-8"),
+        csv_bytes(table),
         file_name="sefreq_batch.csv",
         mime="text/csv",
         key="w.batch_csv",

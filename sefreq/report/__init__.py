@@ -6,6 +6,6 @@ Built from the tables of :mod:`sefreq.present`; no Streamlit here.
 from __future__ import annotations
 
 from sefreq.report.pdf import build_pdf
-from sefreq.report.tables import ReportInput, report_table
+from sefreq.report.tables import ReportInput, csv_bytes, report_table, safe_filename
 
-__all__ = ["ReportInput", "build_pdf", "report_table"]
+__all__ = ["ReportInput", "build_pdf", "csv_bytes", "report_table", "safe_filename"]

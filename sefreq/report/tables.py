@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -100,9 +101,41 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     return table
 
 
+#: First characters a spreadsheet reads as the start of a formula ("CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot start a spreadsheet formula: a cell beginning with one
+    of :data:`FORMULA_STARTS` gets a leading apostrophe. Numbers are left as they are."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_string_dtype(values)):  # fmt: skip
+            continue
+        text = values.astype(object)
+        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            out[column] = text.where(~risky, "'" + text.astype(str))
+    return out
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """UTF-8 CSV of ``table`` with :func:`neutralise_formulas` applied: what every export writes."""
+    return neutralise_formulas(table).to_csv(index=False).encode("utf-8")
+
+
+def safe_filename(label: str, default: str = "molecule", limit: int = 80) -> str:
+    """``label`` as a file-name part: letters, digits, ``_ . -`` only, no leading dots or
+    separators, at most ``limit`` characters; ``default`` when nothing is left."""
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "_", str(label)).strip("_.-")[:limit]
+    return name or default
+
+
 def report_csv(report: ReportInput) -> bytes:
-    """:func:`report_table` as UTF-8 CSV bytes."""
-    return report_table(report).to_csv(index=False).encode("utf-8")
+    """:func:`report_table` as UTF-8 CSV bytes (formulas neutralised)."""
+    return csv_bytes(report_table(report))
 
 
 def batch_report_table(molecules: list, prediction: pd.DataFrame, card: dict) -> pd.DataFrame:

@@ -276,3 +276,36 @@ def test_model_card_tables() -> None:
     assert overview.set_index("item").loc["calibration: conformal_alpha", "value"] == "0.1"
     assert "CC BY-NC-SA" in card.licences({})[0]
     assert set(card.PUBLISHED["protocol"]) >= {"M10", "H5", "ICS"}
+
+
+def test_csv_exports_cannot_start_a_formula(report) -> None:
+    import io
+
+    from sefreq.report.tables import FORMULA_STARTS, csv_bytes, report_csv
+
+    crafted = ReportInput(
+        **{
+            **report.__dict__,
+            "molecule_id": '=HYPERLINK("http://evil","x")',
+            "entered": "+cmd",
+            "source": "@SUM(A1)",
+            "drug_name": "\t-2+3",
+        }
+    )
+    table = pd.read_csv(io.BytesIO(report_csv(crafted)), dtype=str, keep_default_na=False)
+    for column in table.columns:
+        assert not table[column].str.startswith(FORMULA_STARTS).any(), column
+    assert table["molecule_id"].iloc[0] == '\'=HYPERLINK("http://evil","x")'
+    numbers = pd.DataFrame({"delta": [-0.5, 1.0], "name": ["-x", "y"]})
+    back = pd.read_csv(io.BytesIO(csv_bytes(numbers)))
+    assert back["delta"].tolist() == [-0.5, 1.0] and back["name"].tolist() == ["'-x", "y"]
+
+
+def test_file_names_are_sanitised() -> None:
+    from sefreq.report.tables import safe_filename
+
+    assert safe_filename("../../etc/passwd") == "etc_passwd"
+    assert safe_filename("a b/c\\d:e") == "a_b_c_d_e"
+    assert safe_filename("=cmd|' /C calc'!A0") == "cmd_C_calc_A0"
+    assert safe_filename("...") == "molecule"
+    assert len(safe_filename("x" * 500)) == 80
