@@ -9,6 +9,7 @@ cached on disk (parquet + npz), keyed by the sha256 of every input and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from filelock import FileLock
 
 from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS
 from sefreq.data import curation, sider
@@ -139,14 +141,46 @@ def load_dataset(
     """
     paths = {key: resolve(key, data_dir) for key in INPUT_KEYS}
     folder = Path(cache_dir or default_cache_dir()) / f"dataset-{_cache_key(paths)}"
-    if not rebuild and (folder / _DONE).is_file():
-        try:
-            return _read_cache(folder)
-        except Exception:  # a damaged cache is rebuilt, never trusted
-            shutil.rmtree(folder, ignore_errors=True)
-    dataset = build_dataset(paths)
-    _write_cache(dataset, folder)
+    cached = None if rebuild else _cached(folder)
+    if cached is not None:
+        return cached
+    # One process builds; another that asks meanwhile waits, then reads what it wrote.
+    with _build_lock(folder):
+        cached = None if rebuild else _cached(folder)
+        if cached is not None:
+            return cached
+        dataset = build_dataset(paths)
+        # A read-only or vanished cache folder only costs a rebuild next time.
+        with contextlib.suppress(OSError):
+            _write_cache(dataset, folder)
     return dataset
+
+
+def _cached(folder: Path) -> Dataset | None:
+    """The cached dataset in ``folder``, or None (absent, half-written or damaged)."""
+    if not (folder / _DONE).is_file():
+        return None
+    try:
+        return _read_cache(folder)
+    except Exception:  # a damaged cache is rebuilt, never trusted
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+@contextlib.contextmanager
+def _build_lock(folder: Path):
+    """A file lock beside ``folder`` (filelock); none when the cache cannot be written."""
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(f"{folder}.lock", timeout=BUILD_LOCK_SECONDS)
+        lock.acquire()
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _cache_key(paths: dict[str, Path]) -> str:
@@ -160,6 +194,8 @@ def _cache_key(paths: dict[str, Path]) -> str:
 
 
 _DONE = "COMPLETE"
+#: How long a process waits for another one building the same dataset (a build takes ~5 s).
+BUILD_LOCK_SECONDS = 600
 _TABLES = ("drugs", "side_effects", "names", "labels", "evidence", "pairs")
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"

@@ -285,11 +285,34 @@ def fetch(
 
     A local file whose sum does not match is deleted, and the deletion is reported.
     ``base_url`` replaces the pinned repository URLs with ``{base_url}/{filename}`` (for
-    mirrors and tests). Returns the status of every file after the fetch.
+    mirrors and tests). Returns the status of every file after the fetch. A download is
+    written under a temporary name and moved into place only once complete (pooch), so an
+    interrupted fetch never leaves a half file under the real name.
     """
-    import pooch
+    from filelock import FileLock
 
     directory = directory or data_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    # Two fetches into one folder take turns: the second finds the files verified. The
+    # lock lives in the cache, not beside the data (which may be read-only, or shared).
+    name = hashlib.sha256(str(directory.resolve()).encode()).hexdigest()[:16]
+    try:
+        (cache_dir() / "locks").mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(cache_dir() / "locks" / f"fetch-{name}.lock"), timeout=3600)
+        lock.acquire()
+    except OSError:  # no writable cache: fetch without the lock
+        return _fetch_files(directory, base_url, progress, report)
+    try:
+        return _fetch_files(directory, base_url, progress, report)
+    finally:
+        lock.release()
+
+
+def _fetch_files(
+    directory: Path, base_url: str | None, progress: bool, report: Callable[[str], None]
+) -> list[FileStatus]:
+    import pooch
+
     statuses = []
     for entry in REGISTRY.values():
         status = file_status(entry, directory)

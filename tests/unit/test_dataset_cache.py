@@ -120,3 +120,64 @@ def test_arrays_are_read_only():
         dataset.frequency[0, 0] = 1
     copy = dataset.frequency.copy()
     copy[0, 0] = 1  # a copy is the caller's own
+
+
+@pytest.fixture
+def fake_inputs(monkeypatch, tmp_path: Path):
+    """load_dataset on fake upstream files: a build that counts its calls and takes a while."""
+    import threading
+    import time
+
+    calls = []
+    lock = threading.Lock()
+
+    def slow_build(paths):
+        with lock:
+            calls.append(1)
+        time.sleep(0.3)
+        return _tiny_dataset()
+
+    monkeypatch.setattr(dataset_module, "resolve", lambda key, data_dir=None: tmp_path / key)
+    monkeypatch.setattr(dataset_module, "_cache_key", lambda paths: "test")
+    monkeypatch.setattr(dataset_module, "build_dataset", slow_build)
+    return calls
+
+
+def test_two_builders_at_once_build_once(fake_inputs, tmp_path: Path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    cache = tmp_path / "cache"
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: load_dataset(cache_dir=cache), range(2)))
+    assert len(fake_inputs) == 1  # the second waited on the lock, then read the cache
+    assert all(np.array_equal(r.frequency, results[0].frequency) for r in results)
+
+
+def test_a_cache_deleted_while_running_is_rebuilt(fake_inputs, tmp_path: Path):
+    import shutil
+
+    cache = tmp_path / "cache"
+    load_dataset(cache_dir=cache)
+    shutil.rmtree(cache)
+    again = load_dataset(cache_dir=cache)
+    assert len(fake_inputs) == 2 and again.frequency.shape == (2, 3)
+    assert (cache / "dataset-test" / dataset_module._DONE).is_file()
+
+
+def test_a_half_written_cache_is_never_read(fake_inputs, tmp_path: Path):
+    folder = tmp_path / "cache" / "dataset-test"
+    folder.mkdir(parents=True)
+    (folder / "meta.json").write_text("{")  # no COMPLETE marker: an interrupted write
+    assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
+    assert len(fake_inputs) == 1
+
+
+def test_a_cache_that_cannot_be_written_still_answers(fake_inputs, monkeypatch, tmp_path: Path):
+    # Root ignores permission bits, so an unwritable folder is simulated where writes fail.
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(dataset_module, "_write_cache", read_only)
+    assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
+    assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
+    assert len(fake_inputs) == 2

@@ -252,3 +252,70 @@ def test_cli_info_on_an_empty_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert set(_info_states(out).values()) == {"missing"}
     assert f"{len(REGISTRY)} file(s) missing or corrupt. Run `{FETCH_HINT}` to fix." in out
+
+
+class _CutHandler(SimpleHTTPRequestHandler):
+    """Announces the whole file, sends half of it, and hangs up: an interrupted download."""
+
+    def do_GET(self) -> None:
+        body = (Path(self.directory) / self.path.lstrip("/")).read_bytes()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body[: len(body) // 2])
+        self.wfile.flush()
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep the test output quiet."""
+
+
+def test_an_interrupted_download_never_leaves_a_file_under_the_real_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sefreq.data.registry import UpstreamFile
+
+    for variable in _PROXY_VARIABLES:
+        monkeypatch.delenv(variable, raising=False)
+    served = tmp_path / "served"
+    served.mkdir()
+    content = b"0123456789" * 50_000
+    (served / "part.txt").write_bytes(content)
+    entry = UpstreamFile("part", (("part.txt", sha256_of(served / "part.txt")),), "x/y@z",
+                         "part.txt", "MIT", "a test file")  # fmt: skip
+    for key in list(REGISTRY):
+        monkeypatch.delitem(REGISTRY, key)
+    monkeypatch.setitem(REGISTRY, "part", entry)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_CutHandler, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    messages: list[str] = []
+    target = tmp_path / "data"
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        statuses = fetch(target, base_url=url, progress=False, report=messages.append)
+    finally:
+        server.shutdown()
+    assert [s.state for s in statuses] == ["missing"]
+    assert not (target / "part.txt").exists()
+    assert any("part.txt" in m and "could not download" in m for m in messages)
+
+
+def test_two_fetches_into_one_folder_take_turns(tmp_path: Path, monkeypatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    import sefreq.data.registry as registry
+
+    active, overlap = [], []
+
+    def one_at_a_time(directory, base_url, progress, report):
+        active.append(1)
+        overlap.append(len(active))
+        threading.Event().wait(0.2)
+        active.pop()
+        return []
+
+    monkeypatch.setattr(registry, "_fetch_files", one_at_a_time)
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda _: fetch(tmp_path, progress=False), range(2)))
+    assert overlap == [1, 1]
