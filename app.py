@@ -49,6 +49,7 @@ def main() -> None:
     st.sidebar.title("SEFreq")
     st.sidebar.caption("How often a drug causes each of 994 side effects, in CIOMS bands.")
     widgets.current_drug_panel()
+    widgets.restart_notice()  # after st.navigation: it links to a page
 
     _, data_error = resources.dataset()
     if data_error:

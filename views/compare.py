@@ -6,15 +6,21 @@ import plotly.express as px
 import streamlit as st
 
 from sefreq.present import molecules
-from sefreq.present.compare import comparison_bands, comparison_matrix, largest_differences
+from sefreq.present.compare import (
+    comparison_bands,
+    comparison_labels,
+    comparison_matrix,
+    largest_differences,
+)
 from sefreq.present.lookup import lookup_drug
 from sefreq.present.profile import organ_class_options, profile_table
+from sefreq.present.text import html_safe, markdown_safe
 from sefreq.ui import resources, state, widgets
 
 
 def _add(molecule: molecules.Molecule) -> None:
     if not molecule.ok:
-        st.error(f"{molecule.label} cannot be compared: {molecule.error}")
+        st.error(f"{molecule.markdown_label} cannot be compared: {molecule.markdown_error}")
         return
     problem = state.add_to_compare(molecule)
     if problem:
@@ -28,7 +34,10 @@ def _pickers(dataset) -> None:
     columns = st.columns(3)
     with columns[0]:
         st.markdown("**The current drug**")
-        if current is not None and st.button(f"Add {current.label}", key="w.compare_current"):
+        add = current is not None and st.button(
+            f"Add {current.markdown_label}", key="w.compare_current"
+        )
+        if add:
             _add(current)
         elif current is None:
             st.caption("None chosen yet.")
@@ -39,7 +48,7 @@ def _pickers(dataset) -> None:
             if query.strip():
                 matches = lookup_drug(query, dataset.names, dataset.drugs, limit=1)
                 if matches.empty:
-                    st.warning(f"No known drug matches {query.strip()!r}.")
+                    st.warning(f"No known drug matches “{markdown_safe(query)}”.")
                 elif st.button(f"Add {matches['drug'].iloc[0]}", key="w.compare_lookup"):
                     _add(
                         molecules.known_drug(
@@ -79,9 +88,11 @@ _pickers(dataset)
 
 chosen = state.compare_list()
 if chosen:
-    st.markdown("**In the comparison:** " + ", ".join(m.label for m in chosen))
+    st.markdown("**In the comparison:** " + ", ".join(m.markdown_label for m in chosen))
     remove = st.selectbox("Remove", ["–", *[m.label for m in chosen]], key="w.compare_remove")
-    if remove != "–" and st.button(f"Remove {remove}", key="w.compare_remove_button"):
+    if remove != "–" and st.button(
+        f"Remove {markdown_safe(remove)}", key="w.compare_remove_button"
+    ):
         state.remove_from_compare(remove)
         st.rerun()
 if len(chosen) < 2:
@@ -91,10 +102,7 @@ elif widgets.require_model():
         table = resources.predict(
             [m.parent_smiles for m in chosen], [str(k) for k in range(len(chosen))]
         )
-    labels = [
-        m.label if [c.label for c in chosen].count(m.label) == 1 else f"{m.label} ({k + 1})"
-        for k, m in enumerate(chosen)
-    ]
+    labels = comparison_labels([m.label for m in chosen])
     predictions = {label: table[table["id"] == str(k)] for k, label in enumerate(labels)}
     organs = organ_class_options(profile_table(next(iter(predictions.values()))))
     filters = st.columns([3, 1])
@@ -118,8 +126,8 @@ elif widgets.require_model():
     if matrix.empty:
         st.info("No side effect in this organ class.")
     else:
-        figure = px.imshow(
-            matrix,
+        figure = px.imshow(  # plotly renders tags in labels: names are escaped for it
+            matrix.rename(columns=html_safe),
             color_continuous_scale="Reds",
             zmin=0,
             zmax=100,

@@ -10,6 +10,8 @@ import streamlit as st
 from sefreq.present.profile import profile_table
 from sefreq.ui import resources, widgets
 
+#: Side effects one explanation may cover (each adds about 0.1 s on a free 2-core machine).
+MAX_SIDE_EFFECTS = 6
 OUTPUTS = {
     "association": "chance the side effect is reported (probability, 0-1)",
     "frequency": "expected frequency class if reported (1-5 scale)",
@@ -38,14 +40,16 @@ def _page(explain_module) -> None:
     table = profile_table(prediction)
     names = table["side_effect"].tolist()
     index_of = dict(zip(table["side_effect"], table["side_effect_index"], strict=True))
-    st.subheader(molecule.label)
+    st.subheader(molecule.markdown_label)
     columns = st.columns([3, 2])
     chosen = columns[0].multiselect(
         "Side effects to explain (most likely reported first)",
         names,
         default=names[:3],
-        max_selections=6,
+        max_selections=MAX_SIDE_EFFECTS,
         key="w.explain_side_effects",
+        help=f"At most {MAX_SIDE_EFFECTS} at once. An explanation stops after "
+        f"{explain_module.EXPLAIN_TIME_LIMIT_S:.0f} s and says so; choose fewer to go faster.",
     )
     output = columns[1].radio(
         "Explain", list(OUTPUTS), format_func=OUTPUTS.__getitem__, key="w.explain_output"

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import streamlit as st
 
-from sefreq.chem.drawing import THREEDMOL_URL, molblock_3d, viewer_html
+from sefreq.chem.drawing import (
+    CONFORMER_TIME_LIMIT_S,
+    MAX_3D_HEAVY_ATOMS,
+    THREEDMOL_URL,
+    viewer_html,
+)
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
 from sefreq.present.lookup import lookup_drug
+from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
 THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3Dmol-min.js"
@@ -18,13 +24,13 @@ THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3D
 def _use(molecule: molecules.Molecule) -> None:
     """Make ``molecule`` current when it can be scored; say why not otherwise."""
     if molecule.error and molecule.drug_index is None:
-        state.flash("error", f"{molecule.label}: {molecule.error}")
+        state.flash("error", f"{molecule.markdown_label}: {molecule.markdown_error}")
         return
     state.set_current(molecule)
     if molecule.error:
-        state.flash("warning", molecule.error)
+        state.flash("warning", molecule.markdown_error)
     else:
-        state.flash("success", f"{molecule.label} is now the current drug.")
+        state.flash("success", f"{molecule.markdown_label} is now the current drug.")
 
 
 def _lookup_tab(dataset) -> None:
@@ -43,7 +49,7 @@ def _lookup_tab(dataset) -> None:
     matches = lookup_drug(query, dataset.names, dataset.drugs)
     if matches.empty:
         st.warning(
-            f"No drug among the {len(dataset.drugs)} known ones matches {query.strip()!r}. "
+            f"No drug among the {len(dataset.drugs)} known ones matches “{markdown_safe(query)}”. "
             "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
         )
         return
@@ -68,7 +74,7 @@ def _take_batch(entries: list[tuple[str, str]], source: str, drugs) -> None:
     if len(batch) > 1:
         state.set_batch(batch)
     if not good:
-        reasons = "; ".join(f"{m.id}: {m.error}" for m in batch[:3])
+        reasons = "; ".join(f"{markdown_safe(m.id)}: {m.markdown_error}" for m in batch[:3])
         state.flash("error", f"No molecule could be used. {reasons}")
         return
     state.set_current(good[0])
@@ -132,7 +138,7 @@ def _upload_tab(drugs) -> None:
         try:
             entries = molecules.read_upload(upload.name, upload.getvalue())
         except molecules.MoleculeInputError as error:
-            st.error(f"{upload.name}: {error}")
+            st.error(f"{markdown_safe(upload.name)}: {markdown_safe(error, limit=400)}")
             return
         with st.spinner(f"Standardising {len(entries)} molecules…"):
             _take_batch(entries, molecules.UPLOAD, drugs)
@@ -143,26 +149,33 @@ def _show_current() -> None:
     molecule = state.current()
     if molecule is None:
         return
-    st.subheader(f"Current drug: {molecule.label}")
+    st.subheader(f"Current drug: {molecule.markdown_label}")
     if not molecule.ok:
-        st.warning(molecule.error or "No usable structure.")
+        st.warning(molecule.markdown_error or "No usable structure.")
         return
     left, right = st.columns(2)
     with left:
         st.caption("2D structure (standardised parent)")
         widgets.structure(molecule.parent_smiles, 420, 300)
     with right:
-        st.caption("3D conformer (RDKit ETKDG + MMFF; drag to rotate)")
+        st.caption(
+            "3D conformer (RDKit ETKDG + MMFF; drag to rotate). Drawn for molecules of up to "
+            f"{MAX_3D_HEAVY_ATOMS} heavy atoms, within {CONFORMER_TIME_LIMIT_S:.0f} s."
+        )
         if THREEDMOL_FILE.is_file():
-            molblock = molblock_3d(molecule.parent_smiles)
+            molblock = resources.conformer(molecule.parent_smiles)
             if molblock:
                 st.iframe(viewer_html(molblock, THREEDMOL_URL, 420, 300), height=310)
             else:
-                st.info("No 3D conformer could be embedded for this molecule.")
+                st.info(
+                    "No 3D conformer could be embedded for this molecule within the limits "
+                    f"({MAX_3D_HEAVY_ATOMS} heavy atoms, {CONFORMER_TIME_LIMIT_S:.0f} s). "
+                    "The 2D structure and every prediction are unaffected."
+                )
         else:
             st.info("The 3D viewer needs 3Dmol.js: run `make assets` (part of `make run`).")
-    st.markdown(f"**Entered** ({molecule.source}): `{molecule.entered}`")
-    st.markdown(f"**Standardised parent SMILES**: `{molecule.parent_smiles}`")
+    st.markdown(f"**Entered** ({molecule.source}): {markdown_safe(molecule.entered, 300)}")
+    st.markdown(f"**Standardised parent SMILES**: {markdown_safe(molecule.parent_smiles, 300)}")
     if molecule.changes:
         st.markdown("**Standardisation changed**: " + "; ".join(molecule.changes))
     else:
@@ -171,7 +184,7 @@ def _show_current() -> None:
         st.info(note)
     if molecule.drug_index is not None:
         st.caption(
-            f"{molecule.label} is one of the known drugs: its label data is on the "
+            f"{molecule.markdown_label} is one of the known drugs: its label data is on the "
             "Known vs predicted page."
         )
     if st.button("Add to comparison", key="w.compare_add"):
@@ -179,7 +192,7 @@ def _show_current() -> None:
         if problem:
             st.warning(problem)
         else:
-            st.success(f"Added {molecule.label} to the comparison.")
+            st.success(f"Added {molecule.markdown_label} to the comparison.")
 
 
 def _show_batch() -> None:

@@ -48,7 +48,7 @@ def _pct(value: float) -> str:
 def _known_drug(molecule, dataset, prediction) -> None:
     table = comparison_table(prediction, dataset, molecule.drug_index)
     figures = agreement(table)
-    st.subheader(f"{molecule.label}: labels vs model")
+    st.subheader(f"{molecule.markdown_label}: labels vs model")
     columns = st.columns(5)
     columns[0].metric("Reported on labels", f"{figures['n_reported']} side effects")
     columns[1].metric("Predicted (chance ≥ 50%)", f"{figures['n_predicted']} side effects")
@@ -135,7 +135,7 @@ def _known_drug(molecule, dataset, prediction) -> None:
 
 
 def _new_molecule(molecule, dataset) -> None:
-    st.subheader(f"{molecule.label}: not one of the known drugs")
+    st.subheader(f"{molecule.markdown_label}: not one of the known drugs")
     st.caption(
         "No label data exists for a new molecule. Here are the most similar known drugs "
         "and what their labels report."
@@ -161,7 +161,7 @@ if molecule is not None:
     dataset = widgets.require_dataset()
     if dataset is not None:
         if molecule.drug_index is not None and not molecule.ok:
-            st.warning(molecule.error)
+            st.warning(molecule.markdown_error)
             st.dataframe(label_rows(dataset, molecule.drug_index), hide_index=True)
         elif molecule.ok:
             prediction = widgets.prediction_for(molecule)
@@ -171,4 +171,4 @@ if molecule is not None:
                 else:
                     _new_molecule(molecule, dataset)
         else:
-            st.error(f"{molecule.label} cannot be scored: {molecule.error}")
+            st.error(f"{molecule.markdown_label} cannot be scored: {molecule.markdown_error}")

@@ -32,7 +32,7 @@ if molecule is not None:
         table = profile_table(prediction, dataset, drug_index)
         domain = domain_summary(prediction)
 
-        st.subheader(molecule.label)
+        st.subheader(molecule.markdown_label)
         columns = st.columns(4)
         columns[0].metric("Side effects scored", f"{len(table):,}")
         columns[1].metric(

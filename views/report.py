@@ -58,7 +58,7 @@ if molecule is not None:
             low = reported_predicted_low(table, 10)["side_effect"].tolist()
         name = safe_filename(molecule.label)
         st.markdown(
-            f"A report for **{molecule.label}** with model version "
+            f"A report for **{molecule.markdown_label}** with model version "
             f"**{report.model_version}**: the CSV holds all side effects (one row each, with "
             "provenance columns); the PDF summarises the top ones with the structure, the "
             "known-vs-predicted summary, the disclaimer and the licences."
@@ -70,6 +70,7 @@ if molecule is not None:
             file_name=f"sefreq_{name}.csv",
             mime="text/csv",
             key="w.report_csv",
+            on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
             type="primary",
         )
         with st.spinner("Building the PDF…"):
@@ -81,6 +82,7 @@ if molecule is not None:
             file_name=f"sefreq_{name}.pdf",
             mime="application/pdf",
             key="w.report_pdf",
+            on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
             type="primary",
         )
         st.markdown("**Preview of the CSV** (first 20 rows)")
@@ -142,6 +144,7 @@ def _batch_section() -> None:
         file_name="sefreq_batch.csv",
         mime="text/csv",
         key="w.batch_csv",
+        on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
     )
 
 

@@ -1,4 +1,5 @@
-"""Reading molecules from what people paste or upload: SMILES lines, CSV/TSV tables, SDF.
+"""Reading molecules from what people paste or upload (SMILES lines, CSV/TSV tables, SDF),
+and keeping the tables SEFreq writes back safe to open in a spreadsheet.
 
 One reader for the dashboard and ``sefreq predict``. Bad input never raises anything but
 :class:`MoleculeInputError`, whose message says what to fix; an unreadable record inside a
@@ -138,3 +139,23 @@ def _read_sdf(content: bytes, max_rows: int | None) -> list[tuple[str, str]]:
     if not entries:
         raise MoleculeInputError("The SDF holds no molecule records.")
     return entries
+
+
+#: First characters a spreadsheet reads as the start of a formula ("CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells cannot start a spreadsheet formula: a cell beginning with one
+    of :data:`FORMULA_STARTS` gets a leading apostrophe. Numbers are left as they are."""
+    out = table.copy()
+    for column in out.columns:
+        values = out[column]
+        if not (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
+                or pd.api.types.is_string_dtype(values)):  # fmt: skip
+            continue
+        text = values.astype(object)
+        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
+        if risky.any():
+            out[column] = text.where(~risky, "'" + text.astype(str))
+    return out

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from sefreq.explain._core import (
     ADDITIVITY_TOLERANCE,
+    EXPLAIN_TIME_LIMIT_S,
     Explainer,
     ExplainInputError,
+    ExplainTimeoutError,
     Explanation,
     UnknownSideEffectError,
     background_inputs,
@@ -35,7 +37,9 @@ from sefreq.explain.drawing import (
 
 __all__ = [
     "ADDITIVITY_TOLERANCE",
+    "EXPLAIN_TIME_LIMIT_S",
     "ExplainInputError",
+    "ExplainTimeoutError",
     "Explainer",
     "Explanation",
     "UnknownSideEffectError",

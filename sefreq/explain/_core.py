@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +35,10 @@ BACKGROUND_SEED = 0
 #: Outputs are probabilities (0..1) or expected classes (1..5); float32 DeepLIFT error is
 #: ~1e-6 of that.
 ADDITIVITY_TOLERANCE = 1e-4
+#: Seconds one explanation may take; side effects are explained this many at a time, and
+#: the clock is read between groups (a group that has started always finishes).
+EXPLAIN_TIME_LIMIT_S = 30.0
+EXPLAIN_GROUP = 3
 
 
 class ExplainInputError(ValueError):
@@ -42,6 +47,10 @@ class ExplainInputError(ValueError):
 
 class UnknownSideEffectError(ExplainInputError):
     """A side-effect name the model does not know."""
+
+
+class ExplainTimeoutError(ExplainInputError):
+    """An explanation that ran past its time limit (a busy server, many side effects)."""
 
 
 @dataclass
@@ -315,24 +324,51 @@ class Explainer:
         return [int(j) for j in np.argsort(-output.p_association[0], kind="stable")[:k]]
 
     def attributions(
-        self, inputs: np.ndarray, side_effect_indices: Sequence[int], output: str = "association"
+        self,
+        inputs: np.ndarray,
+        side_effect_indices: Sequence[int],
+        output: str = "association",
+        time_limit: float | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """SHAP values of flat ``inputs`` (n, n_features) for the selected outputs.
 
-        Returns ``(values (n, s), expected (s,), attributions (n, s, n_features))``.
+        Returns ``(values (n, s), expected (s,), attributions (n, s, n_features))``. Side
+        effects are explained :data:`EXPLAIN_GROUP` at a time (DeepLIFT treats each output
+        on its own, so grouping changes no value); past ``time_limit`` seconds the next group
+        is not started and :class:`ExplainTimeoutError` says how far it got.
         """
-        module = adapter.EnsembleOutputModule(self.ensemble, list(side_effect_indices), output)
-        return deep_shap(module, inputs, self.background)
+        indices = list(side_effect_indices)
+        start = time.monotonic()
+        parts = []
+        for first in range(0, len(indices), EXPLAIN_GROUP):
+            elapsed = time.monotonic() - start
+            if parts and time_limit is not None and elapsed > time_limit:
+                raise ExplainTimeoutError(
+                    f"The explanation stopped after {elapsed:.0f} s, the limit being "
+                    f"{time_limit:.0f} s ({first} of {len(indices)} side effects done). The "
+                    "server may be busy: try again, or explain fewer side effects at once."
+                )
+            group = indices[first : first + EXPLAIN_GROUP]
+            module = adapter.EnsembleOutputModule(self.ensemble, group, output)
+            parts.append(deep_shap(module, inputs, self.background))
+        return (
+            np.concatenate([p[0] for p in parts], axis=1),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts], axis=1),
+        )
 
     def explain(
         self,
         smiles: str,
         side_effects: str | int | Sequence[str | int] | None = None,
         output: str = "association",
+        time_limit: float | None = EXPLAIN_TIME_LIMIT_S,
     ) -> Explanation:
         """Explain ``output`` (``association`` or ``frequency``) of ``smiles``.
 
         ``side_effects``: names or indices; default the top predicted side effect.
+        ``time_limit``: seconds after which no further side effect is started
+        (:class:`ExplainTimeoutError`); None for no limit.
         """
         if output not in adapter.OUTPUTS:
             raise ExplainInputError(f"output must be one of {adapter.OUTPUTS}, not {output!r}")
@@ -345,7 +381,7 @@ class Explainer:
         inputs = adapter.model_inputs(self.ensemble, [parent])
         if not np.array_equal(inputs[0, self.layout.bits], bits.fingerprint):
             raise RuntimeError("explanation fingerprint differs from the model's fingerprint")
-        values, expected, phi = self.attributions(inputs, indices, output)
+        values, expected, phi = self.attributions(inputs, indices, output, time_limit)
 
         raw = (
             descriptors([parent])[0] if self.layout.n_descriptors == len(DESCRIPTOR_NAMES) else None

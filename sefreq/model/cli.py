@@ -91,6 +91,7 @@ def read_molecules(path: Path) -> tuple[list[str], list[str]]:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from sefreq.chem.io import neutralise_formulas
     from sefreq.model.predictor import Predictor
 
     try:
@@ -107,8 +108,8 @@ def _predict(args: argparse.Namespace) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".parquet":
         table.to_parquet(args.output, index=False)
-    else:
-        table.to_csv(args.output, index=False)
+    else:  # a CSV is opened in spreadsheets: no cell may start a formula
+        neutralise_formulas(table).to_csv(args.output, index=False)
     n_bad = int((table["side_effect_index"] == -1).sum())
     print(
         f"Wrote {len(table)} rows for {len(smiles)} molecules to {args.output}"

@@ -5,6 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sefreq.present.text import one_line
+
+
+def comparison_labels(labels: list[str]) -> list[str]:
+    """One short, distinct column label per molecule: each on one line, and a repeated one
+    numbered by its place (``aspirin (1)``, ``aspirin (3)``)."""
+    shown = [one_line(label) or f"molecule {k + 1}" for k, label in enumerate(labels)]
+    return [
+        label if shown.count(label) == 1 else f"{label} ({k + 1})" for k, label in enumerate(shown)
+    ]
+
 
 def comparison_matrix(
     predictions: dict[str, pd.DataFrame], top: int = 25, organ_class: str | None = None

@@ -14,6 +14,7 @@ import pandas as pd
 from sefreq.chem import io
 from sefreq.chem.io import MoleculeInputError  # noqa: F401 (what the pages catch)
 from sefreq.chem.standardize import StandardizationError, standardize
+from sefreq.present.text import markdown_safe
 
 #: Most molecules one upload or paste may hold; more would keep the app busy for minutes.
 MAX_BATCH = 500
@@ -58,6 +59,16 @@ class Molecule:
     def label(self) -> str:
         """Short name to show: the known drug's name, else the id."""
         return self.drug_name or self.id
+
+    @property
+    def markdown_label(self) -> str:
+        """:attr:`label` to put in Streamlit markdown: shown as typed, one line, shortened."""
+        return markdown_safe(self.label)
+
+    @property
+    def markdown_error(self) -> str:
+        """:attr:`error` (which may quote what was typed) to put in Streamlit markdown."""
+        return markdown_safe(self.error or "", limit=400)
 
 
 def prepare(

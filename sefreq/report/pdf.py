@@ -7,11 +7,15 @@ from pathlib import Path
 
 import pandas as pd
 
+from sefreq.chem.io import FORMULA_STARTS
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.present.text import one_line
 from sefreq.report.tables import ReportInput, report_table
 
 #: Rows of the "top side effects" table.
 TOP_ROWS = 30
+#: Longest piece of user text (name, id, SMILES) the PDF prints.
+USER_TEXT_LIMIT = 300
 CODE_LICENCE = "SEFreq code: MIT licence."
 
 
@@ -62,6 +66,13 @@ def _bar_chart(table: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def user_text(value: object, limit: int = USER_TEXT_LIMIT) -> str:
+    """What a person typed, as the PDF prints it: one line, at most ``limit`` characters,
+    and a leading apostrophe where it would start a spreadsheet formula once copied."""
+    text = one_line(value, limit)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def build_pdf(
     report: ReportInput,
     agreement: dict | None = None,
@@ -86,7 +97,7 @@ def build_pdf(
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_font("DejaVu", "", str(_font_path()))
     pdf.add_font("DejaVu", "B", str(_font_path().with_name("DejaVuSans-Bold.ttf")))
-    pdf.set_title(f"SEFreq report: {report.drug_name or report.molecule_id}")
+    pdf.set_title(f"SEFreq report: {user_text(report.drug_name or report.molecule_id)}")
     pdf.set_author("SEFreq")
     pdf.add_page()
     width = pdf.w - pdf.l_margin - pdf.r_margin
@@ -110,10 +121,10 @@ def build_pdf(
         pdf.image(io.BytesIO(image), x=pdf.w - pdf.r_margin - 55, y=top_y, w=55, h=55)
     text_width = width - 60
     for label, value in (
-        ("Name / id", report.drug_name or report.molecule_id),
-        ("Entered", f"{report.entered} ({report.source})"),
-        ("Input SMILES", report.input_smiles),
-        ("Standardised parent SMILES", report.parent_smiles),
+        ("Name / id", user_text(report.drug_name or report.molecule_id)),
+        ("Entered", f"{user_text(report.entered)} ({user_text(report.source)})"),
+        ("Input SMILES", user_text(report.input_smiles)),
+        ("Standardised parent SMILES", user_text(report.parent_smiles)),
         ("Standardisation", "; ".join(report.standardisation) or "none (already its own parent)"),
     ):
         pdf.set_font("DejaVu", "B", 9)

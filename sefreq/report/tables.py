@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from sefreq.chem.io import neutralise_formulas
 from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
 from sefreq.present.profile import band_range
@@ -99,26 +100,6 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     for column, value in provenance.items():
         table[column] = value
     return table
-
-
-#: First characters a spreadsheet reads as the start of a formula ("CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
-    """A copy whose text cells cannot start a spreadsheet formula: a cell beginning with one
-    of :data:`FORMULA_STARTS` gets a leading apostrophe. Numbers are left as they are."""
-    out = table.copy()
-    for column in out.columns:
-        values = out[column]
-        if not (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
-                or pd.api.types.is_string_dtype(values)):  # fmt: skip
-            continue
-        text = values.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        if risky.any():
-            out[column] = text.where(~risky, "'" + text.astype(str))
-    return out
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:

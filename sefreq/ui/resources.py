@@ -9,7 +9,9 @@ it, instead of building from the upstream files).
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from sefreq.chem.drawing import molblock_3d
 from sefreq.data import load_dataset
 from sefreq.data.dataset import read_dataset
 from sefreq.data.registry import (
@@ -32,6 +35,13 @@ from sefreq.model.artifact import MODEL_DIR_ENV, model_dir
 from sefreq.model.artifact import model_version as model_version_of
 
 DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
+
+log = logging.getLogger("sefreq.ui")
+if not log.handlers:  # the server's log says when a shared resource is loaded (once each)
+    _handler = logging.StreamHandler()
+    _handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    log.addHandler(_handler)
+    log.setLevel(logging.INFO)
 
 DATA_FIX = (
     f"To fix it, run `{FETCH_HINT}` in a terminal (or `make run`, which fetches what is "
@@ -89,9 +99,10 @@ def _statuses(directory: str) -> list[FileStatus]:
 
 @st.cache_resource(show_spinner="Loading the dataset…")
 def _dataset(directory: str, folder: str | None) -> Any:
-    if folder:
-        return read_dataset(Path(folder))
-    return load_dataset(data_dir=Path(directory))
+    started = time.perf_counter()
+    dataset = read_dataset(Path(folder)) if folder else load_dataset(data_dir=Path(directory))
+    log.info("loaded the dataset (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
+    return dataset
 
 
 def dataset() -> tuple[Any | None, str | None]:
@@ -109,7 +120,10 @@ def dataset() -> tuple[Any | None, str | None]:
 def _predictor(directory: str) -> Any:
     from sefreq.model.predictor import Predictor
 
-    return Predictor.from_directory(directory)
+    started = time.perf_counter()
+    model = Predictor.from_directory(directory)
+    log.info("loaded the model (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
+    return model
 
 
 def predictor() -> tuple[Any | None, str | None]:
@@ -155,7 +169,10 @@ def model_version() -> str:
 def _explainer(directory: str) -> Any:
     from sefreq.explain import Explainer
 
-    return Explainer(predictor=_predictor(directory), bundle_dir=directory)
+    started = time.perf_counter()
+    explainer = Explainer(predictor=_predictor(directory), bundle_dir=directory)
+    log.info("loaded the explainer (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
+    return explainer
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
@@ -173,3 +190,10 @@ def explanation(smiles: str, side_effects: list[int], output: str) -> Any:
     if model is None:
         raise RuntimeError(error)
     return _explanation(str(model_dir()), smiles, tuple(side_effects), output)
+
+
+@st.cache_data(max_entries=64, show_spinner="Embedding a 3D conformer…")
+def conformer(smiles: str) -> str:
+    """The 3D MOL block of ``smiles`` (:func:`sefreq.chem.drawing.molblock_3d`), computed
+    once per molecule: a page that reruns does not embed it again."""
+    return molblock_3d(smiles)

@@ -7,6 +7,7 @@ the widget keys before a page draws them (:func:`keep_widgets`).
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import streamlit as st
@@ -17,6 +18,14 @@ CURRENT = "sefreq.current"  # Molecule: the current drug
 BATCH = "sefreq.batch"  # list[Molecule]: the last pasted or uploaded batch
 COMPARE = "sefreq.compare"  # list[Molecule]: drugs picked for comparison
 INPUT_MESSAGE = "sefreq.input_message"  # (level, text) shown once after an input action
+RUN = "sefreq.server_run"  # the server run this session belongs to (:data:`SERVER_RUN`)
+RESTARTED = "sefreq.restarted"  # True when the page was opened from an earlier server run
+
+#: Names this server process; a restart draws a new one. The page URL carries it
+#: (``?session=...``), so a browser that reconnects after a restart can be told its
+#: session is gone, where it would otherwise see empty pages without a word.
+SERVER_RUN = uuid.uuid4().hex[:12]
+SESSION_PARAM = "session"
 
 # Widget keys whose values survive page switches.
 INPUT_MODE = "w.input_mode"
@@ -68,6 +77,7 @@ def current() -> Molecule | None:
 def set_current(molecule: Molecule) -> None:
     """Make ``molecule`` the current drug."""
     st.session_state[CURRENT] = molecule
+    st.session_state[RESTARTED] = False
 
 
 def batch() -> list[Molecule]:
@@ -89,7 +99,7 @@ def add_to_compare(molecule: Molecule, limit: int = 4) -> str | None:
     """Add ``molecule`` to the comparison; returns why not when it cannot be added."""
     chosen = compare_list()
     if any(m.parent_smiles == molecule.parent_smiles for m in chosen):
-        return f"{molecule.label} is already in the comparison."
+        return f"{molecule.markdown_label} is already in the comparison."
     if len(chosen) >= limit:
         return f"The comparison holds at most {limit} drugs: remove one first."
     st.session_state[COMPARE] = [*chosen, molecule]
@@ -110,3 +120,19 @@ def pop_flash() -> tuple[str, str] | None:
     """The message left by :func:`flash`, once."""
     message: Any = st.session_state.pop(INPUT_MESSAGE, None)
     return message
+
+
+def check_server_run() -> bool:
+    """Tie the session to this server run; True while it was opened from an earlier one.
+
+    The first run of a session whose URL names another server run marks it restarted; the
+    mark stays until a drug is entered (:func:`set_current` clears it). Every run writes
+    this server run into the URL.
+    """
+    if RUN not in st.session_state:
+        seen = st.query_params.get(SESSION_PARAM)
+        st.session_state[RUN] = SERVER_RUN
+        st.session_state[RESTARTED] = bool(seen) and seen != SERVER_RUN
+    if st.query_params.get(SESSION_PARAM) != SERVER_RUN:
+        st.query_params[SESSION_PARAM] = SERVER_RUN
+    return bool(st.session_state.get(RESTARTED)) and current() is None

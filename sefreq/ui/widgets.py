@@ -12,6 +12,7 @@ import streamlit as st
 from sefreq.chem.drawing import molecule_svg
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.present.molecules import Molecule
+from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state
 
 log = logging.getLogger("sefreq.ui")
@@ -33,6 +34,18 @@ def guard(action: str) -> Iterator[None]:
             "What you entered is kept. Try again; if it keeps failing, enter another "
             "molecule or reload the page, and report the message above."
         )
+
+
+def restart_notice() -> None:
+    """After a server restart: say the session's drugs are gone and where to start again."""
+    if not state.check_server_run():
+        return
+    st.warning(
+        "**Start again:** SEFreq was restarted (or this link is from an earlier session), so "
+        "this session's current drug, batch and comparison are gone. Nothing shown here "
+        "comes from before the restart. Enter the drug again on the Drug input page."
+    )
+    st.page_link("views/input.py", label="Start again from Drug input", icon=":material/edit:")
 
 
 def footer() -> None:
@@ -82,14 +95,14 @@ def current_drug_panel() -> None:
     if molecule is None:
         st.sidebar.caption("None yet: enter one on the Drug input page.")
         return
-    st.sidebar.markdown(f"{molecule.label}  \n*{molecule.source}*")
+    st.sidebar.markdown(f"{molecule.markdown_label}  \n*{molecule.source}*")
     if molecule.ok:
         svg = molecule_svg(molecule.parent_smiles, 240, 160)
         if svg:
             st.sidebar.image(svg, width=240)
         st.sidebar.code(molecule.parent_smiles, language=None, wrap_lines=True)
     elif molecule.error:
-        st.sidebar.caption(molecule.error)
+        st.sidebar.caption(molecule.markdown_error)
 
 
 def require_current() -> Molecule | None:
@@ -122,16 +135,18 @@ def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
     """The molecule's predicted rows (with a spinner); None, after a message, if unscorable."""
     if not molecule.ok:
         st.error(
-            f"{molecule.label} cannot be scored: {molecule.error or 'no usable structure'}. "
+            f"{molecule.markdown_label} cannot be scored: "
+            f"{molecule.markdown_error or 'no usable structure'}. "
             "Enter another structure on the Drug input page."
         )
         return None
     if not require_model():
         return None
-    with st.spinner(f"Predicting 994 side effects for {molecule.label}…"):
+    with st.spinner(f"Predicting 994 side effects for {molecule.markdown_label}…"):
         table = resources.predict([molecule.parent_smiles], [molecule.id])
     errors = table["error"].dropna()
     if len(errors):
-        st.error(f"{molecule.label} could not be scored: {errors.iloc[0]}")
+        reason = markdown_safe(errors.iloc[0], limit=400)
+        st.error(f"{molecule.markdown_label} could not be scored: {reason}")
         return None
     return table

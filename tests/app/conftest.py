@@ -38,7 +38,8 @@ def run_app() -> Callable[..., AppTest]:
     """Run the app (optionally on ``page``), returning the AppTest after the run."""
 
     def run(page: str | None = None, app: AppTest | None = None, timeout: float = 60) -> AppTest:
-        app = app or AppTest.from_file(APP, default_timeout=timeout)
+        if app is None:  # not `app or ...`: an AppTest that has not run yet is falsy
+            app = AppTest.from_file(APP, default_timeout=timeout)
         if page is not None:
             app.switch_page(f"views/{page}.py")
         app.run()

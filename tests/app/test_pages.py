@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from app_support import PAGES, captions, mode, paste, problems, use_drug
+from app_support import APP, PAGES, captions, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
@@ -69,6 +69,31 @@ def test_missing_model_says_how_to_train_one(run_app, tmp_path, monkeypatch) -> 
     assert not about.exception and "sefreq train" in _texts(about.warning)
 
 
+def test_a_restarted_server_says_start_again_and_shows_nothing_stale(run_app) -> None:
+    """A browser reconnecting after a restart keeps its URL (``?session=<old run>``) but
+    the server has forgotten the session: the page says so, and a new drug clears it."""
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params[state.SESSION_PARAM] = "an-earlier-run"
+    app = run_app(app=app)
+    assert any("Start again" in str(w.value) for w in app.warning)
+    app = run_app("profile", app)
+    assert any("Start again" in str(w.value) for w in app.warning)
+    assert _current(app) is None and not app.get("plotly_chart")  # no profile from before
+    assert app.query_params[state.SESSION_PARAM] == state.SERVER_RUN
+    app = paste(run_app("input", app), "CCO")
+    assert _current(app) is not None
+    assert not any("Start again" in str(w.value) for w in app.warning)
+
+
+def test_a_fresh_session_is_not_told_to_start_again(run_app) -> None:
+    app = run_app()
+    assert not any("Start again" in str(w.value) for w in app.warning)
+    assert app.query_params[state.SESSION_PARAM] == state.SERVER_RUN
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.query_params[state.SESSION_PARAM] = state.SERVER_RUN  # same server run: a reload
+    assert not any("Start again" in str(w.value) for w in run_app(app=again).warning)
+
+
 def test_sidebar_shows_the_current_drug_on_every_page(run_app) -> None:
     app = use_drug(run_app(), "Advil")
     for page in ("profile", "compare", "about", "input"):
@@ -104,7 +129,7 @@ def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
     app = mode(run_app(), state.MODE_LOOKUP)
     app.text_input(key=state.LOOKUP_QUERY).input("xyzzyq").run()
     assert not app.exception
-    assert "No drug among the 39 known ones matches 'xyzzyq'" in _texts(app.warning)
+    assert "No drug among the 39 known ones matches “xyzzyq”" in _texts(app.warning)
     assert app.text_input(key=state.LOOKUP_QUERY).value == "xyzzyq"
 
 
@@ -301,6 +326,35 @@ def test_compare_two_drugs(run_app) -> None:
     assert set(differences["highest"]) <= {"ibuprofen", "paracetamol"}
     app.selectbox(key=state.COMPARE_ORGAN).select("Cardiac disorders").run()
     assert not problems(app)
+
+
+def test_crafted_names_are_shown_as_typed_on_every_page(run_app) -> None:
+    """A pasted name holding markdown, HTML and Streamlit directives is escaped wherever a
+    page or the sidebar writes it, and the compare chart gets it HTML-escaped."""
+    from markdown_it import MarkdownIt
+
+    crafted = "![p](http://tracker.example/p.png)<img src=x onerror=alert(1)>:red[x]"
+    app = paste(run_app(), f"CCO {crafted}")
+    assert _current(app).label == crafted
+    for page in ("input", "profile", "compare"):
+        app = run_app(page, app)
+        if page == "compare":
+            app.button(key="w.compare_current").click().run()
+            app.text_input(key="w.compare_smiles").input("CCCO").run()
+            app.button(key="w.compare_add_smiles").click().run()
+            chart = app.get("plotly_chart")[0].proto.spec
+            assert "<img" not in chart and "&lt;img" in chart
+        assert not problems(app)
+        shown = [
+            str(e.value)
+            for kind in ("markdown", "subheader", "success", "info", "caption")
+            for e in app.get(kind)
+            if "tracker" in str(e.value)
+        ]
+        assert shown, page
+        for text in shown:
+            html = MarkdownIt("commonmark").render(text)
+            assert "<img" not in html and ":red[" not in text, (page, text)
 
 
 def test_compare_refuses_a_bad_smiles_and_a_fifth_drug(run_app) -> None:

@@ -262,6 +262,30 @@ def test_pdf_report_renders_and_holds_the_text(report, ibuprofen, tiny_world, tm
     assert pages and all(p.stat().st_size > 5_000 for p in pages)
 
 
+def test_pdf_prints_crafted_user_text_as_text(report, tmp_path) -> None:
+    """Names and input crafted as formulas, markup, control characters or 10,000 characters
+    come out of the PDF as one short, inert line each."""
+    _need("pdftotext")
+    crafted = ReportInput(
+        **{
+            **report.__dict__,
+            "drug_name": '=HYPERLINK("http://evil","x")',
+            "entered": "<b>bold</b>\x00\x1b[31m\n**md**" + "y" * 10_000,
+            "source": "@SUM(A1)",
+        }
+    )
+    path = tmp_path / "crafted.pdf"
+    path.write_bytes(build_pdf(crafted))
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    flat = " ".join(text.split())
+    assert "'=HYPERLINK(" in flat and "'@SUM(A1)" in flat
+    assert "<b>bold</b>" in flat  # printed as typed, not interpreted
+    assert "y" * 300 not in flat.replace(" ", "")  # cut at USER_TEXT_LIMIT
+    assert "\x00" not in text and "\x1b" not in text
+
+
 def test_model_card_tables() -> None:
     from sefreq.present import card
 
@@ -281,7 +305,8 @@ def test_model_card_tables() -> None:
 def test_csv_exports_cannot_start_a_formula(report) -> None:
     import io
 
-    from sefreq.report.tables import FORMULA_STARTS, csv_bytes, report_csv
+    from sefreq.chem.io import FORMULA_STARTS
+    from sefreq.report.tables import csv_bytes, report_csv
 
     crafted = ReportInput(
         **{

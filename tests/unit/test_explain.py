@@ -22,6 +22,7 @@ from sefreq.explain import (
     ADDITIVITY_TOLERANCE,
     Explainer,
     ExplainInputError,
+    ExplainTimeoutError,
     UnknownSideEffectError,
     bit_map,
     draw_explanation,
@@ -191,6 +192,29 @@ def test_bad_inputs_raise_user_errors(explainer):
         explainer.explain("CCO", "efect 1")
     with pytest.raises(ExplainInputError, match="output must be"):
         explainer.explain("CCO", [0], "severity")
+
+
+@pytest.mark.parametrize("output", ["association", "frequency"])
+def test_grouped_attributions_equal_one_at_a_time(explainer, output):
+    """Explaining side effects in groups (so the clock can be read between them) changes
+    no value: each equals its own one-side-effect explanation."""
+    inputs = model_inputs(explainer.ensemble, [MOLECULES[0]])
+    indices = list(range(min(N_SE, 7)))
+    values, expected, phi = explainer.attributions(inputs, indices, output)
+    for k, j in enumerate(indices):
+        one_values, one_expected, one_phi = explainer.attributions(inputs, [j], output)
+        np.testing.assert_allclose(values[:, k], one_values[:, 0], atol=1e-6)
+        np.testing.assert_allclose(expected[k], one_expected[0], atol=1e-6)
+        np.testing.assert_allclose(phi[:, k], one_phi[:, 0], atol=1e-6)
+
+
+def test_an_explanation_past_its_time_limit_stops_with_a_message(explainer):
+    many = list(range(min(N_SE, 7)))
+    with pytest.raises(ExplainTimeoutError, match=r"stopped after .* of \d+ side effects done"):
+        explainer.explain(MOLECULES[0], many, time_limit=0)
+    # The first group always finishes, so a short request still gets its answer.
+    assert len(explainer.explain(MOLECULES[0], many[:3], time_limit=0).side_effects) == 3
+    assert isinstance(ExplainTimeoutError("x"), ExplainInputError)  # pages and CLI catch it
 
 
 def test_background_is_cached_by_bundle_sha(bundle_dir, _private_cache):

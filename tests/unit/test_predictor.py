@@ -90,6 +90,21 @@ def test_cli_predict_csv_carries_ids(bundle_dir, tmp_path, smiles):
     assert len(table) == 2 * N_SE + 1
 
 
+def test_cli_predict_csv_cannot_start_a_formula(bundle_dir, tmp_path, smiles):
+    """An id crafted as a spreadsheet formula comes back quoted, not as a formula."""
+    source = tmp_path / "in.csv"
+    crafted = ['=HYPERLINK("http://evil","x")', "+1+1", "@SUM(A1)", "-2", "\tcmd"]
+    pd.DataFrame({"id": crafted, "smiles": [smiles["aspirin"]] * len(crafted)}).to_csv(
+        source, index=False
+    )
+    out = tmp_path / "out.csv"
+    args = ["predict", str(source), "-o", str(out), "--model", str(bundle_dir), "--no-progress"]
+    assert main(args) == 0
+    ids = pd.read_csv(out, dtype=str, keep_default_na=False)["id"].drop_duplicates().tolist()
+    assert ids == ["'" + value for value in crafted]
+    assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in ids)
+
+
 def test_cli_predict_smi_to_parquet(bundle_dir, tmp_path):
     source = tmp_path / "in.smi"
     source.write_text("CCO ethanol\nc1ccccc1O phenol\n")
