@@ -70,3 +70,8 @@ SIDER_LICENCE = (
     "Side-effect frequencies come from SIDER 4.1 (Kuhn et al.), licensed CC BY-NC-SA 4.0: "
     "attribution, non-commercial use only, share-alike. Models trained on it carry the same terms."
 )
+DRUG_NAMES_LICENCE = (
+    "Drug names, synonyms, brands and structures beyond SIDER come from DrugBank's open data "
+    "(CC BY-NC 4.0: attribution, non-commercial use) and DrugCentral (CC BY-SA 4.0: "
+    "attribution, share-alike)."
+)

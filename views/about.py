@@ -46,6 +46,13 @@ def _dataset_summary(dataset) -> None:
         columns[3].metric("Drugs with a usable structure", f"{int(drugs['has_structure'].sum()):,}")
     if "is_independent" in drugs:
         columns[4].metric("Independent test drugs", f"{int(drugs['is_independent'].sum()):,}")
+    catalogue = getattr(dataset, "catalogue", None)
+    if catalogue is not None and "source" in catalogue:
+        st.markdown(
+            f"**Drugs you can look up: {len(catalogue):,}** (the {frequency.shape[0]} of the "
+            "frequency matrix above are the first SIDER drugs)"
+        )
+        st.dataframe(model_card.catalogue_summary(catalogue), hide_index=True)
     st.markdown("**Reported pairs per frequency band**")
     st.dataframe(
         _band_table(frequency),

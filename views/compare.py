@@ -46,20 +46,20 @@ def _pickers(dataset) -> None:
         if dataset is not None:
             query = st.text_input("Name, brand or ATC code", key="w.compare_query")
             if query.strip():
-                matches = lookup_drug(query, dataset.names, dataset.drugs, limit=1)
+                matches = lookup_drug(query, dataset.names, dataset.catalogue, limit=1)
                 if matches.empty:
                     st.warning(f"No known drug matches “{markdown_safe(query)}”.")
                 elif st.button(f"Add {matches['drug'].iloc[0]}", key="w.compare_lookup"):
                     _add(
                         molecules.known_drug(
-                            int(matches["drug_index"].iloc[0]), dataset.drugs, query.strip()
+                            int(matches["drug_index"].iloc[0]), dataset.catalogue, query.strip()
                         )
                     )
     with columns[2]:
         st.markdown("**Any molecule**")
         smiles = st.text_input("SMILES", key="w.compare_smiles")
         if smiles.strip() and st.button("Add this SMILES", key="w.compare_add_smiles"):
-            drugs = dataset.drugs if dataset is not None else None
+            drugs = dataset.catalogue if dataset is not None else None
             _add(
                 molecules.prepare(
                     smiles,

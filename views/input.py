@@ -46,10 +46,11 @@ def _lookup_tab(dataset) -> None:
     )
     if not query or not query.strip():
         return
-    matches = lookup_drug(query, dataset.names, dataset.drugs)
+    matches = lookup_drug(query, dataset.names, dataset.catalogue)
     if matches.empty:
         st.warning(
-            f"No drug among the {len(dataset.drugs)} known ones matches “{markdown_safe(query)}”. "
+            f"No drug among the {len(dataset.catalogue):,} known ones matches "
+            f"“{markdown_safe(query)}”. "
             "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
         )
         return
@@ -64,7 +65,7 @@ def _lookup_tab(dataset) -> None:
     )
     chosen = matches.iloc[int(choice or 0)]
     if st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
-        _use(molecules.known_drug(int(chosen["drug_index"]), dataset.drugs, query.strip()))
+        _use(molecules.known_drug(int(chosen["drug_index"]), dataset.catalogue, query.strip()))
         st.rerun()
 
 
@@ -226,7 +227,7 @@ if message:
     getattr(st, message[0])(message[1])
 
 dataset, _ = resources.dataset()
-drugs = dataset.drugs if dataset is not None else None
+drugs = dataset.catalogue if dataset is not None else None
 # A radio, not tabs: tabs would build every editor at once, Ketcher included, hidden.
 modes = {
     state.MODE_LOOKUP: lambda: _lookup_tab(dataset),

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +24,13 @@ from filelock import FileLock
 
 from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS
 from sefreq.data import curation, sider
-from sefreq.data.names import build_names
+from sefreq.data.catalogue import CATALOGUE_KEYS, build_catalogue
 from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
 from sefreq.data.types import SideEffectInfo
 
 #: Bump when the build changes what it produces: the cache key includes it.
-BUILD_VERSION = "4"
+BUILD_VERSION = "5"
 
 #: Upstream files the build reads (registry keys).
 INPUT_KEYS = (
@@ -43,6 +43,7 @@ INPUT_KEYS = (
     "side_effect_similarity",
     "sider_frequencies",
     "sider_labels",
+    *CATALOGUE_KEYS,
 )
 
 N_ORGAN_CLASSES = 26
@@ -66,12 +67,25 @@ class Dataset:
         (list[str]), group_terms (list[str]), n_drugs_with_freq.
     organ_class_names: the 26 MedDRA SOCs, sorted. group_term_names: the 217 HLGTs, sorted.
     side_effect_similarity: (994, 994) float32 ADReCS similarity.
-    names: name, key (casefold, single spaces), kind (generic/label/brand/atc), drug_index.
-    labels: drug_index, label_name, brand, url, label_id (SIDER 4.0 label index).
-    evidence: SIDER PT rows of our drugs and terms: drug_index, side_effect_index, kind
-        (drug/placebo/postmarketing), frequency_text, lower, upper, frequency_class.
-    pairs: one row per (drug_index, side_effect_index) with SIDER evidence or a class in
-        R; see :func:`summarise_pairs` for the columns.
+    catalogue: every drug a person can name (:mod:`sefreq.data.catalogue`); index =
+        catalogue index, the first 759 rows being ``drugs`` in the same order. Columns:
+        name, source (sider/drugbank/drugcentral), sider_stereo_cid, sider_flat_cid,
+        drugbank_id, drugcentral_id, atc, smiles, smiles_source, inchikey,
+        parent_smiles, has_structure, curation_status, curation_note, same_parent_as
+        (the 759 drug with the same parent skeleton), in_sider, n_side_effects,
+        has_frequencies.
+    names: name, key (casefold, single spaces), kind (generic/label/brand/atc/synonym),
+        drug_index (catalogue index: drugs beyond the 759 too).
+    labels: drug_index, label_name, brand, url, label_id (SIDER 4.0 label index), for
+        every SIDER drug of the catalogue.
+    evidence: SIDER PT frequency rows of the catalogue's SIDER drugs and our terms:
+        drug_index, side_effect_index, kind (drug/placebo/postmarketing), frequency_text,
+        lower, upper, frequency_class.
+    pairs: one row per (drug_index, side_effect_index) with SIDER evidence, a class in R
+        or a SIDER side effect without frequency; see :func:`summarise_pairs` for the
+        columns, plus on_label (SIDER lists the side effect for the drug).
+    associations: drug_index, side_effect_index of every side effect SIDER lists for a
+        catalogue drug (with or without a frequency): the dense association task.
     """
 
     frequency: np.ndarray
@@ -84,8 +98,17 @@ class Dataset:
     labels: pd.DataFrame
     evidence: pd.DataFrame
     pairs: pd.DataFrame
+    catalogue: pd.DataFrame = field(default_factory=pd.DataFrame)
+    associations: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["drug_index", "side_effect_index"])
+    )
 
     def __post_init__(self) -> None:
+        if self.catalogue.empty:  # a dataset built without the catalogue files (tests)
+            catalogue = self.drugs.assign(
+                source="sider", in_sider=True, has_frequencies=True, same_parent_as=pd.NA
+            )
+            object.__setattr__(self, "catalogue", catalogue)
         # One Dataset is shared (e.g. cached across app sessions): an in-place edit of a
         # protocol's training copy must fail loudly instead of changing everyone's data.
         self.frequency.setflags(write=False)
@@ -196,7 +219,16 @@ def _cache_key(paths: dict[str, Path]) -> str:
 _DONE = "COMPLETE"
 #: How long a process waits for another one building the same dataset (a build takes ~5 s).
 BUILD_LOCK_SECONDS = 600
-_TABLES = ("drugs", "side_effects", "names", "labels", "evidence", "pairs")
+_TABLES = (
+    "drugs",
+    "side_effects",
+    "names",
+    "labels",
+    "evidence",
+    "pairs",
+    "catalogue",
+    "associations",
+)
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"
 
@@ -263,6 +295,8 @@ def _read_cache(folder: Path) -> Dataset:
         labels=tables["labels"],
         evidence=tables["evidence"],
         pairs=tables["pairs"],
+        catalogue=_with_none(tables["catalogue"]),
+        associations=tables["associations"],
     )
 
 
@@ -294,7 +328,14 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
     ours = label_table.dropna(subset=["drug_index"]).astype({"drug_index": "int64"})
     labels = ours[["drug_index", "label_name", "brand", "url", "label_id"]]
     labels = labels.sort_values("drug_index", kind="stable").reset_index(drop=True)
-    names = build_names(drugs, ours)
+
+    parts = build_catalogue(drugs, labels, side_effects, paths)
+    new_evidence = parts.evidence.assign(
+        kind=pd.Categorical(parts.evidence["kind"], categories=list(sider.EVIDENCE_KINDS))
+    )
+    padded = np.zeros((len(parts.drugs), frequency.shape[1]), dtype=frequency.dtype)
+    new_pairs = summarise_pairs(new_evidence, padded)
+    pairs = _with_associations(pd.concat([pairs, new_pairs], ignore_index=True), parts)
     return Dataset(
         frequency=frequency,
         drugs=drugs,
@@ -302,11 +343,36 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
         organ_class_names=organ_class_names,
         group_term_names=group_term_names,
         side_effect_similarity=similarity,
-        names=names,
-        labels=labels,
-        evidence=evidence,
+        names=parts.names,
+        labels=pd.concat([labels, parts.labels], ignore_index=True),
+        evidence=pd.concat([evidence, new_evidence], ignore_index=True),
         pairs=pairs,
+        catalogue=parts.drugs,
+        associations=parts.associations,
     )
+
+
+def _with_associations(pairs: pd.DataFrame, parts) -> pd.DataFrame:
+    """``pairs`` plus a row for each SIDER side effect stated without any frequency, and
+    ``on_label``: SIDER lists the side effect for the drug (or R gives it a class)."""
+    keys = ["drug_index", "side_effect_index"]
+    listed = parts.associations.set_index(keys).index
+    have = pairs.set_index(keys).index
+    missing = listed.difference(have)
+    extra = pd.DataFrame(
+        {key: missing.get_level_values(k) for k, key in enumerate(keys)}, dtype="int64"
+    )
+    for column in pairs.columns.difference(keys):
+        dtype = pairs[column].dtype
+        extra[column] = pd.Series(
+            False if dtype.kind == "b" else (np.nan if dtype.kind == "f" else 0),
+            index=extra.index,
+        ).astype(dtype)
+    out = pd.concat([pairs, extra], ignore_index=True).sort_values(keys, kind="stable")
+    out = out.reset_index(drop=True)
+    on_label = out.set_index(keys).index.isin(listed)
+    out["on_label"] = on_label | (out["galeano_class"] > 0) | (out["n_labels"] > 0)
+    return out
 
 
 def read_frequency_matrix(path: Path) -> tuple[np.ndarray, list[str], list[str]]:

@@ -16,7 +16,24 @@ GENERIC = "generic"
 LABEL = "label"
 BRAND = "brand"
 ATC = "atc"
-NAME_KINDS = (GENERIC, LABEL, BRAND, ATC)
+SYNONYM = "synonym"  # DrugBank synonyms and brands (catalogue drugs)
+NAME_KINDS = (GENERIC, LABEL, BRAND, ATC, SYNONYM)
+
+#: Words that name a salt, hydrate or dosage form rather than the active ingredient.
+_SALT_TEXT = """
+hydrochloride hcl dihydrochloride hydrobromide hydroiodide sulfate sulphate bisulfate
+hemisulfate phosphate diphosphate acetate diacetate maleate fumarate hemifumarate
+tartrate bitartrate citrate succinate mesylate mesilate dimesylate besylate besilate
+tosylate lactate gluconate glucuronide oxalate nitrate benzoate salicylate stearate
+pamoate palmitate propionate butyrate valerate dipropionate decanoate enanthate
+cypionate undecanoate furoate bromide chloride iodide sodium disodium potassium
+dipotassium calcium magnesium zinc lithium meglumine tromethamine trometamol arginine
+lysine ammonium monohydrate dihydrate trihydrate hemihydrate sesquihydrate anhydrous
+hydrate tablets tablet capsules capsule injection injectable solution suspension oral
+usp bp extended release for
+"""
+SALT_WORDS = frozenset(_SALT_TEXT.split())
+_WORD = re.compile(r"[a-z0-9]+")
 
 _SPACES = re.compile(r"\s+")
 # "PIOGLITAZONE (PIOGLITAZONE HYDROCHLORIDE)": the active ingredient, then the salt form.
@@ -99,3 +116,9 @@ def build_names(drugs: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     names["kind"] = names["kind"].astype(str)
     names["drug_index"] = names["drug_index"].astype("int64")
     return names
+
+
+def strip_salts(key: str) -> str:
+    """``key`` without salt, hydrate and dosage-form words (and punctuation)."""
+    words = [w for w in _WORD.findall(key) if w not in SALT_WORDS]
+    return " ".join(words)

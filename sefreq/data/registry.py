@@ -25,10 +25,14 @@ _DSGAT = "xxy45/DSGAT@f2643969700c3da7f4d424d62c4f2befc60006dc"
 _MULTIFG = "huzuhai/MultiFG@3eeafa7749c6fb9ac152ef4f497388cce9462404"
 _SIDER41 = "dhimmel/SIDER4@be3adebc0d845baaddb907a880890cb5e85f5801"
 _SIDER40 = "dhimmel/SIDER4@94c99c1b65217a4f6b2047b8eb8872db454cdf4e"
+_DRUGBANK = "dhimmel/drugbank@6b9ae386d6ba4a0eca2d66d4b0337a6e90fe81f4"
+_DRUGCENTRAL = "unmtransinfo/DrugCentral-2023@37a81bf71e82d83098bb4391724035688bb009ba"
 
 MIT_PACCANARO = "MIT (paccanarolab/Side-effect-Frequencies)"
 NO_LICENCE = "no licence stated by the repository"
 SIDER = "CC BY-NC-SA 4.0 (SIDER)"
+DRUGBANK = "CC BY-NC 4.0 (DrugBank open data)"
+DRUGCENTRAL = "CC BY-SA 4.0 (DrugCentral)"
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,7 @@ class UpstreamFile:
     """
 
     key: str
-    variants: tuple[tuple[str, str], ...]
+    variants: tuple[tuple[str, str], ...]  # fullest first: upstream, then the extracts
     source: str  # "OWNER/REPO@COMMIT"
     path: str  # path in that repository
     licence: str
@@ -176,6 +180,10 @@ REGISTRY: dict[str, UpstreamFile] = {
                     "fcdfbf479c6b568dfca557a3eb2cdbe49c4a3291090999c0de0bd7092feaec7f",
                 ),
                 (
+                    "meddra_freq_dev.tsv.gz",
+                    "9bc48f8863677c1e7982549fbb33669b47bac448168ad5aaade46e5ea945ec69",
+                ),
+                (
                     "meddra_freq_759.tsv.gz",
                     "a12dccda56cafeac1061471c0b5064ef5720ceebb5b3f91662e0f82318043c71",
                 ),
@@ -193,6 +201,10 @@ REGISTRY: dict[str, UpstreamFile] = {
                     "da1b31bf3ff8f12a3437aa5edf44e5ae9440adc7f7a189d8b13f105f2578dcfb",
                 ),
                 (
+                    "label_mapping_dev.tsv.gz",
+                    "7f47398b3bc04e241f40960f015cc628af539423635b9c790297d0f8df1061e7",
+                ),
+                (
                     "label_mapping_759.tsv.gz",
                     "e422ee8e5545b340bb3abe4b1d725e2020466eca56cfaf6358cb6f517c601adb",
                 ),
@@ -201,6 +213,88 @@ REGISTRY: dict[str, UpstreamFile] = {
             "download/label_mapping.tsv.gz",
             SIDER,
             "SIDER 4.0 label index: label names with salts, brand names, label URLs",
+        ),
+        UpstreamFile(
+            "sider_all_side_effects",
+            (
+                (
+                    "meddra_all_se.tsv.gz",
+                    "119b2f5319a9398da83e5fe3419889010dbacf8d3eef590251b00c025e2b3f99",
+                ),
+                (
+                    "meddra_all_se_dev.tsv.gz",
+                    "990b02044a5670ef5671a1b141427abe1ab53230f785e5756abe244ed243d06b",
+                ),
+            ),
+            _SIDER41,
+            "download/meddra_all_se.tsv.gz",
+            SIDER,
+            "SIDER 4.1 side effects of every drug (with or without a frequency)",
+        ),
+        UpstreamFile(
+            "drugbank_drugs",
+            (
+                (
+                    "drugbank.tsv",
+                    "66050d51cb7a614ea6e951d630d2cf40893b75026ebe8f56c6cc37c0e73c3edd",
+                ),
+            ),
+            _DRUGBANK,
+            "data/drugbank.tsv",
+            DRUGBANK,
+            "DrugBank 4.x: 8,258 drugs with names, groups, ATC codes, categories and InChI",
+        ),
+        UpstreamFile(
+            "drugbank_pubchem",
+            (
+                (
+                    "drugbank_pubchem.tsv",
+                    "0973e18282d0a52a0f89fc0dcf2e204ad047442598e85562a5ff05c28db7342f",
+                ),
+            ),
+            _DRUGBANK,
+            "data/mapping/pubchem.tsv",
+            DRUGBANK,
+            "DrugBank id -> PubChem CID (UniChem)",
+        ),
+        UpstreamFile(
+            "drugbank_pubchem_exact",
+            (
+                (
+                    "drugbank_pubchem_exact.tsv",
+                    "c842d787d39741bd8957b2224c4899d21afa5cb353b152fdef5658467d93c292",
+                ),
+            ),
+            _DRUGBANK,
+            "data/pubchem-mapping.tsv",
+            DRUGBANK,
+            "DrugBank id -> PubChem CID where the InChI matches exactly",
+        ),
+        UpstreamFile(
+            "drugbank_aliases",
+            (
+                (
+                    "drugbank_aliases.json",
+                    "b6993c6c4e085e646a4101a8f44c7f75569136b3db4b51b7952791d14f33ae04",
+                ),
+            ),
+            _DRUGBANK,
+            "data/aliases.json",
+            DRUGBANK,
+            "DrugBank synonyms and brand names per drug",
+        ),
+        UpstreamFile(
+            "drugcentral_structures",
+            (
+                (
+                    "drugcentral_structures.smiles.tsv",
+                    "34d8939df00a8615c6e9184774f86a1c0eca385765bd69d844b997ba69257e5a",
+                ),
+            ),
+            _DRUGCENTRAL,
+            "drugcen/static/structures.smiles.tsv",
+            DRUGCENTRAL,
+            "DrugCentral: 3,949 active ingredients with SMILES, InChIKey and INN",
         ),
     )
 }

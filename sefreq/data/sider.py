@@ -162,15 +162,22 @@ def read_label_mapping(path: Path) -> pd.DataFrame:
 
     Columns: label_name, brand, marker, stitch_flat, stitch_stereo (positive CIDs),
     generic_name, url, label_id. Some rows carry an extra field after the stereo id
-    (``False``); the last three fields are always generic name, URL and label id.
+    (``False``); the last three fields are then generic name, URL and label id. Rows of
+    6 or 7 fields (labels tied to no compound) have no generic name: it is left empty.
     """
     rows = []
     with _open_text(path, encoding="latin-1") as handle:
         for line_number, line in enumerate(handle, 1):
             fields = line.rstrip("\n").rstrip("\r").split("\t")
-            if len(fields) < len(LABEL_MAPPING_COLUMNS):
-                raise ValueError(f"{path}:{line_number}: {len(fields)} fields, expected >= 8")
-            rows.append(fields[:5] + fields[-3:])
+            if len(fields) >= len(LABEL_MAPPING_COLUMNS):
+                rows.append(fields[:5] + fields[-3:])
+            elif len(fields) >= 6:
+                # Labels SIDER could not tie to a compound ("not found"): no generic name,
+                # and no stereo id either with 6 fields. Kept, they match no drug.
+                ids = fields[3:5] if len(fields) == 7 else [fields[3], ""]
+                rows.append(fields[:3] + ids + ["", *fields[-2:]])
+            else:
+                raise ValueError(f"{path}:{line_number}: {len(fields)} fields, expected >= 6")
     table = pd.DataFrame(rows, columns=list(LABEL_MAPPING_COLUMNS))
     for column in ("stitch_flat", "stitch_stereo"):
         ids = pd.to_numeric(table[column], errors="coerce")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from sefreq.constants import SIDER_LICENCE
+from sefreq.constants import DRUG_NAMES_LICENCE, SIDER_LICENCE
 from sefreq.model.artifact import model_version
 
 INTENDED_USE = (
@@ -104,7 +104,7 @@ def provenance(card: dict) -> pd.DataFrame:
 
 def licences(card: dict) -> list[str]:
     """Licence statements: the model's (from the card) and SIDER's."""
-    texts = [SIDER_LICENCE]
+    texts = [SIDER_LICENCE, DRUG_NAMES_LICENCE]
     if card.get("licence") and card["licence"] != SIDER_LICENCE:
         texts.append(str(card["licence"]))
     texts.append(
@@ -112,3 +112,29 @@ def licences(card: dict) -> list[str]:
         "Ketcher (structure editor): Apache 2.0. RDKit: BSD 3-Clause."
     )
     return texts
+
+
+#: Where each kind of catalogue drug comes from, and the licence of what SEFreq shows.
+SOURCES = {
+    "sider": "SIDER 4.1 labels (CC BY-NC-SA 4.0); structures from DrugBank or DrugCentral",
+    "drugbank": "DrugBank open data (CC BY-NC 4.0): approved, not in SIDER",
+    "drugcentral": "DrugCentral (CC BY-SA 4.0): approved, in neither SIDER nor DrugBank",
+}
+
+
+def catalogue_summary(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Drugs a person can look up, by source: how many, with a usable structure, with
+    side effects on their labels, with label frequencies, and where they come from."""
+    rows = []
+    for source, part in catalogue.groupby("source", sort=False):
+        rows.append(
+            {
+                "source": str(source),
+                "drugs": len(part),
+                "with a structure": int(part["has_structure"].astype(bool).sum()),
+                "with label side effects": int(part["in_sider"].astype(bool).sum()),
+                "with label frequencies": int(part["has_frequencies"].astype(bool).sum()),
+                "from": SOURCES.get(str(source), ""),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -29,7 +29,10 @@ def comparison_table(prediction: pd.DataFrame, dataset, drug_index: int) -> pd.D
         columns=["known_class", "known_median_pct", "n_labels"]
     )
     table = table.merge(known, on="side_effect_index", how="left")
-    table["reported"] = table["known_class"].fillna(0).astype(int) > 0
+    # Reported: SIDER lists it for the drug, with a frequency or without one.
+    table["reported"] = (table["known_class"].fillna(0).astype(int) > 0) | table.pop(
+        "on_label"
+    ).fillna(False).astype(bool)
     table["n_placebo"] = table["n_placebo"].fillna(0).astype(int)
     table["n_postmarketing"] = table["n_postmarketing"].fillna(0).astype(int)
     table["postmarketing_only"] = table["postmarketing_only"].fillna(False).astype(bool)
@@ -45,8 +48,8 @@ def agreement(table: pd.DataFrame) -> dict[str, float]:
     auroc: P(a reported side effect outranks an unreported one), 0-1;
     n_reported / n_predicted (chance >= 50 %) / n_both; recall_at_n: share of the n
     reported side effects among the top n predicted; class_exact / class_within_one: share
-    of reported side effects whose predicted band is the labelled one / at most one band
-    off; mean_abs_class_error in bands.
+    of reported side effects with a stated frequency whose predicted band is the labelled
+    one / at most one band off; mean_abs_class_error in bands.
     """
     reported = table["reported"].to_numpy(bool)
     score = table["p_reported_pct"].to_numpy(float)
@@ -71,9 +74,11 @@ def agreement(table: pd.DataFrame) -> dict[str, float]:
         )
         top = np.argsort(-score, kind="stable")[:n_reported]
         out["recall_at_n"] = float(reported[top].mean())
-    if n_reported:
-        known_class = table.loc[reported, "known_class"].astype(int).to_numpy()
-        predicted_class = table.loc[reported, "frequency_class"].astype(int).to_numpy()
+    # Bands are compared where the labels state a frequency.
+    with_band = reported & (table["known_class"].fillna(0).to_numpy(int) > 0)
+    if with_band.any():
+        known_class = table.loc[with_band, "known_class"].astype(int).to_numpy()
+        predicted_class = table.loc[with_band, "frequency_class"].astype(int).to_numpy()
         error = np.abs(known_class - predicted_class)
         out["class_exact"] = float((error == 0).mean())
         out["class_within_one"] = float((error <= 1).mean())

@@ -13,24 +13,9 @@ from functools import lru_cache
 
 import pandas as pd
 
-from sefreq.data.names import name_key
+from sefreq.data.names import SALT_WORDS, name_key, strip_salts  # noqa: F401 (re-exported)
 
-#: Words that name a salt, hydrate or dosage form rather than the active ingredient.
-_SALT_TEXT = """
-hydrochloride hcl dihydrochloride hydrobromide hydroiodide sulfate sulphate bisulfate
-hemisulfate phosphate diphosphate acetate diacetate maleate fumarate hemifumarate
-tartrate bitartrate citrate succinate mesylate mesilate dimesylate besylate besilate
-tosylate lactate gluconate glucuronide oxalate nitrate benzoate salicylate stearate
-pamoate palmitate propionate butyrate valerate dipropionate decanoate enanthate
-cypionate undecanoate furoate bromide chloride iodide sodium disodium potassium
-dipotassium calcium magnesium zinc lithium meglumine tromethamine trometamol arginine
-lysine ammonium monohydrate dihydrate trihydrate hemihydrate sesquihydrate anhydrous
-hydrate tablets tablet capsules capsule injection injectable solution suspension oral
-usp bp extended release for
-"""
-SALT_WORDS = frozenset(_SALT_TEXT.split())
 _ATC = re.compile(r"^[a-z]\d{2}([a-z]([a-z](\d{2})?)?)?$")
-_WORD = re.compile(r"[a-z0-9]+")
 
 #: Match strengths, best first; also the ``how`` column of :func:`lookup_drug`.
 EXACT, SALT, ATC_CODE, PREFIX, FUZZY = "exact", "salt form", "ATC code", "name start", "similar"
@@ -39,12 +24,6 @@ _SCORE = {EXACT: 1.0, SALT: 0.97, ATC_CODE: 0.95, PREFIX: 0.9}
 FUZZY_CUTOFF = 0.75
 
 COLUMNS = ("drug_index", "drug", "matched_name", "kind", "how", "score")
-
-
-def strip_salts(key: str) -> str:
-    """``key`` without salt, hydrate and dosage-form words (and punctuation)."""
-    words = [w for w in _WORD.findall(key) if w not in SALT_WORDS]
-    return " ".join(words)
 
 
 @lru_cache(maxsize=4)

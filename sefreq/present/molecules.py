@@ -105,10 +105,21 @@ def prepare(
 
 
 def known_drug(drug_index: int, drugs: pd.DataFrame, entered: str) -> Molecule:
-    """One of the 759 drugs, as the look-up returns it (its curated structure)."""
+    """A drug of the catalogue (or the 759-drug table), as the look-up returns it.
+
+    Its curated structure is standardised as any input is. A drug SIDER lists keeps its
+    index, so the pages show its label data; one SIDER does not list (known only to
+    DrugBank or DrugCentral) is scored like a new molecule and says it has no label data.
+    """
     row = drugs.loc[drug_index]
     name = str(row["name"])
+    labelled = bool(row.get("in_sider", True))
     if not row.get("has_structure", True) or not row.get("smiles"):
+        where = (
+            "Its label-reported frequencies are on the Known vs predicted page."
+            if labelled
+            else "SIDER has no label data for it either."
+        )
         return Molecule(
             id=name,
             source=LOOKUP,
@@ -117,18 +128,24 @@ def known_drug(drug_index: int, drugs: pd.DataFrame, entered: str) -> Molecule:
             error=(
                 f"{name} has no usable small-molecule structure "
                 f"({row.get('curation_note') or 'a biologic'}); SEFreq predicts from structure, "
-                "so it cannot score it. Its label-reported frequencies are on the Known vs "
-                "predicted page."
+                f"so it cannot score it. {where}"
             ),
-            drug_index=int(drug_index),
+            drug_index=int(drug_index) if labelled else None,
             drug_name=name,
         )
     molecule = prepare(str(row["smiles"]), name, LOOKUP, entered=entered)
-    notes = ()
+    notes: tuple[str, ...] = ()
     status = str(row.get("curation_status") or "ok")
-    if status != "ok":
+    if not labelled:
+        notes = (
+            f"No label data: SIDER does not list {name} ({row.get('curation_note') or ''}). "
+            "Everything shown for it is predicted by the model.",
+        )
+    elif status != "ok":
         notes = (f"Curated structure ({status}): {row.get('curation_note') or ''}".strip(),)
-    return replace(molecule, drug_index=int(drug_index), drug_name=name, notes=notes)
+    return replace(
+        molecule, drug_index=int(drug_index) if labelled else None, drug_name=name, notes=notes
+    )
 
 
 def split_smiles_lines(text: str) -> list[tuple[str, str]]:

@@ -45,12 +45,17 @@ def conformal_bands(mask_text: str) -> str:
     return " | ".join(FREQUENCY_BANDS[c].label for c in sorted(classes, reverse=True))
 
 
+#: The known band of a side effect SIDER lists for the drug without any frequency.
+UNSTATED = "reported, frequency not stated"
+
+
 def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
     """SIDER summary per side effect of a known drug (empty without one).
 
     Columns: side_effect_index, known_class (0..5, the median of the label rows),
     known_median_pct (median share of patients, %), n_labels, n_placebo, placebo_class,
-    n_postmarketing, postmarketing_only, galeano_class.
+    n_postmarketing, postmarketing_only, galeano_class, on_label (SIDER lists the side
+    effect for the drug, with or without a frequency).
     """
     columns = [
         "side_effect_index",
@@ -62,6 +67,7 @@ def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
         "n_postmarketing",
         "postmarketing_only",
         "galeano_class",
+        "on_label",
     ]
     if dataset is None or drug_index is None:
         return pd.DataFrame(columns=columns)
@@ -82,6 +88,11 @@ def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
             "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
             "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
             "galeano_class": pairs["galeano_class"].astype(int).to_numpy(),
+            "on_label": (
+                pairs["on_label"].astype(bool).to_numpy()
+                if "on_label" in pairs
+                else (known_class > 0).to_numpy()
+            ),
         }
     )
 
@@ -115,15 +126,16 @@ def profile_table(
     )
     known = known_frequencies(dataset, drug_index)
     table = table.merge(
-        known[["side_effect_index", "known_class", "known_median_pct", "n_labels"]],
+        known[["side_effect_index", "known_class", "known_median_pct", "n_labels", "on_label"]],
         on="side_effect_index",
         how="left",
     )
+    on_label = table.pop("on_label").fillna(False).astype(bool)
     table["known_band"] = [
         CLASS_LABELS[int(c)]
         if pd.notna(c) and int(c) > 0
-        else ("not reported" if drug_index is not None else "")
-        for c in table["known_class"]
+        else (UNSTATED if listed else ("not reported" if drug_index is not None else ""))
+        for c, listed in zip(table["known_class"], on_label, strict=True)
     ]
     table["n_labels"] = table["n_labels"].fillna(0).astype(int)
     table = table.sort_values(

@@ -50,3 +50,28 @@ def test_real_new_molecule_and_report(run_app) -> None:
     assert not problems(about)
     overview = next(f.value for f in about.dataframe if "item" in f.value.columns)
     assert overview.set_index("item").loc["side effects", "value"] == str(N_SIDE_EFFECTS)
+
+
+def test_coumadin_finds_warfarin_with_its_label_side_effects(run_app) -> None:
+    """Warfarin is not one of the 759; SIDER lists its side effects without frequencies."""
+    app = use_drug(run_app(timeout=300), "Coumadin")
+    current = app.session_state["sefreq.current"]
+    assert current.drug_name == "warfarin" and current.ok and current.drug_index >= 759
+    known = run_app("known", app)
+    assert not problems(known)
+    metrics = {m.label: m.value for m in known.metric}
+    assert metrics["Reported on labels"] != "0 side effects"
+    every = next(f.value for f in known.dataframe if "known_band" in f.value.columns)
+    assert "reported, frequency not stated" in set(every["known_band"])
+    profile = run_app("profile", app)
+    assert not problems(profile)
+
+
+def test_a_drug_sider_does_not_list_is_predicted_and_says_so(run_app) -> None:
+    app = use_drug(run_app(timeout=300), "acetylsalicylic acid")
+    current = app.session_state["sefreq.current"]
+    assert current.ok and current.drug_index is None  # scored as a new molecule
+    assert any("No label data" in str(i.value) for i in app.info)
+    known = run_app("known", app)
+    assert not problems(known)
+    assert "not one of the known drugs" in " ".join(str(s.value) for s in known.subheader)

@@ -60,6 +60,7 @@ def test_registry_entries_are_well_formed() -> None:
     assert {entry.key for entry in REGISTRY.values() if entry.licence == SIDER} == {
         "sider_frequencies",
         "sider_labels",
+        "sider_all_side_effects",
     }
 
 
