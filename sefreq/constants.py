@@ -14,6 +14,14 @@ from dataclasses import dataclass
 N_DRUGS = 759
 N_SIDE_EFFECTS = 994
 N_CLASSES = 5  # frequency classes 1..5; 0 means "not reported"
+#: A cell of a training matrix whose side effect is reported but with no frequency stated
+#: (SIDER lists it, no label gives a share): it counts for the association task only.
+UNSTATED = 255
+
+
+def stated(frequency):
+    """Boolean array: cells with a frequency class 1..5 (not 0, not :data:`UNSTATED`)."""
+    return (frequency > 0) & (frequency <= N_CLASSES)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
+from sefreq.constants import stated
+
 #: The k of precision and recall at k.
 TOP_K: tuple[int, ...] = (1, 5, 10, 15)
 #: The N of HSTrans's Overlap@N%.
@@ -120,7 +122,8 @@ def _checked(truth: np.ndarray, mask: np.ndarray, **predictions: np.ndarray) -> 
 
 
 def _regression_cells(truth: np.ndarray, mask: np.ndarray, positives_only: bool) -> np.ndarray:
-    return mask & (np.asarray(truth) > 0) if positives_only else mask
+    # A reported cell without a stated class (UNSTATED) has no class to regress on.
+    return mask & stated(np.asarray(truth)) if positives_only else mask
 
 
 def _regression_errors(
@@ -177,7 +180,7 @@ def spearman_per_drug(frequency: np.ndarray, truth: np.ndarray, mask: np.ndarray
     the truth vary (elsewhere the correlation is undefined); the others are skipped.
     """
     mask = _checked(truth, mask, frequency=frequency)
-    cells = mask & (np.asarray(truth) > 0)
+    cells = mask & stated(np.asarray(truth))
     x = np.where(cells, np.asarray(frequency, dtype=float), np.nan)
     y = np.where(cells, np.asarray(truth, dtype=float), np.nan)
     n_drugs = mask.shape[0]

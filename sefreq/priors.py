@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sefreq.constants import stated
+
 
 @dataclass(frozen=True)
 class Grid:
@@ -66,12 +68,17 @@ def _logit_residual(p: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
 
 def knn_reference(
     reference_frequency: np.ndarray, reference_mask: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(labelled, reported, class-if-reported) float64 matrices of the reference drugs."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(labelled, reported, class-if-stated, stated) float64 matrices of the reference drugs.
+
+    A reported cell without a stated class (:data:`sefreq.constants.UNSTATED`) counts as
+    reported and takes no part in the class averages.
+    """
     labelled = reference_mask.astype(np.float64)
     positive = ((reference_frequency > 0) & reference_mask).astype(np.float64)
-    cls = np.where(positive > 0, reference_frequency, 0).astype(np.float64)
-    return labelled, positive, cls
+    classified = (stated(reference_frequency) & reference_mask).astype(np.float64)
+    cls = np.where(classified > 0, reference_frequency, 0).astype(np.float64)
+    return labelled, positive, cls, classified
 
 
 def knn_profiles(
@@ -102,28 +109,32 @@ def knn_profiles(
         return zeros, zeros.copy()
     top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
     top_weights = np.clip(np.take_along_axis(sim, top, axis=1), 0, None) ** power  # (q, k)
-    labelled, positive, cls = reference or knn_reference(reference_frequency, reference_mask)
+    labelled, positive, cls, classified = reference or knn_reference(
+        reference_frequency, reference_mask
+    )
     if n_query <= 64 and kk <= 64:  # a few queries, few neighbours: gather their rows
         w = top_weights[:, :, None]
         weighted_positive = (w * positive[top]).sum(1)
         weighted_labelled = (w * labelled[top]).sum(1)
         weighted_class = (w * cls[top]).sum(1)
+        weighted_classified = (w * classified[top]).sum(1)
     else:  # many: neighbour weights as a dense (q, n_ref) matrix, sums as matrix products
         weights = np.zeros((n_query, n_ref), dtype=np.float64)
         np.put_along_axis(weights, top, top_weights, 1)
         if n_query <= 64:  # einsum's plain loop: threaded BLAS hand-offs cost 10x here
-            weighted_positive, weighted_labelled, weighted_class = (
-                np.einsum("qr,rs->qs", weights, m) for m in (positive, labelled, cls)
+            weighted_positive, weighted_labelled, weighted_class, weighted_classified = (
+                np.einsum("qr,rs->qs", weights, m) for m in (positive, labelled, cls, classified)
             )
         else:
             weighted_positive = weights @ positive
             weighted_labelled = weights @ labelled
             weighted_class = weights @ cls
+            weighted_classified = weights @ classified
     alpha = 0.3  # pseudo-weight of the prevalence prior
     p_knn = (weighted_positive + alpha * prevalence) / (weighted_labelled + alpha)
     association = _logit_residual(p_knn, prevalence)
     beta = 0.3
-    f_knn = (weighted_class + beta * mean_class) / (weighted_positive + beta)
+    f_knn = (weighted_class + beta * mean_class) / (weighted_classified + beta)
     frequency = f_knn - mean_class
     return association.astype(np.float32), frequency.astype(np.float32)
 
@@ -144,17 +155,18 @@ def smoothing_reference(
 ) -> dict[str, np.ndarray]:
     """What :func:`smoothed_profiles` needs of the reference drugs, computed once per set.
 
-    ``labelled``, ``positive``, ``cls`` as :func:`knn_reference`; ``ms`` (994,) each side
+    ``labelled``, ``positive``, ``cls``, ``classified`` as :func:`knn_reference`; ``ms``
+    (994,) each side
     effect's mean class shrunk to the global mean; ``offset`` (n_ref,) each drug's mean
     class offset from ``ms`` (shrunk: + 5 pseudo-cells); ``transfer`` (994, 994) each side
     effect's ``top`` most positively co-reported partners (correlation across the reference
     drugs), rows normalised to 1.
     """
-    labelled, positive, cls = knn_reference(reference_frequency, reference_mask)
-    n_reported = positive.sum(0)
-    global_mean = cls.sum() / max(positive.sum(), 1.0)
-    ms = (cls.sum(0) + global_mean) / (n_reported + 1.0)
-    offset = ((cls - ms[None]) * positive).sum(1) / (positive.sum(1) + 5.0)
+    labelled, positive, cls, classified = knn_reference(reference_frequency, reference_mask)
+    n_classified = classified.sum(0)
+    global_mean = cls.sum() / max(classified.sum(), 1.0)
+    ms = (cls.sum(0) + global_mean) / (n_classified + 1.0)
+    offset = ((cls - ms[None]) * classified).sum(1) / (classified.sum(1) + 5.0)
     centred = positive - positive.mean(0)
     covariance = centred.T @ centred
     sd = np.sqrt(np.diag(covariance)) + 1e-6
@@ -166,7 +178,13 @@ def smoothing_reference(
         np.put_along_axis(correlation, dropped, 0, axis=1)
     transfer = correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9)
     return dict(
-        labelled=labelled, positive=positive, cls=cls, ms=ms, offset=offset, transfer=transfer
+        labelled=labelled,
+        positive=positive,
+        cls=cls,
+        classified=classified,
+        ms=ms,
+        offset=offset,
+        transfer=transfer,
     )
 
 
@@ -196,7 +214,7 @@ def smoothed_frequency(
     plus the neighbours' drug offsets. ``similarity`` must be non-negative."""
     w = similarity**gamma
     base = reference["ms"][None] + ((w @ reference["offset"]) / (w.sum(1) + 1.0))[:, None]
-    frequency = (w @ reference["cls"] + alpha * base) / (w @ reference["positive"] + alpha)
+    frequency = (w @ reference["cls"] + alpha * base) / (w @ reference["classified"] + alpha)
     return np.clip(frequency, 1, 5)
 
 

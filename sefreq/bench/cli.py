@@ -23,13 +23,17 @@ def register(subparsers, formatter) -> None:
         epilog="Examples:\n"
         "  sefreq bench --quick\n"
         "  sefreq bench --protocol ICS --model prevalence,knn\n"
+        "  sefreq bench --protocol ICS,ICS+sider --model prevalence,kernel,sefreq\n"
         "  sefreq bench --protocol ICS --model sefreq,kernel   # shipped network, kernel baseline\n"
         "  SEFREQ_DATA_DIR=/path/to/upstream sefreq bench --protocol all --model "
         + ",".join(BASELINES),
         formatter_class=formatter,
     )
     bench.add_argument(
-        "--protocol", default="all", help="comma-separated WS,ICS,IND,M10,H5, or 'all'"
+        "--protocol",
+        default="all",
+        help="comma-separated WS,ICS,IND,M10,H5, or 'all'; ICS+sider and IND+sider add "
+        "SIDER's other drugs to every fold's training side",
     )
     bench.add_argument(
         "--model",
@@ -93,7 +97,7 @@ def _parse_list(text: str, allowed: tuple[str, ...] | list[str], what: str) -> l
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from sefreq.bench.protocols import PROTOCOLS
+    from sefreq.bench.protocols import EXTENDED_PROTOCOLS, PROTOCOLS
     from sefreq.bench.registry import BASELINES, available_models
     from sefreq.bench.runner import (
         RunInfo,
@@ -105,7 +109,11 @@ def _bench(args: argparse.Namespace) -> int:
         write_outputs,
     )
 
-    protocols = _parse_list("all" if args.all else args.protocol, PROTOCOLS, "protocol")
+    protocols = (
+        list(PROTOCOLS)
+        if args.all or args.protocol.strip().lower() == "all"
+        else _parse_list(args.protocol, (*PROTOCOLS, *EXTENDED_PROTOCOLS), "protocol")
+    )
     models = _parse_list(",".join(BASELINES) if args.all else args.model, available_models(),
                          "model")  # fmt: skip
     if args.model.strip().lower() == "all" and not args.all:

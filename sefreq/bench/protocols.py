@@ -32,6 +32,10 @@ from sefreq.data.types import SideEffectInfo
 
 PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5")
 COLD_PROTOCOLS: frozenset[str] = frozenset({"ICS", "IND"})
+#: The training condition that adds SIDER's other drugs to the training side of every fold
+#: of a cold protocol: ``ICS+sider`` has ICS's test drugs, folds and validation drugs.
+SIDER_SUFFIX = "+sider"
+EXTENDED_PROTOCOLS: tuple[str, ...] = tuple(f"{p}{SIDER_SUFFIX}" for p in ("ICS", "IND"))
 N_FOLDS: dict[str, int] = {"WS": 10, "ICS": 10, "IND": 1, "M10": 10, "H5": 5}
 VALIDATION_SHARE = 0.10
 FOLD_FORMAT_VERSION = 1
@@ -44,6 +48,61 @@ _STREAM_BALANCE = 2
 
 class FoldMismatchError(ValueError):
     """A saved fold file was made for other data (or another protocol, seed or version)."""
+
+
+@dataclass(frozen=True)
+class ExtraDrugs:
+    """SIDER drugs beyond the 759, as extra training drugs (the ``+sider`` condition).
+
+    ``frequency`` (m, 994) uint8: the derived class where the labels state one,
+    :data:`sefreq.constants.UNSTATED` where SIDER lists the side effect without a
+    frequency, 0 where it does not list it (or its placebo arms report it as often).
+    ``skeletons``: the first InChIKey block of each parent; ``names``: name keys.
+    """
+
+    smiles: list[str]
+    frequency: np.ndarray
+    names: list[str]
+    skeletons: list[str]
+    catalogue_ids: np.ndarray
+
+    @classmethod
+    def from_dataset(cls, dataset, listed: bool = True) -> ExtraDrugs | None:
+        """The extra drugs of ``dataset``; ``listed`` False keeps only the side effects with
+        a stated class (R's definition of reported) and the drugs that have one."""
+        from sefreq.constants import UNSTATED
+        from sefreq.data.names import name_key
+
+        catalogue = dataset.catalogue
+        if "source" not in catalogue or len(catalogue) <= len(dataset.drugs):
+            return None
+        n = len(dataset.drugs)
+        rows = catalogue[
+            (catalogue.index >= n)
+            & (catalogue["source"] == "sider")
+            & catalogue["has_structure"].astype(bool)
+            & (catalogue["n_side_effects"] > 0)
+        ]
+        position = {int(index): k for k, index in enumerate(rows.index)}
+        frequency = np.zeros((len(rows), dataset.frequency.shape[1]), dtype=np.uint8)
+        pairs = dataset.pairs[dataset.pairs["drug_index"].isin(position)]
+        r = pairs["drug_index"].map(position).to_numpy()
+        c = pairs["side_effect_index"].to_numpy()
+        derived = pairs["derived_class"].to_numpy(dtype=np.uint8)
+        on_label = pairs["on_label"].to_numpy(bool)
+        dropped = pairs["placebo_at_least_drug"].to_numpy(bool)
+        unstated = UNSTATED * (on_label if listed else np.zeros_like(on_label))
+        frequency[r, c] = np.where(dropped, 0, np.where(derived > 0, derived, unstated))
+        if not listed:
+            keep = (frequency > 0).any(axis=1)
+            rows, frequency = rows[keep], frequency[keep]
+        return cls(
+            smiles=[str(s) for s in rows["parent_smiles"]],
+            frequency=frequency,
+            names=[name_key(n) for n in rows["name"]],
+            skeletons=[str(k).split("-")[0] for k in rows["inchikey"]],
+            catalogue_ids=rows.index.to_numpy(dtype=np.int64),
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +119,8 @@ class BenchData:
     independent_mask: np.ndarray  # (n_drugs,) bool
     structure_mask: np.ndarray  # (n_drugs,) bool
     side_effects: SideEffectInfo
+    skeletons: list[str] | None = None  # first InChIKey block of each drug's parent
+    extra: ExtraDrugs | None = None  # the ``+sider`` training drugs
 
     @classmethod
     def from_dataset(cls, dataset) -> BenchData:
@@ -76,6 +137,11 @@ class BenchData:
             independent_mask=np.asarray(dataset.independent_mask, dtype=bool),
             structure_mask=structure,
             side_effects=dataset.side_effect_info(),
+            skeletons=[
+                str(k).split("-")[0] if isinstance(k, str) else ""
+                for k in drugs.get("inchikey", [None] * len(drugs))
+            ],
+            extra=ExtraDrugs.from_dataset(dataset),
         )
 
     @property
@@ -112,6 +178,7 @@ class Fold:
     train: TrainView
     validation: EvalView
     test: EvalView
+    held_out_ids: np.ndarray | None = None  # cold protocols: validation and test drug rows
 
 
 @dataclass(frozen=True)
@@ -239,16 +306,21 @@ def load_or_make_assignment(
 
 
 def iter_folds(
-    data: BenchData, assignment: FoldAssignment, folds: int | None = None
+    data: BenchData, assignment: FoldAssignment, folds: int | None = None, with_sider: bool = False
 ) -> Iterator[Fold]:
     """Yield the first ``folds`` folds (all when None) of a checked assignment."""
     n = assignment.n_folds if folds is None else min(folds, assignment.n_folds)
     for index in range(n):
-        yield build_fold(data, assignment, index)
+        yield build_fold(data, assignment, index, with_sider)
 
 
-def build_fold(data: BenchData, assignment: FoldAssignment, index: int) -> Fold:
-    """Materialise fold ``index``: training view, validation view and test view."""
+def build_fold(
+    data: BenchData, assignment: FoldAssignment, index: int, with_sider: bool = False
+) -> Fold:
+    """Materialise fold ``index``: training view, validation view and test view.
+
+    ``with_sider``: the ``+sider`` condition (cold protocols), :func:`with_extra_drugs`.
+    """
     builder = {
         "WS": _ws_fold,
         "ICS": _ics_fold,
@@ -257,7 +329,55 @@ def build_fold(data: BenchData, assignment: FoldAssignment, index: int) -> Fold:
         "H5": _h5_fold,
     }[assignment.protocol]
     rng = np.random.default_rng([assignment.seed, index, _STREAM_VALIDATION])
-    return builder(data, assignment, index, rng)
+    fold = builder(data, assignment, index, rng)
+    return with_extra_drugs(data, fold) if with_sider else fold
+
+
+def with_extra_drugs(data: BenchData, fold: Fold) -> Fold:
+    """``fold`` with SIDER's other drugs added to its training side (``+sider``).
+
+    An extra drug is left out when its parent has the skeleton (first InChIKey block) or
+    the name of one of the fold's test or validation drugs: a salt or stereo form of a
+    test drug would hand its labels to training. Test and validation views are unchanged.
+    """
+    if data.extra is None or data.skeletons is None:
+        raise ValueError("the +sider condition needs the catalogue (load_dataset() builds it)")
+    if fold.protocol not in COLD_PROTOCOLS:
+        raise ValueError(f"+sider is defined for the cold protocols, not {fold.protocol}")
+    from sefreq.data.names import name_key
+
+    held = [int(i) for i in fold.held_out_ids]
+
+    skeletons = {data.skeletons[i] for i in held} - {""}
+    names = {name_key(data.names[i]) for i in held}
+    extra = data.extra
+    keep = np.array(
+        [
+            s not in skeletons and n not in names
+            for s, n in zip(extra.skeletons, extra.names, strict=True)
+        ],
+        dtype=bool,
+    )
+    train = fold.train
+    frequency = np.vstack([train.frequency, extra.frequency[keep]])
+    # Extra drugs are numbered after the 759 (ids >= len(data.names)): never a dataset row.
+    ids = np.concatenate([train.drug_ids, len(data.names) + np.flatnonzero(keep)])
+    extended = TrainView(
+        frequency=frequency,
+        label_mask=np.ones(frequency.shape, dtype=bool),
+        smiles=[*train.smiles, *(s for s, k in zip(extra.smiles, keep, strict=True) if k)],
+        drug_ids=ids,
+        side_effects=train.side_effects,
+        seed=train.seed,
+    )
+    return Fold(
+        f"{fold.protocol}{SIDER_SUFFIX}",
+        fold.index,
+        extended,
+        fold.validation,
+        fold.test,
+        held_out_ids=fold.held_out_ids,
+    )
 
 
 # --- drug (cold) protocols -------------------------------------------------------------
@@ -295,7 +415,12 @@ def _cold_fold(
         seed=a.seed,
     )
     return Fold(
-        a.protocol, index, train, _cold_view(data, validation_ids), _cold_view(data, test_ids)
+        a.protocol,
+        index,
+        train,
+        _cold_view(data, validation_ids),
+        _cold_view(data, test_ids),
+        held_out_ids=np.concatenate([validation_ids, test_ids]),
     )
 
 
@@ -414,9 +539,19 @@ def _check_protocol(protocol: str) -> str:
     return key
 
 
+def split_condition(protocol: str) -> tuple[str, bool]:
+    """(base protocol, +sider?) of a protocol name such as ``ics+sider``."""
+    name = protocol.strip()
+    with_sider = name.lower().endswith(SIDER_SUFFIX)
+    base = _check_protocol(name[: -len(SIDER_SUFFIX)] if with_sider else name)
+    if with_sider and base not in COLD_PROTOCOLS:
+        raise ValueError(f"{SIDER_SUFFIX} is defined for {', '.join(sorted(COLD_PROTOCOLS))}")
+    return base, with_sider
+
+
 def is_cold(protocol: str) -> bool:
-    """True for protocols whose test drugs are unseen (ICS, IND)."""
-    return _check_protocol(protocol) in COLD_PROTOCOLS
+    """True for protocols whose test drugs are unseen (ICS, IND, and their +sider)."""
+    return split_condition(protocol)[0] in COLD_PROTOCOLS
 
 
 def synthetic_data(

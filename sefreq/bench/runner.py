@@ -24,12 +24,14 @@ import pandas as pd
 
 from sefreq.bench.interface import EvalView, Prediction
 from sefreq.bench.protocols import (
+    EXTENDED_PROTOCOLS,
     N_FOLDS,
     PROTOCOLS,
     BenchData,
     is_cold,
     iter_folds,
     load_or_make_assignment,
+    split_condition,
 )
 from sefreq.bench.registry import make_model
 
@@ -191,7 +193,8 @@ def run_benchmark(
     info = info or RunInfo(command="(python)", commit=git_commit(), date=now_utc())
     plan = []
     for protocol in protocols:
-        n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
+        base, _ = split_condition(protocol)
+        n = N_FOLDS[base] if folds is None else min(folds, N_FOLDS[base])
         for key in models:
             if is_cold(protocol) and not make_model(key, seed=seed, quick=quick).structure_only:
                 print(f"skip {key} on {protocol}: it cannot score a drug from structure alone")
@@ -201,14 +204,15 @@ def run_benchmark(
     records: list[dict] = []
     assignments: dict[str, object] = {}
     for protocol, key, n in plan:
-        if protocol not in assignments:
-            assignments[protocol] = load_or_make_assignment(
-                data, protocol, seed, folds_dir, refresh=refresh_folds
+        base, with_sider = split_condition(protocol)
+        if base not in assignments:  # ICS+sider has ICS's folds
+            assignments[base] = load_or_make_assignment(
+                data, base, seed, folds_dir, refresh=refresh_folds
             )
-        assignment = assignments[protocol]
+        assignment = assignments[base]
         start = time.perf_counter()
         rows = []
-        for fold in iter_folds(data, assignment, n):
+        for fold in iter_folds(data, assignment, n, with_sider):
             bar.set_description(f"{protocol} {key} fold {fold.index + 1}/{n}")
             model = make_model(key, seed=seed + fold.index, quick=quick)
             fit_start = time.perf_counter()
@@ -216,7 +220,7 @@ def run_benchmark(
             fit_seconds = time.perf_counter() - fit_start
             prediction = model.predict(fold.test.query)
             check_prediction(prediction, fold.test, key)
-            metrics = score(fold.test, prediction, protocol)
+            metrics = score(fold.test, prediction, base)
             metrics["fit_seconds"] = fit_seconds
             rows.extend((fold.index, name, value) for name, value in metrics.items())
             bar.update(1)
@@ -244,7 +248,7 @@ def merge_results(new: pd.DataFrame, csv_path: Path) -> pd.DataFrame:
         merged = pd.concat([old[keep], new], ignore_index=True)
     else:
         merged = new.copy()
-    order = {p: i for i, p in enumerate(PROTOCOLS)}
+    order = {p: i for i, p in enumerate(_SECTION_ORDER)}
     merged = merged.sort_values(
         ["protocol", "model", "fold", "metric"],
         key=lambda c: c.map(order) if c.name == "protocol" else c,
@@ -253,6 +257,14 @@ def merge_results(new: pd.DataFrame, csv_path: Path) -> pd.DataFrame:
     csv_path.parent.mkdir(parents=True, exist_ok=True)
     merged.to_csv(csv_path, index=False)
     return merged
+
+
+SIDER_NOTE = (
+    "The same folds, validation and test drugs as without them; every fold's training side "
+    "also holds SIDER's drugs beyond the 759 that have a structure (their side effects; a "
+    "class where a label states a frequency, association only where none does), minus any "
+    "that shares a parent skeleton or a name with a validation or test drug of the fold."
+)
 
 
 def summarise(results: pd.DataFrame) -> pd.DataFrame:
@@ -288,12 +300,52 @@ def render_markdown(results: pd.DataFrame, title: str = "SEFreq benchmark result
         MODEL_NOTES,
         "",
     ]
-    for protocol in PROTOCOLS:
+    for protocol in _SECTION_ORDER:
         part = results[results["protocol"] == protocol]
         if part.empty:
             continue
         lines.extend(_protocol_section(protocol, part, summary[summary["protocol"] == protocol]))
+        base, with_sider = split_condition(protocol)
+        if with_sider:
+            lines.extend(paired_comparison(results, base, protocol))
     return "\n".join(lines).rstrip() + "\n"
+
+
+#: Sections in this order: each ``+sider`` table right after its 759-only one.
+_SECTION_ORDER = tuple(
+    name
+    for base in PROTOCOLS
+    for name in (base, *(e for e in EXTENDED_PROTOCOLS if e.startswith(base + "+")))
+)
+
+
+def paired_comparison(results: pd.DataFrame, base: str, extended: str) -> list[str]:
+    """Per model, the mean per-fold difference ``extended`` - ``base`` on the same test
+    drugs, and on how many folds ``extended`` is better."""
+    metrics = KEY_METRICS[base]
+    lines = [
+        f"Paired by fold, {extended} minus {base} (same test drugs; better on k of n folds):",
+        "",
+        "| model | " + " | ".join(metrics) + " |",
+        "|---|" + "---|" * len(metrics),
+    ]
+    both = results[results["protocol"].isin([base, extended])]
+    for model in dict.fromkeys(both.loc[both["protocol"] == extended, "model"]):
+        rows = both[both["model"] == model]
+        cells = []
+        for metric in metrics:
+            wide = rows[rows["metric"] == metric].pivot_table(
+                index="fold", columns="protocol", values="value"
+            )
+            if base not in wide or extended not in wide:
+                cells.append("")
+                continue
+            diff = (wide[extended] - wide[base]).dropna()
+            better = (diff < 0) if metric in LOWER_IS_BETTER else (diff > 0)
+            cells.append(f"{diff.mean():+.3f} ({int(better.sum())}/{len(diff)})")
+        if any(cells):
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
 
 
 BASELINE_NOTES = (
@@ -329,14 +381,16 @@ MODEL_NOTES = (
 
 
 def _protocol_section(protocol: str, part: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
-    metrics = KEY_METRICS[protocol]
+    base, with_sider = split_condition(protocol)
+    metrics = KEY_METRICS[base]
     first = part.iloc[0]
+    title = PROTOCOL_TITLES[base] + (", + SIDER's other drugs in training" if with_sider else "")
+    note = PROTOCOL_NOTES[base] + (f" {SIDER_NOTE}" if with_sider else "")
     lines = [
-        f"## {PROTOCOL_TITLES[protocol]}",
+        f"## {title}",
         "",
         f"{int(first['n_pool_drugs'])} benchmark drugs (the non-independent drugs with a "
-        f"structure; {int(first['n_excluded_no_structure'])} without one are left out). "
-        + PROTOCOL_NOTES[protocol],
+        f"structure; {int(first['n_excluded_no_structure'])} without one are left out). " + note,
         "",
         "| model | folds | " + " | ".join(metrics) + " |",
         "|---|---|" + "---|" * len(metrics),
@@ -357,7 +411,7 @@ def _protocol_section(protocol: str, part: pd.DataFrame, summary: pd.DataFrame) 
                 cell += f" ({margin:+.3f})"
             cells.append(cell)
         lines.append(f"| {model} | {n_folds} | " + " | ".join(cells) + " |")
-    for name, numbers in PUBLISHED.get(protocol, []):
+    for name, numbers in [] if with_sider else PUBLISHED.get(base, []):
         cells = [f"{numbers[m]:.3f}" if m in numbers else "" for m in metrics]
         lines.append(f"| *published: {name}* | | " + " | ".join(cells) + " |")
     lines.extend(["", "Runs:", ""])

@@ -21,6 +21,7 @@ import numpy as np
 from scipy.optimize import minimize_scalar
 from scipy.special import expit, logit
 
+from sefreq.constants import stated
 from sefreq.metrics import auroc_per_drug, expected_calibration_error
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def calibrate(
     temperature = fit_temperature(logits, labels) if labels.size else 1.0
     ensemble.temperature = temperature
     p_cal = expit(logits / temperature)
-    reported = mask & (validation.frequency > 0)
+    reported = mask & stated(validation.frequency)
     classes = validation.frequency[reported].astype(np.int64)
     threshold = conformal_threshold(out.class_probabilities[reported], classes, CONFORMAL_ALPHA)
     ensemble.conformal_threshold = threshold

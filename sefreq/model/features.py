@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit, logit
 
-from sefreq.constants import N_CLASSES
+from sefreq.constants import N_CLASSES, stated
 
 # Global class shares of Galeano's matrix (SCIENCE.md), used only when a training set is
 # too small to estimate them (tiny synthetic fixtures).
@@ -53,8 +53,8 @@ def association_prior(frequency: np.ndarray, label_mask: np.ndarray) -> np.ndarr
 def mean_class_prior(
     frequency: np.ndarray, label_mask: np.ndarray, shrink: float = 3.0
 ) -> np.ndarray:
-    """(994,) float64 mean reported class per side effect, shrunk to the global mean."""
-    reported = (frequency > 0) & label_mask
+    """(994,) float64 mean stated class per side effect, shrunk to the global mean."""
+    reported = stated(frequency) & label_mask
     total = np.where(reported, frequency, 0).sum(0).astype(np.float64)
     count = reported.sum(0)
     global_mean = total.sum() / max(count.sum(), 1) if count.sum() else 3.6
@@ -63,7 +63,7 @@ def mean_class_prior(
 
 def class_thresholds(frequency: np.ndarray, label_mask: np.ndarray) -> np.ndarray:
     """(4,) float64 CORAL thresholds logit(P(class <= k)) of the training classes."""
-    values = frequency[(frequency > 0) & label_mask]
+    values = frequency[stated(frequency) & label_mask]
     counts = np.bincount(values, minlength=N_CLASSES + 1)[1:].astype(np.float64)
     if counts.sum() < 50:
         counts = _DEFAULT_CLASS_SHARES

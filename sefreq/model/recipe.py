@@ -16,7 +16,7 @@ from scipy.special import logit
 
 from sefreq.chem.features import DescriptorScaler, MoleculeFeatures, featurize
 from sefreq.chem.similarity import kernel_similarity, tanimoto_bits
-from sefreq.constants import SIDER_LICENCE, __version__
+from sefreq.constants import SIDER_LICENCE, __version__, stated
 from sefreq.data.types import SideEffectInfo
 from sefreq.model import confidence
 from sefreq.model.artifact import bundled_model_dir
@@ -287,7 +287,7 @@ def floors_of(
     p = np.clip(np.broadcast_to(prevalence, y.shape), 1e-6, 1 - 1e-6)
     bce = -(y * np.log(p) + (1 - y) * np.log(1 - p))
     floor_bce = float((bce * mask).sum() / max(mask.sum(), 1))
-    reported = mask & (validation.frequency > 0)
+    reported = mask & stated(validation.frequency)
     err = (np.broadcast_to(mean_class, y.shape) - validation.frequency) ** 2
     floor_rmse = float(np.sqrt((err * reported).sum() / max(reported.sum(), 1)))
     return max(floor_bce, 1e-3), max(floor_rmse, 1e-2)

@@ -15,6 +15,7 @@ from scipy.special import expit
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
+from sefreq.constants import N_CLASSES, UNSTATED, stated
 from sefreq.metrics import aupr
 
 #: Galeano et al.'s score-to-class cut-offs: a score below 0.42 is class 0, and so on.
@@ -34,12 +35,26 @@ def side_effect_prevalence(train: TrainView) -> tuple[np.ndarray, np.ndarray]:
     association = np.divide(
         n_positive, n_labelled, out=np.zeros(n_labelled.shape, float), where=n_labelled > 0
     )
-    class_sum = np.where(positive, train.frequency, 0).sum(axis=0, dtype=np.float64)
-    global_mean = class_sum.sum() / max(n_positive.sum(), 1) if n_positive.any() else 3.0
+    classified = labelled & stated(train.frequency)  # UNSTATED cells have no class
+    n_classified = classified.sum(axis=0)
+    class_sum = np.where(classified, train.frequency, 0).sum(axis=0, dtype=np.float64)
+    global_mean = class_sum.sum() / max(n_classified.sum(), 1) if n_classified.any() else 3.0
     frequency = np.divide(
-        class_sum, n_positive, out=np.full(n_positive.shape, global_mean), where=n_positive > 0
+        class_sum,
+        n_classified,
+        out=np.full(n_classified.shape, global_mean),
+        where=n_classified > 0,
     )
     return association, frequency
+
+
+def refuse_unstated(train: TrainView, model) -> None:
+    """Models that read every positive as a class cannot train with the ``+sider`` drugs."""
+    if (np.asarray(train.frequency) == UNSTATED).any():
+        raise ValueError(
+            f"{getattr(model, 'name', type(model).__name__)} reads every reported cell as a "
+            "frequency class and cannot train on side effects without one (+sider)"
+        )
 
 
 def galeano_class(score: np.ndarray) -> np.ndarray:
@@ -159,6 +174,7 @@ class WNMFModel:
         self._calibration = (1.0, 0.0)
 
     def fit(self, train: TrainView, validation: EvalView | None = None) -> None:
+        refuse_unstated(train, self)
         known = train.label_mask & (train.frequency > 0)
         # Galeano's model reads every cell that is not a known entry as a zero of low weight;
         # unlabelled_as_zero=False instead gives cells outside the label mask weight 0.
@@ -280,9 +296,10 @@ class KNNModel:
             out=np.tile(prevalence, (len(similarity), 1)),
             where=label_weight > 0,
         )
-        positive_weight = (weights * positive).sum(axis=1)
+        classified = positive & (classes <= N_CLASSES)  # UNSTATED cells have no class
+        positive_weight = (weights * classified).sum(axis=1)
         frequency = np.divide(
-            (weights * positive * classes).sum(axis=1),
+            (weights * classified * classes).sum(axis=1),
             positive_weight,
             out=np.tile(mean_class, (len(similarity), 1)),
             where=positive_weight > 0,
@@ -346,6 +363,7 @@ class MLPModel:
     def fit(self, train: TrainView, validation: EvalView | None = None) -> None:
         import torch
 
+        refuse_unstated(train, self)
         start = time.perf_counter()
         threads = torch.get_num_threads()
         torch.set_num_threads(self.threads)  # small nets: one thread each is enough
