@@ -68,34 +68,13 @@ class ExtraDrugs:
 
     @classmethod
     def from_dataset(cls, dataset, listed: bool = True) -> ExtraDrugs | None:
-        """The extra drugs of ``dataset``; ``listed`` False keeps only the side effects with
-        a stated class (R's definition of reported) and the drugs that have one."""
-        from sefreq.constants import UNSTATED
+        """The extra drugs of ``dataset`` (:meth:`Dataset.extra_training_drugs`); None when
+        it has no catalogue."""
         from sefreq.data.names import name_key
 
-        catalogue = dataset.catalogue
-        if "source" not in catalogue or len(catalogue) <= len(dataset.drugs):
+        rows, frequency = dataset.extra_training_drugs(listed=listed)
+        if not len(rows):
             return None
-        n = len(dataset.drugs)
-        rows = catalogue[
-            (catalogue.index >= n)
-            & (catalogue["source"] == "sider")
-            & catalogue["has_structure"].astype(bool)
-            & (catalogue["n_side_effects"] > 0)
-        ]
-        position = {int(index): k for k, index in enumerate(rows.index)}
-        frequency = np.zeros((len(rows), dataset.frequency.shape[1]), dtype=np.uint8)
-        pairs = dataset.pairs[dataset.pairs["drug_index"].isin(position)]
-        r = pairs["drug_index"].map(position).to_numpy()
-        c = pairs["side_effect_index"].to_numpy()
-        derived = pairs["derived_class"].to_numpy(dtype=np.uint8)
-        on_label = pairs["on_label"].to_numpy(bool)
-        dropped = pairs["placebo_at_least_drug"].to_numpy(bool)
-        unstated = UNSTATED * (on_label if listed else np.zeros_like(on_label))
-        frequency[r, c] = np.where(dropped, 0, np.where(derived > 0, derived, unstated))
-        if not listed:
-            keep = (frequency > 0).any(axis=1)
-            rows, frequency = rows[keep], frequency[keep]
         return cls(
             smiles=[str(s) for s in rows["parent_smiles"]],
             frequency=frequency,

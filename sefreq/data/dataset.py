@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock
 
-from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS
+from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS, UNSTATED
 from sefreq.data import curation, sider
 from sefreq.data.catalogue import CATALOGUE_KEYS, build_catalogue
 from sefreq.data.registry import REGISTRY, resolve
@@ -131,6 +131,41 @@ class Dataset:
     def group_term_matrix(self) -> np.ndarray:
         """(994, 217) float32 multi-hot of group terms, columns :attr:`group_term_names`."""
         return _multi_hot(self.side_effects["group_terms"], self.group_term_names)
+
+    def extra_training_drugs(self, listed: bool = True) -> tuple[pd.DataFrame, np.ndarray]:
+        """SIDER's drugs beyond the 759 as training rows: (their catalogue rows, (m, 994)
+        uint8 labels).
+
+        The drugs with a structure and at least one side effect on the 994 terms. A label
+        holds the derived class where the labels state a frequency,
+        :data:`~sefreq.constants.UNSTATED` where SIDER lists the side effect without one,
+        and 0 where SIDER does not list it or its placebo arms report it as often (as R
+        drops such pairs). ``listed`` False keeps only stated classes (R's definition of
+        reported) and the drugs that have one.
+        """
+        catalogue = self.catalogue
+        n = len(self.drugs)
+        if "source" not in catalogue:
+            return catalogue.iloc[:0], np.zeros((0, self.frequency.shape[1]), dtype=np.uint8)
+        rows = catalogue[
+            (catalogue.index >= n)
+            & (catalogue["source"] == "sider")
+            & catalogue["has_structure"].astype(bool)
+            & (catalogue["n_side_effects"] > 0)
+        ]
+        position = {int(index): k for k, index in enumerate(rows.index)}
+        labels = np.zeros((len(rows), self.frequency.shape[1]), dtype=np.uint8)
+        pairs = self.pairs[self.pairs["drug_index"].isin(position)]
+        r = pairs["drug_index"].map(position).to_numpy()
+        c = pairs["side_effect_index"].to_numpy()
+        derived = pairs["derived_class"].to_numpy(dtype=np.uint8)
+        on_label = pairs["on_label"].to_numpy(bool) & listed
+        dropped = pairs["placebo_at_least_drug"].to_numpy(bool)
+        labels[r, c] = np.where(dropped, 0, np.where(derived > 0, derived, UNSTATED * on_label))
+        if not listed:
+            keep = (labels > 0).any(axis=1)
+            rows, labels = rows[keep], labels[keep]
+        return rows, labels
 
     def side_effect_info(self) -> SideEffectInfo:
         """What the benchmark interface needs to know of the 994 side effects."""

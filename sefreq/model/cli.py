@@ -28,6 +28,12 @@ def register(subparsers, formatter) -> None:
     )
     train.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     train.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    train.add_argument(
+        "--with-sider",
+        action="store_true",
+        help="also train on SIDER's drugs beyond the 759 (the +sider condition of the "
+        "benchmark); validation and calibration stay on the 759",
+    )
     train.set_defaults(handler=_train)
 
     predict = subparsers.add_parser(
@@ -73,7 +79,7 @@ def _train(args: argparse.Namespace) -> int:
         **BUNDLE_PRIOR,
     )
     started = time.perf_counter()
-    path = train_bundle(out, config=config)
+    path = train_bundle(out, config=config, with_sider=args.with_sider)
     size = sum(p.stat().st_size for p in Path(path).iterdir()) / 1e6
     print(f"Saved the model to {path} ({size:.1f} MB) in {time.perf_counter() - started:.0f} s.")
     return 0

@@ -78,8 +78,12 @@ class BundleData:
     n_excluded_no_structure: int
 
 
-def load_bundle_data() -> BundleData:
-    """All usable drugs (``has_structure``), including the 9 independent ones."""
+def load_bundle_data(with_sider: bool = False) -> BundleData:
+    """All usable drugs (``has_structure``), including the 9 independent ones.
+
+    ``with_sider``: also SIDER's other drugs with a structure (``drug_ids`` from 759 on;
+    :class:`sefreq.bench.protocols.ExtraDrugs` encoding: UNSTATED where no class is stated).
+    """
     dataset = load_dataset()
     drugs = dataset.drugs
     usable = np.asarray(dataset.structure_mask, dtype=bool)
@@ -94,6 +98,8 @@ def load_bundle_data() -> BundleData:
         names=[str(drugs["name"].iloc[i]) for i in rows],
         drug_ids=rows.astype(np.int64),
     )
+    if with_sider:
+        training = _with_extra_drugs(training, dataset)
     organ = [list(v) for v in dataset.side_effects["organ_classes"]]
     return BundleData(
         training=training,
@@ -101,6 +107,48 @@ def load_bundle_data() -> BundleData:
         organ_class_names=organ,
         data_sha256=_data_sums(),
         n_excluded_no_structure=int((~usable).sum()),
+    )
+
+
+def _with_extra_drugs(training: TrainingSet, dataset) -> TrainingSet:
+    """``training`` plus SIDER's drugs beyond the 759 (:meth:`Dataset.extra_training_drugs`)."""
+    rows, frequency = dataset.extra_training_drugs()
+    return concatenate(
+        training,
+        TrainingSet(
+            smiles=list(rows["parent_smiles"].astype(str)),
+            frequency=frequency,
+            label_mask=np.ones(frequency.shape, dtype=bool),
+            names=list(rows["name"].astype(str)),
+            drug_ids=rows.index.to_numpy(dtype=np.int64),
+        ),
+    )
+
+
+def split_calibrated(
+    train: TrainingSet, share: float, seed: int, n_calibration_pool: int
+) -> tuple[TrainingSet, TrainingSet]:
+    """:func:`split_validation` drawn from the first ``n_calibration_pool`` drugs only (the
+    759-drug rows), the others always fitted: validation, temperature and conformal sets
+    stay on the drugs whose labels define the benchmark's target."""
+    pool = train.take(np.arange(n_calibration_pool))
+    fit, validation = split_validation(pool, share, seed)
+    rest = train.take(np.arange(n_calibration_pool, len(train.smiles)))
+    return concatenate(fit, rest), validation
+
+
+def concatenate(first: TrainingSet, second: TrainingSet) -> TrainingSet:
+    """The drugs of ``first`` then those of ``second``."""
+    if not len(second.smiles):
+        return first
+    return TrainingSet(
+        smiles=[*first.smiles, *second.smiles],
+        frequency=np.vstack([first.frequency, second.frequency]),
+        label_mask=np.vstack([first.label_mask, second.label_mask]),
+        names=[*first.display_names(), *second.display_names()],
+        drug_ids=None
+        if first.drug_ids is None or second.drug_ids is None
+        else np.concatenate([first.drug_ids, second.drug_ids]),
     )
 
 

@@ -16,14 +16,21 @@ from scipy.special import logit
 
 from sefreq.chem.features import DescriptorScaler, MoleculeFeatures, featurize
 from sefreq.chem.similarity import kernel_similarity, tanimoto_bits
-from sefreq.constants import SIDER_LICENCE, __version__, stated
+from sefreq.constants import N_DRUGS, SIDER_LICENCE, __version__, stated
 from sefreq.data.types import SideEffectInfo
 from sefreq.model import confidence
 from sefreq.model.artifact import bundled_model_dir
 from sefreq.model.bundle import KNN_SIMILARITIES, MODEL_VERSION, SEFreqEnsemble
 from sefreq.model.confidence import DEFAULT_AD_THRESHOLD
 from sefreq.model.config import TrainConfig
-from sefreq.model.data import TrainingSet, exclusions, load_bundle_data, split_validation, usable
+from sefreq.model.data import (
+    TrainingSet,
+    exclusions,
+    load_bundle_data,
+    split_calibrated,
+    split_validation,
+    usable,
+)
 from sefreq.model.features import (
     association_prior,
     class_thresholds,
@@ -329,17 +336,22 @@ def train_bundle(
     progress: bool = True,
     network: NetworkConfig | None = None,
     config: TrainConfig | None = None,
+    with_sider: bool = False,
 ) -> Path:
     """Train the shipped model on every drug with a usable structure and save it.
 
     10% of the drugs (seeded) are held out for early stopping, temperature and conformal
     calibration; afterwards they join the reference set used for the kNN prior and the
     applicability domain, so every usable drug can be a nearest neighbour.
+    ``with_sider``: also train on SIDER's other drugs (always fitted, never held out).
     Returns the bundle directory.
     """
-    data = load_bundle_data()
+    data = load_bundle_data(with_sider=with_sider)
     config = config or TrainConfig(seed=seed, n_members=n_members, progress=progress)
-    fit, validation = split_validation(data.training, config.validation_share, config.seed)
+    n_galeano = int((data.training.drug_ids < N_DRUGS).sum())
+    fit, validation = split_calibrated(
+        data.training, config.validation_share, config.seed, n_galeano
+    )
     ensemble = fit_ensemble(fit, validation, data.side_effects, network, config)
     extend_reference(ensemble, validation)
     ensemble.ad_threshold = DEFAULT_AD_THRESHOLD
@@ -350,6 +362,8 @@ def train_bundle(
             "sefreq_version": __version__,
             "data_sha256": data.data_sha256,
             "n_excluded_no_structure": data.n_excluded_no_structure,
+            "n_training_drugs": len(data.training.smiles),
+            "with_sider": with_sider,
             "side_effect_organ_classes": data.organ_class_names,
             "licence": SIDER_LICENCE,
             "applicability_domain": {

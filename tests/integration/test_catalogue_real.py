@@ -110,3 +110,36 @@ def test_a_drug_outside_sider_has_a_structure_and_no_label_data(dataset):
     assert outside["smiles"].notna().all()
     assert not outside["has_frequencies"].any()
     assert (outside["n_side_effects"] == 0).all()
+
+
+def test_extra_training_drugs_carry_classes_and_unstated_cells(dataset):
+    from sefreq.constants import UNSTATED, stated
+
+    rows, labels = dataset.extra_training_drugs()
+    assert len(rows) == labels.shape[0] > 400 and (rows.index >= 759).all()
+    assert rows["has_structure"].all()
+    assert (labels == UNSTATED).sum() > 5 * stated(labels).sum() > 1000  # 22,758 and 2,682
+    stated_only, classes = dataset.extra_training_drugs(listed=False)
+    assert not (classes == UNSTATED).any() and (classes > 0).any(axis=1).all()
+    assert set(stated_only.index) <= set(rows.index)
+
+
+def test_validation_stays_on_the_759_when_training_with_sider(dataset):
+    from sefreq.model.data import TrainingSet, split_calibrated, split_validation
+
+    rows, labels = dataset.extra_training_drugs()
+    n = 50
+    frequency = np.vstack([np.asarray(dataset.frequency[:n]), labels])
+    training = TrainingSet(
+        smiles=["C"] * len(frequency),
+        frequency=frequency,
+        label_mask=np.ones(frequency.shape, dtype=bool),
+        drug_ids=np.concatenate([np.arange(n), rows.index.to_numpy()]),
+    )
+    fit, validation = split_calibrated(training, 0.1, seed=0, n_calibration_pool=n)
+    assert (validation.drug_ids < n).all() and len(validation.drug_ids) == 5
+    assert len(fit.drug_ids) + len(validation.drug_ids) == len(frequency)
+    # Without extra drugs it is the plain split, drug for drug.
+    plain_fit, plain_validation = split_validation(training.take(np.arange(n)), 0.1, seed=0)
+    np.testing.assert_array_equal(plain_validation.drug_ids, validation.drug_ids)
+    np.testing.assert_array_equal(plain_fit.drug_ids, fit.drug_ids[: len(plain_fit.drug_ids)])
