@@ -78,24 +78,8 @@ class CatalogueParts:
 
 def read_all_side_effects(path: Path) -> pd.DataFrame:
     """meddra_all_se(.tsv.gz), PT rows: stitch_flat, stitch_stereo (CIDs), umls_cui, term."""
-    table = pd.read_csv(
-        path,
-        sep="\t",
-        header=None,
-        names=list(ALL_SE_COLUMNS),
-        dtype=str,
-        keep_default_na=False,
-        quoting=3,
-    )
-    table = table[table["term_type"] == "PT"]
-    return pd.DataFrame(
-        {
-            "stitch_flat": table["stitch_flat"].map(sider.stitch_to_cid).astype("int64"),
-            "stitch_stereo": table["stitch_stereo"].map(sider.stitch_to_cid).astype("int64"),
-            "umls_cui": table["umls_cui"].to_numpy(),
-            "term": table["term"].to_numpy(),
-        }
-    ).reset_index(drop=True)
+    table = sider.read_pt_rows(path, ALL_SE_COLUMNS)
+    return table[["stitch_flat", "stitch_stereo", "umls_cui", "term"]].reset_index(drop=True)
 
 
 def map_terms(table: pd.DataFrame, side_effects: pd.DataFrame) -> pd.Series:

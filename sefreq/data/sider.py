@@ -108,23 +108,28 @@ def read_meddra_freq(path: Path, stereo_cids: Iterable[int] | None = None) -> pd
     postmarketing), frequency_text, lower, upper (fractions; NaN for words and
     post-marketing), frequency_class (float, NaN for post-marketing), umls_cui, term.
     """
+    table = read_pt_rows(path, MEDDRA_FREQ_COLUMNS)
+    if stereo_cids is not None:
+        table = table[table["stitch_stereo"].isin(set(stereo_cids))]
+    return parse_frequencies(table.drop(columns="term_type").reset_index(drop=True))
+
+
+def read_pt_rows(path: Path, columns: Iterable[str]) -> pd.DataFrame:
+    """The MedDRA preferred-term rows of a headerless SIDER TSV, STITCH ids as CIDs."""
     table = pd.read_csv(
         path,
         sep="\t",
         header=None,
-        names=list(MEDDRA_FREQ_COLUMNS),
+        names=list(columns),
         dtype=str,
         keep_default_na=False,
         quoting=3,  # QUOTE_NONE: terms may contain quote characters
     )
     table = table[table["term_type"] == "PT"]
-    table = table.assign(
+    return table.assign(
         stitch_flat=table["stitch_flat"].map(stitch_to_cid).astype("int64"),
         stitch_stereo=table["stitch_stereo"].map(stitch_to_cid).astype("int64"),
     )
-    if stereo_cids is not None:
-        table = table[table["stitch_stereo"].isin(set(stereo_cids))]
-    return parse_frequencies(table.drop(columns="term_type").reset_index(drop=True))
 
 
 def parse_frequencies(table: pd.DataFrame) -> pd.DataFrame:
