@@ -46,7 +46,7 @@ def conformal_bands(mask_text: str) -> str:
 
 
 #: The known band of a side effect SIDER lists for the drug without any frequency.
-UNSTATED = "reported, frequency not stated"
+UNSTATED_BAND = "reported, frequency not stated"
 
 
 def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
@@ -134,7 +134,7 @@ def profile_table(
     table["known_band"] = [
         CLASS_LABELS[int(c)]
         if pd.notna(c) and int(c) > 0
-        else (UNSTATED if listed else ("not reported" if drug_index is not None else ""))
+        else (UNSTATED_BAND if listed else ("not reported" if drug_index is not None else ""))
         for c, listed in zip(table["known_class"], on_label, strict=True)
     ]
     table["n_labels"] = table["n_labels"].fillna(0).astype(int)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sefreq.chem.io import FORMULA_STARTS
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.present.profile import UNSTATED_BAND
 from sefreq.present.text import one_line
 from sefreq.report.tables import ReportInput, report_table
 
@@ -163,6 +164,7 @@ def build_pdf(
     pdf.set_font("DejaVu", "", 8)
     for row in table.head(TOP_ROWS).itertuples():
         known = row.known_band if isinstance(row.known_band, str) else "–"
+        known = "listed, no frequency" if known == UNSTATED_BAND else known
         cells = [
             str(row.rank),
             str(row.side_effect)[:40],

@@ -11,7 +11,7 @@ import pandas as pd
 from sefreq.chem.io import neutralise_formulas
 from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
-from sefreq.present.profile import band_range
+from sefreq.present.profile import UNSTATED_BAND, band_range
 
 #: Where known frequencies come from, written on every row that has one.
 KNOWN_SOURCE = "SIDER 4.1 (CC BY-NC-SA 4.0), median of label statements"
@@ -74,10 +74,20 @@ def report_table(report: ReportInput) -> pd.DataFrame:
         }
     )
     if report.known is not None and len(report.known):
-        known = report.known[["side_effect_index", "known_class", "known_median_pct", "n_labels"]]
+        columns = ["side_effect_index", "known_class", "known_median_pct", "n_labels"]
+        known = report.known[[*columns, *(["on_label"] if "on_label" in report.known else [])]]
         table = table.merge(known, on="side_effect_index", how="left")
         table["known_class"] = table["known_class"].fillna(0).astype(int)
-        table["known_band"] = table["known_class"].map(CLASS_LABELS)
+        listed = (
+            table.pop("on_label").fillna(False).astype(bool)
+            if "on_label" in table
+            else pd.Series(False, index=table.index)
+        )
+        table["known_band"] = (
+            table["known_class"]
+            .map(CLASS_LABELS)
+            .where((table["known_class"] > 0) | ~listed, UNSTATED_BAND)
+        )
         table["known_median_share"] = (table.pop("known_median_pct") / 100).round(4)
         table["n_label_statements"] = table.pop("n_labels").fillna(0).astype(int)
         table["known_source"] = KNOWN_SOURCE

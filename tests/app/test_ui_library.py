@@ -334,3 +334,29 @@ def test_file_names_are_sanitised() -> None:
     assert safe_filename("=cmd|' /C calc'!A0") == "cmd_C_calc_A0"
     assert safe_filename("...") == "molecule"
     assert len(safe_filename("x" * 500)) == 80
+
+
+def test_report_says_when_a_listed_side_effect_has_no_stated_frequency(report) -> None:
+    known = report.known.copy()
+    known["on_label"] = known["known_class"] > 0
+    first = int(
+        report.prediction.loc[
+            report.prediction["side_effect_index"] >= 0, "side_effect_index"
+        ].iloc[0]
+    )
+    unstated = pd.DataFrame(
+        [
+            {
+                **{c: 0 for c in known.columns},
+                "side_effect_index": first,
+                "on_label": True,
+                "known_median_pct": float("nan"),
+            }
+        ]
+    )
+    known = pd.concat([known[known["side_effect_index"] != first], unstated], ignore_index=True)
+    table = report_table(ReportInput(**{**report.__dict__, "known": known}))
+    row = table[table["side_effect_index"] == first].iloc[0]
+    assert row["known_band"] == "reported, frequency not stated" and row["known_class"] == 0
+    others = table[(table["side_effect_index"] != first) & (table["known_class"] == 0)]
+    assert (others["known_band"] == "not reported").all()
