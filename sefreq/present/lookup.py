@@ -1,4 +1,5 @@
-"""Find one of the 759 drugs from what a person types: generic, brand, label name, ATC code.
+"""Find a drug of the catalogue from what a person types: generic, brand, label name, synonym,
+ATC code.
 
 Forgiving on purpose: case and spacing never matter, salt words ("hydrochloride",
 "sodium") are ignored, an ATC prefix ("N02BE") lists its drugs, a name's start is enough

@@ -81,7 +81,7 @@ def prepare(
     """Standardise ``smiles``; on failure the molecule carries the reason in ``error``.
 
     With ``drugs`` (the dataset's drug table), a structure whose parent InChIKey is one of
-    the 759 drugs is linked to it, so its label-reported frequencies can be shown.
+    the catalogue's SIDER drugs is linked to it, so its label-reported frequencies can be shown.
     """
     text = (smiles or "").strip()
     base = Molecule(id=str(molecule_id), source=source, entered=entered or text, smiles=text)
