@@ -145,7 +145,7 @@ class Dataset:
         """
         catalogue = self.catalogue
         n = len(self.drugs)
-        if "source" not in catalogue:
+        if len(catalogue) <= n or "n_side_effects" not in catalogue:  # no drug beyond the 759
             return catalogue.iloc[:0], np.zeros((0, self.frequency.shape[1]), dtype=np.uint8)
         rows = catalogue[
             (catalogue.index >= n)

@@ -181,3 +181,13 @@ def test_a_cache_that_cannot_be_written_still_answers(fake_inputs, monkeypatch, 
     assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
     assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
     assert len(fake_inputs) == 2
+
+
+def test_a_dataset_without_the_catalogue_has_no_extra_drugs():
+    """Built without the catalogue files (as tests build them), the catalogue is the 759
+    table itself and the +sider condition has nothing to add."""
+    dataset = _tiny_dataset()
+    assert dataset.catalogue["name"].tolist() == dataset.drugs["name"].tolist()
+    assert dataset.catalogue["in_sider"].all()
+    rows, labels = dataset.extra_training_drugs()
+    assert rows.empty and labels.shape == (0, 3)
