@@ -106,6 +106,15 @@ async def go(page, title: str, timeout: float) -> None:
     await idle(page, timeout)
 
 
+async def visit(page, title: str, *ready: str) -> float:
+    """Open page ``title`` from the sidebar; seconds until every ``ready`` selector shows."""
+    started = time.perf_counter()
+    await page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
+    for selector in ready:
+        await page.locator(selector).first.wait_for()
+    return time.perf_counter() - started
+
+
 async def session(browser, url: str, drug: str, timeout: float, downloads: Path) -> dict:
     """One user's walk; the time of each step, or the error that stopped it."""
     context = await browser.new_context(viewport=VIEWPORT, accept_downloads=True)
@@ -132,23 +141,14 @@ async def session(browser, url: str, drug: str, timeout: float, downloads: Path)
         result["lookup"] = time.perf_counter() - started
 
         step = "profile"
-        started = time.perf_counter()
-        await (
-            page.locator("[data-testid='stSidebarNav']").get_by_text("Profile", exact=True).click()
-        )
-        await page.locator("[data-testid='stPlotlyChart']").first.wait_for()
-        result["profile"] = time.perf_counter() - started
+        result["profile"] = await visit(page, "Profile", "[data-testid='stPlotlyChart']")
         await idle(page, timeout)
         result["errors"] += await problems(page)
 
         step = "explain"
-        started = time.perf_counter()
-        await (
-            page.locator("[data-testid='stSidebarNav']").get_by_text("Explain", exact=True).click()
+        result["explain"] = await visit(
+            page, "Explain", "text=Atom contributions", "[data-testid='stImage']"
         )
-        await page.get_by_text("Atom contributions").wait_for()
-        await page.locator("[data-testid='stImage']").first.wait_for()
-        result["explain"] = time.perf_counter() - started
         await idle(page, timeout)
         result["errors"] += await problems(page)
 
