@@ -517,7 +517,7 @@ _OPTIONAL_TEXT = ("smiles", "smiles_source", "inchikey", "parent_smiles", "smile
 
 def _with_none(drugs: pd.DataFrame) -> pd.DataFrame:
     """Missing structures as ``None`` (object columns), the same after a cache round trip."""
-    for column in _OPTIONAL_TEXT:
+    for column in (c for c in _OPTIONAL_TEXT if c in drugs):  # the catalogue lacks some
         values = drugs[column].astype(object)
         drugs[column] = values.where(values.notna(), None)
     return drugs

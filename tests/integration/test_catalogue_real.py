@@ -143,3 +143,21 @@ def test_validation_stays_on_the_759_when_training_with_sider(dataset):
     plain_fit, plain_validation = split_validation(training.take(np.arange(n)), 0.1, seed=0)
     np.testing.assert_array_equal(plain_validation.drug_ids, validation.drug_ids)
     np.testing.assert_array_equal(plain_fit.drug_ids, fit.drug_ids[: len(plain_fit.drug_ids)])
+
+
+def test_the_catalogue_is_read_back_from_the_cache(real_data_dir, tmp_path, monkeypatch):
+    """A second load reads the cache instead of building again (a cached catalogue once
+    failed to read, so every load rebuilt for 12 s)."""
+    import sefreq.data.dataset as module
+
+    first = load_dataset(data_dir=real_data_dir, cache_dir=tmp_path)
+
+    def no_build(paths):
+        raise AssertionError("the dataset was built again instead of read from the cache")
+
+    monkeypatch.setattr(module, "build_dataset", no_build)
+    again = load_dataset(data_dir=real_data_dir, cache_dir=tmp_path)
+    assert again.catalogue["name"].tolist() == first.catalogue["name"].tolist()
+    assert again.catalogue["smiles"].iloc[-1] == first.catalogue["smiles"].iloc[-1]
+    assert len(again.associations) == len(first.associations)
+    assert again.catalogue["drugcentral_id"].isna().iloc[0]
