@@ -154,8 +154,11 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
         if not (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)
                 or pd.api.types.is_string_dtype(values)):  # fmt: skip
             continue
-        text = values.astype(object)
-        risky = text.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_STARTS))
-        if risky.any():
-            out[column] = text.where(~risky, "'" + text.astype(str))
+        out[column] = values.astype(object).map(neutralise_cell)
     return out
+
+
+def neutralise_cell(value: object) -> object:
+    """``value`` with a leading apostrophe when it is text a spreadsheet would read as a
+    formula (:data:`FORMULA_STARTS`); anything else unchanged."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value

@@ -81,8 +81,8 @@ class BundleData:
 def load_bundle_data(with_sider: bool = False) -> BundleData:
     """All usable drugs (``has_structure``), including the 9 independent ones.
 
-    ``with_sider``: also SIDER's other drugs with a structure (``drug_ids`` from 759 on;
-    :class:`sefreq.bench.protocols.ExtraDrugs` encoding: UNSTATED where no class is stated).
+    ``with_sider``: also SIDER's other drugs with a structure (``drug_ids`` from 759 on,
+    labels as :meth:`sefreq.data.dataset.Dataset.extra_training_drugs` encodes them).
     """
     dataset = load_dataset()
     drugs = dataset.drugs

@@ -10,7 +10,7 @@ import torch
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from sefreq.constants import N_CLASSES
+from sefreq.constants import N_CLASSES, stated
 from sefreq.model.config import TrainConfig
 from sefreq.model.network import SEFreqNet, coral_class_probabilities, coral_loss
 
@@ -56,7 +56,7 @@ def _member_loss(
     bce = bce * mask
     association_loss = bce.sum() / mask.sum().clamp_min(1)
     # The frequency task learns from stated classes only (UNSTATED cells: association).
-    reported = mask & (batch.frequency > 0) & (batch.frequency <= N_CLASSES)
+    reported = mask & stated(batch.frequency)
     classes = batch.frequency.long().clamp(1, N_CLASSES)
     cell_coral = coral_loss(out["cumulative_logit"], classes)
     if config.mse_weight:
@@ -85,7 +85,7 @@ def _evaluate(net: SEFreqNet, data: MemberTensors) -> tuple[float, float]:
     target = (data.frequency > 0).float()
     bce = F.binary_cross_entropy_with_logits(out["association_logit"], target, reduction="none")
     association = float((bce * mask).sum() / mask.sum().clamp_min(1))
-    reported = mask & (data.frequency > 0) & (data.frequency <= N_CLASSES)
+    reported = mask & stated(data.frequency)
     expected = coral_class_probabilities(out["cumulative_logit"]) @ torch.arange(1.0, 6.0)
     err = ((expected - data.frequency.float()) ** 2 * reported).sum() / reported.sum().clamp_min(1)
     return association, float(err.sqrt())

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sefreq.chem.io import FORMULA_STARTS
+from sefreq.chem.io import neutralise_cell
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.present.profile import UNSTATED_BAND
 from sefreq.present.text import one_line
@@ -70,8 +70,7 @@ def _bar_chart(table: pd.DataFrame) -> bytes:
 def user_text(value: object, limit: int = USER_TEXT_LIMIT) -> str:
     """What a person typed, as the PDF prints it: one line, at most ``limit`` characters,
     and a leading apostrophe where it would start a spreadsheet formula once copied."""
-    text = one_line(value, limit)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return neutralise_cell(one_line(value, limit))
 
 
 def build_pdf(

@@ -9,9 +9,11 @@ it, instead of building from the upstream files).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +54,14 @@ MODEL_FIX = (
     "To fix it, train the bundled model with `sefreq train --out models` (or copy a bundle "
     f"into `models/`), or set `{MODEL_DIR_ENV}` to a bundle folder, then reload this page."
 )
+
+
+@contextlib.contextmanager
+def _logged(what: str) -> Iterator[None]:
+    """Log that a shared resource was loaded, and how long it took (once per process)."""
+    started = time.perf_counter()
+    yield
+    log.info("loaded the %s (%.1f s, pid %d)", what, time.perf_counter() - started, os.getpid())
 
 
 @dataclass(frozen=True)
@@ -99,10 +109,8 @@ def _statuses(directory: str) -> list[FileStatus]:
 
 @st.cache_resource(show_spinner="Loading the dataset…")
 def _dataset(directory: str, folder: str | None) -> Any:
-    started = time.perf_counter()
-    dataset = read_dataset(Path(folder)) if folder else load_dataset(data_dir=Path(directory))
-    log.info("loaded the dataset (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
-    return dataset
+    with _logged("dataset"):
+        return read_dataset(Path(folder)) if folder else load_dataset(data_dir=Path(directory))
 
 
 def dataset() -> tuple[Any | None, str | None]:
@@ -120,10 +128,8 @@ def dataset() -> tuple[Any | None, str | None]:
 def _predictor(directory: str) -> Any:
     from sefreq.model.predictor import Predictor
 
-    started = time.perf_counter()
-    model = Predictor.from_directory(directory)
-    log.info("loaded the model (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
-    return model
+    with _logged("model"):
+        return Predictor.from_directory(directory)
 
 
 def predictor() -> tuple[Any | None, str | None]:
@@ -169,10 +175,9 @@ def model_version() -> str:
 def _explainer(directory: str) -> Any:
     from sefreq.explain import Explainer
 
-    started = time.perf_counter()
-    explainer = Explainer(predictor=_predictor(directory), bundle_dir=directory)
-    log.info("loaded the explainer (%.1f s, pid %d)", time.perf_counter() - started, os.getpid())
-    return explainer
+    model = _predictor(directory)
+    with _logged("explainer"):
+        return Explainer(predictor=model, bundle_dir=directory)
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)

@@ -15,7 +15,7 @@ from scipy.special import expit
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
 from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
-from sefreq.constants import N_CLASSES, UNSTATED, stated
+from sefreq.constants import UNSTATED, stated
 from sefreq.metrics import aupr
 
 #: Galeano et al.'s score-to-class cut-offs: a score below 0.42 is class 0, and so on.
@@ -296,7 +296,7 @@ class KNNModel:
             out=np.tile(prevalence, (len(similarity), 1)),
             where=label_weight > 0,
         )
-        classified = positive & (classes <= N_CLASSES)  # UNSTATED cells have no class
+        classified = labelled & stated(classes)  # UNSTATED cells have no class
         positive_weight = (weights * classified).sum(axis=1)
         frequency = np.divide(
             (weights * classified * classes).sum(axis=1),
