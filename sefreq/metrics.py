@@ -18,6 +18,9 @@ Choices that the papers leave open, fixed here once:
   from all of the drug's scored true classes, sorted); ``ndcg@10_dsgat`` is DSGAT's, whose
   ideal DCG is the top 10's own true classes re-sorted (0 when the top 10 holds no hit),
   so it measures only how the hits inside the top 10 are ordered, never recall.
+- A side effect reported without a stated class (:data:`~sefreq.constants.UNSTATED`,
+  SIDER drugs beyond the 759) is a positive for the rankings, left out of the regression
+  metrics, and a drug holding one is left out of nDCG (its gains are unknown).
 - Overlap@N% (HSTrans): pool all scored cells, rank them by expected score, take the top
   ceil(N% x n_cells), count positives among them and divide by n_positives x N / 100.
   The value is not bounded by 1: its maximum is n_cells / n_positives while the top N%
@@ -34,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.stats import rankdata, spearmanr
 
-from sefreq.constants import stated
+from sefreq.constants import UNSTATED, stated
 
 #: The k of precision and recall at k.
 TOP_K: tuple[int, ...] = (1, 5, 10, 15)
@@ -98,13 +101,16 @@ def _checked(truth: np.ndarray, mask: np.ndarray, **predictions: np.ndarray) -> 
             "(n_drugs, n_side_effects)"
         )
     scored_truth = truth[mask]
+    scored_truth = scored_truth[scored_truth != UNSTATED]  # reported, no stated class
     if scored_truth.size and (
         not np.all(np.isfinite(scored_truth))
         or scored_truth.min() < 0
         or scored_truth.max() > 5
         or np.any(scored_truth != np.round(scored_truth))
     ):
-        raise ValueError("truth must hold integer frequency classes 0..5 in every scored cell")
+        raise ValueError(
+            "truth must hold integer frequency classes 0..5 (or UNSTATED) in every scored cell"
+        )
     for name, values in predictions.items():
         values = np.asarray(values)
         if values.shape != mask.shape:
@@ -362,8 +368,10 @@ def precision_recall_at_k(
 def _ndcg(ranked: _Ranked, k: int, *, dsgat: bool) -> PerDrugMean:
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    has_positive = (ranked.truth > 0).any(axis=1)
-    gains = ranked.truth.astype(float)
+    # A drug with a side effect reported without a class has unknown gains: left out.
+    unstated = ranked.truth == UNSTATED
+    has_positive = (ranked.truth > 0).any(axis=1) & ~unstated.any(axis=1)
+    gains = np.where(unstated, 0, ranked.truth).astype(float)
     top = gains[:, :k]
     discounts = 1.0 / np.log2(np.arange(2, top.shape[1] + 2))
     ideal = -np.sort(-(top if dsgat else gains), axis=1)[:, :k]

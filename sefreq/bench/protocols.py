@@ -1,4 +1,4 @@
-"""The five evaluation protocols (WS, ICS, IND, M10, H5) as seeded, saved fold assignments.
+"""The evaluation protocols (WS, ICS, IND, M10, H5, ICS-all) as seeded, saved fold assignments.
 
 A protocol turns a :class:`BenchData` into folds; each :class:`Fold` holds the
 :class:`TrainView` a model fits on, a validation :class:`EvalView` carved out of the
@@ -10,7 +10,13 @@ sha256 of the data it was made for and refuses to be applied to other data.
 Drugs: the 750 drugs that are not ``is_independent``, restricted to ``has_structure``
 (the drugs without a usable structure, proteins, cannot be scored by a structure model,
 so they are left out of every protocol; :attr:`BenchData.n_excluded_no_structure` says
-how many). IND tests the independent drugs that have a structure.
+how many). IND tests the independent drugs that have a structure. ``ICS-all`` is ICS over
+every drug with a structure and side effects, the 759 and SIDER's others
+(:meth:`BenchData.all_drugs`), with drugs that share a parent skeleton or a name kept in
+one fold (:func:`drug_groups`).
+
+``+sider`` (every protocol but ICS-all) keeps a protocol's folds and adds SIDER's other
+drugs to each fold's training side only (:func:`with_extra_drugs`).
 
 Derived parts (validation cells, M10's sampled training zeros) are not stored: they come
 from ``numpy.random.default_rng([seed, fold, stream])`` so they are identical for every
@@ -30,13 +36,18 @@ import numpy as np
 from sefreq.bench.interface import EvalView, QueryView, TrainView
 from sefreq.data.types import SideEffectInfo
 
-PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5")
-COLD_PROTOCOLS: frozenset[str] = frozenset({"ICS", "IND"})
-#: The training condition that adds SIDER's other drugs to the training side of every fold
-#: of a cold protocol: ``ICS+sider`` has ICS's test drugs, folds and validation drugs.
+# New protocols go at the end: a protocol's position seeds its fold draw.
+PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5", "ICS-all")
+#: ICS over every drug with a structure and side effects, the 759 and SIDER's others.
+ALL_DRUGS_PROTOCOL = "ICS-all"
+COLD_PROTOCOLS: frozenset[str] = frozenset({"ICS", "IND", ALL_DRUGS_PROTOCOL})
+#: The training condition that adds SIDER's other drugs to the training side of every fold:
+#: ``ICS+sider`` has ICS's test drugs, folds and validation drugs.
 SIDER_SUFFIX = "+sider"
-EXTENDED_PROTOCOLS: tuple[str, ...] = tuple(f"{p}{SIDER_SUFFIX}" for p in ("ICS", "IND"))
-N_FOLDS: dict[str, int] = {"WS": 10, "ICS": 10, "IND": 1, "M10": 10, "H5": 5}
+EXTENDED_PROTOCOLS: tuple[str, ...] = tuple(
+    f"{p}{SIDER_SUFFIX}" for p in PROTOCOLS if p != ALL_DRUGS_PROTOCOL
+)
+N_FOLDS: dict[str, int] = {"WS": 10, "ICS": 10, "IND": 1, "M10": 10, "H5": 5, "ICS-all": 10}
 VALIDATION_SHARE = 0.10
 FOLD_FORMAT_VERSION = 1
 
@@ -123,6 +134,27 @@ class BenchData:
             extra=ExtraDrugs.from_dataset(dataset),
         )
 
+    def all_drugs(self) -> BenchData:
+        """The 759 followed by the extra drugs, as one benchmark world (``ICS-all``).
+
+        Every drug with a structure is a pool drug (the independent ones too); there are no
+        extra drugs left to add. Without extra drugs, this data unchanged.
+        """
+        if self.extra is None:
+            return self
+        extra = self.extra
+        n_extra = len(extra.smiles)
+        return BenchData(
+            frequency=np.vstack([self.frequency, extra.frequency]).astype(np.uint8),
+            smiles=[*self.smiles, *extra.smiles],
+            names=[*self.names, *extra.names],
+            independent_mask=np.zeros(len(self.names) + n_extra, dtype=bool),
+            structure_mask=np.concatenate([self.structure_mask, np.ones(n_extra, dtype=bool)]),
+            side_effects=self.side_effects,
+            skeletons=[*(self.skeletons or [""] * len(self.names)), *extra.skeletons],
+            extra=None,
+        )
+
     @property
     def pool_ids(self) -> np.ndarray:
         """(n_pool,) int row ids of the benchmark drugs: not independent, with a structure."""
@@ -157,7 +189,9 @@ class Fold:
     train: TrainView
     validation: EvalView
     test: EvalView
-    held_out_ids: np.ndarray | None = None  # cold protocols: validation and test drug rows
+    # Drugs whose labels are (partly) held out: cold protocols, the validation and test
+    # drugs; warm ones, every pool drug. An extra drug like one of them stays out (+sider).
+    held_out_ids: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -240,7 +274,8 @@ def fold_path(folds_dir: Path, protocol: str, seed: int) -> Path:
 
 def make_assignment(data: BenchData, protocol: str, seed: int = 0) -> FoldAssignment:
     """Draw a protocol's fold assignment (deterministic in ``seed``)."""
-    protocol = _check_protocol(protocol)
+    protocol = canonical_protocol(protocol)
+    data = protocol_data(data, protocol)
     rng = np.random.default_rng([seed, PROTOCOLS.index(protocol)])
     pool = data.pool_ids
     truth = data.frequency[pool]
@@ -250,6 +285,9 @@ def make_assignment(data: BenchData, protocol: str, seed: int = 0) -> FoldAssign
     )
     if protocol == "ICS":
         return FoldAssignment(**common, drug_fold=_balanced_folds(len(pool), n_folds, rng))
+    if protocol == ALL_DRUGS_PROTOCOL:
+        groups = drug_groups(data)[pool]
+        return FoldAssignment(**common, drug_fold=_grouped_folds(groups, n_folds, rng))
     if protocol == "IND":
         return FoldAssignment(
             **common, drug_fold=np.full(len(pool), -1, np.int8), test_ids=data.independent_ids
@@ -271,13 +309,13 @@ def load_or_make_assignment(
     data: BenchData, protocol: str, seed: int, folds_dir: Path | None, refresh: bool = False
 ) -> FoldAssignment:
     """Reload the saved assignment (checked against ``data``), or draw and save it."""
-    protocol = _check_protocol(protocol)
+    protocol = canonical_protocol(protocol)
     if folds_dir is None:
         return make_assignment(data, protocol, seed)
     path = fold_path(folds_dir, protocol, seed)
     if path.exists() and not refresh:
         assignment = FoldAssignment.load(path)
-        assignment.check(data, protocol, seed, path)
+        assignment.check(protocol_data(data, protocol), protocol, seed, path)
         return assignment
     assignment = make_assignment(data, protocol, seed)
     assignment.save(path)
@@ -306,23 +344,55 @@ def build_fold(
         "IND": _ind_fold,
         "M10": _m10_fold,
         "H5": _h5_fold,
+        ALL_DRUGS_PROTOCOL: _ics_all_fold,
     }[assignment.protocol]
     rng = np.random.default_rng([assignment.seed, index, _STREAM_VALIDATION])
-    fold = builder(data, assignment, index, rng)
+    fold = builder(protocol_data(data, assignment.protocol), assignment, index, rng)
     return with_extra_drugs(data, fold) if with_sider else fold
+
+
+def protocol_data(data: BenchData, protocol: str) -> BenchData:
+    """The world a protocol's folds are drawn over: :meth:`BenchData.all_drugs` for
+    ``ICS-all``, ``data`` for the others."""
+    return data.all_drugs() if canonical_protocol(protocol) == ALL_DRUGS_PROTOCOL else data
+
+
+def drug_groups(data: BenchData) -> np.ndarray:
+    """(n_drugs,) int group of each drug: drugs linked by a shared parent skeleton (first
+    InChIKey block) or name key, transitively, share a group."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from sefreq.data.names import name_key
+
+    n = len(data.names)
+    skeletons = data.skeletons or [""] * n
+    keys: dict[str, int] = {}
+    rows, cols = [], []
+    for i in range(n):
+        for key in (f"s:{skeletons[i]}" if skeletons[i] else "", f"n:{name_key(data.names[i])}"):
+            if key and key != "n:":
+                rows.append(i)
+                cols.append(keys.setdefault(key, len(keys)))
+    links = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(n, max(len(keys), 1)))
+    # Two drugs are linked when they share a key: components of the drug-drug graph.
+    graph = (links @ links.T).tocsr()
+    return connected_components(graph, directed=False)[1]
 
 
 def with_extra_drugs(data: BenchData, fold: Fold) -> Fold:
     """``fold`` with SIDER's other drugs added to its training side (``+sider``).
 
     An extra drug is left out when its parent has the skeleton (first InChIKey block) or
-    the name of one of the fold's test or validation drugs: a salt or stereo form of a
-    test drug would hand its labels to training. Test and validation views are unchanged.
+    the name of one of the fold's held-out drugs (cold protocols: its test and validation
+    drugs; warm ones: every benchmark drug, since each has hidden cells): a salt or stereo
+    form of a test drug would hand its labels to training. Test and validation views are
+    unchanged.
     """
     if data.extra is None or data.skeletons is None:
         raise ValueError("the +sider condition needs the catalogue (load_dataset() builds it)")
-    if fold.protocol not in COLD_PROTOCOLS:
-        raise ValueError(f"+sider is defined for the cold protocols, not {fold.protocol}")
+    if fold.protocol == ALL_DRUGS_PROTOCOL:
+        raise ValueError(f"{ALL_DRUGS_PROTOCOL} already holds every drug; it has no +sider")
     from sefreq.data.names import name_key
 
     held = [int(i) for i in fold.held_out_ids]
@@ -341,9 +411,12 @@ def with_extra_drugs(data: BenchData, fold: Fold) -> Fold:
     frequency = np.vstack([train.frequency, extra.frequency[keep]])
     # Extra drugs are numbered after the 759 (ids >= len(data.names)): never a dataset row.
     ids = np.concatenate([train.drug_ids, len(data.names) + np.flatnonzero(keep)])
+    # Every label of an extra drug is known; the fold's own mask (warm: held-out cells
+    # out) stays as it is.
+    label_mask = np.vstack([train.label_mask, np.ones((int(keep.sum()), frequency.shape[1]), bool)])
     extended = TrainView(
         frequency=frequency,
-        label_mask=np.ones(frequency.shape, dtype=bool),
+        label_mask=label_mask,
         smiles=[*train.smiles, *(s for s, k in zip(extra.smiles, keep, strict=True) if k)],
         drug_ids=ids,
         side_effects=train.side_effects,
@@ -372,6 +445,12 @@ def _ind_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Gen
     return _cold_fold(data, a, index, a.pool_ids, a.test_ids, rng)
 
 
+def _ics_all_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
+    test_ids = a.pool_ids[a.drug_fold == index]
+    train_ids = a.pool_ids[a.drug_fold != index]
+    return _cold_fold(data, a, index, train_ids, test_ids, rng, groups=drug_groups(data))
+
+
 def _cold_fold(
     data: BenchData,
     a: FoldAssignment,
@@ -379,11 +458,20 @@ def _cold_fold(
     train_ids: np.ndarray,
     test_ids: np.ndarray,
     rng: np.random.Generator,
+    groups: np.ndarray | None = None,
 ) -> Fold:
     n_validation = max(1, round(VALIDATION_SHARE * len(train_ids)))
-    shuffled = rng.permutation(train_ids)
-    validation_ids = np.sort(shuffled[:n_validation])
-    fit_ids = np.sort(shuffled[n_validation:])
+    if groups is None:
+        shuffled = rng.permutation(train_ids)
+        validation_ids = np.sort(shuffled[:n_validation])
+        fit_ids = np.sort(shuffled[n_validation:])
+    else:  # whole groups to validation, so no training drug is a validation drug's twin
+        order = rng.permutation(np.unique(groups[train_ids]))
+        sizes = np.bincount(groups[train_ids], minlength=groups.max() + 1)[order]
+        chosen = order[: int(np.searchsorted(np.cumsum(sizes), n_validation)) + 1]
+        in_validation = np.isin(groups[train_ids], chosen)
+        validation_ids = np.sort(train_ids[in_validation])
+        fit_ids = np.sort(train_ids[~in_validation])
     frequency = data.frequency[fit_ids].copy()
     train = TrainView(
         frequency=frequency,
@@ -429,7 +517,7 @@ def _ws_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Gene
     # WS negatives: every zero of the matrix; for validation, every zero the model sees.
     validation = _warm_view(data, a, truth, validation_cells | (train_frequency == 0) & ~test_cells)
     test = _warm_view(data, a, truth, test_cells | (truth == 0))
-    return Fold(a.protocol, index, train, validation, test)
+    return Fold(a.protocol, index, train, validation, test, held_out_ids=a.pool_ids)
 
 
 def _m10_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
@@ -448,7 +536,7 @@ def _m10_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Gen
     train = _warm_train(data, a, np.where(label_mask, truth, 0).astype(np.uint8), label_mask)
     validation = _warm_view(data, a, truth, validation_cells)
     test = _warm_view(data, a, truth, test_cells)
-    return Fold(a.protocol, index, train, validation, test)
+    return Fold(a.protocol, index, train, validation, test, held_out_ids=a.pool_ids)
 
 
 def _h5_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Generator) -> Fold:
@@ -460,7 +548,7 @@ def _h5_fold(data: BenchData, a: FoldAssignment, index: int, rng: np.random.Gene
     train = _warm_train(data, a, np.where(label_mask, truth, 0).astype(np.uint8), label_mask)
     validation = _warm_view(data, a, truth, validation_cells, positive_only_regression=False)
     test = _warm_view(data, a, truth, test_cells, positive_only_regression=False)
-    return Fold(a.protocol, index, train, validation, test)
+    return Fold(a.protocol, index, train, validation, test, held_out_ids=a.pool_ids)
 
 
 def _warm_train(
@@ -502,6 +590,21 @@ def _balanced_folds(n: int, n_folds: int, rng: np.random.Generator) -> np.ndarra
     return rng.permutation(folds).astype(np.int8)
 
 
+def _grouped_folds(groups: np.ndarray, n_folds: int, rng: np.random.Generator) -> np.ndarray:
+    """(n,) int8 fold labels with every group in one fold: groups in random order, each to
+    the fold with the fewest drugs so far (largest groups first, so sizes stay even)."""
+    labels, sizes = np.unique(groups, return_counts=True)
+    order = rng.permutation(len(labels))
+    order = order[np.argsort(-sizes[order], kind="stable")]
+    fold_of_group = np.empty(len(labels), dtype=np.int8)
+    load = np.zeros(n_folds, dtype=np.int64)
+    for g in order:
+        fold = int(np.argmin(load))
+        fold_of_group[g] = fold
+        load[fold] += sizes[g]
+    return fold_of_group[np.searchsorted(labels, groups)]
+
+
 def _sample_cells(cells: np.ndarray, share: float, rng: np.random.Generator) -> np.ndarray:
     """A bool mask of ``round(share * cells.sum())`` cells drawn from ``cells``."""
     candidates = np.flatnonzero(cells.ravel())
@@ -511,20 +614,27 @@ def _sample_cells(cells: np.ndarray, share: float, rng: np.random.Generator) -> 
     return out
 
 
-def _check_protocol(protocol: str) -> str:
-    key = protocol.upper()
-    if key not in PROTOCOLS:
+def canonical_protocol(protocol: str) -> str:
+    """The canonical spelling of a base protocol (``ics-ALL`` -> ``ICS-all``); ValueError
+    for an unknown one."""
+    key = _CANONICAL.get(protocol.strip().upper())
+    if key is None:
         raise ValueError(f"unknown protocol {protocol!r}; choose from {', '.join(PROTOCOLS)}")
     return key
+
+
+_CANONICAL = {p.upper(): p for p in PROTOCOLS}
 
 
 def split_condition(protocol: str) -> tuple[str, bool]:
     """(base protocol, +sider?) of a protocol name such as ``ics+sider``."""
     name = protocol.strip()
     with_sider = name.lower().endswith(SIDER_SUFFIX)
-    base = _check_protocol(name[: -len(SIDER_SUFFIX)] if with_sider else name)
-    if with_sider and base not in COLD_PROTOCOLS:
-        raise ValueError(f"{SIDER_SUFFIX} is defined for {', '.join(sorted(COLD_PROTOCOLS))}")
+    base = canonical_protocol(name[: -len(SIDER_SUFFIX)] if with_sider else name)
+    if with_sider and base == ALL_DRUGS_PROTOCOL:
+        raise ValueError(
+            f"{ALL_DRUGS_PROTOCOL} already trains on every drug; it has no {SIDER_SUFFIX}"
+        )
     return base, with_sider
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sefreq.bench.interface import EvalView, Prediction
-from sefreq.bench.protocols import PROTOCOLS
+from sefreq.bench.protocols import canonical_protocol
 from sefreq.metrics import ALL_PAIR_KEYS, RANKED_KEYS, score_cells
 
 #: The protocol that regresses every pair (0..5) instead of ranking (HSTrans).
@@ -13,11 +13,8 @@ ALL_PAIR_PROTOCOL = "H5"
 
 
 def protocol_key(protocol: str) -> str:
-    """The canonical (upper-case) name of ``protocol``; ValueError for an unknown one."""
-    key = protocol.upper()
-    if key not in PROTOCOLS:
-        raise ValueError(f"unknown protocol {protocol!r}; expected one of {PROTOCOLS}")
-    return key
+    """The canonical name of ``protocol``; ValueError for an unknown one."""
+    return canonical_protocol(protocol)
 
 
 def metric_keys(protocol: str) -> tuple[str, ...]:

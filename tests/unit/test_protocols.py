@@ -118,7 +118,7 @@ def test_assignment_is_deterministic_in_the_seed(data, protocol):
         if a is not None:
             np.testing.assert_array_equal(a, b)
     if protocol != "IND":
-        key = "drug_fold" if protocol == "ICS" else "cell_fold"
+        key = "drug_fold" if protocol in ("ICS", "ICS-all") else "cell_fold"
         assert not np.array_equal(getattr(first, key), getattr(other, key))
     fold_a, fold_b = build_fold(data, first, 0), build_fold(data, again, 0)
     np.testing.assert_array_equal(fold_a.validation.mask, fold_b.validation.mask)

@@ -75,11 +75,59 @@ def test_sider_folds_add_extra_drugs_to_training_only(world):
         assert (fold.train.drug_ids[n_plain:] >= len(world.names)).all()
 
 
-def test_sider_is_defined_for_cold_protocols_only():
+def test_sider_condition_names():
     assert split_condition("ics+sider") == ("ICS", True)
     assert split_condition("IND") == ("IND", False)
-    with pytest.raises(ValueError, match="defined for"):
-        split_condition("WS+sider")
+    assert split_condition("ws+sider") == ("WS", True)
+    assert split_condition("ics-ALL") == ("ICS-all", False)
+    with pytest.raises(ValueError, match="no \\+sider"):
+        split_condition("ICS-all+sider")
+
+
+@pytest.mark.parametrize("protocol", ["WS", "M10", "H5"])
+def test_warm_sider_folds_keep_the_hidden_cells_and_skip_twins_of_every_drug(world, protocol):
+    assignment = make_assignment(world, protocol, seed=0)
+    plain = build_fold(world, assignment, 0)
+    fold = build_fold(world, assignment, 0, with_sider=True)
+    n_plain = len(plain.train.smiles)
+    # The fold's own mask and labels are untouched: no hidden cell becomes visible.
+    np.testing.assert_array_equal(fold.train.label_mask[:n_plain], plain.train.label_mask)
+    np.testing.assert_array_equal(fold.train.frequency[:n_plain], plain.train.frequency)
+    np.testing.assert_array_equal(fold.test.mask, plain.test.mask)
+    added = fold.train.smiles[n_plain:]
+    assert fold.train.label_mask[n_plain:].all()
+    # Every benchmark drug has hidden cells, so neither its salt nor its namesake is added.
+    assert world.extra.smiles[0] not in added and world.extra.smiles[1] not in added
+    assert len(added) == len(world.extra.smiles) - 2
+
+
+def test_ics_all_pools_every_drug_and_keeps_twins_in_one_fold(world):
+    everything = world.all_drugs()
+    n_base = len(world.names)
+    assert len(everything.names) == n_base + len(world.extra.smiles)
+    assignment = make_assignment(world, "ICS-all", seed=0)
+    np.testing.assert_array_equal(assignment.pool_ids, everything.pool_ids)
+    assert len(assignment.pool_ids) == world.structure_mask.sum() + len(world.extra.smiles)
+    fold_of = dict(zip(assignment.pool_ids.tolist(), assignment.drug_fold.tolist(), strict=True))
+    pool = world.pool_ids
+    # The salt of pool[0] (extra 0) and the namesake of pool[1] (extra 1) share their folds.
+    assert fold_of[n_base] == fold_of[int(pool[0])]
+    assert fold_of[n_base + 1] == fold_of[int(pool[1])]
+    sizes = np.bincount(assignment.drug_fold)
+    assert sizes.max() - sizes.min() <= 2
+    seen = set()
+    for index in range(assignment.n_folds):
+        fold = build_fold(world, assignment, index)
+        test = {int(i) for i in assignment.pool_ids[assignment.drug_fold == index]}
+        train = {int(i) for i in fold.train.drug_ids}
+        validation = set(fold.held_out_ids.tolist()) - test
+        assert not train & test and not train & validation and not validation & test
+        for a, b in ((n_base, int(pool[0])), (n_base + 1, int(pool[1]))):
+            assert ({a, b} <= train) or not ({a, b} & train)  # twins never split
+        seen |= test
+    assert seen == set(assignment.pool_ids.tolist())
+    with pytest.raises(ValueError, match="no \\+sider"):
+        build_fold(world, assignment, 0, with_sider=True)
 
 
 def test_unstated_cells_count_for_association_not_for_classes():
@@ -129,11 +177,16 @@ def test_baselines_train_with_unstated_cells_or_refuse(world):
 
 
 def test_runner_reports_sider_beside_the_plain_protocol(world):
-    results = run_benchmark(world, ["ICS", "ICS+sider"], ["prevalence"], folds=2, progress=False)
-    assert set(results["protocol"]) == {"ICS", "ICS+sider"}
+    protocols = ["ICS", "ICS+sider", "WS", "WS+sider", "ICS-all"]
+    results = run_benchmark(world, protocols, ["prevalence"], folds=2, progress=False)
+    assert set(results["protocol"]) == set(protocols)
     text = render_markdown(results)
     assert "+ SIDER's other drugs in training" in text
     assert "Paired by fold, ICS+sider minus ICS" in text
+    assert "Paired by fold, WS+sider minus WS" in text
+    n_all = int(results.loc[results["protocol"] == "ICS-all", "n_pool_drugs"].iloc[0])
+    assert n_all == len(world.all_drugs().pool_ids)
+    assert "## ICS-all: cold drugs" in text and f"{n_all} drugs with a structure" in text
 
 
 def test_the_network_trains_on_a_sider_fold(world):
@@ -148,3 +201,23 @@ def test_the_network_trains_on_a_sider_fold(world):
     assert np.isfinite(prediction.association).all() and np.isfinite(prediction.frequency).all()
     assert prediction.association.min() >= 0 and prediction.association.max() <= 1
     assert prediction.frequency.min() >= 1 - 1e-6 and prediction.frequency.max() <= 5 + 1e-6
+
+
+def test_scores_count_an_unstated_truth_as_reported_without_a_class():
+    from sefreq.metrics import score_cells
+
+    rng = np.random.default_rng(3)
+    truth = rng.integers(0, 6, size=(12, 30)).astype(np.uint8)
+    truth[:, 0] = 4
+    with_unstated = truth.copy()
+    with_unstated[:3, 0] = UNSTATED
+    mask = np.ones(truth.shape, dtype=bool)
+    association, frequency = rng.random(truth.shape), 1 + 4 * rng.random(truth.shape)
+    a = score_cells(with_unstated, mask, association, frequency)
+    b = score_cells(truth, mask, association, frequency)
+    assert a["auroc"] == b["auroc"] and a["aupr"] == b["aupr"]  # reported either way
+    regression_mask = mask & (truth > 0)
+    regression_mask[:3, 0] = False
+    c = score_cells(np.where(regression_mask | (truth == 0), truth, 0), mask, association,
+                    frequency)  # fmt: skip
+    assert a["rmse"] == pytest.approx(c["rmse"])  # the unstated cells are not regressed
