@@ -64,11 +64,15 @@ def register(subparsers, formatter) -> None:
         "90%% conformal sets, and error against max Tanimoto to the training drugs (the "
         "applicability-domain evidence). Writes a JSON report.",
         epilog="Examples:\n"
-        "  sefreq bench confidence --protocol ICS --out models/evaluation.json\n"
+        "  sefreq bench confidence --protocol ICS+sider --out models/evaluation.json\n"
         "  sefreq bench confidence --folds 2 --members 2 --out /tmp/confidence.json",
         formatter_class=formatter,
     )
-    confidence.add_argument("--protocol", default="ICS", help="one of WS,ICS,IND,M10,H5")
+    confidence.add_argument(
+        "--protocol",
+        default="ICS",
+        help="a protocol (WS, ICS, IND, M10, H5, ICS-all), or one with +sider",
+    )
     confidence.add_argument("--folds", type=int, default=None, help="first N folds only")
     confidence.add_argument("--variant", default="asym_i_ii", help="network variant")
     confidence.add_argument("--members", type=int, default=None, help="ensemble size per fold")
@@ -147,7 +151,7 @@ def _confidence(args: argparse.Namespace) -> int:
     options = dict(SHIPPED_OPTIONS) if args.recipe == "shipped" else {}
     if args.members is not None:
         options["n_members"] = args.members
-    report = held_out_report(args.protocol.upper(), args.folds, args.variant, **options)
+    report = held_out_report(args.protocol, args.folds, args.variant, **options)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
     print(json.dumps({k: v for k, v in report.items() if k != "per_fold"}, indent=1))

@@ -20,7 +20,12 @@ import time
 import numpy as np
 
 from sefreq.bench.models.sefreq_net import make_model
-from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
+from sefreq.bench.protocols import (
+    N_FOLDS,
+    iter_folds,
+    load_or_make_assignment,
+    split_condition,
+)
 from sefreq.bench.runner import load_bench_data
 from sefreq.bench.scoring import score
 from sefreq.metrics import expected_calibration_error
@@ -39,18 +44,23 @@ def held_out_report(
     progress: bool = True,
     **model_options,
 ) -> dict:
-    """Metrics, calibration, coverage and error-by-similarity pooled over held-out folds."""
+    """Metrics, calibration, coverage and error-by-similarity pooled over held-out folds.
+
+    ``protocol`` may carry the ``+sider`` condition (``ICS+sider``: ICS's folds, SIDER's
+    other drugs added to training), as the shipped model is trained with them.
+    """
     data = load_bench_data()
-    assignment = load_or_make_assignment(data, protocol, seed, None)
-    n = N_FOLDS[protocol] if folds is None else min(folds, N_FOLDS[protocol])
+    base, with_sider = split_condition(protocol)
+    assignment = load_or_make_assignment(data, base, seed, None)
+    n = N_FOLDS[base] if folds is None else min(folds, N_FOLDS[base])
     keys = ("raw", "cal", "y", "sets", "cls", "sim", "p", "f", "t", "prior_p", "prior_f")
     per_fold, pooled = [], {k: [] for k in keys}
     started = time.perf_counter()
-    for fold in iter_folds(data, assignment, n):
+    for fold in iter_folds(data, assignment, n, with_sider):
         model = make_model(variant, seed=seed + fold.index, **model_options)
         model.fit(fold.train, fold.validation)
         prediction = model.predict(fold.test.query)
-        metrics = score(fold.test, prediction, protocol)
+        metrics = score(fold.test, prediction, base)
         mask, truth = fold.test.mask, fold.test.frequency
         y = (truth > 0)[mask].astype(int)
         raw, cal = prediction.extras["p_association_raw"][mask], prediction.association[mask]

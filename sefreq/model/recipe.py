@@ -397,5 +397,8 @@ def _benchmark_figures() -> dict:
         "error_by_similarity",
     )
     summary = {k: report[k] for k in keep if k in report}
-    summary["command"] = "sefreq bench confidence --protocol ICS --out models/evaluation.json"
+    protocol = summary.get("protocol", "ICS")
+    summary["command"] = (
+        f"sefreq bench confidence --protocol {protocol} --out models/evaluation.json"
+    )
     return summary
