@@ -55,6 +55,11 @@ FOLD_FORMAT_VERSION = 1
 # changes another.
 _STREAM_VALIDATION = 1
 _STREAM_BALANCE = 2
+_STREAM_EXTRA_BALANCE = 3
+
+#: Warm protocols whose training cells are the positives plus as many sampled zeros; the
+#: extra drugs of ``+sider`` are sampled the same way, or they would tilt the balance.
+_BALANCED_PROTOCOLS = frozenset({"M10", "H5"})
 
 
 class FoldMismatchError(ValueError):
@@ -411,9 +416,18 @@ def with_extra_drugs(data: BenchData, fold: Fold) -> Fold:
     frequency = np.vstack([train.frequency, extra.frequency[keep]])
     # Extra drugs are numbered after the 759 (ids >= len(data.names)): never a dataset row.
     ids = np.concatenate([train.drug_ids, len(data.names) + np.flatnonzero(keep)])
-    # Every label of an extra drug is known; the fold's own mask (warm: held-out cells
-    # out) stays as it is.
-    label_mask = np.vstack([train.label_mask, np.ones((int(keep.sum()), frequency.shape[1]), bool)])
+    # The fold's own mask (warm: held-out cells out) stays as it is. Every label of an
+    # extra drug is known; M10 and H5 train on the positives plus as many random zeros, so
+    # the extra drugs' zeros are sampled to match.
+    extra_mask = np.ones((int(keep.sum()), frequency.shape[1]), dtype=bool)
+    if fold.protocol in _BALANCED_PROTOCOLS:
+        positive = extra.frequency[keep] > 0
+        zeros = np.flatnonzero(~positive.ravel())
+        rng = np.random.default_rng([train.seed, fold.index, _STREAM_EXTRA_BALANCE])
+        extra_mask = positive.copy()
+        n_zeros = min(int(positive.sum()), len(zeros))
+        extra_mask.ravel()[rng.choice(zeros, size=n_zeros, replace=False)] = True
+    label_mask = np.vstack([train.label_mask, extra_mask])
     extended = TrainView(
         frequency=frequency,
         label_mask=label_mask,

@@ -275,7 +275,8 @@ SIDER_NOTE = (
     "also holds SIDER's drugs beyond the 759 that have a structure (their side effects; a "
     "class where a label states a frequency, association only where none does), minus any "
     "that shares a parent skeleton or a name with a held-out drug of the fold (cold "
-    "protocols: a validation or test drug; warm ones: any benchmark drug)."
+    "protocols: a validation or test drug; warm ones: any benchmark drug). M10 and H5 "
+    "train on the positives plus as many random zeros, and so do the extra drugs."
 )
 
 

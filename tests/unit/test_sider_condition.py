@@ -95,7 +95,13 @@ def test_warm_sider_folds_keep_the_hidden_cells_and_skip_twins_of_every_drug(wor
     np.testing.assert_array_equal(fold.train.frequency[:n_plain], plain.train.frequency)
     np.testing.assert_array_equal(fold.test.mask, plain.test.mask)
     added = fold.train.smiles[n_plain:]
-    assert fold.train.label_mask[n_plain:].all()
+    extra_mask = fold.train.label_mask[n_plain:]
+    extra_positive = fold.train.frequency[n_plain:] > 0
+    if protocol == "WS":  # the whole matrix trains: every extra cell is known
+        assert extra_mask.all()
+    else:  # balanced 1:1 like the fold's own training cells
+        assert (extra_positive <= extra_mask).all()
+        assert (extra_mask & ~extra_positive).sum() == extra_positive.sum()
     # Every benchmark drug has hidden cells, so neither its salt nor its namesake is added.
     assert world.extra.smiles[0] not in added and world.extra.smiles[1] not in added
     assert len(added) == len(world.extra.smiles) - 2
