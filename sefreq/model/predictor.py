@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +40,30 @@ COLUMNS = (
     "nearest_drug",
     "error",
 )
+
+#: Columns of one molecule, first in the wide form.
+MOLECULE_COLUMNS = ("id", "smiles", "in_domain", "max_similarity", "nearest_drug", "error")
+#: Columns of the top-k form, one row per molecule x rank.
+TOP_K_COLUMNS = (
+    "id",
+    "smiles",
+    "rank",
+    "side_effect_index",
+    "side_effect",
+    "organ_classes",
+    "p_association",
+    "frequency_class",
+    "band",
+    "expected_frequency",
+    "uncertainty",
+    "conformal_set",
+    "in_domain",
+    "max_similarity",
+    "nearest_drug",
+    "error",
+)
+#: The output forms of :meth:`Predictor.predict`.
+FORMATS = ("long", "wide", "top_k")
 
 # Conformal sets are 5-bit masks (bit c-1 = class c); their labels, precomputed.
 _SET_LABELS = np.array(
@@ -103,13 +129,24 @@ class Predictor:
         ids: Sequence | None = None,
         batch_size: int = 256,
         progress: bool = False,
+        format: str = "long",
+        k: int = 10,
     ) -> pd.DataFrame:
-        """Long table: one row per molecule x side effect (Galeano order), columns :data:`COLUMNS`.
+        """Side-effect profiles of ``smiles``, in one of three forms (:data:`FORMATS`).
+
+        - ``"long"``: one row per molecule x side effect (Galeano order), :data:`COLUMNS`;
+        - ``"wide"``: one row per molecule: :data:`MOLECULE_COLUMNS`, then
+          ``p_association:<side effect>`` (float32) and ``frequency_class:<side effect>``
+          (uint8, 1..5) for each of the 994, in Galeano order;
+        - ``"top_k"``: the ``k`` most likely side effects of each molecule, ranked
+          (:data:`TOP_K_COLUMNS`).
 
         ``ids`` (one per molecule) are carried through; default 0..n-1. A SMILES that
-        cannot be read gives one row with ``side_effect_index`` -1, NaN scores and the
-        reason in ``error`` instead of raising for the whole batch.
+        cannot be read gives one row with NaN scores and the reason in ``error`` (long:
+        ``side_effect_index`` -1) instead of raising for the whole batch. Rows follow the
+        input order.
         """
+        build = self._builder(format, k)
         if isinstance(smiles, str):
             smiles = [smiles]
         smiles = list(smiles)
@@ -122,29 +159,119 @@ class Predictor:
             zip(*(model_structure(s) for s in smiles), strict=True) if smiles else ((), ())
         )
         ok = [i for i, e in enumerate(errors) if e is None]
-        frames = []
+        frames, rows_per_molecule = [], []
         starts = range(0, len(ok), batch_size)
         for start in tqdm(starts, desc="predicting", disable=not progress or len(starts) < 2):
             rows = ok[start : start + batch_size]
             output = self.ensemble.predict_arrays([parents[i] for i in rows], batch_size=batch_size)
-            frames.append(
-                self._long_table(output, [ids[i] for i in rows], [smiles[i] for i in rows])
-            )
+            frames.append(build(output, [ids[i] for i in rows], [smiles[i] for i in rows]))
+            rows_per_molecule.append(len(frames[-1]) // max(len(rows), 1))
         bad = [i for i, e in enumerate(errors) if e is not None]
         if bad:
             frames.append(
                 self._error_rows(
-                    [ids[i] for i in bad], [smiles[i] for i in bad], [errors[i] for i in bad]
+                    [ids[i] for i in bad], [smiles[i] for i in bad], [errors[i] for i in bad],
+                    format,
                 )
-            )
+            )  # fmt: skip
         if not frames:
-            return pd.DataFrame({c: [] for c in COLUMNS})
+            return self._error_rows([], [], [], format)
         table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
         if bad and ok:  # back to input order (ids may repeat, so order by position)
-            n_se = len(self._side_effect_names)
-            position = np.concatenate([np.repeat(np.array(ok), n_se), np.array(bad)])
+            per = rows_per_molecule[0] if rows_per_molecule else 1
+            position = np.concatenate([np.repeat(np.array(ok), per), np.array(bad)])
             table = table.iloc[np.argsort(position, kind="stable")].reset_index(drop=True)
         return table
+
+    def predict_chunks(
+        self,
+        smiles: Iterable[str],
+        ids: Iterable | None = None,
+        chunk_size: int = 1000,
+        format: str = "long",
+        k: int = 10,
+    ) -> Iterator[pd.DataFrame]:
+        """:meth:`predict` over an iterable of any length, one DataFrame per ``chunk_size``
+        molecules: screen a library from Python with bounded memory.
+
+        >>> for frame in predictor.predict_chunks(open("library.smi"), format="top_k"):
+        ...     frame.to_parquet(...)
+        """
+        self._builder(format, k)  # an unknown format fails before any work
+        ids_iter = iter(ids) if ids is not None else itertools.count()
+        batch_smiles: list[str] = []
+        batch_ids: list = []
+        for molecule in smiles:
+            batch_smiles.append(molecule.strip() if isinstance(molecule, str) else molecule)
+            batch_ids.append(next(ids_iter))
+            if len(batch_smiles) == chunk_size:
+                yield self.predict(batch_smiles, batch_ids, format=format, k=k)
+                batch_smiles, batch_ids = [], []
+        if batch_smiles:
+            yield self.predict(batch_smiles, batch_ids, format=format, k=k)
+
+    def _builder(self, format: str, k: int):
+        key = str(format).replace("-", "_").lower()
+        if key not in FORMATS:
+            raise ValueError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
+        if key == "top_k":
+            if int(k) < 1:
+                raise ValueError(f"k must be at least 1, got {k}")
+            return functools.partial(self._top_k_table, k=min(int(k), len(self._side_effect_names)))
+        return self._wide_table if key == "wide" else self._long_table
+
+    def _molecule_columns(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> dict:
+        return {
+            "id": pd.Series(ids, dtype=object),
+            "smiles": pd.Series(smiles, dtype=object),
+            "in_domain": out.max_similarity >= self.ensemble.ad_threshold,
+            "max_similarity": out.max_similarity,
+            "nearest_drug": self._reference_names[out.nearest_index],
+            "error": pd.Series(np.full(len(ids), None, dtype=object), dtype=object),
+        }
+
+    def _wide_table(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> pd.DataFrame:
+        classes = (out.class_probabilities.argmax(-1) + 1).astype(np.uint8)
+        names = self._side_effect_names
+        p = pd.DataFrame(out.p_association, columns=[f"p_association:{n}" for n in names])
+        c = pd.DataFrame(classes, columns=[f"frequency_class:{n}" for n in names])
+        head = pd.DataFrame(self._molecule_columns(out, ids, smiles))
+        return pd.concat([head, p, c], axis=1)
+
+    def _top_k_table(
+        self, out: EnsembleOutput, ids: list, smiles: list[str], k: int
+    ) -> pd.DataFrame:
+        n = out.p_association.shape[0]
+        p = out.p_association
+        # The k largest per row, then sorted (highest first; ties: lower index first).
+        top = np.argpartition(-p, k - 1, axis=1)[:, :k]
+        order = np.lexsort((top, -np.take_along_axis(p, top, 1)), axis=1)
+        top = np.take_along_axis(top, order, 1)
+        rows = np.repeat(np.arange(n), k)
+        flat = top.ravel()
+        probabilities = out.class_probabilities[rows, flat]
+        frequency_class = probabilities.argmax(-1) + 1
+        head = self._molecule_columns(out, ids, smiles)
+        return pd.DataFrame(
+            {
+                "id": head["id"].to_numpy()[rows],
+                "smiles": head["smiles"].to_numpy()[rows],
+                "rank": np.tile(np.arange(1, k + 1), n),
+                "side_effect_index": flat,
+                "side_effect": self._side_effect_names[flat],
+                "organ_classes": self._organ_text[flat],
+                "p_association": p[rows, flat],
+                "frequency_class": frequency_class,
+                "band": _BAND_LABELS[frequency_class],
+                "expected_frequency": out.expected_frequency[rows, flat],
+                "uncertainty": out.uncertainty[rows, flat],
+                "conformal_set": _SET_LABELS[out.conformal_sets[rows, flat]],
+                "in_domain": head["in_domain"][rows],
+                "max_similarity": head["max_similarity"][rows],
+                "nearest_drug": head["nearest_drug"][rows],
+                "error": pd.Series(np.full(n * k, None, dtype=object), dtype=object),
+            }
+        )
 
     def _long_table(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> pd.DataFrame:
         n, n_se = out.p_association.shape
@@ -180,17 +307,38 @@ class Predictor:
         )
         return pd.DataFrame(columns, copy=False)
 
-    def _error_rows(self, ids: list, smiles: list, errors: list[str]) -> pd.DataFrame:
+    def _error_rows(self, ids: list, smiles: list, errors: list[str], format: str = "long"):
+        """One row per unreadable molecule in the columns of ``format``: NaN scores, no
+        side effect, the reason in ``error``."""
+        key = str(format).replace("-", "_").lower()
+        names = self._side_effect_names
+        columns = {
+            "long": COLUMNS,
+            "top_k": TOP_K_COLUMNS,
+            "wide": (
+                *MOLECULE_COLUMNS,
+                *(f"p_association:{n}" for n in names),
+                *(f"frequency_class:{n}" for n in names),
+            ),
+        }[key]
         n = len(ids)
-        frame = pd.DataFrame({c: np.full(n, np.nan) for c in COLUMNS})
+        frame = pd.DataFrame({c: np.full(n, np.nan, dtype=np.float32) for c in columns})
         frame["id"] = pd.Series(ids, dtype=object)
         frame["smiles"] = pd.Series(smiles, dtype=object)
-        frame["side_effect_index"] = -1
-        frame["frequency_class"] = 0
         for column in ("side_effect", "organ_classes", "band", "conformal_set", "nearest_drug"):
-            frame[column] = ""
+            if column in frame:
+                frame[column] = ""
+        if "side_effect_index" in frame:
+            frame["side_effect_index"] = -1
+        if "frequency_class" in frame:
+            frame["frequency_class"] = 0
+        if "rank" in frame:
+            frame["rank"] = 0
+        if key == "wide":
+            for name in names:
+                frame[f"frequency_class:{name}"] = np.zeros(n, dtype=np.uint8)
         frame["in_domain"] = False
-        frame["error"] = errors
+        frame["error"] = pd.Series(errors, dtype=object)
         return frame
 
 
