@@ -1,0 +1,255 @@
+"""Molecule files of any length, read in chunks: CSV/TSV, SMI and SDF, gzip-compressed or not.
+
+:func:`read_chunks` yields :class:`MoleculeChunk` objects of at most ``chunk_size``
+molecules, so a library of millions is never held in memory. A record that cannot be read
+(an SDF block RDKit rejects) is still yielded, with an empty SMILES and its ``error``, so
+the caller can report it in place instead of stopping.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rdkit import Chem, RDLogger
+
+from sefreq.chem.io import MoleculeInputError
+
+RDLogger.DisableLog("rdApp.*")
+
+TABLE_SUFFIXES = ("csv", "tsv", "txt")
+SMI_SUFFIXES = ("smi", "smiles")
+SDF_SUFFIXES = ("sdf", "sd")
+
+
+@dataclass(frozen=True)
+class MoleculeChunk:
+    """Consecutive molecules of an input file.
+
+    ``index``: the chunk's number (0, 1, ...); ``first_row``: the input position of its first
+    molecule (0-based, counting every molecule record); ``columns``: the user's columns
+    carried through, each a list aligned with ``smiles``; ``errors``: why a record could
+    not be read (None where it could).
+    """
+
+    index: int
+    first_row: int
+    ids: list[str]
+    smiles: list[str]
+    columns: dict[str, list] = field(default_factory=dict)
+    errors: list[str | None] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.smiles)
+
+
+def file_kind(path: Path | str) -> str:
+    """``table``, ``smi`` or ``sdf`` from the file name (``.gz`` ignored)."""
+    name = Path(path).name.casefold()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    if suffix in TABLE_SUFFIXES:
+        return "table"
+    if suffix in SMI_SUFFIXES:
+        return "smi"
+    if suffix in SDF_SUFFIXES:
+        return "sdf"
+    raise MoleculeInputError(
+        f"{Path(path).name!r}: name the input .csv, .tsv, .smi or .sdf (optionally .gz)"
+    )
+
+
+def _open_binary(path: Path):
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _open_text(path: Path):
+    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", errors="replace", newline="")
+
+
+def count_molecules(path: Path | str) -> int:
+    """How many molecule records ``path`` holds (for the progress bar): data lines of a
+    table, non-empty non-comment lines of a SMI file, ``$$$$`` blocks of an SDF."""
+    path = Path(path)
+    kind = file_kind(path)
+    if kind == "sdf":
+        n, tail = 0, b""
+        with _open_binary(path) as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                n += (tail + block).count(b"$$$$")
+                tail = block[-3:]
+        return n
+    with _open_text(path) as handle:
+        if kind == "smi":
+            return sum(1 for line in handle if line.strip() and not line.lstrip().startswith("#"))
+        reader = csv.reader(handle, delimiter=_sniff_separator(path))
+        return max(sum(1 for row in reader if any(c.strip() for c in row)) - 1, 0)
+
+
+def _sniff_separator(path: Path) -> str:
+    with _open_text(path) as handle:
+        head = handle.read(4096)
+    try:
+        return csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
+    except csv.Error:
+        return "\t" if ".tsv" in path.name.casefold() else ","
+
+
+def read_chunks(
+    path: Path | str,
+    chunk_size: int = 1000,
+    *,
+    smiles_column: str | None = None,
+    id_column: str | None = None,
+    keep: Sequence[str] = (),
+) -> Iterator[MoleculeChunk]:
+    """Yield the molecules of ``path`` in chunks of at most ``chunk_size``.
+
+    Tables: the SMILES column is ``smiles_column`` or the one named ``smiles`` (any case,
+    or ``canonical_smiles``), the id column ``id_column`` or ``id``/``name`` (default:
+    ``row1``, ``row2``, ...). SMI: ``SMILES [id]`` per line (default ``mol1``, ...). SDF: the
+    record's title line as id (default ``record1``, ...). ``keep``: further columns (SDF:
+    properties) carried through; a missing one raises :class:`MoleculeInputError` before
+    anything is read (SDF: it is empty where a record lacks it).
+    """
+    path = Path(path)
+    if chunk_size < 1:
+        raise ValueError(f"chunk_size must be at least 1, got {chunk_size}")
+    if not path.is_file():
+        raise MoleculeInputError(f"no input file {path}")
+    kind = file_kind(path)
+    if kind == "sdf":
+        return _sdf_chunks(path, chunk_size, keep)
+    if kind == "smi":
+        return _smi_chunks(path, chunk_size, keep)
+    return _table_chunks(path, chunk_size, smiles_column, id_column, keep)
+
+
+def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], what: str):
+    lookup = {str(c).strip().casefold(): c for c in columns}
+    if wanted is not None:
+        if wanted.casefold() not in lookup:
+            raise MoleculeInputError(
+                f"no {what} column {wanted!r} (columns: {', '.join(map(str, columns))})"
+            )
+        return lookup[wanted.casefold()]
+    for name in defaults:
+        if name in lookup:
+            return lookup[name]
+    return None
+
+
+def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[MoleculeChunk]:
+    separator = _sniff_separator(path)
+    with _open_text(path) as handle:
+        header = next(csv.reader(handle, delimiter=separator), None)
+    if not header:
+        raise MoleculeInputError(f"{path.name}: the file is empty")
+    smiles_name = _pick(header, smiles_column, ("smiles", "canonical_smiles"), "SMILES")
+    if smiles_name is None:
+        raise MoleculeInputError(
+            f"{path.name}: no 'smiles' column (columns: {', '.join(header)}); name it "
+            "'smiles' or pass --smiles-column"
+        )
+    id_name = _pick(header, id_column, ("id", "name"), "id")
+    kept = [_pick(header, c, (), "--columns") for c in keep]
+    reader = _parsed(
+        lambda: pd.read_csv(
+            path,
+            sep=separator,
+            dtype=str,
+            keep_default_na=False,
+            chunksize=chunk_size,
+            compression="infer",
+            encoding="utf-8-sig",
+            encoding_errors="replace",
+            skip_blank_lines=True,
+        ),
+        path,
+    )
+    first = 0
+    for index, frame in enumerate(reader):
+        n = len(frame)
+        ids = (
+            frame[id_name].astype(str).tolist()
+            if id_name is not None
+            else [f"row{first + i + 1}" for i in range(n)]
+        )
+        yield MoleculeChunk(
+            index=index,
+            first_row=first,
+            ids=ids,
+            smiles=frame[smiles_name].astype(str).str.strip().tolist(),
+            columns={str(c): frame[c].tolist() for c in kept},
+            errors=[None] * n,
+        )
+        first += n
+
+
+def _parsed(open_reader, path: Path):
+    try:
+        yield from open_reader()
+    except (pd.errors.ParserError, UnicodeError) as error:
+        raise MoleculeInputError(f"{path.name}: the table could not be read ({error})") from error
+
+
+def _smi_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
+    if keep:
+        raise MoleculeInputError("a .smi file has no named columns to keep; use a CSV")
+    with _open_text(path) as handle:
+        lines = (line.strip() for line in handle)
+        entries = (line for line in lines if line and not line.startswith("#"))
+        first = 0
+        for index in itertools.count():
+            block = list(itertools.islice(entries, chunk_size))
+            if not block:
+                return
+            parts = [line.replace("\t", " ").split(maxsplit=1) for line in block]
+            yield MoleculeChunk(
+                index=index,
+                first_row=first,
+                ids=[
+                    p[1].strip() if len(p) > 1 else f"mol{first + i + 1}"
+                    for i, p in enumerate(parts)
+                ],
+                smiles=[p[0] for p in parts],
+                errors=[None] * len(parts),
+            )
+            first += len(parts)
+
+
+def _sdf_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
+    with _open_binary(path) as handle:
+        supplier = Chem.ForwardSDMolSupplier(handle, sanitize=True, removeHs=True)
+        first = 0
+        for index in itertools.count():
+            ids, smiles, errors = [], [], []
+            columns: dict[str, list] = {c: [] for c in keep}
+            for mol in itertools.islice(supplier, chunk_size):
+                row = first + len(ids) + 1
+                if mol is None:
+                    ids.append(f"record{row}")
+                    smiles.append("")
+                    errors.append(f"SDF record {row} could not be read by RDKit")
+                    for column in keep:
+                        columns[column].append("")
+                    continue
+                title = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+                ids.append(title or f"record{row}")
+                smiles.append(Chem.MolToSmiles(mol))
+                errors.append(None)
+                for column in keep:
+                    columns[column].append(mol.GetProp(column) if mol.HasProp(column) else "")
+            if not ids:
+                return
+            yield MoleculeChunk(index, first, ids, smiles, columns, errors)
+            first += len(ids)

@@ -1,0 +1,66 @@
+"""``sefreq predict --dask``: the chunks of a library on a Dask cluster (the ``distributed``
+extra, ``pip install sefreq[distributed]``).
+
+The client reads the input in partitions (the chunks of :mod:`sefreq.model.screen`) and
+submits each to a worker, at most two per worker thread in flight; each worker loads the
+model once (:func:`sefreq.model.screen.predict_part` caches it per process) and writes
+its partition's parquet or CSV part into the run's parts folder, which the client joins
+at the end. So every worker needs the same SEFreq and model bundle at the same path, and
+the output folder on storage all of them reach (a shared filesystem).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from sefreq.chem.io import MoleculeInputError
+from sefreq.model.workers import without_main_script
+
+
+def run_on_dask(
+    chunks: Iterable,
+    parts,
+    settings,
+    model: str,
+    finished: Callable[[dict], None],
+    predict_part: Callable[..., dict],
+    scheduler: str | None = None,
+    n_workers: int = 2,
+) -> dict:
+    """Predict ``chunks`` on the cluster at ``scheduler`` (``tcp://host:8786``), or on a
+    local cluster of ``n_workers`` single-threaded worker processes, each chunk by
+    ``predict_part`` (:func:`sefreq.model.screen.predict_part`). Returns what ran."""
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise MoleculeInputError(
+            "Dask is not installed: `pip install sefreq[distributed]` (dask.distributed)"
+        ) from None
+    cluster = None
+    if scheduler:
+        client = Client(scheduler, timeout="20s")
+    else:
+        with without_main_script():
+            cluster = LocalCluster(
+                n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
+        client = Client(cluster)
+    try:
+        threads = sum(client.nthreads().values()) or 1
+        queue = as_completed()
+        in_flight = 0
+        for chunk in chunks:
+            part = str(parts.path(chunk.index, settings.suffix))
+            # pure=False: a chunk is never deduplicated with another by its hash.
+            queue.add(client.submit(predict_part, chunk, settings, model, part, 1, pure=False))
+            in_flight += 1
+            if in_flight >= 2 * threads:
+                finished(next(queue).result())
+                in_flight -= 1
+        for future in queue:
+            finished(future.result())
+        return {"scheduler": scheduler or "LocalCluster", "worker_threads": threads}
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

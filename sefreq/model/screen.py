@@ -1,0 +1,418 @@
+"""Screening a library: stream molecules from a file, predict them chunk by chunk on several
+processes (or a Dask cluster), and write the result as it comes, with bounded memory.
+
+:func:`screen` is what ``sefreq predict`` runs. Each chunk of the input
+(:func:`sefreq.chem.stream.read_chunks`) becomes one *part* file, written whole and then
+renamed into ``.<output>.parts/``; when every part exists they are joined into the output
+(parquet row groups, or CSV), and the parts folder is removed. An interrupted run leaves
+its finished parts behind, so ``resume=True`` predicts only the chunks that are missing,
+after checking that the input, the settings and the model are the ones the parts were
+made with (the folder's ``manifest.json``). Memory is set by the chunk size, never by the
+length of the input.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+
+from sefreq.chem.io import MoleculeInputError, neutralise_formulas
+from sefreq.chem.stream import MoleculeChunk, count_molecules, read_chunks
+from sefreq.model.workers import without_main_script
+
+#: Molecules per chunk by output form: a long chunk holds 994 rows per molecule.
+DEFAULT_CHUNK_SIZE = {"long": 200, "wide": 1000, "top_k": 1000}
+OUTPUT_SUFFIXES = (".parquet", ".csv")
+MANIFEST = "manifest.json"
+
+
+class ResumeError(MoleculeInputError):
+    """The parts of an interrupted run were made from another input, settings or model."""
+
+
+@dataclass(frozen=True)
+class ScreenSettings:
+    """What every chunk is predicted and written with (the same on every worker)."""
+
+    format: str = "long"
+    k: int = 10
+    columns: tuple[str, ...] = ()  # output columns to keep; empty: all
+    keep: tuple[str, ...] = ()  # input columns carried through
+    csv: bool = False  # parts are CSV (neutralised for spreadsheets), else parquet
+
+    @property
+    def suffix(self) -> str:
+        return ".csv" if self.csv else ".parquet"
+
+
+@dataclass
+class ScreenSummary:
+    """What a run did: molecules predicted now and before (resumed), unreadable ones, time."""
+
+    output: Path
+    n_molecules: int = 0
+    n_resumed: int = 0
+    n_errors: int = 0
+    seconds: float = 0.0
+    output_bytes: int = 0
+    parts: int = 0
+    engine: str = "processes"
+    details: dict = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        """Molecules per second predicted in this run (resumed ones not counted)."""
+        return (self.n_molecules - self.n_resumed) / self.seconds if self.seconds else 0.0
+
+
+def output_kind(output: Path) -> bool:
+    """True for a CSV output, False for parquet; MoleculeInputError for anything else."""
+    suffix = Path(output).suffix.lower()
+    if suffix not in OUTPUT_SUFFIXES:
+        raise MoleculeInputError(
+            f"output must end in .csv or .parquet, not {suffix or 'nothing'!r}"
+        )
+    return suffix == ".csv"
+
+
+def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tuple[pa.Table, int]:
+    """One chunk's predictions as an Arrow table, and how many of its molecules could not
+    be read. The form's columns, with ``input_row`` (0-based position in the input) after
+    ``id`` and the carried columns after ``smiles``."""
+    positions = list(range(len(chunk)))
+    smiles = [s if e is None else "" for s, e in zip(chunk.smiles, chunk.errors, strict=True)]
+    frame = predictor.predict(smiles, ids=positions, format=settings.format, k=settings.k)
+    position = frame["id"].to_numpy(dtype=np.int64)
+    frame["id"] = np.asarray(chunk.ids, dtype=object)[position]
+    frame.insert(1, "input_row", chunk.first_row + position)
+    frame["smiles"] = np.asarray(chunk.smiles, dtype=object)[position]
+    for offset, (name, values) in enumerate(chunk.columns.items()):
+        frame.insert(3 + offset, name, np.asarray(values, dtype=object)[position])
+    read_errors = np.asarray(chunk.errors, dtype=object)[position]
+    has_read_error = np.array([e is not None for e in read_errors], dtype=bool)
+    if has_read_error.any():
+        frame.loc[has_read_error, "error"] = read_errors[has_read_error]
+    n_errors = int(frame.loc[frame["error"].notna(), "input_row"].nunique())
+    if settings.columns:
+        frame = frame[select_columns(list(frame.columns), settings.columns)]
+    if settings.csv:  # opened in spreadsheets: no cell may start a formula
+        frame = neutralise_formulas(frame)
+    return _plain(pa.Table.from_pandas(frame, preserve_index=False)), n_errors
+
+
+def select_columns(available: Sequence[str], wanted: Sequence[str]) -> list[str]:
+    """The output columns named by ``wanted``, in output order: an exact name, or the
+    group of a wide form (``p_association`` keeps every ``p_association:<side effect>``).
+    ``id`` and ``input_row`` always stay (resume and joins need them)."""
+    keys = {w.strip() for w in wanted if w.strip()}
+    unknown = [
+        w for w in keys if w not in available and not any(a.startswith(f"{w}:") for a in available)
+    ]
+    if unknown:
+        shown = [a for a in available if ":" not in a]
+        groups = sorted({a.split(":", 1)[0] for a in available if ":" in a})
+        raise MoleculeInputError(
+            f"unknown output column(s) {', '.join(sorted(unknown))}; choose from "
+            f"{', '.join([*shown, *groups])}"
+        )
+    keep = {"id", "input_row"} | keys
+    return [a for a in available if a in keep or a.split(":", 1)[0] in keep]
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded and all-null columns typed as text, so every part of a
+    run has one schema whatever its content."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        elif pa.types.is_null(column.type):
+            column = column.cast(pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+# --- parts on disk ------------------------------------------------------------------------
+
+
+class Parts:
+    """The part files of one run, beside the output: ``.<output name>.parts/``."""
+
+    def __init__(self, output: Path, manifest: dict, resume: bool) -> None:
+        self.output = Path(output)
+        self.folder = self.output.parent / f".{self.output.name}.parts"
+        manifest = json.loads(json.dumps(manifest))  # as it reads back (tuples -> lists)
+        self.manifest = manifest
+        path = self.folder / MANIFEST
+        if resume and path.is_file():
+            found = json.loads(path.read_text())
+            changed = sorted(
+                k for k in set(found) | set(manifest) if found.get(k) != manifest.get(k)
+            )
+            if changed:
+                raise ResumeError(
+                    f"cannot resume: the unfinished run in {self.folder} was made with other "
+                    f"{', '.join(changed)}; run without --resume to start again"
+                )
+        else:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(manifest, indent=1))
+
+    def path(self, index: int, suffix: str) -> Path:
+        return self.folder / f"part-{index:07d}{suffix}"
+
+    def done(self) -> dict[int, dict]:
+        """{chunk index: its summary} of the parts already written whole."""
+        out = {}
+        for meta in self.folder.glob("part-*.json"):
+            out[int(meta.stem.split("-")[1])] = json.loads(meta.read_text())
+        return out
+
+    def join(self, suffix: str) -> int:
+        """Join the parts, in input order, into the output; remove the parts folder. Returns
+        the output's size in bytes."""
+        parts = sorted(self.folder.glob(f"part-*{suffix}"))
+        tmp = self.output.with_name(f".{self.output.name}.tmp")
+        if suffix == ".parquet":
+            _join_parquet(parts, tmp)
+        else:
+            _join_csv(parts, tmp)
+        os.replace(tmp, self.output)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        return self.output.stat().st_size
+
+
+def write_part(table: pa.Table, path: Path, summary: dict) -> None:
+    """Write one part whole, then rename it into place, then its summary (the marker that
+    the part is done): a killed run never leaves a half part that counts as done."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    if path.suffix == ".parquet":
+        pq.write_table(table, tmp)
+    else:
+        pa_csv.write_csv(table, tmp)
+    os.replace(tmp, path)
+    meta = path.with_suffix(".json")
+    meta_tmp = meta.with_name(f".{meta.name}.tmp")
+    meta_tmp.write_text(json.dumps(summary))
+    os.replace(meta_tmp, meta)
+
+
+def _join_parquet(parts: list[Path], out: Path) -> None:
+    if not parts:
+        raise MoleculeInputError("the input holds no molecule")
+    schema = pq.read_schema(parts[0])
+    with pq.ParquetWriter(out, schema) as writer:
+        for part in parts:  # one part in memory at a time: each becomes a row group
+            table = pq.read_table(part)
+            writer.write_table(table if table.schema.equals(schema) else table.cast(schema))
+
+
+def _join_csv(parts: list[Path], out: Path) -> None:
+    if not parts:
+        raise MoleculeInputError("the input holds no molecule")
+    with open(out, "wb") as target:
+        for number, part in enumerate(parts):
+            with open(part, "rb") as source:
+                if number:
+                    source.readline()  # each part repeats the header
+                shutil.copyfileobj(source, target, 1 << 20)
+
+
+# --- workers ------------------------------------------------------------------------------
+
+
+@functools.cache
+def _worker_predictor(model_dir: str, threads: int):
+    """The model, loaded once per worker process (and per Dask worker)."""
+    import torch
+
+    from sefreq.model.predictor import Predictor
+
+    torch.set_num_threads(max(1, threads))
+    return Predictor.from_directory(model_dir)
+
+
+def predict_part(
+    chunk: MoleculeChunk, settings: ScreenSettings, model_dir: str, part: str, threads: int = 1
+) -> dict:
+    """Predict one chunk and write its part (runs in a worker). Returns its summary."""
+    predictor = _worker_predictor(model_dir, threads)
+    table, n_errors = chunk_table(predictor, chunk, settings)
+    summary = {"index": chunk.index, "molecules": len(chunk), "errors": n_errors}
+    write_part(table, Path(part), summary)
+    return summary
+
+
+def _default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+
+def screen(
+    input: Path | str,
+    output: Path | str,
+    *,
+    model_dir: Path | str | None = None,
+    format: str = "long",
+    k: int = 10,
+    columns: Sequence[str] = (),
+    keep: Sequence[str] = (),
+    smiles_column: str | None = None,
+    id_column: str | None = None,
+    chunk_size: int | None = None,
+    jobs: int | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    scheduler: str | None = None,
+    dask: bool = False,
+    dask_workers: int = 2,
+) -> ScreenSummary:
+    """Predict every molecule of ``input`` into ``output`` (.parquet or .csv).
+
+    ``format``: ``long``, ``wide`` or ``top_k`` (:meth:`Predictor.predict`); ``columns``:
+    output columns to keep; ``keep``: input columns carried through. ``jobs`` processes
+    (default: the cores), each holding the model once. ``dask`` or a ``scheduler`` address
+    runs the chunks on a Dask cluster instead (``pip install sefreq[distributed]``; default
+    a local cluster of ``dask_workers``). Unreadable molecules are written with their
+    ``error``; they never stop the run.
+    """
+    from sefreq.model.artifact import CARD_FILE, file_sha256
+    from sefreq.model.artifact import model_dir as default_model_dir
+    from sefreq.model.predictor import FORMATS
+
+    input, output = Path(input), Path(output)
+    key = str(format).replace("-", "_").lower()
+    if key not in FORMATS:
+        raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
+    settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), output_kind(output))
+    chunk_size = chunk_size or DEFAULT_CHUNK_SIZE[key]
+    model = str(Path(model_dir or default_model_dir()).resolve())
+    card = Path(model) / CARD_FILE
+    if not card.is_file():
+        raise MoleculeInputError(f"no model bundle in {model} (it has no {CARD_FILE})")
+    chunks = read_chunks(
+        input, chunk_size, smiles_column=smiles_column, id_column=id_column, keep=keep
+    )
+    first = next(chunks, None)  # a bad header fails here, before any part is written
+    if first is None:
+        raise MoleculeInputError(f"{input.name}: the file holds no molecule")
+    second = next(chunks, None)
+    if second is None and not (dask or scheduler):
+        jobs = 1  # one chunk: starting worker processes would cost more than it saves
+    stat = input.stat()
+    manifest = {
+        "input": str(input.resolve()),
+        "input_bytes": stat.st_size,
+        "input_mtime_ns": stat.st_mtime_ns,
+        "chunk_size": chunk_size,
+        "settings": asdict(settings),
+        "model": model,
+        "model_card_sha256": file_sha256(card),
+    }
+    output.parent.mkdir(parents=True, exist_ok=True)
+    parts = Parts(output, manifest, resume)
+    done = parts.done() if resume else {}
+    total = count_molecules(input) if progress else None
+    engine = "dask" if (dask or scheduler) else "processes"
+    if engine == "processes":  # a broken bundle fails here once, not in every worker
+        _worker_predictor(model, 1)
+    summary = ScreenSummary(output=output, engine=engine)
+    summary.n_resumed = sum(d["molecules"] for d in done.values())
+    started = time.perf_counter()
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, initial=summary.n_resumed, unit="mol", disable=not progress,
+               desc="predicting", smoothing=0.1)  # fmt: skip
+    results = dict(done)
+
+    def finished(result: dict) -> None:
+        results[result["index"]] = result
+        bar.update(result["molecules"])
+
+    head = [first] if second is None else [first, second]
+    todo = (c for c in _chain(head, chunks) if c.index not in done)
+    run = (
+        functools.partial(_run_dask, scheduler=scheduler, n_workers=dask_workers)
+        if engine == "dask"
+        else functools.partial(_run_processes, jobs=jobs or _default_jobs())
+    )
+    try:
+        summary.details = run(todo, parts, settings, model, finished) or {}
+    finally:
+        bar.close()
+    summary.parts = len(results)
+    summary.n_molecules = sum(r["molecules"] for r in results.values())
+    summary.n_errors = sum(r["errors"] for r in results.values())
+    summary.output_bytes = parts.join(settings.suffix)
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+def _chain(head: list[MoleculeChunk], rest: Iterable[MoleculeChunk]):
+    yield from head
+    yield from rest
+
+
+def _run_processes(
+    chunks: Iterable[MoleculeChunk],
+    parts: Parts,
+    settings: ScreenSettings,
+    model: str,
+    finished: Callable[[dict], None],
+    jobs: int,
+) -> dict:
+    """Chunks on ``jobs`` worker processes (in this process when 1), at most two chunks per
+    worker in flight, so reading never runs ahead of prediction."""
+    cores = _default_jobs()
+    threads = max(1, cores // jobs)
+    if jobs <= 1:
+        for chunk in chunks:
+            part = str(parts.path(chunk.index, settings.suffix))
+            finished(predict_part(chunk, settings, model, part, threads))
+        return {"jobs": 1, "torch_threads": threads}
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")  # no forked torch or RDKit state
+    with without_main_script(), ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pending: set = set()
+        for chunk in chunks:
+            part = str(parts.path(chunk.index, settings.suffix))
+            pending.add(pool.submit(predict_part, chunk, settings, model, part, threads))
+            if len(pending) >= 2 * jobs:
+                complete, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in complete:
+                    finished(future.result())
+        for future in pending:
+            finished(future.result())
+    return {"jobs": jobs, "torch_threads": threads}
+
+
+def _run_dask(
+    chunks: Iterable[MoleculeChunk],
+    parts: Parts,
+    settings: ScreenSettings,
+    model: str,
+    finished: Callable[[dict], None],
+    scheduler: str | None,
+    n_workers: int,
+) -> dict:
+    from sefreq.model.distributed import run_on_dask
+
+    return run_on_dask(chunks, parts, settings, model, finished, predict_part, scheduler,
+                       n_workers)  # fmt: skip
