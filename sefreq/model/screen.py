@@ -379,9 +379,10 @@ def _run_processes(
 ) -> dict:
     """Chunks on ``jobs`` worker processes (in this process when 1), at most two chunks per
     worker in flight, so reading never runs ahead of prediction."""
-    cores = _default_jobs()
-    threads = max(1, cores // jobs)
-    if jobs <= 1:
+    # The ensemble runs its small products on one torch thread whatever this says
+    # (docs/MODEL.md); one thread per worker also keeps workers from contending.
+    threads = 1
+    if jobs <= 1:  # the model screen() already loaded (cached) serves this process
         for chunk in chunks:
             part = str(parts.path(chunk.index, settings.suffix))
             finished(predict_part(chunk, settings, model, part, threads))
