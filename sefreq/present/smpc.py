@@ -1,0 +1,101 @@
+"""A drug's side effects laid out as an EU SmPC section 4.8 table reads: by system organ
+class, then by frequency (very common, common, uncommon, rare, very rare, not known).
+
+:func:`smpc_table` is the one builder for pages and reports. Label data comes first: a
+side effect SIDER reports for the drug sits in the band of the median of its label
+statements, or under "not known" where the labels list it without a frequency. The
+model's predictions fill in only the side effects the labels do not report, each marked as
+a prediction with its chance and confidence, and only at or above a chance the caller
+chooses. A new molecule (no label data) gets the same layout filled by the model alone.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sefreq.constants import FREQUENCY_BANDS
+from sefreq.present.profile import UNSTATED_BAND, profile_table
+
+#: SmPC frequency headings, most frequent first; "not known": reported, frequency not stated.
+SMPC_BANDS: tuple[str, ...] = (
+    *(FREQUENCY_BANDS[c].smpc_wording for c in (5, 4, 3, 2, 1)),
+    "not known",
+)
+LABEL, PREDICTION = "label", "prediction"
+#: Columns of :func:`smpc_table`.
+SMPC_COLUMNS = (
+    "organ_class",
+    "smpc_band",
+    "side_effect",
+    "side_effect_index",
+    "source",
+    "n_labels",
+    "p_reported_pct",
+    "uncertainty_pct",
+    "conformal_bands",
+    "in_domain",
+)
+#: Default chance (%) at or above which a prediction enters the table.
+DEFAULT_THRESHOLD_PCT = 50.0
+
+
+def smpc_table(
+    prediction: pd.DataFrame,
+    dataset=None,
+    drug_index: int | None = None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+) -> pd.DataFrame:
+    """One row per organ class x side effect in SmPC order (:data:`SMPC_COLUMNS`).
+
+    ``prediction``: the predictor's long rows of one molecule; ``dataset`` and
+    ``drug_index``: the drug's label data, when it has some. ``source`` says where a row
+    comes from: ``label`` (band = the median of the label statements; "not known" where
+    SIDER states no frequency) or ``prediction`` (band = the predicted class; only side
+    effects the labels do not report, with a chance of at least ``threshold_pct``). A side
+    effect in several organ classes (SIDER's mapping gives no primary one) is listed under
+    each. Sorted by organ class, band (most frequent first), labels before predictions,
+    then chance.
+    """
+    profile = profile_table(prediction, dataset, drug_index)
+    known_class = profile["known_class"].fillna(0).astype(int)
+    listed = profile["known_band"] == UNSTATED_BAND
+    on_label = (known_class > 0) | listed
+    predicted = ~on_label & (profile["p_reported_pct"] >= threshold_pct)
+    band_of = {c: FREQUENCY_BANDS[c].smpc_wording for c in FREQUENCY_BANDS}
+    label_band = [band_of.get(int(c), "not known") for c in known_class]
+    predicted_band = [band_of.get(int(c), "not known") for c in profile["frequency_class"]]
+    rows = profile.assign(
+        source=[LABEL if k else PREDICTION for k in on_label],
+        smpc_band=[
+            lb if k else pb for k, lb, pb in zip(on_label, label_band, predicted_band, strict=True)
+        ],
+    )[on_label | predicted]
+    rows = rows.assign(organ_class=rows["organ_classes"].fillna("").str.split("; ")).explode(
+        "organ_class"
+    )
+    rows["organ_class"] = rows["organ_class"].replace("", "Unclassified").fillna("Unclassified")
+    rank = {band: i for i, band in enumerate(SMPC_BANDS)}
+    rows = rows.assign(
+        _band=rows["smpc_band"].map(rank), _source=(rows["source"] == PREDICTION).astype(int)
+    ).sort_values(
+        ["organ_class", "_band", "_source", "p_reported_pct", "side_effect"],
+        ascending=[True, True, True, False, True],
+        kind="stable",
+    )
+    return rows[list(SMPC_COLUMNS)].reset_index(drop=True)
+
+
+def smpc_grid(table: pd.DataFrame, mark: str = "*") -> pd.DataFrame:
+    """:func:`smpc_table` as the printed layout: one row per organ class, one column per
+    SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``."""
+    names = [
+        f"{name}{mark}" if source == PREDICTION else name
+        for name, source in zip(table["side_effect"], table["source"], strict=True)
+    ]
+    cells = (
+        table.assign(term=names)
+        .groupby(["organ_class", "smpc_band"], sort=False)["term"]
+        .agg(", ".join)
+        .unstack("smpc_band")
+    )
+    return cells.reindex(columns=list(SMPC_BANDS)).fillna("").rename_axis(columns=None)

@@ -1,0 +1,69 @@
+"""The SmPC 4.8 layout (issue #14, item 1): labels first, predictions only where the labels
+are silent, one builder for page, CSV and PDF."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from sefreq.constants import FREQUENCY_BANDS
+from sefreq.model.predictor import Predictor
+from sefreq.present.profile import known_frequencies
+from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, smpc_grid, smpc_table
+
+
+@pytest.fixture(scope="module")
+def world_prediction(tiny_world):
+    predictor = Predictor.from_directory(tiny_world.bundle_dir)
+    smiles = tiny_world.dataset.drugs.loc[1, "parent_smiles"]
+    return predictor.predict(smiles, ids=["drug 1"])
+
+
+def test_labels_come_first_and_predictions_only_fill_the_gaps(tiny_world, world_prediction):
+    dataset = tiny_world.dataset
+    table = smpc_table(world_prediction, dataset, 1, threshold_pct=0.0)
+    known = known_frequencies(dataset, 1)
+    reported = known[(known["known_class"] > 0) | known["on_label"]]
+    assert len(reported) > 0
+    labels = table[table["source"] == LABEL]
+    assert set(labels["side_effect_index"]) == set(reported["side_effect_index"])
+    for row in reported.itertuples():
+        bands = set(labels.loc[labels["side_effect_index"] == row.side_effect_index, "smpc_band"])
+        expected = FREQUENCY_BANDS[row.known_class].smpc_wording if row.known_class > 0 else (
+            "not known")  # fmt: skip
+        assert bands == {expected}
+    predictions = table[table["source"] == PREDICTION]
+    assert not set(predictions["side_effect_index"]) & set(reported["side_effect_index"])
+    # threshold 0: every side effect is in the table, under each of its organ classes.
+    assert table["side_effect_index"].nunique() == world_prediction["side_effect_index"].nunique()
+    # Order: organ class, then band from very common to not known, labels first.
+    for _, group in table.groupby("organ_class", sort=False):
+        ranks = group["smpc_band"].map(SMPC_BANDS.index).tolist()
+        assert ranks == sorted(ranks)
+    assert table["organ_class"].tolist() == sorted(table["organ_class"])
+
+
+def test_threshold_keeps_labels_and_drops_weak_predictions(tiny_world, world_prediction):
+    strict = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=101.0)
+    assert (strict["source"] == LABEL).all() and len(strict)
+    loose = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=30.0)
+    assert (loose.loc[loose["source"] == PREDICTION, "p_reported_pct"] >= 30.0).all()
+
+
+def test_a_new_molecule_is_filled_by_the_model_alone(world_prediction):
+    table = smpc_table(world_prediction, None, None, threshold_pct=10.0)
+    assert len(table) and (table["source"] == PREDICTION).all()
+    assert set(table["smpc_band"]) <= set(SMPC_BANDS[:-1])  # a prediction always has a band
+    assert smpc_table(world_prediction, None, None, threshold_pct=101.0).empty
+
+
+def test_grid_is_the_printed_layout(tiny_world, world_prediction):
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=20.0)
+    grid = smpc_grid(table)
+    assert list(grid.columns) == list(SMPC_BANDS)
+    assert set(grid.index) == set(table["organ_class"])
+    cells = ", ".join(grid.to_numpy().ravel())
+    for row in table.itertuples():
+        term = f"{row.side_effect}*" if row.source == PREDICTION else row.side_effect
+        assert term in cells
+    assert isinstance(grid, pd.DataFrame)
