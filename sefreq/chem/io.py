@@ -19,6 +19,24 @@ class MoleculeInputError(ValueError):
     """Input that cannot be read at all (an empty paste, a malformed file)."""
 
 
+#: Column names (any case) of a table's SMILES and id, in order of preference.
+SMILES_COLUMNS = ("smiles", "canonical_smiles")
+ID_COLUMNS = ("id", "name")
+
+
+def find_column(columns, names) -> str | None:
+    """The first of ``columns`` whose name (stripped, any case) is one of ``names``."""
+    lookup = {str(c).strip().casefold(): c for c in columns}
+    return next((lookup[n] for n in names if n in lookup), None)
+
+
+def smiles_line(line: str, number: int) -> tuple[str, str]:
+    """(id, SMILES) of a stripped ``SMILES [name]`` line; without a name ``mol{number}``."""
+    parts = line.replace("\t", " ").split(maxsplit=1)
+    name = parts[1].strip() if len(parts) > 1 else f"mol{number}"
+    return name, parts[0]
+
+
 def split_smiles_lines(text: str, max_rows: int | None = None) -> list[tuple[str, str]]:
     """(id, SMILES) per non-empty line of pasted text; ``SMILES name`` lines keep the name.
 
@@ -31,9 +49,7 @@ def split_smiles_lines(text: str, max_rows: int | None = None) -> list[tuple[str
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        parts = line.replace("\t", " ").split(maxsplit=1)
-        name = parts[1].strip() if len(parts) > 1 else f"mol{len(entries) + 1}"
-        entries.append((name, parts[0]))
+        entries.append(smiles_line(line, len(entries) + 1))
     if not entries:
         raise MoleculeInputError("Nothing to read: paste one SMILES per line.")
     _check_size(len(entries), max_rows)
@@ -101,14 +117,13 @@ def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[tuple
             f"The CSV could not be read ({error}). Save it as comma-separated text with a "
             "header row holding a 'smiles' column."
         ) from error
-    columns = {str(c).strip().casefold(): c for c in table.columns}
-    smiles_column = columns.get("smiles") or columns.get("canonical_smiles")
+    smiles_column = find_column(table.columns, SMILES_COLUMNS)
     if smiles_column is None:
         raise MoleculeInputError(
             f"No 'smiles' column in the CSV (columns: {', '.join(map(str, table.columns))}). "
             "Name the structure column 'smiles'; an optional 'id' column names the molecules."
         )
-    id_column = columns.get("id") or columns.get("name")
+    id_column = find_column(table.columns, ID_COLUMNS)
     table = table[table[smiles_column].str.strip() != ""]
     if table.empty:
         raise MoleculeInputError("The 'smiles' column is empty.")

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from rdkit import Chem, RDLogger
 
-from sefreq.chem.io import MoleculeInputError
+from sefreq.chem.io import ID_COLUMNS, SMILES_COLUMNS, MoleculeInputError, find_column, smiles_line
 
 RDLogger.DisableLog("rdApp.*")
 
@@ -135,17 +135,15 @@ def read_chunks(
 
 
 def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], what: str):
-    lookup = {str(c).strip().casefold(): c for c in columns}
-    if wanted is not None:
-        if wanted.casefold() not in lookup:
-            raise MoleculeInputError(
-                f"no {what} column {wanted!r} (columns: {', '.join(map(str, columns))})"
-            )
-        return lookup[wanted.casefold()]
-    for name in defaults:
-        if name in lookup:
-            return lookup[name]
-    return None
+    """The column the user named (``wanted``, any case), else the first of ``defaults``."""
+    if wanted is None:
+        return find_column(columns, defaults)
+    found = find_column(columns, [wanted.strip().casefold()])
+    if found is None:
+        raise MoleculeInputError(
+            f"no {what} column {wanted!r} (columns: {', '.join(map(str, columns))})"
+        )
+    return found
 
 
 def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[MoleculeChunk]:
@@ -154,28 +152,26 @@ def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[
         header = next(csv.reader(handle, delimiter=separator), None)
     if not header:
         raise MoleculeInputError(f"{path.name}: the file is empty")
-    smiles_name = _pick(header, smiles_column, ("smiles", "canonical_smiles"), "SMILES")
+    smiles_name = _pick(header, smiles_column, SMILES_COLUMNS, "SMILES")
     if smiles_name is None:
         raise MoleculeInputError(
             f"{path.name}: no 'smiles' column (columns: {', '.join(header)}); name it "
             "'smiles' or pass --smiles-column"
         )
-    id_name = _pick(header, id_column, ("id", "name"), "id")
-    kept = [_pick(header, c, (), "--columns") for c in keep]
-    reader = _parsed(
-        lambda: pd.read_csv(
+    id_name = _pick(header, id_column, ID_COLUMNS, "id")
+    kept = [_pick(header, c, (), "--keep") for c in keep]
+    # Read through the same opener as the header (gzip found by its magic bytes, UTF-8
+    # with undecodable bytes replaced), whatever the file is called.
+    with _open_text(path) as handle:
+        reader = _parsed(
+            lambda: pd.read_csv(handle, sep=separator, dtype=str, keep_default_na=False,
+                                chunksize=chunk_size, skip_blank_lines=True),
             path,
-            sep=separator,
-            dtype=str,
-            keep_default_na=False,
-            chunksize=chunk_size,
-            compression="infer",
-            encoding="utf-8-sig",
-            encoding_errors="replace",
-            skip_blank_lines=True,
-        ),
-        path,
-    )
+        )  # fmt: skip
+        yield from _table_rows(reader, smiles_name, id_name, kept)
+
+
+def _table_rows(reader, smiles_name, id_name, kept) -> Iterator[MoleculeChunk]:
     first = 0
     for index, frame in enumerate(reader):
         n = len(frame)
@@ -213,18 +209,15 @@ def _smi_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
             block = list(itertools.islice(entries, chunk_size))
             if not block:
                 return
-            parts = [line.replace("\t", " ").split(maxsplit=1) for line in block]
+            parsed = [smiles_line(line, first + i + 1) for i, line in enumerate(block)]
             yield MoleculeChunk(
                 index=index,
                 first_row=first,
-                ids=[
-                    p[1].strip() if len(p) > 1 else f"mol{first + i + 1}"
-                    for i, p in enumerate(parts)
-                ],
-                smiles=[p[0] for p in parts],
-                errors=[None] * len(parts),
+                ids=[name for name, _ in parsed],
+                smiles=[smiles for _, smiles in parsed],
+                errors=[None] * len(parsed),
             )
-            first += len(parts)
+            first += len(parsed)
 
 
 def _sdf_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:

@@ -235,3 +235,12 @@ def test_workers_never_rerun_the_host_script(tmp_path, library_csv, bundle_dir, 
                      jobs=2, progress=False)  # fmt: skip
     assert summary.n_molecules == len(LIBRARY) and not marker.exists()
     assert sys.modules["__main__"] is host
+
+
+def test_a_gzip_table_is_read_whatever_its_name(tmp_path):
+    path = tmp_path / "library.csv"  # gzip inside, no .gz in the name
+    with gzip.open(path, "wt") as handle:
+        handle.write("smiles,name\nCCO,ethanol\nc1ccccc1O,phenol\n")
+    chunks = list(read_chunks(path, 1))
+    assert [c.ids for c in chunks] == [["ethanol"], ["phenol"]]
+    assert count_molecules(path) == 2
