@@ -1,7 +1,14 @@
-"""Profile: the current drug's side effects ranked by the chance they are reported."""
+"""Profile: the current drug's side effects as section 4.8 of an EU SmPC lays them out.
+
+A drug with label data leads with what its labels report; the model's predictions follow,
+only for side effects the labels do not report. A new molecule gets the same layout filled
+by the model above a chance the user chooses. Every side effect, ranked by the model's
+chance, comes last.
+"""
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.express as px
 import streamlit as st
 
@@ -12,6 +19,16 @@ from sefreq.present.profile import (
     organ_class_options,
     profile_table,
 )
+from sefreq.present.smpc import (
+    LABEL,
+    PREDICTION,
+    prediction_details,
+    smpc_grid,
+    smpc_part,
+    smpc_summary,
+    smpc_table,
+)
+from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
 BAND_COLOURS = {
@@ -21,6 +38,85 @@ BAND_COLOURS = {
     FREQUENCY_BANDS[2].label: "#92c5de",
     FREQUENCY_BANDS[1].label: "#4393c3",
 }
+DETAIL_COLUMNS = {
+    "side_effect": "side effect",
+    "organ_classes": "organ classes",
+    "smpc_band": "predicted band",
+    "p_reported_pct": st.column_config.ProgressColumn(
+        "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
+    ),
+    "uncertainty_pct": st.column_config.NumberColumn(
+        "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
+    ),
+    "conformal_bands": "plausible bands (conformal set)",
+    "in_domain": "in domain",
+}
+
+
+def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
+    """Rows of the SmPC table as the printed grid (st.table: cells wrap, and are markdown,
+    so each term is escaped)."""
+    grid = smpc_grid(rows, chance=chance).rename_axis(index="organ class")
+    st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
+
+
+def _domain(domain: dict) -> None:
+    if domain["in_domain"]:
+        st.success("In the model's applicability domain: similar training drugs exist.")
+    else:
+        st.warning(
+            "Outside the model's applicability domain: no training drug is similar, so "
+            "these predictions lean on side-effect base rates and are less reliable."
+        )
+
+
+def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
+    """The predicted rows of ``table``: the SmPC grid, marked, then their details."""
+    _domain(domain)
+    predicted = smpc_part(table, PREDICTION)
+    if predicted.empty:
+        st.info(f"No prediction reaches a chance of {threshold:.0f}%: lower the threshold.")
+        return
+    st.caption(
+        f"{predicted['side_effect_index'].nunique()} side effects with a chance of at least "
+        f"{threshold:.0f}%. \\* = predicted by the model, not a label statement: band = the "
+        "predicted band if it is reported; in brackets the chance it is reported on a label "
+        "± one standard deviation across the ensemble (percentage points)."
+    )
+    _layout(predicted, chance=True)
+    st.dataframe(prediction_details(table), hide_index=True, column_config=DETAIL_COLUMNS)
+
+
+def _smpc_section(prediction: pd.DataFrame, dataset, drug_index: int | None, domain: dict) -> None:
+    """Labels first (when the drug has some), then the predictions above the threshold."""
+    if drug_index is None:
+        st.markdown("#### Predicted side effects (no label data)")
+        st.info(
+            "No label data: SIDER has no label for this molecule, so the layout below is "
+            "filled by the model alone. Every entry is a prediction."
+        )
+        threshold = widgets.threshold_slider("in the layout")
+        _predictions(smpc_table(prediction, None, None, threshold), threshold, domain)
+        return
+    st.markdown("#### What the labels report (SIDER 4.1)")
+    labels_box = st.container()
+    st.markdown("#### Predicted, where the labels are silent")
+    threshold = widgets.threshold_slider("for side effects the labels do not report")
+    table = smpc_table(prediction, dataset, drug_index, threshold)
+    counts = smpc_summary(table)
+    with labels_box:
+        if not counts["n_label"]:
+            st.info("The labels of this drug report no side effect SEFreq scores.")
+        else:
+            st.caption(
+                f"{counts['n_label']} side effects on the drug's labels, by organ class and "
+                f"frequency as in section 4.8 of an EU SmPC (the median of the label "
+                f"statements); {counts['n_label_not_known']} under “not known”: listed "
+                "without a frequency."
+            )
+            _layout(smpc_part(table, LABEL))
+    _predictions(table, threshold, domain)
+
 
 st.title("Side-effect profile")
 molecule = widgets.require_current()
@@ -29,10 +125,13 @@ if molecule is not None:
     if prediction is not None:
         dataset, _ = resources.dataset()
         drug_index = molecule.drug_index if dataset is not None else None
-        table = profile_table(prediction, dataset, drug_index)
         domain = domain_summary(prediction)
 
         st.subheader(molecule.markdown_label)
+        _smpc_section(prediction, dataset, drug_index, domain)
+
+        st.markdown("#### Every side effect, ranked by the model's chance")
+        table = profile_table(prediction, dataset, drug_index)
         columns = st.columns(4)
         columns[0].metric("Side effects scored", f"{len(table):,}")
         columns[1].metric(
@@ -44,13 +143,6 @@ if molecule is not None:
             help="Most similar drug the model was trained on (Tanimoto on Morgan fingerprints).",
         )
         columns[3].metric("Similarity to it (Tanimoto, 0-1)", f"{domain['max_similarity']:.2f}")
-        if domain["in_domain"]:
-            st.success("In the model's applicability domain: similar training drugs exist.")
-        else:
-            st.warning(
-                "Outside the model's applicability domain: no training drug is similar, so "
-                "these predictions lean on side-effect base rates and are less reliable."
-            )
 
         filters = st.columns([2, 2, 1])
         organs = filters[0].multiselect(

@@ -85,12 +85,16 @@ def smpc_table(
     return rows[list(SMPC_COLUMNS)].reset_index(drop=True)
 
 
-def smpc_grid(table: pd.DataFrame, mark: str = "*") -> pd.DataFrame:
+def smpc_grid(table: pd.DataFrame, mark: str = "*", chance: bool = False) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
-    SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``."""
+    SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
+
+    With ``chance``, a prediction also carries its chance and spread, "Nausea* (62% ± 4)"
+    (percent, ± one standard deviation across the ensemble in percentage points).
+    """
     names = [
-        f"{name}{mark}" if source == PREDICTION else name
-        for name, source in zip(table["side_effect"], table["source"], strict=True)
+        prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect
+        for row in table.itertuples()
     ]
     cells = (
         table.assign(term=names)
@@ -98,4 +102,62 @@ def smpc_grid(table: pd.DataFrame, mark: str = "*") -> pd.DataFrame:
         .agg(", ".join)
         .unstack("smpc_band")
     )
-    return cells.reindex(columns=list(SMPC_BANDS)).fillna("").rename_axis(columns=None)
+    cells = cells.reindex(columns=list(SMPC_BANDS)).astype(object)
+    return cells.where(cells.notna(), "").rename_axis(columns=None)
+
+
+def prediction_term(row, mark: str = "*", chance: bool = True) -> str:
+    """One predicted term as a cell shows it: "Nausea*", or "Nausea* (62% ± 4)" with
+    ``chance`` (``row``: a :func:`smpc_table` row, as itertuples gives it)."""
+    term = f"{row.side_effect}{mark}"
+    if not chance:
+        return term
+    return f"{term} ({row.p_reported_pct:.0f}% ± {row.uncertainty_pct:.0f})"
+
+
+def smpc_part(table: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The rows of :func:`smpc_table` from one ``source`` (:data:`LABEL` or :data:`PREDICTION`)."""
+    return table[table["source"] == source].reset_index(drop=True)
+
+
+#: Columns of :func:`prediction_details`.
+DETAIL_COLUMNS = (
+    "side_effect",
+    "organ_classes",
+    "smpc_band",
+    "p_reported_pct",
+    "uncertainty_pct",
+    "conformal_bands",
+    "in_domain",
+)
+
+
+def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
+    """The predictions of :func:`smpc_table`, one row per side effect, highest chance first.
+
+    Columns (:data:`DETAIL_COLUMNS`): side_effect, organ_classes (joined by "; "),
+    smpc_band (the predicted band, SmPC wording), p_reported_pct (chance it is reported,
+    %), uncertainty_pct (1 sd across the ensemble, percentage points), conformal_bands
+    (the bands the conformal set keeps), in_domain (the molecule is in the model's
+    applicability domain).
+    """
+    rows = smpc_part(table, PREDICTION)
+    organs = rows.groupby("side_effect_index", sort=False)["organ_class"].agg("; ".join)
+    rows = rows.drop_duplicates("side_effect_index").set_index("side_effect_index")
+    rows["organ_classes"] = organs
+    rows = rows.sort_values(["p_reported_pct", "side_effect"], ascending=[False, True])
+    return rows[list(DETAIL_COLUMNS)].reset_index(drop=True)
+
+
+def smpc_summary(table: pd.DataFrame) -> dict[str, int]:
+    """Counts of distinct side effects in :func:`smpc_table`: n_label (on the labels),
+    n_label_stated (with a frequency), n_label_not_known (listed without one), n_predicted."""
+    labels = smpc_part(table, LABEL).drop_duplicates("side_effect_index")
+    predicted = smpc_part(table, PREDICTION)["side_effect_index"].nunique()
+    not_known = int((labels["smpc_band"] == SMPC_BANDS[-1]).sum())
+    return {
+        "n_label": len(labels),
+        "n_label_stated": len(labels) - not_known,
+        "n_label_not_known": not_known,
+        "n_predicted": int(predicted),
+    }

@@ -42,6 +42,8 @@ PROFILE_SEARCH = "w.profile_search"
 PROFILE_TOP = "w.profile_top"
 COMPARE_ORGAN = "w.compare_organ"
 COMPARE_TOP = "w.compare_top"
+# The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
+PREDICTION_THRESHOLD = "w.prediction_threshold"
 PERSISTENT = (
     INPUT_MODE,
     SMILES_TEXT,
@@ -51,6 +53,7 @@ PERSISTENT = (
     PROFILE_TOP,
     COMPARE_ORGAN,
     COMPARE_TOP,
+    PREDICTION_THRESHOLD,
 )
 _STORE = "sefreq.kept."
 

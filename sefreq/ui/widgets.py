@@ -12,6 +12,7 @@ import streamlit as st
 from sefreq.chem.drawing import molecule_svg
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.present.molecules import Molecule
+from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state
 
@@ -150,3 +151,21 @@ def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
         st.error(f"{molecule.markdown_label} could not be scored: {reason}")
         return None
     return table
+
+
+def threshold_slider(where: str) -> float:
+    """The chance (%) at or above which a prediction is shown ``where`` (kept across pages)."""
+    st.session_state.setdefault(state.PREDICTION_THRESHOLD, round(DEFAULT_THRESHOLD_PCT))
+    return float(
+        st.slider(
+            f"Show predictions {where} from a chance of (%)",
+            min_value=0,
+            max_value=100,
+            step=5,
+            key=state.PREDICTION_THRESHOLD,
+            on_change=state.remember,
+            args=(state.PREDICTION_THRESHOLD,),
+            help="The chance that a side effect is reported on a label, as the model "
+            "predicts it. Lower it to see more (and less certain) predictions.",
+        )
+    )

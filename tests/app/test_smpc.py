@@ -9,7 +9,17 @@ import pytest
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.predictor import Predictor
 from sefreq.present.profile import known_frequencies
-from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, smpc_grid, smpc_table
+from sefreq.present.smpc import (
+    DETAIL_COLUMNS,
+    LABEL,
+    PREDICTION,
+    SMPC_BANDS,
+    prediction_details,
+    smpc_grid,
+    smpc_part,
+    smpc_summary,
+    smpc_table,
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +77,43 @@ def test_grid_is_the_printed_layout(tiny_world, world_prediction):
         term = f"{row.side_effect}*" if row.source == PREDICTION else row.side_effect
         assert term in cells
     assert isinstance(grid, pd.DataFrame)
+
+
+def test_grid_with_chance_marks_each_prediction_and_leaves_labels_plain(
+    tiny_world, world_prediction
+):
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=0.0)
+    predicted, labels = smpc_part(table, PREDICTION), smpc_part(table, LABEL)
+    assert len(predicted) and len(labels)
+    assert (predicted["source"] == PREDICTION).all() and (labels["source"] == LABEL).all()
+    cells = ", ".join(smpc_grid(table, chance=True).to_numpy().ravel()).split(", ")
+    for row in predicted.itertuples():
+        assert f"{row.side_effect}* ({row.p_reported_pct:.0f}% ± {row.uncertainty_pct:.0f})" in (
+            cells
+        )
+    assert set(labels["side_effect"]) <= set(cells)  # label terms carry no mark
+    assert not any(cell.endswith("*") for cell in cells)
+
+
+def test_prediction_details_is_one_row_per_predicted_side_effect(world_prediction):
+    table = smpc_table(world_prediction, None, None, threshold_pct=0.0)
+    details = prediction_details(table)
+    assert list(details.columns) == list(DETAIL_COLUMNS)
+    assert len(details) == world_prediction["side_effect_index"].nunique()
+    assert details["p_reported_pct"].is_monotonic_decreasing
+    # a side effect in two organ classes is one row naming both
+    somnolence = details.set_index("side_effect").loc["Somnolence", "organ_classes"]
+    assert somnolence == "Nervous system disorders; Psychiatric disorders"
+    assert details["conformal_bands"].str.len().gt(0).all()
+
+
+def test_summary_counts_distinct_side_effects(tiny_world, world_prediction):
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=0.0)
+    counts = smpc_summary(table)
+    known = known_frequencies(tiny_world.dataset, 1)
+    assert counts["n_label"] == int(((known["known_class"] > 0) | known["on_label"]).sum())
+    assert counts["n_label"] == counts["n_label_stated"] + counts["n_label_not_known"]
+    assert (
+        counts["n_label"] + counts["n_predicted"] == world_prediction["side_effect_index"].nunique()
+    )
+    assert smpc_summary(smpc_table(world_prediction, None, None, 101.0))["n_predicted"] == 0
