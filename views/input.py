@@ -14,11 +14,14 @@ from sefreq.chem.drawing import (
 )
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
-from sefreq.present.lookup import lookup_drug
+from sefreq.present.lookup import exact_match, lookup_drug
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
 THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3Dmol-min.js"
+# Set when the look-up text has just been changed: an exact single match is then taken
+# at once, and only then (coming back to the same text never replaces a later choice).
+NEW_QUERY = "sefreq.lookup_new_query"
 
 
 def _use(molecule: molecules.Molecule) -> None:
@@ -33,6 +36,11 @@ def _use(molecule: molecules.Molecule) -> None:
         state.flash("success", f"{molecule.markdown_label} is now the current drug.")
 
 
+def _query_changed() -> None:
+    state.remember(state.LOOKUP_QUERY)
+    st.session_state[NEW_QUERY] = True
+
+
 def _lookup_tab(dataset) -> None:
     if dataset is None:
         st.info("Looking drugs up needs the SIDER data (see the message above).")
@@ -41,9 +49,9 @@ def _lookup_tab(dataset) -> None:
         "Generic or brand name, label name or ATC code",
         key=state.LOOKUP_QUERY,
         placeholder="e.g. ibuprofen, Advil, pioglitazone hydrochloride, N02BE01",
-        on_change=state.remember,
-        args=(state.LOOKUP_QUERY,),
+        on_change=_query_changed,
     )
+    new_query = bool(st.session_state.pop(NEW_QUERY, False))
     if not query or not query.strip():
         return
     matches = lookup_drug(query, dataset.names, dataset.catalogue)
@@ -54,6 +62,10 @@ def _lookup_tab(dataset) -> None:
             "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
         )
         return
+    exact = exact_match(matches)
+    if new_query and exact is not None:  # one drug has exactly this name: no click needed
+        _use(molecules.known_drug(exact, dataset.catalogue, query.strip()))
+        st.rerun()
     labels = [
         f"{row.drug} (matched '{row.matched_name}', {row.how})" for row in matches.itertuples()
     ]
@@ -64,7 +76,10 @@ def _lookup_tab(dataset) -> None:
         key="w.lookup_choice",
     )
     chosen = matches.iloc[int(choice or 0)]
-    if st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
+    current = state.current()
+    if current is not None and current.drug_name == chosen["drug"]:
+        st.caption(f"{markdown_safe(chosen['drug'])} is the current drug.")
+    elif st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
         _use(molecules.known_drug(int(chosen["drug_index"]), dataset.catalogue, query.strip()))
         st.rerun()
 

@@ -95,3 +95,11 @@ def lookup_drug(
     found = found.drop_duplicates("drug_index").head(limit)
     found.insert(1, "drug", drugs.loc[found["drug_index"], "name"].to_numpy())
     return found[list(COLUMNS)].reset_index(drop=True)
+
+
+def exact_match(matches: pd.DataFrame) -> int | None:
+    """The drug_index when exactly one drug of :func:`lookup_drug`'s ``matches`` carries
+    the name as typed (case and spacing aside: how == "exact"); None otherwise, when the
+    person should choose."""
+    exact = matches.loc[matches["how"] == EXACT, "drug_index"].drop_duplicates()
+    return int(exact.iloc[0]) if len(exact) == 1 else None

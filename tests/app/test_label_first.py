@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from app_support import paste, problems, use_drug
+from app_support import APP, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, SMPC_BANDS
 from sefreq.ui import state
+from sefreq.ui.links import DRUG_PARAM
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
 
@@ -108,3 +109,105 @@ def test_the_threshold_is_kept_across_pages(run_app) -> None:
     for page in ("about", "input", "profile"):
         app = run_app(page, app)
     assert app.slider(key=state.PREDICTION_THRESHOLD).value == 25
+
+
+# --------------------------------------------------------------------------- quick paths
+
+
+def _current(app: AppTest):
+    # AppTest's session state has no .get()
+    if state.CURRENT in app.session_state:
+        return app.session_state[state.CURRENT]
+    return None
+
+
+def _opened_with(run_app, drug: str, page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=60)
+    app.query_params[DRUG_PARAM] = drug
+    if page is not None:
+        app.switch_page(f"views/{page}.py")
+    return run_app(app=app)
+
+
+def test_an_exact_single_match_is_taken_without_a_click(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("Warfarin").run()
+    assert not problems(app)
+    assert _current(app).drug_name == "warfarin" and _current(app).entered == "Warfarin"
+    assert "warfarin is now the current drug." in _texts(app.success)
+    assert not any(b.key == "w.lookup_use" for b in app.button)  # nothing left to click
+    assert app.query_params[DRUG_PARAM] == "warfarin"  # and the URL names it
+
+
+def test_a_loose_match_still_waits_for_the_click(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("ibuprofin").run()  # a typo: not exact
+    assert _current(app) is None
+    app.button(key="w.lookup_use").click().run()
+    assert _current(app).drug_name == "ibuprofen"
+
+
+def test_coming_back_to_the_same_name_keeps_a_later_choice(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("Advil").run()
+    assert _current(app).drug_name == "ibuprofen"
+    app = paste(app, "CCO ethanol")
+    assert _current(app).id == "ethanol"
+    assert DRUG_PARAM not in app.query_params  # a new molecule: the URL names no drug
+    mode(app, state.MODE_LOOKUP)
+    assert app.text_input(key=state.LOOKUP_QUERY).value == "Advil"
+    assert _current(app).id == "ethanol"  # the kept query is not taken again
+    app.button(key="w.lookup_use").click().run()  # but one click takes it
+    assert _current(app).drug_name == "ibuprofen"
+
+
+def test_a_link_with_a_drug_opens_it_and_every_page_keeps_it(run_app) -> None:
+    app = _opened_with(run_app, "warfarin")
+    assert not problems(app)
+    assert _current(app).drug_name == "warfarin" and _current(app).source == "look-up"
+    assert "warfarin" in _texts(app.sidebar.markdown)
+    assert any("Current drug: warfarin" in s.value for s in app.subheader)
+    for page in ("profile", "compare", "about", "input"):
+        app = run_app(page, app)
+        assert not problems(app), page
+        assert _current(app).drug_name == "warfarin"
+        assert app.query_params[DRUG_PARAM] == "warfarin"
+    app = use_drug(app, "Tylenol")  # choosing another drug rewrites the link
+    assert app.query_params[DRUG_PARAM] == "paracetamol"
+    app = run_app("profile", app)
+    assert _current(app).drug_name == "paracetamol"  # the old link is not followed again
+
+
+def test_a_link_opens_on_the_page_it_names(run_app) -> None:
+    app = _opened_with(run_app, "ADVIL", page="profile")
+    assert not problems(app)
+    assert _current(app).drug_name == "ibuprofen"
+    assert "#### What the labels report (SIDER 4.1)" in _texts(app.markdown)
+    assert app.query_params[DRUG_PARAM] == "ibuprofen"
+
+
+@pytest.mark.parametrize(
+    ("drug", "says"),
+    [
+        ("xyzzyq", "names no known drug exactly. Check the spelling"),
+        ("ibuprofin", "Did you mean ibuprofen"),
+        ("<b>x</b>](y)", "names no known drug exactly"),
+    ],
+)
+def test_a_link_to_an_unknown_drug_says_so(run_app, drug: str, says: str) -> None:
+    app = _opened_with(run_app, drug)
+    assert not app.exception and not app.error
+    warning = _texts(app.warning)
+    assert says in warning and "The link asks for" in warning
+    assert "<b>" not in warning  # shown as typed, escaped for markdown
+    assert _current(app) is None
+    app = run_app("profile", app)  # said once, and the pages still work
+    assert not app.exception and "The link asks for" not in _texts(app.warning)
+    assert "No drug chosen yet" in _texts(app.info)
+
+
+def test_a_link_to_a_drug_without_structure_opens_its_labels(run_app) -> None:
+    app = _opened_with(run_app, "insulin glargine")
+    assert not app.exception
+    assert _current(app).drug_name == "insulin glargine" and not _current(app).ok
+    assert "no usable small-molecule structure" in _texts(app.warning)
