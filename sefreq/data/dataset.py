@@ -27,10 +27,11 @@ from sefreq.data import curation, sider
 from sefreq.data.catalogue import CATALOGUE_KEYS, build_catalogue
 from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
+from sefreq.data.synonyms import build_synonyms, empty_synonyms, read_term_pairs
 from sefreq.data.types import SideEffectInfo
 
 #: Bump when the build changes what it produces: the cache key includes it.
-BUILD_VERSION = "5"
+BUILD_VERSION = "6"
 
 #: Upstream files the build reads (registry keys).
 INPUT_KEYS = (
@@ -86,6 +87,9 @@ class Dataset:
         columns, plus on_label (SIDER lists the side effect for the drug).
     associations: drug_index, side_effect_index of every side effect SIDER lists for a
         catalogue drug (with or without a frequency): the dense association task.
+    synonyms: other names of the 994 side effects (:mod:`sefreq.data.synonyms`): synonym,
+        side_effect_index, source (LLT: a label wording SIDER maps to it; lay term),
+        n_drugs, share.
     """
 
     frequency: np.ndarray
@@ -102,6 +106,7 @@ class Dataset:
     associations: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["drug_index", "side_effect_index"])
     )
+    synonyms: pd.DataFrame = field(default_factory=empty_synonyms)
 
     def __post_init__(self) -> None:
         if self.catalogue.empty:  # a dataset built without the catalogue files (tests)
@@ -263,7 +268,10 @@ _TABLES = (
     "pairs",
     "catalogue",
     "associations",
+    "synonyms",
 )
+#: Tables a dataset folder written before they existed may lack (read back empty).
+_OPTIONAL_TABLES = {"synonyms": empty_synonyms}
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"
 
@@ -312,7 +320,14 @@ def _read_cache(folder: Path) -> Dataset:
     with np.load(folder / "arrays.npz") as arrays:
         frequency = arrays["frequency"]
         similarity = arrays["side_effect_similarity"]
-    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _TABLES}
+    tables = {
+        name: (
+            _OPTIONAL_TABLES[name]()
+            if name in _OPTIONAL_TABLES and not (folder / f"{name}.parquet").is_file()
+            else pd.read_parquet(folder / f"{name}.parquet")
+        )
+        for name in _TABLES
+    }
     side_effects = tables["side_effects"]
     for column in _LIST_COLUMNS:
         side_effects[column] = [
@@ -332,6 +347,7 @@ def _read_cache(folder: Path) -> Dataset:
         pairs=tables["pairs"],
         catalogue=_with_none(tables["catalogue"]),
         associations=tables["associations"],
+        synonyms=tables["synonyms"],
     )
 
 
@@ -371,6 +387,7 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
     padded = np.zeros((len(parts.drugs), frequency.shape[1]), dtype=frequency.dtype)
     new_pairs = summarise_pairs(new_evidence, padded)
     pairs = _with_associations(pd.concat([pairs, new_pairs], ignore_index=True), parts)
+    term_pairs = read_term_pairs(paths["sider_all_side_effects"])
     return Dataset(
         frequency=frequency,
         drugs=drugs,
@@ -384,6 +401,7 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
         pairs=pairs,
         catalogue=parts.drugs,
         associations=parts.associations,
+        synonyms=build_synonyms(term_pairs, side_effects),
     )
 
 

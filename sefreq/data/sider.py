@@ -116,6 +116,12 @@ def read_meddra_freq(path: Path, stereo_cids: Iterable[int] | None = None) -> pd
 
 def read_pt_rows(path: Path, columns: Iterable[str]) -> pd.DataFrame:
     """The MedDRA preferred-term rows of a headerless SIDER TSV, STITCH ids as CIDs."""
+    table = read_rows(path, columns)
+    return table[table["term_type"] == "PT"]
+
+
+def read_rows(path: Path, columns: Iterable[str]) -> pd.DataFrame:
+    """Every row of a headerless SIDER TSV (LLT and PT), STITCH ids as CIDs."""
     table = pd.read_csv(
         path,
         sep="\t",
@@ -125,7 +131,6 @@ def read_pt_rows(path: Path, columns: Iterable[str]) -> pd.DataFrame:
         keep_default_na=False,
         quoting=3,  # QUOTE_NONE: terms may contain quote characters
     )
-    table = table[table["term_type"] == "PT"]
     return table.assign(
         stitch_flat=table["stitch_flat"].map(stitch_to_cid).astype("int64"),
         stitch_stereo=table["stitch_stereo"].map(stitch_to_cid).astype("int64"),

@@ -100,6 +100,12 @@ SIDE_EFFECTS = (
     ("Vision blurred", ["Eye disorders"]),
     ("Alopecia", ["Skin and subcutaneous tissue disorders"]),
 )
+#: Label wordings (MedDRA LLTs) as SIDER files them under a side effect (drug CIDs 1000+).
+LABEL_WORDINGS = (
+    ("Heartburn", "Dyspepsia"),
+    ("Stomach ache", "Abdominal pain"),
+    ("Sleeplessness", "Insomnia"),
+)
 MODEL_VERSION = "0.0.tiny"
 # A representative share of patients per class (0-1), for synthetic label statements.
 _SHARE = {1: 0.00005, 2: 0.0005, 3: 0.005, 4: 0.04, 5: 0.2}
@@ -120,6 +126,7 @@ def build_dataset(seed: int = 0):
     from sefreq.data.dataset import Dataset
     from sefreq.data.names import build_names
     from sefreq.data.sider import summarise_pairs
+    from sefreq.data.synonyms import build_synonyms
 
     rng = np.random.default_rng(seed)
     n_drugs, n_se = len(DRUGS), len(SIDE_EFFECTS)
@@ -224,6 +231,10 @@ def build_dataset(seed: int = 0):
         columns=["drug_index", "label_name", "brand", "url", "label_id", "generic_name"],
     )
     names = build_names(drugs, labels)
+    term_pairs = pd.DataFrame(
+        [(1000 + k, llt, "", pt) for k, (llt, pt) in enumerate(LABEL_WORDINGS)],
+        columns=["stitch_stereo", "llt", "pt_cui", "pt"],
+    )
     return Dataset(
         frequency=frequency,
         drugs=drugs,
@@ -235,6 +246,7 @@ def build_dataset(seed: int = 0):
         labels=labels.drop(columns="generic_name"),
         evidence=evidence,
         pairs=pairs,
+        synonyms=build_synonyms(term_pairs, side_effects),
     )
 
 
