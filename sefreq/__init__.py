@@ -5,7 +5,15 @@ from __future__ import annotations
 from sefreq.constants import __version__
 from sefreq.data import DataMissingError, load_dataset
 
-__all__ = ["DataMissingError", "Predictor", "__version__", "load_dataset"]
+__all__ = [
+    "DataMissingError",
+    "Predictor",
+    "__version__",
+    "drugs_reporting",
+    "load_dataset",
+    "match_symptom",
+    "which",
+]
 
 
 def __getattr__(name: str):
@@ -14,4 +22,13 @@ def __getattr__(name: str):
         from sefreq.model.predictor import Predictor
 
         return Predictor
+    # The medication-list question (sefreq.present.which); the model loads on first use.
+    if name == "which":
+        from sefreq.present.which import which_drugs
+
+        return which_drugs
+    if name in ("drugs_reporting", "match_symptom"):
+        from sefreq.present import which
+
+        return getattr(which, name)
     raise AttributeError(f"module 'sefreq' has no attribute {name!r}")

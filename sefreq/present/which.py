@@ -1,0 +1,583 @@
+"""Which drug could cause this symptom? A medication list read against one side effect.
+
+Three pieces, each usable from Python, the command line (``sefreq which``) and the
+dashboard's "Which drug?" page:
+
+- :func:`match_symptom`: what a person types ("ringing in ears", "headaches", "diarrhea",
+  "tinitus") -> ranked side-effect terms, each with what it matched (the term itself, a
+  label wording SIDER files under it, or a lay term) and how (exact, normalised, word
+  order, similar spelling). Case, spacing, punctuation, plurals, British/American
+  spelling and small typos never matter. Nothing close gives no candidates and a few
+  suggestions, never an exception.
+- :func:`which_drugs`: a medication list (names, brands, SMILES) against the symptom: the
+  drugs whose labels report it first, by how often (the band of the median label
+  statement), then the others by the model's predicted chance; every row with its
+  evidence, and an ``error`` for an entry that could not be read.
+- :func:`drugs_reporting`: the reverse question: the known drugs whose labels report the
+  symptom most often.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from sefreq.constants import CLASS_LABELS
+from sefreq.data.sider import PLACEBO
+from sefreq.present import molecules
+from sefreq.present.lookup import EXACT, SALT, lookup_drug
+from sefreq.present.profile import UNSTATED_BAND, conformal_bands
+
+# --------------------------------------------------------------------------- symptoms
+
+#: What a candidate matched (``via`` of :data:`MATCH_COLUMNS`).
+TERM, LLT_SYNONYM, LAY_TERM = "side-effect term", "label wording (MedDRA LLT)", "lay term"
+_VIA = {"LLT": LLT_SYNONYM, "lay term": LAY_TERM}
+#: How it matched (``how``), with the score of a term and of a synonym matched that way.
+SAME, NORMALISED, WORD_ORDER, SIMILAR, WORDS = (
+    "exact",
+    "same words (case, punctuation, plural or spelling aside)",
+    "same words, another order",
+    "similar spelling",
+    "shares the words",
+)
+_SCORES = {SAME: (1.0, 0.98), NORMALISED: (0.96, 0.94), WORD_ORDER: (0.9, 0.88)}
+#: A typo's score: this times difflib's ratio, so a ratio of 0.78 or more is a match.
+SIMILAR_WEIGHT = 0.9
+#: Score at or above which a candidate is offered as a match; below: a suggestion only.
+MATCH_CUTOFF = 0.7
+MATCH_COLUMNS = ("side_effect_index", "side_effect", "matched", "via", "how", "score")
+
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def _word_key(word: str) -> str:
+    """One word without plural endings and with British spellings folded ("oedemas" ->
+    "edema"); singular and plural forms of a word end up the same."""
+    word = word.replace("oe", "e").replace("ae", "e")
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("y"):
+        word = word[:-1] + "i"
+    return word
+
+
+def symptom_key(text: str) -> str:
+    """``text`` as the matcher compares it: accents dropped, casefold, punctuation as
+    spaces, each word through plural and spelling folding ("Headaches!" -> "headach")."""
+    plain = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
+    words = _NOT_WORD.sub(" ", plain.casefold()).split()
+    return " ".join(_word_key(w) for w in words)
+
+
+@dataclass(frozen=True)
+class _Index:
+    texts: tuple[str, ...]  # every name and synonym, as written
+    indices: tuple[int, ...]  # its side_effect_index
+    vias: tuple[str, ...]
+    folded: dict[str, list[int]]  # casefold text -> positions
+    keys: dict[str, list[int]]  # symptom_key -> positions
+    sorted_keys: dict[str, list[int]]  # words of the key sorted -> positions
+    word_sets: tuple[frozenset[str], ...]
+
+
+@lru_cache(maxsize=4)
+def _index(texts: tuple[str, ...], indices: tuple[int, ...], vias: tuple[str, ...]) -> _Index:
+    folded: dict[str, list[int]] = {}
+    keys: dict[str, list[int]] = {}
+    sorted_keys: dict[str, list[int]] = {}
+    word_sets = []
+    for position, text in enumerate(texts):
+        key = symptom_key(text)
+        folded.setdefault(" ".join(text.casefold().split()), []).append(position)
+        keys.setdefault(key, []).append(position)
+        sorted_keys.setdefault(" ".join(sorted(key.split())), []).append(position)
+        word_sets.append(frozenset(key.split()))
+    return _Index(texts, indices, vias, folded, keys, sorted_keys, tuple(word_sets))
+
+
+def _symptom_index(dataset) -> _Index:
+    names = dataset.side_effects["name"].astype(str)
+    synonyms = getattr(dataset, "synonyms", None)
+    if synonyms is None or synonyms.empty:
+        synonyms = pd.DataFrame({"synonym": [], "side_effect_index": [], "source": []})
+    texts = (*names, *synonyms["synonym"].astype(str))
+    indices = (*range(len(names)), *(int(k) for k in synonyms["side_effect_index"]))
+    vias = (*([TERM] * len(names)), *(_VIA.get(str(s), str(s)) for s in synonyms["source"]))
+    return _index(tuple(texts), tuple(indices), tuple(vias))
+
+
+@dataclass(frozen=True)
+class SymptomMatch:
+    """What :func:`match_symptom` made of a typed symptom.
+
+    ``candidates``: matching side effects, best first (:data:`MATCH_COLUMNS`: the term,
+    the text it matched, ``via`` (:data:`TERM`, :data:`LLT_SYNONYM` or :data:`LAY_TERM`),
+    ``how`` and a score, 1 = the term as typed); empty when nothing is close enough.
+    ``suggestions``: side-effect terms to offer instead when ``candidates`` is empty.
+    """
+
+    query: str
+    candidates: pd.DataFrame
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def found(self) -> bool:
+        """True when at least one term matches."""
+        return not self.candidates.empty
+
+    @property
+    def side_effect_index(self) -> int | None:
+        """The best term's index (Galeano order), None without a match."""
+        return int(self.candidates["side_effect_index"].iloc[0]) if self.found else None
+
+    @property
+    def side_effect(self) -> str | None:
+        """The best term's name, None without a match."""
+        return str(self.candidates["side_effect"].iloc[0]) if self.found else None
+
+    def describe(self) -> str:
+        """One line: "ringing in ears" -> tinnitus (lay term "ringing in ears")."""
+        if not self.found:
+            hint = f" Did you mean: {', '.join(self.suggestions)}?" if self.suggestions else ""
+            return f'No side effect matches "{self.query}".{hint}'
+        best = self.candidates.iloc[0]
+        if best["via"] == TERM and best["how"] == SAME:
+            return f'"{self.query}" -> {best["side_effect"]}'
+        how = f'{best["via"]} "{best["matched"]}", {best["how"]}'
+        return f'"{self.query}" -> {best["side_effect"]} ({how})'
+
+
+def match_symptom(query: str, dataset, limit: int = 8) -> SymptomMatch:
+    """The side effects ``query`` may name, best first (see :class:`SymptomMatch`).
+
+    ``dataset``: the curated dataset (its ``side_effects`` names and ``synonyms``). At
+    most ``limit`` candidates, one row per side effect (its best match); ties go to the
+    side effect more drugs report.
+    """
+    text = " ".join(str(query or "").split())
+    empty = pd.DataFrame(columns=list(MATCH_COLUMNS))
+    key = symptom_key(text)
+    if not key:
+        return SymptomMatch(text, empty)
+    index = _symptom_index(dataset)
+    found: list[tuple[int, str]] = []  # (position in the index, how)
+
+    found += [(p, SAME) for p in index.folded.get(text.casefold(), [])]
+    found += [(p, NORMALISED) for p in index.keys.get(key, [])]
+    found += [(p, WORD_ORDER) for p in index.sorted_keys.get(" ".join(sorted(key.split())), [])]
+    scores: dict[int, float] = {}
+    for position, how in found:
+        term_score, synonym_score = _SCORES[how]
+        score = term_score if index.vias[position] == TERM else synonym_score
+        scores.setdefault(position, score)
+    similar: dict[int, float] = {}
+    if len(key) >= 4:  # a typo of the folded key ("tinitus") or of the text ("headake")
+        for typed, table in ((key, index.keys), (text.casefold(), index.folded)):
+            for close in difflib.get_close_matches(typed, list(table), n=3 * limit, cutoff=0.6):
+                if len(close.split()) != len(typed.split()):
+                    continue  # a typo keeps the words; "abdominal" is no typo of "abdominal pain"
+                ratio = difflib.SequenceMatcher(None, typed, close).ratio()
+                for position in table[close]:
+                    similar[position] = max(similar.get(position, 0.0), ratio)
+    hows = dict(found[::-1])  # the first (strongest) way each position matched
+    for position, ratio in similar.items():
+        if position not in scores:
+            scores[position] = round(SIMILAR_WEIGHT * ratio, 3)
+            hows[position] = SIMILAR
+    words = frozenset(w for w in key.split() if len(w) >= 3)
+    if words:
+        for position, word_set in enumerate(index.word_sets):
+            if position in scores or not word_set:
+                continue
+            shared = len(words & word_set)
+            if shared and (shared == len(words) or shared == len(word_set)):
+                coverage = shared / max(len(words), len(word_set))
+                scores[position] = round(0.5 + 0.15 * coverage, 3)
+                hows[position] = WORDS
+    if not scores:
+        return SymptomMatch(text, empty, _word_suggestions(key, index, dataset, limit))
+
+    side_effects = dataset.side_effects
+    popularity = side_effects.get("n_drugs_with_freq", pd.Series(0, index=side_effects.index))
+    rows = pd.DataFrame(
+        {
+            "side_effect_index": [index.indices[p] for p in scores],
+            "matched": [index.texts[p] for p in scores],
+            "via": [index.vias[p] for p in scores],
+            "how": [hows[p] for p in scores],
+            "score": list(scores.values()),
+        }
+    )
+    rows["side_effect"] = side_effects["name"].to_numpy()[rows["side_effect_index"]]
+    rows["_popular"] = popularity.to_numpy()[rows["side_effect_index"]]
+    rows["_term"] = rows["via"] != TERM
+    rows = rows.sort_values(
+        ["score", "_term", "_popular", "side_effect"],
+        ascending=[False, True, False, True],
+        kind="stable",
+    ).drop_duplicates("side_effect_index")
+    strong = rows[rows["score"] >= MATCH_CUTOFF]
+    if strong.empty:
+        return SymptomMatch(text, empty, tuple(rows["side_effect"].head(limit)))
+    return SymptomMatch(text, strong[list(MATCH_COLUMNS)].head(limit).reset_index(drop=True))
+
+
+def _word_suggestions(key: str, index: _Index, dataset, limit: int) -> tuple[str, ...]:
+    """Terms sharing a word that looks like one of ``key``'s ("headake nausia" -> ...)."""
+    vocabulary = sorted({w for words in index.word_sets for w in words})
+    near: set[str] = set()
+    for word in key.split():
+        near |= set(difflib.get_close_matches(word, vocabulary, n=3, cutoff=0.7))
+    if not near:
+        return ()
+    names = dataset.side_effects["name"].astype(str)
+    hits = [
+        index.indices[p] for p, words in enumerate(index.word_sets) if words & near
+    ]  # positions in index order: terms first
+    seen = dict.fromkeys(hits)
+    return tuple(names.iloc[k] for k in list(seen)[:limit])
+
+
+class UnknownSymptomError(ValueError):
+    """No side effect matches the symptom; ``suggestions`` holds terms to offer instead."""
+
+    def __init__(self, match: SymptomMatch) -> None:
+        super().__init__(match.describe())
+        self.match = match
+        self.suggestions = match.suggestions
+
+
+def resolve_symptom(symptom: str | int | SymptomMatch, dataset) -> SymptomMatch:
+    """``symptom`` as a match with a term: typed text, a side_effect_index, or a match.
+
+    Raises :class:`UnknownSymptomError` when nothing matches.
+    """
+    if isinstance(symptom, SymptomMatch):
+        match = symptom
+    elif isinstance(symptom, int | np.integer):
+        name = str(dataset.side_effects["name"].iloc[int(symptom)])
+        return match_symptom(name, dataset)
+    else:
+        match = match_symptom(str(symptom), dataset)
+    if not match.found:
+        raise UnknownSymptomError(match)
+    return match
+
+
+# --------------------------------------------------------------------------- drugs
+
+_LIST_SEPARATORS = re.compile(r"[,;\n\r\t]+")
+#: Score of a name match (lookup_drug) from which a typed name is taken as that drug.
+NAME_CUTOFF = 0.7
+#: How a list entry was read (``read_as`` of :data:`WHICH_COLUMNS`).
+READ_NAME, READ_SMILES, READ_SIMILAR = "name", "SMILES", "similar name"
+
+
+def split_drug_list(text: str | Sequence[str]) -> list[str]:
+    """The entries of a medication list: split on commas, semicolons, tabs and new lines
+    (none occurs in a SMILES), trimmed, empty ones dropped. A list is taken as given."""
+    parts = _LIST_SEPARATORS.split(text) if isinstance(text, str) else [str(t) for t in text]
+    return [p.strip() for p in parts if p and p.strip()]
+
+
+def resolve_drug(entry: str, dataset, position: int = 0) -> tuple[molecules.Molecule, str]:
+    """One list entry as a molecule, and how it was read (:data:`READ_NAME` ...).
+
+    A drug name, brand, label name, synonym or ATC code of the catalogue first (exact or
+    salt form), then a SMILES, then a close spelling of a name. An entry that is none of
+    them comes back as a molecule whose ``error`` says so.
+    """
+    catalogue = dataset.catalogue
+    matches = lookup_drug(entry, dataset.names, catalogue, limit=3)
+    strong = matches[matches["how"].isin([EXACT, SALT])]
+    if not strong.empty:
+        row = strong.iloc[0]
+        return molecules.known_drug(int(row["drug_index"]), catalogue, entry), READ_NAME
+    molecule = molecules.prepare(
+        entry, f"entry {position + 1}", molecules.PASTED, entered=entry, drugs=catalogue
+    )
+    if molecule.ok:
+        return molecule, READ_SMILES
+    if not matches.empty and float(matches["score"].iloc[0]) >= NAME_CUTOFF:
+        row = matches.iloc[0]
+        return molecules.known_drug(int(row["drug_index"]), catalogue, entry), READ_SIMILAR
+    hint = f" Did you mean {matches['drug'].iloc[0]}?" if not matches.empty else ""
+    failed = molecules.Molecule(
+        id=entry,
+        source=molecules.PASTED,
+        entered=entry,
+        smiles="",
+        error=f'"{entry}" is neither a known drug name nor a readable SMILES.{hint}',
+    )
+    return failed, ""
+
+
+# --------------------------------------------------------------------------- evidence
+
+#: Label status of a drug for the symptom (``label_band`` beyond the CIOMS bands).
+NOT_ON_LABELS, NO_LABEL_DATA = "not on its labels", "no label data"
+LABEL_SOURCE, PREDICTION_SOURCE = "label", "prediction"
+#: Columns of :func:`which_drugs`.
+WHICH_COLUMNS = (
+    "rank",
+    "entered",
+    "drug",
+    "read_as",
+    "side_effect",
+    "source",
+    "label_band",
+    "label_class",
+    "label_median_pct",
+    "n_labels",
+    "n_postmarketing",
+    "placebo_band",
+    "placebo_median_pct",
+    "placebo_at_least_drug",
+    "p_reported_pct",
+    "uncertainty_pct",
+    "predicted_band",
+    "conformal_bands",
+    "in_domain",
+    "drug_index",
+    "error",
+)
+#: Columns of :func:`drugs_reporting`.
+REPORTING_COLUMNS = (
+    "rank",
+    "drug",
+    "side_effect",
+    "label_band",
+    "label_class",
+    "label_median_pct",
+    "n_labels",
+    "n_postmarketing",
+    "postmarketing_only",
+    "placebo_band",
+    "placebo_median_pct",
+    "placebo_at_least_drug",
+    "drug_index",
+)
+
+
+def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
+    """What SIDER says of one side effect for every catalogue drug that lists it.
+
+    Indexed by drug_index. Columns: label_class (0..5: the band of the median label
+    statement; 0 where the labels list it without a frequency), label_band (the band's
+    name, or "reported, frequency not stated"), label_median_pct (median share of
+    patients in the drug arms, %), n_labels (label statements with a frequency),
+    n_postmarketing, postmarketing_only, placebo_band, placebo_median_pct (median share
+    in the placebo arms, %; NaN without a placebo figure), placebo_at_least_drug (the
+    placebo arms report it at least as often).
+    """
+    pairs = dataset.pairs[dataset.pairs["side_effect_index"] == side_effect_index]
+    listed = pairs["on_label"].astype(bool) if "on_label" in pairs else pairs["n_labels"] > 0
+    pairs = pairs[listed | (pairs["galeano_class"] > 0) | (pairs["n_labels"] > 0)]
+    label_class = (
+        pairs["derived_class"]
+        .astype(int)
+        .where(pairs["derived_class"] > 0, pairs["galeano_class"].astype(int))
+    )
+    evidence = dataset.evidence
+    placebo = evidence[
+        (evidence["side_effect_index"] == side_effect_index)
+        & (evidence["kind"].astype(str) == PLACEBO)
+    ]
+    placebo_median = (
+        ((placebo["lower"] + placebo["upper"]) / 2).groupby(placebo["drug_index"]).median()
+    )
+    table = pd.DataFrame(
+        {
+            "label_class": label_class.to_numpy(),
+            "label_band": [CLASS_LABELS[c] if c > 0 else UNSTATED_BAND for c in label_class],
+            "label_median_pct": (100 * pairs["median_midpoint"]).to_numpy(dtype=float),
+            "n_labels": pairs["n_labels"].astype(int).to_numpy(),
+            "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
+            "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
+            "placebo_band": [
+                CLASS_LABELS[int(c)] if int(c) > 0 else "" for c in pairs["placebo_class"]
+            ],
+            "placebo_at_least_drug": pairs["placebo_at_least_drug"].astype(bool).to_numpy(),
+        },
+        index=pd.Index(pairs["drug_index"].astype(int).to_numpy(), name="drug_index"),
+    )
+    table["placebo_median_pct"] = 100 * placebo_median.reindex(table.index).to_numpy(float)
+    return table
+
+
+def _labelled(dataset, drug_index: int | None) -> bool:
+    """True when SIDER has label data for the drug (so a missing row means "not listed")."""
+    if drug_index is None:
+        return False
+    catalogue = dataset.catalogue
+    if "in_sider" in catalogue and drug_index in catalogue.index:
+        return bool(catalogue.at[drug_index, "in_sider"])
+    return drug_index < len(dataset.drugs)
+
+
+def which_drugs(
+    symptom: str | int | SymptomMatch,
+    drugs: str | Sequence[str],
+    dataset=None,
+    predict: Callable[[list[str], list[str]], pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """Which drug of ``drugs`` could cause ``symptom``, and how often: one row per entry.
+
+    ``symptom``: typed text (:func:`match_symptom` picks the best term), a
+    side_effect_index or a :class:`SymptomMatch`; raises :class:`UnknownSymptomError`
+    when nothing matches. ``drugs``: a medication list, as text (split by
+    :func:`split_drug_list`) or a list of names, brands or SMILES. ``dataset``: the curated
+    dataset (default :func:`sefreq.load_dataset`); ``predict``: (parent SMILES, ids) -> the
+    predictor's long table (default: the bundled model).
+
+    Order: drugs whose labels report the symptom, by label band (most frequent first;
+    "frequency not stated" after the stated bands) then by label statements; then the
+    others by predicted chance; then entries with nothing to rank (no structure and not on
+    the labels, or an ``error``). Columns (:data:`WHICH_COLUMNS`): rank (1 = most likely
+    cause), entered (as typed), drug (the name it was read as), read_as (name / SMILES /
+    similar name), side_effect, source ("label" when the labels report it, else
+    "prediction"; "" for an error row), the label evidence of :func:`label_evidence` with
+    label_band "not on its labels" (SIDER covers the drug and does not list the symptom)
+    or "no label data" (a new molecule, or a drug SIDER does not cover), the model's
+    p_reported_pct (chance it is reported, %), uncertainty_pct (1 sd across the ensemble,
+    percentage points), predicted_band, conformal_bands and in_domain, for every drug with
+    a structure (label rows included, to be read beside the labels, never instead of
+    them), drug_index (catalogue index; -1 when none) and error.
+    """
+    if dataset is None:
+        from sefreq.data import load_dataset
+
+        dataset = load_dataset()
+    match = resolve_symptom(symptom, dataset)
+    side_effect_index = int(match.side_effect_index)
+    side_effect = str(match.side_effect)
+    entries = split_drug_list(drugs)
+    resolved = [resolve_drug(entry, dataset, k) for k, entry in enumerate(entries)]
+    unique: dict[str, int] = {}
+    for molecule, _ in resolved:
+        if molecule.ok:
+            unique.setdefault(molecule.parent_smiles, len(unique))
+    prediction = _predicted(list(unique), side_effect_index, predict)
+    labels = label_evidence(dataset, side_effect_index)
+
+    rows = []
+    for entry, (molecule, read_as) in zip(entries, resolved, strict=True):
+        drug_index = molecule.drug_index
+        row: dict = {
+            "entered": entry,
+            "drug": molecule.drug_name or (molecule.parent_smiles if molecule.ok else ""),
+            "read_as": read_as,
+            "side_effect": side_effect,
+            "drug_index": -1 if drug_index is None else int(drug_index),
+            "error": "",
+        }
+        if drug_index is not None and drug_index in labels.index:
+            row |= labels.loc[drug_index].to_dict()
+            row["source"] = LABEL_SOURCE
+        else:
+            row |= {
+                "label_class": 0,
+                "label_band": NOT_ON_LABELS if _labelled(dataset, drug_index) else NO_LABEL_DATA,
+                "n_labels": 0,
+                "n_postmarketing": 0,
+                "placebo_band": "",
+                "placebo_at_least_drug": False,
+            }
+            row["source"] = PREDICTION_SOURCE
+        if molecule.ok and molecule.parent_smiles in prediction.index:
+            row |= prediction.loc[molecule.parent_smiles].to_dict()
+        elif molecule.error:  # unreadable, or a known drug without a structure
+            row["error"] = molecule.error
+            if drug_index is None:
+                row |= {"source": "", "label_band": ""}
+        rows.append(row)
+    return _ranked(pd.DataFrame(rows, columns=[c for c in WHICH_COLUMNS if c != "rank"]))
+
+
+def _predicted(smiles: list[str], side_effect_index: int, predict) -> pd.DataFrame:
+    """The model's view of one side effect for each parent SMILES (index: the SMILES)."""
+    columns = ["p_reported_pct", "uncertainty_pct", "predicted_band", "conformal_bands"]
+    if not smiles:
+        return pd.DataFrame(columns=[*columns, "in_domain"])
+    if predict is None:
+        from sefreq.model.predictor import Predictor
+
+        predict = Predictor.from_bundled().predict
+    elif hasattr(predict, "predict"):
+        predict = predict.predict
+    table = predict(list(smiles), [str(k) for k in range(len(smiles))])
+    rows = table[table["side_effect_index"] == side_effect_index]
+    out = pd.DataFrame(
+        {
+            "p_reported_pct": (100 * rows["p_association"]).to_numpy(float),
+            "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(float),
+            "predicted_band": rows["band"].astype(str).to_numpy(),
+            "conformal_bands": [conformal_bands(s) for s in rows["conformal_set"]],
+            "in_domain": rows["in_domain"].astype(bool).to_numpy(),
+        },
+        index=[smiles[int(i)] for i in rows["id"]],
+    )
+    return out[~out.index.duplicated()]
+
+
+def _ranked(table: pd.DataFrame) -> pd.DataFrame:
+    """Order rows as :func:`which_drugs` promises and number them."""
+    on_label = table["source"] == LABEL_SOURCE
+    chance = pd.to_numeric(table["p_reported_pct"], errors="coerce")
+    group = np.where(on_label, 0, np.where(chance.notna(), 1, 2))
+    label_class = pd.to_numeric(table["label_class"], errors="coerce").fillna(0)
+    table = table.assign(
+        _group=group,
+        _class=np.where(on_label, label_class, 0),
+        _labels=np.where(on_label, table["n_labels"].fillna(0), 0),
+        _chance=chance.fillna(-1),
+    ).sort_values(
+        ["_group", "_class", "_labels", "_chance"],
+        ascending=[True, False, False, False],
+        kind="stable",
+    )
+    table = table.drop(columns=["_group", "_class", "_labels", "_chance"])
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    for column in ("label_class", "n_labels", "n_postmarketing"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").fillna(0).astype(int)
+    for column in ("placebo_at_least_drug", "in_domain"):
+        table[column] = table[column].astype("boolean")
+    for column in ("label_band", "placebo_band", "predicted_band", "conformal_bands", "source"):
+        table[column] = table[column].astype(object).fillna("").astype(str)
+    return table[list(WHICH_COLUMNS)].reset_index(drop=True)
+
+
+def drugs_reporting(
+    symptom: str | int | SymptomMatch, dataset=None, n: int | None = 20
+) -> pd.DataFrame:
+    """The known drugs whose labels report ``symptom`` most often (:data:`REPORTING_COLUMNS`).
+
+    Sorted by label band (most frequent first; listed without a frequency last), then by
+    label statements, then name; the first ``n`` (all with None). Raises
+    :class:`UnknownSymptomError` when no side effect matches ``symptom``.
+    """
+    if dataset is None:
+        from sefreq.data import load_dataset
+
+        dataset = load_dataset()
+    match = resolve_symptom(symptom, dataset)
+    table = label_evidence(dataset, int(match.side_effect_index)).reset_index()
+    table["drug"] = dataset.catalogue["name"].reindex(table["drug_index"]).to_numpy()
+    table["side_effect"] = match.side_effect
+    table = table.sort_values(
+        ["label_class", "n_labels", "drug"], ascending=[False, False, True], kind="stable"
+    )
+    if n is not None:
+        table = table.head(n)
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    return table[list(REPORTING_COLUMNS)].reset_index(drop=True)
