@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "sefreq.bench.cli",
     "sefreq.model.cli",
     "sefreq.explain.cli",
+    "sefreq.present.cli",
 )
 
 
