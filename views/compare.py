@@ -1,4 +1,6 @@
-"""Compare: 2 to 4 drugs side by side across their top side effects."""
+"""Compare: 2 to 4 drugs side by side: label bands where the labels state them, the
+model's bands where they are silent, sorted by how much the drugs differ; then the model's
+chances across their top side effects."""
 
 from __future__ import annotations
 
@@ -7,9 +9,12 @@ import streamlit as st
 
 from sefreq.present import molecules
 from sefreq.present.compare import (
+    band_comparison,
     comparison_bands,
+    comparison_cells,
     comparison_labels,
     comparison_matrix,
+    difference_summary,
     largest_differences,
 )
 from sefreq.present.lookup import lookup_drug
@@ -82,7 +87,10 @@ def _pickers(dataset) -> None:
 
 
 st.title("Compare drugs")
-st.caption("Pick 2 to 4 drugs or molecules; their predicted profiles appear side by side.")
+st.caption(
+    "Pick 2 to 4 drugs or molecules: what their labels report appears side by side, with the "
+    "model's predictions where the labels say nothing (or where there are no labels)."
+)
 dataset, _ = resources.dataset()
 _pickers(dataset)
 
@@ -122,7 +130,46 @@ elif widgets.require_model():
         on_change=state.remember,
         args=(state.COMPARE_TOP,),
     )
-    matrix = comparison_matrix(predictions, int(top), None if organ == "all" else organ)
+    chosen_organ = None if organ == "all" else organ
+    threshold = widgets.threshold_slider("where the labels are silent")
+    cells = comparison_cells(
+        {
+            label: (predictions[label], m.drug_index if dataset is not None else None)
+            for label, m in zip(labels, chosen, strict=True)
+        },
+        dataset,
+        threshold,
+    )
+    st.markdown("#### What is known, side by side")
+    summary = difference_summary(cells, chosen_organ)
+    st.markdown(markdown_safe(summary, limit=None) if summary else "The drugs do not differ here.")
+    known = band_comparison(cells, chosen_organ)
+    if known.empty:
+        st.info("No side effect is reported or predicted at this threshold here.")
+    else:
+        st.dataframe(
+            known,
+            hide_index=True,
+            column_config={
+                "organ_class": "organ class",
+                "side_effect": "side effect",
+                "difference": st.column_config.NumberColumn(
+                    "difference (bands)",
+                    help="Highest minus lowest band across the drugs (very common 5 … very "
+                    "rare 1, not reported 0; “not known” counts 1).",
+                ),
+            },
+        )
+        st.caption(
+            "“(label)”: the band the drug's labels state (SIDER 4.1, the median of the label "
+            "statements; “not known”: listed without a frequency). “~band (predicted, x%)”: "
+            "the model's band where the labels do not report it, with the chance it is "
+            f"reported, shown from {threshold:.0f}%. “not reported”: the labels are silent "
+            "and the model below the threshold."
+        )
+
+    st.markdown("#### The model's chances")
+    matrix = comparison_matrix(predictions, int(top), chosen_organ)
     if matrix.empty:
         st.info("No side effect in this organ class.")
     else:
@@ -141,7 +188,7 @@ elif widgets.require_model():
         )
         st.plotly_chart(figure, width="stretch")
         st.caption("Cells: chance (%) that the side effect is reported on a label.")
-        st.markdown("**Largest differences** (percentage points between highest and lowest)")
+        st.markdown("**Largest differences in chance** (percentage points, highest minus lowest)")
         st.dataframe(
             largest_differences(matrix),
             hide_index=True,

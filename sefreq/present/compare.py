@@ -1,10 +1,15 @@
-"""Several molecules side by side across their top side effects."""
+"""Several molecules side by side: what their labels report and, where they are silent,
+what the model predicts (:func:`comparison_cells`, :func:`band_comparison`), and the
+model's chances across their top side effects (:func:`comparison_matrix`)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from sefreq.constants import FREQUENCY_BANDS
+from sefreq.present.profile import UNSTATED_BAND, profile_table
+from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
 
 
@@ -69,3 +74,183 @@ def largest_differences(matrix: pd.DataFrame, limit: int = 10) -> pd.DataFrame:
             "lowest": matrix.columns.to_numpy()[values[order].argmin(1)],
         }
     )
+
+
+# --------------------------------------------------------------------------- labels and predictions
+
+#: The ``source`` of a :func:`comparison_cells` row: the labels state it, the model
+#: predicts it (the labels are silent, chance at or above the threshold), or neither.
+NEITHER = "none"
+#: Position on the band scale of a side effect the labels list without a frequency
+#: ("not known"): reported, so at least the lowest band.
+NOT_KNOWN_LEVEL = 1
+NOT_KNOWN = SMPC_BANDS[-1]
+#: Columns of :func:`comparison_cells`.
+CELL_COLUMNS = (
+    "drug",
+    "side_effect_index",
+    "side_effect",
+    "organ_classes",
+    "source",
+    "band",
+    "level",
+    "p_reported_pct",
+    "text",
+    "short",
+)
+
+
+def comparison_cells(
+    entries: dict[str, tuple[pd.DataFrame, int | None]],
+    dataset=None,
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT,
+) -> pd.DataFrame:
+    """What is known of each side effect for each drug: long rows (:data:`CELL_COLUMNS`).
+
+    ``entries``: drug label -> (its predicted rows, its drug index in ``dataset`` or None
+    for a molecule without label data). Per drug and side effect, ``source`` is
+    :data:`~sefreq.present.smpc.LABEL` (the labels report it), else
+    :data:`~sefreq.present.smpc.PREDICTION` (chance at or above ``threshold_pct``), else
+    :data:`NEITHER`. ``band``: the SmPC wording ("common"; "not known" for a label listing
+    without a frequency; "" for neither). ``level``: the band scale, 5 = very common ... 1 =
+    very rare, 0 = neither; "not known" counts as :data:`NOT_KNOWN_LEVEL`. ``text``: the
+    cell as a table shows it ("common (label)", "~uncommon (predicted, 62%)", "not
+    reported" where the labels are silent and the model below the threshold, "not
+    predicted (12%)" for a molecule without labels); ``short``: the same for one line
+    ("common, label"; "~uncommon, predicted 62%").
+    """
+    frames = []
+    for drug, (prediction, drug_index) in entries.items():
+        has_labels = dataset is not None and drug_index is not None
+        profile = profile_table(prediction, dataset, drug_index if has_labels else None)
+        known_class = profile["known_class"].fillna(0).astype(int).to_numpy()
+        listed = (profile["known_band"] == UNSTATED_BAND).to_numpy()
+        chance = profile["p_reported_pct"].to_numpy(float)
+        predicted_class = profile["frequency_class"].astype(int).to_numpy()
+        source, band, level, text, short = [], [], [], [], []
+        for k in range(len(profile)):
+            if known_class[k] > 0 or listed[k]:
+                stated = known_class[k] > 0
+                wording = FREQUENCY_BANDS[known_class[k]].smpc_wording if stated else NOT_KNOWN
+                source.append(LABEL)
+                band.append(wording)
+                level.append(int(known_class[k]) or NOT_KNOWN_LEVEL)
+                text.append(f"{wording} (label)")
+                short.append(f"{wording}, label")
+            elif chance[k] >= threshold_pct and predicted_class[k] > 0:
+                wording = FREQUENCY_BANDS[predicted_class[k]].smpc_wording
+                source.append(PREDICTION)
+                band.append(wording)
+                level.append(int(predicted_class[k]))
+                text.append(f"~{wording} (predicted, {chance[k]:.0f}%)")
+                short.append(f"~{wording}, predicted {chance[k]:.0f}%")
+            else:
+                source.append(NEITHER)
+                band.append("")
+                level.append(0)
+                text.append("not reported" if has_labels else f"not predicted ({chance[k]:.0f}%)")
+                short.append("not reported" if has_labels else "not predicted")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "drug": drug,
+                    "side_effect_index": profile["side_effect_index"].to_numpy(),
+                    "side_effect": profile["side_effect"].to_numpy(),
+                    "organ_classes": profile["organ_classes"].to_numpy(),
+                    "source": source,
+                    "band": band,
+                    "level": np.asarray(level, dtype=int),
+                    "p_reported_pct": chance,
+                    "text": text,
+                    "short": short,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=list(CELL_COLUMNS))
+    return pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
+
+
+def _differences(cells: pd.DataFrame) -> pd.DataFrame:
+    """Per side effect with something to show for at least one drug: difference (highest
+    minus lowest level across the drugs, in bands), top level, n_label (drugs whose labels
+    report it), first organ class list; largest difference first."""
+    shown = cells.groupby("side_effect_index")["source"].transform(lambda s: (s != NEITHER).any())
+    cells = cells[shown.to_numpy(bool)]
+    grouped = cells.groupby("side_effect_index", sort=False)
+    summary = pd.DataFrame(
+        {
+            "side_effect": grouped["side_effect"].first(),
+            "organ_classes": grouped["organ_classes"].first(),
+            "difference": grouped["level"].max() - grouped["level"].min(),
+            "top_level": grouped["level"].max(),
+            "n_label": grouped["source"].agg(lambda s: int((s == LABEL).sum())),
+        }
+    )
+    return summary.sort_values(
+        ["difference", "top_level", "n_label", "side_effect"],
+        ascending=[False, False, False, True],
+        kind="stable",
+    )
+
+
+def band_comparison(cells: pd.DataFrame, organ_class: str | None = None) -> pd.DataFrame:
+    """The side-by-side table of :func:`comparison_cells`: what a page and a CSV show.
+
+    One row per organ class x side effect that the labels report or the model predicts for
+    at least one drug (a side effect in several organ classes is listed under each; only
+    ``organ_class`` when given). Columns: organ_class, side_effect, one column per drug
+    (its ``text``: "common (label)", "~uncommon (predicted, 62%)", "not reported"), then
+    difference: how far apart the drugs are on the band scale (highest minus lowest
+    ``level``, 0-5 bands; a side effect one drug has and another has not counts its full
+    band). Organ classes come in the order of their largest difference, and the rows of
+    each class from the largest difference down.
+    """
+    drugs = list(dict.fromkeys(cells["drug"]))
+    columns = ["organ_class", "side_effect", *drugs, "difference"]
+    differences = _differences(cells)
+    if differences.empty:
+        return pd.DataFrame(columns=columns)
+    wide = cells.pivot(index="side_effect_index", columns="drug", values="text")
+    table = differences.join(wide[drugs])
+    table = table.assign(organ_class=table["organ_classes"].fillna("").str.split("; ")).explode(
+        "organ_class"
+    )
+    table["organ_class"] = table["organ_class"].replace("", "Unclassified").fillna("Unclassified")
+    if organ_class:
+        table = table[table["organ_class"] == organ_class]
+    group_top = table.groupby("organ_class")["difference"].transform("max")
+    table = table.assign(_group_top=group_top).sort_values(
+        ["_group_top", "organ_class", "difference", "top_level", "n_label", "side_effect"],
+        ascending=[False, True, False, False, False, True],
+        kind="stable",
+    )
+    table["difference"] = table["difference"].astype(int)
+    return table[columns].reset_index(drop=True)
+
+
+def difference_summary(cells: pd.DataFrame, organ_class: str | None = None, limit: int = 3) -> str:
+    """One line naming the ``limit`` side effects on which the drugs differ most, e.g.
+    "Largest differences: Nausea (ibuprofen: common, label; furosemide: not reported); ..."
+    ("" when no side effect differs)."""
+    differences = _differences(cells)
+    if organ_class:
+        keep = (
+            differences["organ_classes"]
+            .fillna("")
+            .str.split("; ")
+            .map(lambda names: organ_class in names)
+        )
+        differences = differences[keep.to_numpy(bool)]
+    differences = differences[differences["difference"] > 0].head(limit)
+    if differences.empty:
+        return ""
+    short = cells.set_index(["side_effect_index", "drug"])["short"]
+    drugs = list(dict.fromkeys(cells["drug"]))
+    parts = [
+        f"{row.side_effect} ("
+        + "; ".join(f"{drug}: {short[(index, drug)]}" for drug in drugs)
+        + ")"
+        for index, row in differences.iterrows()
+    ]
+    return "Largest differences: " + ", ".join(parts)

@@ -211,3 +211,47 @@ def test_a_link_to_a_drug_without_structure_opens_its_labels(run_app) -> None:
     assert not app.exception
     assert _current(app).drug_name == "insulin glargine" and not _current(app).ok
     assert "no usable small-molecule structure" in _texts(app.warning)
+
+
+# --------------------------------------------------------------------------- compare
+
+
+def _known_table(app: AppTest) -> pd.DataFrame:
+    return next(f.value for f in app.dataframe if "difference" in f.value.columns)
+
+
+def test_compare_marks_label_bands_apart_from_predictions(run_app, tiny_env) -> None:
+    app = run_app("compare", use_drug(run_app(), "ibuprofen"))
+    app.button(key="w.compare_current").click().run()
+    app.text_input(key="w.compare_smiles").input(NEW_MOLECULE.split()[0]).run()
+    app.button(key="w.compare_add_smiles").click().run()
+    assert not problems(app)
+    app.slider(key=state.PREDICTION_THRESHOLD).set_value(0).run()  # every gap predicted
+    table = _known_table(app)
+    assert list(table.columns) == [
+        "organ_class",
+        "side_effect",
+        "ibuprofen",
+        "molecule 2",
+        "difference",
+    ]
+    names = tiny_env.dataset.side_effects["name"]
+    on_label = set(names[tiny_env.dataset.frequency[1] > 0])
+    for row in table.itertuples():
+        if row.side_effect in on_label:
+            assert row.ibuprofen.endswith(" (label)") and not row.ibuprofen.startswith("~")
+        else:  # the labels are silent: the model's band, marked as such, with its chance
+            assert row.ibuprofen.startswith("~") and "(predicted, " in row.ibuprofen
+        assert row._4.startswith("~") and "(predicted, " in row._4  # no labels at all
+        assert "(label)" not in row._4
+    assert set(table["side_effect"]) == set(names)
+    ordered = table.groupby("organ_class", sort=False)["difference"]
+    assert all(group.is_monotonic_decreasing for _, group in ordered)
+    summary = [m.value for m in app.markdown if m.value.startswith("Largest differences")]
+    assert len(summary) == 1 and "ibuprofen" in summary[0]
+    # at 100% only the labels are left: the new molecule shows what the model does not predict
+    app.slider(key=state.PREDICTION_THRESHOLD).set_value(100).run()
+    strict = _known_table(app)
+    assert set(strict["side_effect"]) <= on_label
+    assert strict["molecule 2"].str.startswith("not predicted (").all()
+    assert not problems(app)
