@@ -441,18 +441,20 @@ def which_drugs(
     predictor's long table (default: the bundled model).
 
     Order: drugs whose labels report the symptom, by label band (most frequent first;
-    "frequency not stated" after the stated bands) then by label statements; then the
-    others by predicted chance; then entries with nothing to rank (no structure and not on
-    the labels, or an ``error``). Columns (:data:`WHICH_COLUMNS`): rank (1 = most likely
-    cause), entered (as typed), drug (the name it was read as), read_as (name / SMILES /
-    similar name), side_effect, source ("label" when the labels report it, else
-    "prediction"; "" for an error row), the label evidence of :func:`label_evidence` with
-    label_band "not on its labels" (SIDER covers the drug and does not list the symptom)
-    or "no label data" (a new molecule, or a drug SIDER does not cover), the model's
-    p_reported_pct (chance it is reported, %), uncertainty_pct (1 sd across the ensemble,
-    percentage points), predicted_band, conformal_bands and in_domain, for every drug with
-    a structure (label rows included, to be read beside the labels, never instead of
-    them), drug_index (catalogue index; -1 when none) and error.
+    "frequency not stated" after the stated bands), then by label statements, then by
+    predicted chance; then the others by predicted chance; then entries with nothing to
+    rank (no structure and not on the labels, or an ``error``).
+
+    Columns (:data:`WHICH_COLUMNS`): rank (1 = most likely cause), entered (as typed),
+    drug (the name it was read as), read_as (name / SMILES / similar name), side_effect,
+    source ("label" when the labels report it, else "prediction"; "" for an error row),
+    the label evidence of :func:`label_evidence`, with label_band "not on its labels"
+    (SIDER covers the drug and does not list the symptom) or "no label data" (a new
+    molecule, or a drug SIDER does not cover); the model's p_reported_pct (chance it is
+    reported, %), uncertainty_pct (1 sd across the ensemble, percentage points),
+    predicted_band, conformal_bands and in_domain for every drug with a structure (label
+    rows included, to be read beside the labels, never instead of them); drug_index
+    (catalogue index; -1 when none) and error.
     """
     if dataset is None:
         from sefreq.data import load_dataset
