@@ -20,6 +20,7 @@ PAGES = (
     ("views/explain.py", "Explain", ":material/psychology:"),
     ("views/known.py", "Known vs predicted", ":material/fact_check:"),
     ("views/compare.py", "Compare", ":material/compare_arrows:"),
+    ("views/which.py", "Which drug?", ":material/search:"),
     ("views/report.py", "Report", ":material/description:"),
     ("views/about.py", "About", ":material/info:"),
 )

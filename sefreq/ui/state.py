@@ -44,6 +44,10 @@ COMPARE_ORGAN = "w.compare_organ"
 COMPARE_TOP = "w.compare_top"
 # The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
 PREDICTION_THRESHOLD = "w.prediction_threshold"
+# Which drug? (views/which.py): the symptom, the pasted medication list, the drugs picked.
+WHICH_SYMPTOM = "w.which_symptom"
+WHICH_DRUGS = "w.which_drugs"
+WHICH_PICKED = "w.which_picked"
 PERSISTENT = (
     INPUT_MODE,
     SMILES_TEXT,
@@ -54,6 +58,9 @@ PERSISTENT = (
     COMPARE_ORGAN,
     COMPARE_TOP,
     PREDICTION_THRESHOLD,
+    WHICH_SYMPTOM,
+    WHICH_DRUGS,
+    WHICH_PICKED,
 )
 _STORE = "sefreq.kept."
 

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from sefreq.ui import state
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
-PAGES = ("input", "profile", "explain", "known", "compare", "report", "about")
+PAGES = ("input", "profile", "explain", "known", "compare", "which", "report", "about")
 
 
 def clear_caches() -> None:

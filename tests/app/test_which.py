@@ -1,0 +1,356 @@
+"""Which drug? (issue #14): the symptom matcher, the medication list against a symptom and
+the reverse question, on the tiny world, then the dashboard page through AppTest."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+from app_support import problems
+from tiny_world import DRUGS
+
+from sefreq.constants import DISCLAIMER
+from sefreq.present.which import (
+    LABEL_SOURCE,
+    LAY_TERM,
+    LLT_SYNONYM,
+    NO_LABEL_DATA,
+    NOT_ON_LABELS,
+    PREDICTION_SOURCE,
+    REPORTING_COLUMNS,
+    TERM,
+    WHICH_COLUMNS,
+    UnknownSymptomError,
+    drugs_reporting,
+    match_symptom,
+    split_drug_list,
+    which_drugs,
+)
+from sefreq.ui import state
+
+NEW_MOLECULE = "CCCCCCCCCCCCCCCC(=O)O"  # palmitic acid: no drug of the tiny world
+
+
+@pytest.fixture(scope="module")
+def dataset(tiny_world):
+    return tiny_world.dataset
+
+
+@pytest.fixture(scope="module")
+def predict(tiny_world):
+    from sefreq.model.predictor import Predictor
+
+    return Predictor.from_directory(tiny_world.bundle_dir).predict
+
+
+def _index(dataset, term: str) -> int:
+    return int(dataset.side_effects.index[dataset.side_effects["name"] == term][0])
+
+
+def _drug(dataset, name: str) -> int:
+    return int(dataset.drugs.index[dataset.drugs["name"] == name][0])
+
+
+def _reporting_and_silent(dataset, term: str) -> tuple[str, str]:
+    """A drug (with a structure) whose labels report ``term`` and one whose labels do not."""
+    column = np.asarray(dataset.frequency)[:, _index(dataset, term)]
+    with_structure = dataset.drugs["has_structure"].to_numpy(bool)
+    names = dataset.drugs["name"]
+    return (
+        str(names[(column > 0) & with_structure].iloc[0]),
+        str(names[(column == 0) & with_structure].iloc[0]),
+    )
+
+
+# --------------------------------------------------------------------------- matcher
+
+
+@pytest.mark.parametrize(
+    ("typed", "term", "via"),
+    [
+        ("Headache", "Headache", TERM),
+        ("  HEADACHES!! ", "Headache", TERM),  # case, spacing, punctuation, plural
+        ("diarrhea", "Diarrhoea", TERM),  # American spelling
+        ("edema peripheral", "Oedema peripheral", TERM),
+        ("peripheral oedema", "Oedema peripheral", TERM),  # another word order
+        ("vomitting", "Vomiting", TERM),  # a typo
+        ("nausia", "Nausea", TERM),
+        ("Heartburn", "Dyspepsia", LLT_SYNONYM),  # a label wording SIDER files under it
+        ("stomach-ache", "Abdominal pain", LLT_SYNONYM),
+        ("hair loss", "Alopecia", LAY_TERM),
+        ("hives", "Urticaria", LAY_TERM),
+    ],
+)
+def test_the_matcher_forgives_wording(dataset, typed: str, term: str, via: str) -> None:
+    match = match_symptom(typed, dataset)
+    assert match.found
+    assert match.side_effect == term
+    assert match.side_effect_index == _index(dataset, term)
+    assert match.candidates["via"].iloc[0] == via
+    assert set(match.candidates.columns) >= {"matched", "how", "score"}
+    assert match.candidates["score"].is_monotonic_decreasing
+
+
+def test_an_exact_term_scores_one_and_says_so(dataset) -> None:
+    match = match_symptom("nausea", dataset)
+    assert match.candidates["score"].iloc[0] == 1.0
+    assert match.describe() == '"nausea" -> Nausea'
+
+
+@pytest.mark.parametrize("typed", ["xyzzy", "", "   ", "?!", "q" * 500])
+def test_no_match_is_an_empty_result_never_an_exception(dataset, typed: str) -> None:
+    match = match_symptom(typed, dataset)
+    assert not match.found
+    assert match.candidates.empty and match.side_effect is None
+    assert "No side effect matches" in match.describe()
+
+
+def test_no_match_still_suggests_terms_that_share_a_word(dataset) -> None:
+    match = match_symptom("abdominal", dataset)
+    assert not match.found
+    assert "Abdominal pain" in match.suggestions
+
+
+def test_an_unknown_symptom_stops_which_drugs_with_the_suggestions(dataset, predict) -> None:
+    with pytest.raises(UnknownSymptomError) as error:
+        which_drugs("abdominal", ["ibuprofen"], dataset, predict=predict)
+    assert "Abdominal pain" in error.value.suggestions
+    assert "Did you mean" in str(error.value)
+
+
+# --------------------------------------------------------------------------- which drug
+
+
+def test_split_drug_list() -> None:
+    assert split_drug_list("ibuprofen, Advil;\nCC(=O)O\t,, ") == ["ibuprofen", "Advil", "CC(=O)O"]
+    assert split_drug_list([" a ", "", "b"]) == ["a", "b"]
+
+
+def test_a_drug_whose_labels_report_it_ranks_above_one_whose_labels_do_not(
+    dataset, predict
+) -> None:
+    reporting, silent = _reporting_and_silent(dataset, "Nausea")
+    table = which_drugs("nausea", [silent, reporting], dataset, predict=predict)
+    assert list(table.columns) == list(WHICH_COLUMNS)
+    assert table["drug"].tolist() == [reporting, silent]
+    assert table["rank"].tolist() == [1, 2]
+    first, second = table.iloc[0], table.iloc[1]
+    assert first["source"] == LABEL_SOURCE and first["label_class"] > 0 and first["n_labels"] > 0
+    assert second["source"] == PREDICTION_SOURCE and second["label_band"] == NOT_ON_LABELS
+    assert (table["side_effect"] == "Nausea").all()
+    # The model's view is carried for both, to be read beside the labels.
+    assert table["p_reported_pct"].between(0, 100).all()
+
+
+def test_label_rows_come_by_band_then_statements_and_predictions_by_chance(
+    dataset, predict
+) -> None:
+    names = [name for name, smiles, _ in DRUGS if smiles]
+    table = which_drugs("Headache", names, dataset, predict=predict)
+    assert len(table) == len(names)
+    labelled = table[table["source"] == LABEL_SOURCE]
+    predicted = table[table["source"] == PREDICTION_SOURCE]
+    assert len(labelled) and len(predicted)
+    assert labelled.index.max() < predicted.index.min()  # every label row first
+    order = list(zip(-labelled["label_class"], -labelled["n_labels"], strict=True))
+    assert order == sorted(order)
+    assert predicted["p_reported_pct"].is_monotonic_decreasing
+    column = np.asarray(dataset.frequency)[:, _index(dataset, "Headache")]
+    listed = dataset.drugs["name"][(column > 0) & dataset.drugs["has_structure"].to_numpy(bool)]
+    assert set(labelled["drug"]) == set(listed)  # every listed drug whose labels report it
+    # The label band is the band of the median label statement, as the profile shows it.
+    row = labelled.iloc[0]
+    pair = dataset.pairs[
+        (dataset.pairs["drug_index"] == row["drug_index"])
+        & (dataset.pairs["side_effect_index"] == _index(dataset, "Headache"))
+    ].iloc[0]
+    assert row["label_class"] == pair["derived_class"]
+    assert row["label_median_pct"] == pytest.approx(100 * pair["median_midpoint"])
+
+
+def test_names_brands_smiles_and_mistakes_each_get_a_row(dataset, predict) -> None:
+    entries = ["ADVIL", "ibuprofin", DRUGS[2][1], NEW_MOLECULE, "not a drug", "C1CC"]
+    table = which_drugs("rash", ", ".join(entries), dataset, predict=predict).set_index("entered")
+    assert table.loc["ADVIL", "drug"] == "ibuprofen"
+    assert table.loc["ADVIL", "read_as"] == "name"
+    assert table.loc["ibuprofin", "drug"] == "ibuprofen"
+    assert table.loc["ibuprofin", "read_as"] == "similar name"
+    assert table.loc[DRUGS[2][1], "drug"] == "paracetamol"  # a SMILES of a known drug
+    assert table.loc[DRUGS[2][1], "read_as"] == "SMILES"
+    new = table.loc[NEW_MOLECULE]
+    assert new["label_band"] == NO_LABEL_DATA and new["source"] == PREDICTION_SOURCE
+    assert new["drug_index"] == -1 and 0 <= new["p_reported_pct"] <= 100
+    for bad in ("not a drug", "C1CC"):
+        assert "neither a known drug name nor a readable SMILES" in table.loc[bad, "error"]
+        assert table.loc[bad, "source"] == ""
+    assert table["rank"].iloc[-2:].tolist() == [5, 6]  # the unreadable entries come last
+    assert table.index[-2:].tolist() == ["not a drug", "C1CC"]
+
+
+def test_a_drug_without_a_structure_keeps_its_label_facts(dataset, predict) -> None:
+    table = which_drugs("Nausea", ["insulin glargine"], dataset, predict=predict)
+    row = table.iloc[0]
+    assert row["drug"] == "insulin glargine"
+    assert "no usable small-molecule structure" in row["error"]
+    assert np.isnan(row["p_reported_pct"])
+    reported = np.asarray(dataset.frequency)[_drug(dataset, "insulin glargine")][
+        _index(dataset, "Nausea")
+    ]
+    assert (row["source"] == LABEL_SOURCE) == bool(reported > 0)
+
+
+def test_placebo_figures_come_from_the_placebo_arms(dataset, predict) -> None:
+    placebo = dataset.evidence[dataset.evidence["kind"].astype(str) == "placebo"].iloc[0]
+    drug = str(dataset.drugs["name"].iloc[int(placebo["drug_index"])])
+    term = str(dataset.side_effects["name"].iloc[int(placebo["side_effect_index"])])
+    row = which_drugs(term, [drug], dataset, predict=predict).iloc[0]
+    rows = dataset.evidence[
+        (dataset.evidence["drug_index"] == placebo["drug_index"])
+        & (dataset.evidence["side_effect_index"] == placebo["side_effect_index"])
+        & (dataset.evidence["kind"].astype(str) == "placebo")
+    ]
+    expected = 100 * ((rows["lower"] + rows["upper"]) / 2).median()
+    assert row["placebo_median_pct"] == pytest.approx(expected)
+    assert row["placebo_band"] != ""
+
+
+def test_drugs_reporting_ranks_the_known_drugs_by_band(dataset) -> None:
+    table = drugs_reporting("headaches", dataset, n=None)
+    assert list(table.columns) == list(REPORTING_COLUMNS)
+    column = np.asarray(dataset.frequency)[:, _index(dataset, "Headache")]
+    assert set(table["drug_index"]) == set(np.flatnonzero(column > 0))
+    order = list(zip(-table["label_class"], -table["n_labels"], table["drug"], strict=True))
+    assert order == sorted(order)
+    assert len(drugs_reporting("Headache", dataset, n=3)) == 3
+    assert drugs_reporting("Headache", dataset, n=3)["rank"].tolist() == [1, 2, 3]
+
+
+def test_sefreq_which_is_the_top_level_name(dataset, predict) -> None:
+    import sefreq
+
+    assert sefreq.which is which_drugs
+    assert sefreq.drugs_reporting is drugs_reporting
+    table = sefreq.which("Headache", "ibuprofen", dataset=dataset, predict=predict)
+    assert isinstance(table, pd.DataFrame) and len(table) == 1
+
+
+# --------------------------------------------------------------------------- the page
+
+pytestmark_page = pytest.mark.usefixtures("tiny_env")
+
+
+def _open(run_app, symptom: str = "", drugs: str = ""):
+    app = run_app("which", run_app())
+    if symptom:
+        app.text_input(key=state.WHICH_SYMPTOM).input(symptom).run()
+    if drugs:
+        app.text_area(key=state.WHICH_DRUGS).input(drugs).run()
+    return app
+
+
+def _frames(app, column: str) -> list[pd.DataFrame]:
+    return [f.value for f in app.dataframe if column in f.value.columns]
+
+
+@pytestmark_page
+def test_the_page_answers_with_labels_apart_from_predictions(run_app, dataset) -> None:
+    reporting, silent = _reporting_and_silent(dataset, "Nausea")
+    app = _open(run_app, "nausia", f"{silent}, {reporting}")
+    assert not problems(app), problems(app)
+    markdown = "\n".join(m.value for m in app.markdown)
+    assert "Matched: **Nausea**" in markdown
+    labels = _frames(app, "label_median_pct")
+    predictions = [f for f in _frames(app, "p_reported_pct") if "label_median_pct" not in f]
+    assert labels[0]["drug"].tolist() == [reporting]  # the label table holds label facts only
+    assert "p_reported_pct" not in labels[0].columns
+    assert predictions[0]["drug"].tolist() == [silent]
+    reverse = next(f for f in _frames(app, "label_band") if "entered" not in f.columns)
+    assert reporting in reverse["drug"].tolist()
+    download = app.get("download_button")
+    assert download, "no CSV download on the page"
+    captions = "\n".join(c.value for c in app.caption)
+    assert DISCLAIMER in captions
+
+
+@pytestmark_page
+def test_a_symptom_with_no_match_says_so_and_offers_terms(run_app) -> None:
+    app = _open(run_app, "abdominal", "ibuprofen")
+    assert not app.exception
+    assert any("No side effect matches" in w.value for w in app.warning)
+    suggestions = app.selectbox(key="w.which_suggestion")
+    assert "Abdominal pain" in suggestions.options
+    assert not _frames(app, "label_median_pct")  # nothing answered before a term is chosen
+    suggestions.set_value("Abdominal pain").run()
+    assert not problems(app), problems(app)
+    assert _frames(app, "label_median_pct")
+
+
+@pytestmark_page
+def test_a_new_smiles_has_no_label_data_and_is_predicted(run_app) -> None:
+    app = _open(run_app, "rash", NEW_MOLECULE)
+    assert not problems(app), problems(app)
+    predictions = _frames(app, "predicted_band")[0]
+    assert predictions["drug"].tolist() == [NEW_MOLECULE]
+    assert predictions["label_band"].tolist() == [NO_LABEL_DATA]
+    assert any("No drug of the list has" in c.value for c in app.caption)
+
+
+@pytestmark_page
+def test_a_list_of_one_drug_from_the_catalogue_picker(run_app) -> None:
+    app = _open(run_app, "Headache")
+    assert any("Add the patient's drugs" in i.value for i in app.info)
+    app.multiselect(key=state.WHICH_PICKED).set_value(["ibuprofen"]).run()
+    assert not problems(app), problems(app)
+    answer = next(f for f in _frames(app, "error") if "rank" in f.columns)
+    assert answer["drug"].tolist() == ["ibuprofen"]
+
+
+@pytestmark_page
+def test_an_unreadable_entry_is_a_warning_and_the_rest_is_answered(run_app) -> None:
+    app = _open(run_app, "Headache", "ibuprofen, not a drug")
+    assert not app.exception and not app.error
+    assert any("not a drug" in w.value for w in app.warning)
+    answer = next(f for f in _frames(app, "error") if "rank" in f.columns)
+    assert len(answer) == 2
+
+
+@pytestmark_page
+def test_the_medication_list_survives_page_navigation(run_app) -> None:
+    app = _open(run_app, "Headache", "ibuprofen, Advil")
+    app.multiselect(key=state.WHICH_PICKED).set_value(["paracetamol"]).run()
+    app = run_app("profile", app)
+    app = run_app("which", app)
+    assert app.text_input(key=state.WHICH_SYMPTOM).value == "Headache"
+    assert app.text_area(key=state.WHICH_DRUGS).value == "ibuprofen, Advil"
+    assert app.multiselect(key=state.WHICH_PICKED).value == ["paracetamol"]
+    answer = next(f for f in _frames(app, "error") if "rank" in f.columns)
+    assert sorted(answer["entered"]) == ["Advil", "ibuprofen", "paracetamol"]
+
+
+def test_the_csv_export_carries_provenance(dataset) -> None:
+    from sefreq.report import table_csv
+
+    table = which_drugs("Headache", ["ibuprofen"], dataset, predict=_stub)
+    frame = pd.read_csv(io.BytesIO(table_csv(table, {"model_version": "x"}, symptom="h")))
+    assert {"sider_version", "model_version", "generated_at", "symptom"} <= set(frame.columns)
+    assert frame["drug"].tolist() == ["ibuprofen"]
+
+
+def _stub(smiles: list[str], ids: list[str]) -> pd.DataFrame:
+    """A predictor's long table with one row per molecule for every side effect (0.5)."""
+    rows = [
+        {
+            "id": i,
+            "side_effect_index": k,
+            "p_association": 0.5,
+            "uncertainty": 0.1,
+            "band": "frequent",
+            "conformal_set": "4",
+            "in_domain": True,
+        }
+        for i in ids
+        for k in range(30)
+    ]
+    return pd.DataFrame(rows)

@@ -1,0 +1,196 @@
+"""Which drug?: a medication list read against one symptom: which drug could cause it, how often."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from sefreq.present.text import markdown_safe
+from sefreq.present.which import (
+    LABEL_SOURCE,
+    PREDICTION_SOURCE,
+    SymptomMatch,
+    drugs_reporting,
+    match_symptom,
+    split_drug_list,
+    which_drugs,
+)
+from sefreq.report import table_csv
+from sefreq.ui import resources, state, widgets
+
+COLUMN_CONFIG = {
+    "entered": "as entered",
+    "label_band": "label band (median)",
+    "label_median_pct": st.column_config.NumberColumn(
+        "label median (% of patients)", format="%.2f"
+    ),
+    "n_labels": "label statements",
+    "n_postmarketing": "post-marketing reports",
+    "placebo_band": "placebo band",
+    "placebo_median_pct": st.column_config.NumberColumn(
+        "placebo median (% of patients)", format="%.2f"
+    ),
+    "placebo_at_least_drug": "placebo as often",
+    "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
+    "uncertainty_pct": st.column_config.NumberColumn("± (pp)", format="%.0f"),
+    "predicted_band": "predicted band (if reported)",
+    "conformal_bands": "conformal set (90%)",
+    "in_domain": "in domain",
+}
+LABEL_COLUMNS = [
+    "rank",
+    "drug",
+    "entered",
+    "label_band",
+    "label_median_pct",
+    "n_labels",
+    "n_postmarketing",
+    "placebo_band",
+    "placebo_median_pct",
+    "placebo_at_least_drug",
+]
+PREDICTION_COLUMNS = [
+    "rank",
+    "drug",
+    "entered",
+    "label_band",
+    "p_reported_pct",
+    "uncertainty_pct",
+    "predicted_band",
+    "conformal_bands",
+    "in_domain",
+]
+
+
+def _symptom(dataset) -> SymptomMatch | None:
+    """The symptom box, the term it matched and the alternatives; None until one is chosen."""
+    query = st.text_input(
+        "Symptom",
+        key=state.WHICH_SYMPTOM,
+        on_change=state.remember,
+        args=(state.WHICH_SYMPTOM,),
+        placeholder="e.g. tinnitus, ringing in ears, heartburn, headaches",
+        help="Any wording: a MedDRA term, a wording labels use, a lay term. Case, "
+        "punctuation, plurals and small typos do not matter.",
+    )
+    if not query.strip():
+        st.info("Type the symptom the patient has.")
+        return None
+    match = match_symptom(query, dataset)
+    if not match.found:
+        st.warning(markdown_safe(match.describe(), limit=600))
+        if not match.suggestions:
+            return None
+        choice = st.selectbox(
+            "Choose a side effect instead", ["–", *match.suggestions], key="w.which_suggestion"
+        )
+        return None if choice == "–" else match_symptom(choice, dataset)
+    candidates = match.candidates
+    if len(candidates) > 1:
+        names = candidates["side_effect"].tolist()
+        chosen = st.selectbox("Side effect", names, key="w.which_term")
+        if chosen != names[0]:
+            match = match_symptom(chosen, dataset)
+    st.markdown(f"Matched: **{markdown_safe(match.side_effect)}**")
+    st.caption(markdown_safe(match.describe(), limit=400))
+    if len(candidates) > 1:
+        with st.expander(f"{len(candidates)} terms match “{markdown_safe(query)}”"):
+            st.dataframe(
+                candidates.drop(columns="side_effect_index"),
+                hide_index=True,
+                column_config={"score": st.column_config.NumberColumn(format="%.2f")},
+            )
+    return match
+
+
+def _medication_list(dataset) -> list[str]:
+    """The pasted list and the drugs picked from the catalogue, in that order."""
+    left, right = st.columns(2)
+    text = left.text_area(
+        "Medication list (paste)",
+        key=state.WHICH_DRUGS,
+        on_change=state.remember,
+        args=(state.WHICH_DRUGS,),
+        placeholder="ibuprofen, furosemide, Lasix, CC(=O)Nc1ccc(O)cc1",
+        help="Names, brands or SMILES, separated by commas, semicolons or new lines.",
+    )
+    picked = right.multiselect(
+        "… or pick from the catalogue",
+        sorted(dataset.catalogue["name"].astype(str).unique()),
+        key=state.WHICH_PICKED,
+        on_change=state.remember,
+        args=(state.WHICH_PICKED,),
+    )
+    return [*split_drug_list(text), *picked]
+
+
+def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
+    with st.spinner(f"Reading {len(entries)} drug(s) against {match.side_effect}…"):
+        table = which_drugs(match, entries, dataset, predict=resources.predict)
+    term = markdown_safe(match.side_effect)
+    for row in table[table["error"] != ""].itertuples():
+        st.warning(f"{markdown_safe(row.entered)}: {markdown_safe(row.error, limit=400)}")
+    on_label = table[table["source"] == LABEL_SOURCE]
+    predicted = table[(table["source"] == PREDICTION_SOURCE) & table["p_reported_pct"].notna()]
+
+    st.subheader(f"On the labels: {term}")
+    if on_label.empty:
+        st.caption(f"No drug of the list has {term} on its labels (SIDER 4.1).")
+    else:
+        st.dataframe(on_label[LABEL_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        st.caption(
+            "What the drugs' labels report (SIDER 4.1): the band of the median label "
+            "statement, the number of statements, and what placebo arms report where a "
+            "trial gives it. “Frequency not stated”: the labels list it without a number."
+        )
+    st.subheader("Predicted by the model, where the labels are silent")
+    if predicted.empty:
+        st.caption("No drug of the list left to predict.")
+    else:
+        st.dataframe(predicted[PREDICTION_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        st.caption(
+            "Research predictions, not label facts: the chance that a label would report "
+            f"{term}, its spread across the ensemble (± percentage points), the band if "
+            "reported and the conformal set; “in domain” is false for a molecule unlike "
+            "the drugs the model learnt from."
+        )
+    with st.expander("The whole answer, ranked (as the CSV holds it)"):
+        st.dataframe(table, hide_index=True, column_config=COLUMN_CONFIG)
+    st.download_button(
+        "Download the answer (CSV)",
+        table_csv(
+            table,
+            resources.model_card(),
+            symptom=match.query,
+            medication_list="; ".join(entries),
+        ),
+        file_name="sefreq_which_drug.csv",
+        mime="text/csv",
+        key="w.which_csv",
+        on_click="ignore",
+    )
+
+
+st.title("Which drug?")
+st.caption(
+    "A patient takes several drugs and has a symptom: which drug could cause it, and how "
+    "often? Label facts come first; the model fills in where the labels are silent."
+)
+dataset = widgets.require_dataset()
+if dataset is not None:
+    match = _symptom(dataset)
+    entries = _medication_list(dataset)
+    if match is not None:
+        if not entries:
+            st.info("Add the patient's drugs: paste a list or pick them from the catalogue.")
+        elif widgets.require_model():
+            _answer(match, entries, dataset)
+        st.subheader(f"Drugs whose labels report {markdown_safe(match.side_effect)} most often")
+        reporting = drugs_reporting(match, dataset, n=20)
+        if reporting.empty:
+            st.caption("No known drug's labels report it.")
+        else:
+            st.dataframe(
+                reporting.drop(columns=["side_effect", "drug_index"]),
+                hide_index=True,
+                column_config=COLUMN_CONFIG,
+            )
