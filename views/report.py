@@ -1,10 +1,11 @@
-"""Report: the current drug's profile as a CSV (long form) and a PDF."""
+"""Report: the current drug's SmPC table and profile as CSV and PDF, and the comparison."""
 
 from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
 
+from sefreq.present.compare import band_comparison, comparison_cells, comparison_labels
 from sefreq.present.known import (
     agreement,
     comparison_table,
@@ -12,81 +13,145 @@ from sefreq.present.known import (
     reported_predicted_low,
 )
 from sefreq.present.profile import known_frequencies
-from sefreq.report import ReportInput, build_pdf
+from sefreq.report import ReportInput, build_pdf, table_csv, table_pdf
+from sefreq.report.pdf import COMPARISON_NOTES
 from sefreq.report.tables import (
     batch_report_table,
     csv_bytes,
     report_csv,
-    report_table,
     safe_filename,
+    smpc_csv,
+    smpc_report_table,
 )
 from sefreq.ui import resources, state, widgets
+
+#: What the profile CSV holds, as the page offers it.
+CSV_SMPC = "SmPC table (labels first, then predictions)"
+CSV_FULL = "every side effect (long form)"
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def _pdf(
     key: str, _report: ReportInput, _summary: dict | None, _unreported: list[str], _low: list[str]
 ) -> bytes:
-    """The PDF, built once per ``key`` (model, molecule); underscored arguments are not hashed."""
+    """The PDF, built once per ``key`` (model, molecule, threshold); underscored arguments
+    are not hashed."""
     return build_pdf(_report, _summary, _unreported, _low)
 
 
-st.title("Report")
-molecule = widgets.require_current()
-if molecule is not None:
+def _profile_section(dataset, threshold: float) -> None:
+    molecule = widgets.require_current()
+    if molecule is None:
+        return
     prediction = widgets.prediction_for(molecule)
-    if prediction is not None:
-        dataset, _ = resources.dataset()
-        known_drug = dataset is not None and molecule.drug_index is not None
-        report = ReportInput(
-            molecule_id=molecule.id,
-            entered=molecule.entered,
-            source=molecule.source,
-            input_smiles=molecule.smiles,
-            parent_smiles=molecule.parent_smiles,
-            prediction=prediction,
-            card=resources.model_card(),
-            drug_name=molecule.drug_name,
-            standardisation=molecule.changes,
-            known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,
+    if prediction is None:
+        return
+    known_drug = dataset is not None and molecule.drug_index is not None
+    report = ReportInput(
+        molecule_id=molecule.id,
+        entered=molecule.entered,
+        source=molecule.source,
+        input_smiles=molecule.smiles,
+        parent_smiles=molecule.parent_smiles,
+        prediction=prediction,
+        card=resources.model_card(),
+        drug_name=molecule.drug_name,
+        standardisation=molecule.changes,
+        known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,
+        dataset=dataset if known_drug else None,
+        drug_index=molecule.drug_index if known_drug else None,
+        threshold_pct=threshold,
+    )
+    summary, unreported, low = None, [], []
+    if known_drug:
+        table = comparison_table(prediction, dataset, molecule.drug_index)
+        summary = agreement(table)
+        unreported = predicted_not_reported(table, 10)["side_effect"].tolist()
+        low = reported_predicted_low(table, 10)["side_effect"].tolist()
+    name = safe_filename(molecule.label)
+    st.markdown(
+        f"A report for **{molecule.markdown_label}** with model version "
+        f"**{report.model_version}**. The PDF holds the SmPC-style table (label terms by "
+        "organ class and frequency, predictions marked with an asterisk), a chart of the top "
+        "side effects, the applicability domain, the evidence sources, the disclaimer and the "
+        "licences. The CSV holds the same SmPC rows with provenance on every row, or every "
+        "side effect."
+    )
+    content = st.radio(
+        "The CSV holds", [CSV_SMPC, CSV_FULL], horizontal=True, key="w.report_csv_of"
+    )
+    columns = st.columns(2)
+    columns[0].download_button(
+        "Download CSV",
+        smpc_csv(report) if content == CSV_SMPC else report_csv(report),
+        file_name=f"sefreq_{name}{'_smpc' if content == CSV_SMPC else ''}.csv",
+        mime="text/csv",
+        key="w.report_csv",
+        on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
+        type="primary",
+    )
+    with st.spinner("Building the PDF…"):
+        key = (
+            f"{resources.model_dir()}|{molecule.id}|{molecule.parent_smiles}|{known_drug}"
+            f"|{threshold}"
         )
-        summary, unreported, low = None, [], []
-        if known_drug:
-            table = comparison_table(prediction, dataset, molecule.drug_index)
-            summary = agreement(table)
-            unreported = predicted_not_reported(table, 10)["side_effect"].tolist()
-            low = reported_predicted_low(table, 10)["side_effect"].tolist()
-        name = safe_filename(molecule.label)
-        st.markdown(
-            f"A report for **{molecule.markdown_label}** with model version "
-            f"**{report.model_version}**: the CSV holds all side effects (one row each, with "
-            "provenance columns); the PDF summarises the top ones with the structure, the "
-            "known-vs-predicted summary, the disclaimer and the licences."
+        pdf = _pdf(key, report, summary, unreported, low)
+    columns[1].download_button(
+        "Download PDF",
+        pdf,
+        file_name=f"sefreq_{name}.pdf",
+        mime="application/pdf",
+        key="w.report_pdf",
+        on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
+        type="primary",
+    )
+    st.markdown("**Preview of the SmPC CSV** (first 20 rows)")
+    st.dataframe(smpc_report_table(report).head(20), hide_index=True)
+
+
+def _compare_section(dataset, threshold: float) -> None:
+    chosen = state.compare_list()
+    if len(chosen) < 2 or not widgets.require_model():
+        return
+    st.subheader(f"Comparison: {len(chosen)} drugs")
+    with st.spinner(f"Predicting {len(chosen)} profiles…"):
+        table = resources.predict(
+            [m.parent_smiles for m in chosen], [str(k) for k in range(len(chosen))]
         )
-        columns = st.columns(2)
-        columns[0].download_button(
-            "Download CSV",
-            report_csv(report),
-            file_name=f"sefreq_{name}.csv",
-            mime="text/csv",
-            key="w.report_csv",
-            on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
-            type="primary",
-        )
-        with st.spinner("Building the PDF…"):
-            key = f"{resources.model_dir()}|{molecule.id}|{molecule.parent_smiles}|{known_drug}"
-            pdf = _pdf(key, report, summary, unreported, low)
-        columns[1].download_button(
-            "Download PDF",
-            pdf,
-            file_name=f"sefreq_{name}.pdf",
-            mime="application/pdf",
-            key="w.report_pdf",
-            on_click="ignore",  # no rerun: the file stays valid and is not rebuilt
-            type="primary",
-        )
-        st.markdown("**Preview of the CSV** (first 20 rows)")
-        st.dataframe(report_table(report).head(20), hide_index=True)
+    labels = comparison_labels([m.label for m in chosen])
+    entries = {
+        label: (table[table["id"] == str(k)], molecule.drug_index)
+        for k, (label, molecule) in enumerate(zip(labels, chosen, strict=True))
+    }
+    frame = band_comparison(comparison_cells(entries, dataset, threshold))
+    card = resources.model_card()
+    title = "Side effects compared: " + ", ".join(labels)
+    notes = [*COMPARISON_NOTES, f"Predictions shown from a chance of {threshold:g}%."]
+    st.caption(f"{len(frame)} rows: the side-by-side table of the Compare page, as a file.")
+    columns = st.columns(2)
+    columns[0].download_button(
+        "Download comparison CSV",
+        table_csv(frame, card, drugs="; ".join(labels), threshold_pct=f"{threshold:g}"),
+        file_name="sefreq_comparison.csv",
+        mime="text/csv",
+        key="w.compare_csv",
+        on_click="ignore",
+    )
+    columns[1].download_button(
+        "Download comparison PDF",
+        table_pdf(frame, title, notes, card),
+        file_name="sefreq_comparison.pdf",
+        mime="application/pdf",
+        key="w.compare_pdf",
+        on_click="ignore",
+    )
+
+
+st.title("Report")
+_dataset, _ = resources.dataset()
+_threshold = widgets.threshold_slider("in the SmPC table")
+_profile_section(_dataset, _threshold)
+_compare_section(_dataset, _threshold)
 
 
 #: How many molecules one prediction call scores while the progress bar moves.

@@ -1,23 +1,64 @@
-"""The PDF report (fpdf2, with a matplotlib figure): one molecule's profile on a few pages."""
+"""PDF reports (fpdf2, with a matplotlib chart): one molecule's profile on a few pages, and
+any table a page exports (a comparison, a medication-list answer).
+
+Every table is drawn by one renderer (:class:`_Table`): cells wrap, the header is repeated
+on each page, and a row taller than the space left is split between terms and continued on
+the next page, so nothing is cut off or lost. Text is set in DejaVu Sans as matplotlib ships
+it, so names in any European script print as typed; a character the font lacks prints as
+"?" instead of vanishing.
+"""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from sefreq.chem.io import neutralise_cell
-from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
-from sefreq.present.profile import UNSTATED_BAND
+from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS
+from sefreq.model.artifact import model_version as card_model_version
+from sefreq.present.card import licences
+from sefreq.present.profile import UNSTATED_BAND, domain_summary
+from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
-from sefreq.report.tables import ReportInput, report_table
+from sefreq.report.tables import (
+    SIDER_VERSION,
+    ReportInput,
+    export_table,
+    report_table,
+    smpc_report_table,
+    timestamp,
+)
 
 #: Rows of the "top side effects" table.
 TOP_ROWS = 30
+#: Side effects in the chart by organ class.
+CHART_ROWS = 20
 #: Longest piece of user text (name, id, SMILES) the PDF prints.
 USER_TEXT_LIMIT = 300
+#: Longest cell of an exported table the PDF prints (a cell must fit on one page).
+CELL_TEXT_LIMIT = 300
+#: What follows a predicted term in the SmPC table.
+PREDICTION_MARK = "*"
 CODE_LICENCE = "SEFreq code: MIT licence."
+#: What the cells of the comparison table (:func:`sefreq.present.compare.band_comparison`)
+#: mean, printed above it.
+COMPARISON_NOTES = (
+    "One row per organ class and side effect that the labels report or the model predicts "
+    "for at least one drug; one column per drug.",
+    "\u201ccommon (label)\u201d: the band of the median of the drug's SIDER 4.1 label "
+    "statements (\u201cnot known\u201d: listed without a frequency). \u201c~uncommon "
+    "(predicted, 62%)\u201d: a SEFreq prediction where the labels are silent, with its chance "
+    "of being reported. \u201cnot reported\u201d: the labels are silent and the prediction is "
+    "below the threshold.",
+    "difference: how many bands apart the drugs are (very common = 5 ... very rare = 1, "
+    "nothing = 0).",
+)
+FONT = "DejaVu"
+#: Colours of the predicted bands in the chart, most frequent first.
+BAND_COLOURS = {5: "#b2182b", 4: "#ef8a62", 3: "#fddbc7", 2: "#d1e5f0", 1: "#67a9cf"}
 
 
 def _font_path() -> Path:
@@ -27,37 +68,379 @@ def _font_path() -> Path:
     return Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
 
 
-def _bar_chart(table: pd.DataFrame) -> bytes:
-    """PNG: chance reported (%) of the top side effects, coloured by predicted band."""
+def user_text(value: object, limit: int = USER_TEXT_LIMIT) -> str:
+    """What a person typed, as the PDF prints it: one line, at most ``limit`` characters,
+    and a leading apostrophe where it would start a spreadsheet formula once copied."""
+    return neutralise_cell(one_line(value, limit))
+
+
+# --------------------------------------------------------------------------- the document
+
+
+def _document(title: str):
+    """An A4 fpdf2 document with the fonts set, a title and page numbers in the footer."""
+    from fpdf import FPDF
+
+    class Document(FPDF):
+        def footer(self) -> None:
+            self.set_y(-11)
+            self.set_font(FONT, "", 7)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, f"SEFreq · page {self.page_no()} of {{nb}}", align="C")
+            self.set_text_color(0, 0, 0)
+
+    pdf = Document(format="A4")
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_font(FONT, "", str(_font_path()))
+    pdf.add_font(FONT, "B", str(_font_path().with_name("DejaVuSans-Bold.ttf")))
+    pdf.set_title(title)
+    pdf.set_author("SEFreq")
+    pdf.add_page()
+    return pdf
+
+
+def _printable(pdf, text: object) -> str:
+    """``text`` with the characters the current font has no glyph for replaced by "?"."""
+    text = str(text)
+    cmap = getattr(pdf.current_font, "cmap", None)
+    if not cmap:
+        return text
+    return "".join(c if ord(c) in cmap or c in "\n\t" else "?" for c in text)
+
+
+def _width(pdf) -> float:
+    return pdf.w - pdf.l_margin - pdf.r_margin
+
+
+def _heading(pdf, text: str, size: int = 13) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.set_font(FONT, "B", size)
+    pdf.multi_cell(
+        _width(pdf), 7, _printable(pdf, text), align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT
+    )
+    pdf.set_font(FONT, "", 9)
+
+
+def _line(pdf, text: str, height: float = 5, width: float | None = None) -> None:
+    from fpdf.enums import XPos, YPos
+
+    pdf.multi_cell(
+        width or _width(pdf),
+        height,
+        _printable(pdf, text),
+        align="L",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+
+
+def _labelled(pdf, label: str, text: str, width: float) -> None:
+    pdf.set_font(FONT, "B", 9)
+    _line(pdf, label, width=width)
+    pdf.set_font(FONT, "", 9)
+    _line(pdf, text, width=width)
+
+
+def _licences(pdf, card: dict) -> None:
+    _heading(pdf, "Disclaimer and licences", 11)
+    _line(pdf, DISCLAIMER)
+    for text in licences(card):
+        _line(pdf, text)
+
+
+# --------------------------------------------------------------------------- tables
+
+
+class _Table:
+    """Draws rows of cells; a cell is a list of pieces (terms) printed joined by
+    ``separator``. Header repeated on each page; a row that does not fit in the space left
+    is split between pieces and continued on the next page, its first cell marked
+    "(continued)"."""
+
+    def __init__(
+        self,
+        pdf,
+        header: Sequence[str],
+        widths: Sequence[float],
+        font_size: float = 7,
+        separator: str = ", ",
+    ) -> None:
+        self.pdf, self.header, self.widths = pdf, list(header), list(widths)
+        self.size, self.separator = font_size, separator
+        self.line_height = font_size * 0.45  # mm per line: a little over the font's height
+        self.padding = 1.0
+
+    def _lines(self, text: str, width: float) -> int:
+        if not text:
+            return 1
+        lines = self.pdf.multi_cell(
+            width - 2 * self.padding,
+            self.line_height,
+            text,
+            align="L",
+            dry_run=True,
+            output="LINES",
+        )
+        return max(len(lines), 1)
+
+    def _height(self, texts: Sequence[str], header: bool = False) -> float:
+        pdf = self.pdf
+        counts = []
+        for k, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
+            pdf.set_font(FONT, "B" if (header or k == 0) else "", self.size)
+            counts.append(self._lines(text, width))
+        return max(counts) * self.line_height + 2 * self.padding
+
+    def _space_left(self) -> float:
+        return self.pdf.page_break_trigger - self.pdf.get_y()
+
+    def _draw(self, texts: Sequence[str], header: bool = False) -> None:
+        """One row of cells at the current position: the header bold on grey, else the
+        first cell bold."""
+        pdf = self.pdf
+        height = self._height(texts, header)
+        x, y = pdf.l_margin, pdf.get_y()
+        pdf.set_fill_color(230, 230, 230)
+        for k, (text, width) in enumerate(zip(texts, self.widths, strict=True)):
+            pdf.set_font(FONT, "B" if (header or k == 0) else "", self.size)
+            pdf.rect(x, y, width, height, style="DF" if header else "D")
+            pdf.set_xy(x + self.padding, y + self.padding)
+            if text:
+                pdf.multi_cell(width - 2 * self.padding, self.line_height, text, align="L")
+            x += width
+        pdf.set_xy(pdf.l_margin, y + height)
+
+    def header_row(self) -> None:
+        self._draw([_printable(self.pdf, h) for h in self.header], header=True)
+
+    def _new_page(self) -> None:
+        self.pdf.add_page()
+        self.header_row()
+
+    def _fit(self, pieces: list[str], width: float, room: float) -> int:
+        """How many leading pieces of a cell fit in ``room`` mm (binary search)."""
+        self.pdf.set_font(FONT, "", self.size)
+        low, high = 0, len(pieces)
+        while low < high:
+            middle = (low + high + 1) // 2
+            text = self.separator.join(pieces[:middle])
+            if self._lines(text, width) * self.line_height + 2 * self.padding <= room:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+    def row(self, cells: Sequence[Sequence[str]]) -> None:
+        """Draw one row: ``cells[0]`` a single label, the others lists of pieces."""
+        pdf = self.pdf
+        label = _printable(pdf, self.separator.join(cells[0]))
+        pending = [[_printable(pdf, p) for p in cell] for cell in cells[1:]]
+        first = True
+        # Drawing is placed by hand: the automatic break would cut a row in the middle. The
+        # bottom margin is passed again: without it fpdf2 moves the trigger to the page edge.
+        margin = pdf.b_margin
+        pdf.set_auto_page_break(auto=False, margin=margin)
+        try:
+            while first or any(pending):
+                shown = label if first else f"{label} (continued)"
+                texts = [shown, *(self.separator.join(p) for p in pending)]
+                if self._height(texts) <= self._space_left():
+                    self._draw(texts)
+                    return
+                room = self._space_left()
+                counts = [
+                    self._fit(p, w, room) for p, w in zip(pending, self.widths[1:], strict=True)
+                ]
+                label_fits = self._height([shown, *[""] * len(pending)]) <= room
+                if not label_fits or not any(counts):
+                    if self._at_top():
+                        counts = [min(1, len(p)) for p in pending]  # a piece taller than a page
+                    else:
+                        self._new_page()
+                        continue
+                now = [p[:n] for p, n in zip(pending, counts, strict=True)]
+                self._draw([shown, *(self.separator.join(p) for p in now)])
+                pending = [p[n:] for p, n in zip(pending, counts, strict=True)]
+                first = False
+                if any(pending):
+                    self._new_page()
+        finally:
+            pdf.set_auto_page_break(auto=True, margin=margin)
+
+    def _at_top(self) -> bool:
+        # Just below the repeated header on a fresh page: nothing more can be gained.
+        return self.pdf.get_y() <= self.pdf.t_margin + self._height(self.header, True) + 0.5
+
+    def draw(self, rows: Sequence[Sequence[Sequence[str]]]) -> None:
+        """The header, then every row."""
+        pdf = self.pdf
+        if self._space_left() < self._height(self.header, True) + 3 * self.line_height:
+            pdf.add_page()
+        self.header_row()
+        for cells in rows:
+            self.row(cells)
+        pdf.ln(2)
+
+
+def _column_widths(frame: pd.DataFrame, total: float) -> list[float]:
+    """Widths in mm sharing ``total`` by the typical length of each column's text."""
+    weights = []
+    for column in frame.columns:
+        lengths = frame[column].astype(str).str.len()
+        typical = float(lengths.quantile(0.9)) if len(lengths) else 0.0
+        weights.append(min(max(typical, len(str(column)), 4.0), 40.0))
+    scale = total / sum(weights)
+    return [w * scale for w in weights]
+
+
+def _cell_text(value: object, float_format: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        return float_format.format(value)
+    return user_text(value, CELL_TEXT_LIMIT)
+
+
+def _frame_table(pdf, frame: pd.DataFrame, float_format: str = "{:.1f}", size: float = 7) -> None:
+    texts = pd.DataFrame(
+        {c: [_cell_text(v, float_format) for v in frame[c]] for c in frame.columns}
+    )
+    header = [user_text(c, 60) for c in frame.columns]
+    widths = _column_widths(texts.set_axis(header, axis=1), _width(pdf))
+    table = _Table(pdf, header, widths, font_size=size)
+    table.draw([[[v] for v in row] for row in texts.itertuples(index=False)])
+
+
+# --------------------------------------------------------------------------- the profile
+
+
+def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[list[str]]]:
+    """:func:`sefreq.present.smpc.smpc_grid` as the renderer takes it: one row per organ
+    class in the table's order, [organ class], then a list of terms per SmPC band
+    (:data:`SMPC_BANDS`), predictions ending with ``mark``."""
+    terms = [
+        f"{name}{mark}" if source == PREDICTION else str(name)
+        for name, source in zip(table["side_effect"], table["source"], strict=True)
+    ]
+    cells = table.assign(term=terms).groupby(["organ_class", "smpc_band"], sort=False)["term"]
+    lists = cells.agg(list)
+    rows = []
+    for organ in dict.fromkeys(table["organ_class"]):
+        rows.append([[str(organ)], *(lists.get((organ, band), []) for band in SMPC_BANDS)])
+    return rows
+
+
+def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
+    labels = smpc[smpc["source"] == LABEL]
+    _heading(pdf, "Undesirable effects by organ class and frequency (SmPC 4.8 layout)")
+    has_labels = report.drug_index is not None and report.dataset is not None
+    if has_labels:
+        legend = (
+            f"Plain terms: reported on the drug's {SIDER_VERSION} labels, in the band of the "
+            "median of their label statements (\u201cnot known\u201d: listed without a "
+            f"frequency). {PREDICTION_MARK} SEFreq prediction for a term the labels do not "
+            f"report, shown when its chance of being reported is at least "
+            f"{report.threshold_pct:g}%, in its predicted band."
+        )
+    else:
+        legend = (
+            "No label data for this molecule: every term is a SEFreq prediction "
+            f"({PREDICTION_MARK}), shown when its chance of being reported is at least "
+            f"{report.threshold_pct:g}%, in its predicted band."
+        )
+    _line(pdf, legend)
+    _line(
+        pdf,
+        "A term in several organ classes is listed under each. Bands: "
+        + "; ".join(
+            f"{FREQUENCY_BANDS[c].smpc_wording} {FREQUENCY_BANDS[c].range_text}"
+            for c in (5, 4, 3, 2, 1)
+        )
+        + " of patients.",
+    )
+    pdf.ln(1)
+    if smpc.empty:
+        _line(pdf, "No side effect is on the labels or predicted at this chance.")
+        return
+    width = _width(pdf)
+    organ_width = 34.0
+    table = _Table(
+        pdf,
+        ["System organ class", *SMPC_BANDS],
+        [organ_width, *[(width - organ_width) / len(SMPC_BANDS)] * len(SMPC_BANDS)],
+        font_size=6.5,
+    )
+    table.draw(smpc_cells(smpc))
+    predicted = smpc[smpc["source"] == PREDICTION]
+    _line(
+        pdf,
+        f"{labels['side_effect_index'].nunique()} terms from the labels, "
+        f"{predicted['side_effect_index'].nunique()} predicted ({PREDICTION_MARK}).",
+    )
+
+
+def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
+    """PNG: the ``rows`` side effects most likely reported, grouped under their first organ
+    class (classes with the likeliest first), bars coloured by predicted band, ± one sd
+    across the ensemble, the labelled band written beside a term the labels report.
+
+    ``table``: :func:`sefreq.report.tables.report_table`.
+    """
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    top = table.head(15).iloc[::-1]
-    colours = {5: "#b2182b", 4: "#ef8a62", 3: "#fddbc7", 2: "#d1e5f0", 1: "#67a9cf"}
-    figure, axes = plt.subplots(figsize=(7.0, 4.2), dpi=150)
+    top = table.head(rows).assign(
+        organ=lambda t: t["organ_classes"].fillna("").str.split("|").str[0].replace("", "Other")
+    )
+    order = top.groupby("organ", sort=False)["p_reported"].max().sort_values(ascending=False)
+    positions, names, heads = [], [], []
+    y = 0
+    figure, axes = plt.subplots(figsize=(7.0, 0.16 * (len(top) + len(order)) + 0.9), dpi=150)
+    for organ in order.index:
+        heads.append((y, organ))
+        y += 1
+        for row in top[top["organ"] == organ].itertuples():
+            positions.append((y, row))
+            names.append(str(row.side_effect)[:45])
+            y += 1
+    ys = [p for p, _ in positions]
+    values = [100 * r.p_reported for _, r in positions]
     axes.barh(
-        top["side_effect"],
-        100 * top["p_reported"],
-        xerr=100 * top["uncertainty"],
-        color=[colours.get(int(c), "#999999") for c in top["predicted_class"]],
+        ys,
+        values,
+        xerr=[100 * r.uncertainty for _, r in positions],
+        color=[BAND_COLOURS.get(int(r.predicted_class), "#999999") for _, r in positions],
         edgecolor="#333333",
         linewidth=0.4,
+        error_kw={"elinewidth": 0.6, "capsize": 1.5},
     )
-    axes.set_xlabel("chance the side effect is reported on a label (%)")
-    axes.set_xlim(0, 100)
-    axes.tick_params(axis="y", labelsize=7)
-    handles = [plt.Rectangle((0, 0), 1, 1, color=colours[c]) for c in sorted(colours, reverse=True)]
+    for (position, row), value in zip(positions, values, strict=True):
+        band = row.known_band if isinstance(row.known_band, str) else ""
+        if band and band != "not reported":
+            text = "label: no frequency" if band == UNSTATED_BAND else f"label: {band}"
+            axes.text(min(value, 100) + 2, position, text, va="center", fontsize=5.5)
+    for position, organ in heads:
+        axes.text(-1, position, str(organ)[:60], va="center", ha="right", fontsize=6.5,
+                  fontweight="bold")  # fmt: skip
+    axes.set_yticks(ys, names, fontsize=6)
+    axes.set_ylim(y - 0.5, -0.5)
+    axes.set_xlim(0, 115)
+    axes.set_xticks(range(0, 101, 20))
+    axes.set_xlabel("chance the side effect is reported on a label (%)", fontsize=7)
+    axes.tick_params(axis="x", labelsize=6)
+    axes.spines[["top", "right"]].set_visible(False)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=BAND_COLOURS[c]) for c in BAND_COLOURS]
     axes.legend(
         handles,
-        [
-            f"{FREQUENCY_BANDS[c].label} ({FREQUENCY_BANDS[c].range_text})"
-            for c in sorted(colours, reverse=True)
-        ],
+        [f"{FREQUENCY_BANDS[c].label} ({FREQUENCY_BANDS[c].range_text})" for c in BAND_COLOURS],
         title="predicted band",
-        fontsize=6,
-        title_fontsize=7,
+        fontsize=5.5,
+        title_fontsize=6,
         loc="lower right",
     )
     figure.tight_layout()
@@ -67,10 +450,62 @@ def _bar_chart(table: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def user_text(value: object, limit: int = USER_TEXT_LIMIT) -> str:
-    """What a person typed, as the PDF prints it: one line, at most ``limit`` characters,
-    and a leading apostrophe where it would start a spreadsheet formula once copied."""
-    return neutralise_cell(one_line(value, limit))
+def _domain_statement(report: ReportInput) -> str:
+    domain = domain_summary(report.prediction)
+    if not domain["nearest_drug"]:
+        return "Not assessed: the molecule has no prediction."
+    threshold = report.card.get("ad_threshold")
+    rule = f", threshold {float(threshold):.2f}" if threshold is not None else ""
+    similarity = (
+        f"nearest training drug {domain['nearest_drug']} "
+        f"(Tanimoto similarity {domain['max_similarity']:.2f}{rule})."
+    )
+    if domain["in_domain"]:
+        return f"Inside the model's applicability domain: {similarity}"
+    return (
+        f"OUTSIDE the model's applicability domain: {similarity} Predictions for molecules "
+        "unlike any training drug lie close to side-effect base rates; read them with caution."
+    )
+
+
+def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
+    _heading(pdf, "Evidence sources", 11)
+    card = report.card
+    if report.known is not None and len(report.known):
+        known = report.known
+        stated = int((known["known_class"] > 0).sum())
+        listed = int(known["on_label"].sum()) if "on_label" in known else stated
+        _line(
+            pdf,
+            f"Drug labels: {SIDER_VERSION} (Kuhn et al.), {max(listed, stated)} side effects "
+            f"reported for this drug, {stated} with a frequency (the median of the label "
+            "statements; placebo and post-marketing statements not counted).",
+        )
+    else:
+        _line(pdf, f"Drug labels: none ({SIDER_VERSION} holds no labels for this molecule).")
+    members = card.get("n_members")
+    trained = card.get("n_training_drugs")
+    details = ", ".join(
+        part
+        for part in (
+            f"{members}-member ensemble" if members else "",
+            f"trained on {trained} drugs from {SIDER_VERSION}" if trained else "",
+            f"SEFreq {card['sefreq_version']}" if card.get("sefreq_version") else "",
+            f"weights sha256 {str(card['weights_sha256'])[:12]}…"
+            if card.get("weights_sha256")
+            else "",
+        )
+        if part
+    )
+    _line(
+        pdf,
+        f"Predictions: SEFreq model {report.model_version}"
+        + (f" ({details})" if details else "")
+        + ". Chance: calibrated probability that the side effect is reported on a label; "
+        "band: the predicted CIOMS band if reported; uncertainty: spread across ensemble "
+        "members; conformal bands: the set of bands kept at the 90% target.",
+    )
+    _line(pdf, f"Report generated {report.created}.")
 
 
 def build_pdf(
@@ -79,42 +514,29 @@ def build_pdf(
     predicted_not_reported: list[str] | None = None,
     reported_low: list[str] | None = None,
 ) -> bytes:
-    """The PDF report as bytes.
+    """The profile PDF as bytes.
 
     Holds: the structure image, what was entered and how it was standardised, the model
-    version, the top side effects by predicted band with their uncertainty, a chart, a
+    version and the applicability-domain statement; the SmPC 4.8 table
+    (:func:`sefreq.report.tables.smpc_report_table`: organ class rows x frequency band
+    columns, label terms plain, predictions marked with :data:`PREDICTION_MARK`); a chart
+    of the top side effects by organ class; the top side effects with their uncertainty; a
     known-vs-predicted summary when ``report.known`` is given (``agreement`` as from
-    :func:`sefreq.present.known.agreement`, plus the two call-out lists), and the disclaimer
-    and licences.
+    :func:`sefreq.present.known.agreement`, plus the two call-out lists); the evidence
+    sources (label data, model card); the disclaimer and licences.
     """
-    from fpdf import FPDF
-    from fpdf.enums import XPos, YPos
-
     from sefreq.chem.drawing import molecule_png
 
     table = report_table(report)
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_font("DejaVu", "", str(_font_path()))
-    pdf.add_font("DejaVu", "B", str(_font_path().with_name("DejaVuSans-Bold.ttf")))
-    pdf.set_title(f"SEFreq report: {user_text(report.drug_name or report.molecule_id)}")
-    pdf.set_author("SEFreq")
-    pdf.add_page()
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    smpc = smpc_report_table(report)
+    pdf = _document(f"SEFreq report: {user_text(report.drug_name or report.molecule_id)}")
+    width = _width(pdf)
 
-    def heading(text: str, size: int = 13) -> None:
-        pdf.set_font("DejaVu", "B", size)
-        pdf.cell(0, 8, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", "", 9)
-
-    def line(text: str, height: float = 5) -> None:
-        pdf.multi_cell(width, height, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-
-    heading("SEFreq side-effect frequency report", 16)
-    line(f"Created {report.created} with SEFreq model {report.model_version}.")
+    _heading(pdf, "SEFreq side-effect frequency report", 16)
+    _line(pdf, f"Created {report.created} with SEFreq model {report.model_version}.")
     pdf.ln(2)
 
-    heading("Molecule")
+    _heading(pdf, "Molecule")
     image = molecule_png(report.parent_smiles, 360)
     top_y = pdf.get_y()
     if image:
@@ -126,62 +548,64 @@ def build_pdf(
         ("Input SMILES", user_text(report.input_smiles)),
         ("Standardised parent SMILES", user_text(report.parent_smiles)),
         ("Standardisation", "; ".join(report.standardisation) or "none (already its own parent)"),
+        ("Applicability domain", _domain_statement(report)),
     ):
-        pdf.set_font("DejaVu", "B", 9)
-        pdf.multi_cell(text_width, 5, label, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(text_width, 5, str(value), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if len(table):
-        first = table.iloc[0]
-        domain = "inside" if bool(first["in_domain"]) else "OUTSIDE"
-        pdf.set_font("DejaVu", "B", 9)
-        pdf.multi_cell(text_width, 5, "Applicability domain", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        pdf.set_font("DejaVu", "", 9)
-        pdf.multi_cell(
-            text_width,
-            5,
-            f"{domain} the model's domain: nearest training drug {first['nearest_drug']} "
-            f"(Tanimoto similarity {first['max_similarity']:.2f}).",
-            new_x=XPos.LMARGIN,
-            new_y=YPos.NEXT,
-        )
+        _labelled(pdf, label, str(value), text_width)
     pdf.set_y(max(pdf.get_y(), top_y + 58))
 
-    heading(f"Top {min(TOP_ROWS, len(table))} side effects")
-    line(
-        "Chance reported: probability the side effect appears on the drug's label (%), "
-        "± one standard deviation across the ensemble. Band: predicted CIOMS frequency band "
-        "(share of patients) if it is reported."
-    )
-    columns = ["#", "side effect", "chance reported", "predicted band", "known band"]
-    widths = [8, 62, 32, 52, width - 154]
-    pdf.set_font("DejaVu", "B", 8)
-    pdf.set_fill_color(230, 230, 230)
-    for column, column_width in zip(columns, widths, strict=True):
-        pdf.cell(column_width, 6, column, border=1, fill=True)
-    pdf.ln()
-    pdf.set_font("DejaVu", "", 8)
-    for row in table.head(TOP_ROWS).itertuples():
-        known = row.known_band if isinstance(row.known_band, str) else "–"
-        known = "listed, no frequency" if known == UNSTATED_BAND else known
-        cells = [
-            str(row.rank),
-            str(row.side_effect)[:40],
-            f"{100 * row.p_reported:.0f}% ± {100 * row.uncertainty:.1f}",
-            f"{row.predicted_band} ({row.band_range.replace(' of patients', '')})",
-            known,
-        ]
-        for cell, column_width in zip(cells, widths, strict=True):
-            pdf.cell(column_width, 5, cell, border=1)
-        pdf.ln()
-    pdf.ln(3)
+    _smpc_section(pdf, smpc, report)
+
     if len(table):
-        pdf.image(io.BytesIO(_bar_chart(table)), w=width)
+        chart = organ_chart(table)
+        from PIL import Image
+
+        with Image.open(io.BytesIO(chart)) as picture:
+            height = width * picture.height / picture.width
+        if pdf.get_y() + height + 20 > pdf.page_break_trigger:
+            pdf.add_page()  # the heading stays with its chart
+        _heading(pdf, "Top side effects by organ class")
+        _line(
+            pdf,
+            f"The {min(CHART_ROWS, len(table))} side effects most likely reported, under the "
+            "first organ class SIDER maps them to; bars: predicted band, ± one standard "
+            "deviation across the ensemble.",
+        )
+        pdf.image(io.BytesIO(chart), w=width, h=height)
+        pdf.ln(2)
+
+        _heading(pdf, f"Top {min(TOP_ROWS, len(table))} side effects")
+        _line(
+            pdf,
+            "Chance reported: probability the side effect appears on the drug's label (%), "
+            "± one standard deviation across the ensemble. Band: predicted CIOMS frequency band "
+            "(share of patients) if it is reported.",
+        )
+        top = table.head(TOP_ROWS)
+        rows = []
+        for row in top.itertuples():
+            known = row.known_band if isinstance(row.known_band, str) else "–"
+            known = "listed, no frequency" if known == UNSTATED_BAND else known
+            rows.append(
+                [
+                    [str(row.rank)],
+                    [str(row.side_effect)],
+                    [f"{100 * row.p_reported:.0f}% ± {100 * row.uncertainty:.1f}"],
+                    [f"{row.predicted_band} ({row.band_range.replace(' of patients', '')})"],
+                    [known],
+                ]
+            )
+        _Table(
+            pdf,
+            ["#", "side effect", "chance reported", "predicted band", "known band"],
+            [8, 62, 32, 52, width - 154],
+            font_size=8,
+        ).draw(rows)
 
     if report.known is not None and len(report.known):
-        heading("Known vs predicted (SIDER labels)")
+        _heading(pdf, "Known vs predicted (SIDER labels)")
         if agreement:
-            line(
+            _line(
+                pdf,
                 f"{agreement.get('n_reported', 0)} side effects are reported on this drug's "
                 "labels; "
                 f"{agreement.get('n_predicted', 0)} are predicted (chance ≥ 50%), "
@@ -189,20 +613,59 @@ def build_pdf(
                 f"{agreement.get('auroc', float('nan')):.2f}. Predicted band equals the labelled "
                 f"band for {100 * agreement.get('class_exact', float('nan')):.0f}% of reported "
                 f"side effects, within one band for "
-                f"{100 * agreement.get('class_within_one', float('nan')):.0f}%."
+                f"{100 * agreement.get('class_within_one', float('nan')):.0f}%.",
             )
         if predicted_not_reported:
-            line("Predicted but not reported: " + ", ".join(predicted_not_reported))
+            _line(pdf, "Predicted but not reported: " + ", ".join(predicted_not_reported))
         if reported_low:
-            line("Reported but predicted low (< 20%): " + ", ".join(reported_low))
-        line(
+            _line(pdf, "Reported but predicted low (< 20%): " + ", ".join(reported_low))
+        _line(
+            pdf,
             "Known frequencies: median of the drug's SIDER label statements; placebo and "
-            "post-marketing statements are not counted."
+            "post-marketing statements are not counted.",
         )
 
     pdf.ln(2)
-    heading("Disclaimer and licences", 11)
-    line(DISCLAIMER)
-    line(SIDER_LICENCE)
-    line(CODE_LICENCE)
+    _evidence(pdf, report, smpc)
+    pdf.ln(2)
+    _licences(pdf, report.card)
+    return bytes(pdf.output())
+
+
+# --------------------------------------------------------------------------- any table
+
+
+def table_pdf(
+    frame: pd.DataFrame,
+    title: str,
+    notes: Sequence[str] = (),
+    card: dict | None = None,
+    created: str | None = None,
+    float_format: str = "{:.1f}",
+) -> bytes:
+    """Any table a page exports (a comparison, a medication-list answer) as a PDF: the
+    ``title``, when and with which model it was made, the ``notes`` (what the columns mean,
+    what was asked), the table (its index as the first column when it has one; header on
+    every page, no row lost across pages), then the disclaimer and licences.
+    ``float_format`` prints float cells."""
+    card = card or {}
+    created = created or timestamp()
+    table = export_table(frame, card, created)
+    shown = table.drop(columns=["sider_version", "model_version", "generated_at"])
+    pdf = _document(f"SEFreq: {user_text(title, 120)}")
+    _heading(pdf, user_text(title, 200), 15)
+    _line(
+        pdf,
+        f"Created {created} with SEFreq model {card_model_version(card)}; "
+        f"label data: {SIDER_VERSION}.",
+    )
+    for note in notes:
+        _line(pdf, str(note))
+    pdf.ln(2)
+    if shown.empty:
+        _line(pdf, "The table is empty.")
+    else:
+        _frame_table(pdf, shown, float_format)
+    pdf.ln(2)
+    _licences(pdf, card)
     return bytes(pdf.output())

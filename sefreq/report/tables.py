@@ -1,20 +1,30 @@
-"""The long-form CSV report: one row per side effect, with provenance on every row."""
+"""The CSV reports: the SmPC 4.8 table of a molecule and its full long-form profile, and
+any table a page exports, each with provenance on every row."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
 from sefreq.chem.io import neutralise_formulas
 from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
-from sefreq.present.profile import UNSTATED_BAND, band_range
+from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
+from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
 
+#: The label data every report's known frequencies come from.
+SIDER_VERSION = "SIDER 4.1"
 #: Where known frequencies come from, written on every row that has one.
-KNOWN_SOURCE = "SIDER 4.1 (CC BY-NC-SA 4.0), median of label statements"
+KNOWN_SOURCE = f"{SIDER_VERSION} (CC BY-NC-SA 4.0), median of label statements"
+
+
+def timestamp() -> str:
+    """Now, as every report prints when it was generated ("2025-05-01 14:03 UTC")."""
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass
@@ -24,7 +34,10 @@ class ReportInput:
     ``prediction``: the predictor's rows of one molecule. ``entered``: what the user gave
     (SMILES or name); ``source``: drawn / pasted / look-up / upload. ``known``: optional
     per-side-effect SIDER summary (:func:`sefreq.present.profile.known_frequencies`), for a
-    known drug. ``card``: the model card.
+    known drug. ``card``: the model card. ``dataset`` and ``drug_index``: the drug's label
+    data for the SmPC table (:func:`smpc_report_table`); without them the table holds the
+    model's predictions alone, as for a new molecule. ``threshold_pct``: the chance (%) at
+    or above which a prediction enters the SmPC table.
     """
 
     molecule_id: str
@@ -37,7 +50,10 @@ class ReportInput:
     drug_name: str | None = None
     standardisation: tuple[str, ...] = ()
     known: pd.DataFrame | None = None
-    created: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    created: str = field(default_factory=timestamp)
+    dataset: Any = field(default=None, repr=False)
+    drug_index: int | None = None
+    threshold_pct: float = DEFAULT_THRESHOLD_PCT
 
     @property
     def model_version(self) -> str:
@@ -110,6 +126,93 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     for column, value in provenance.items():
         table[column] = value
     return table
+
+
+#: Provenance columns :func:`smpc_report_table` adds to :data:`SMPC_COLUMNS`.
+SMPC_PROVENANCE = (
+    "max_similarity",
+    "nearest_drug",
+    "known_source",
+    "sider_version",
+    "model_version",
+    "molecule_id",
+    "input",
+    "input_source",
+    "input_smiles",
+    "standardised_smiles",
+    "generated_at",
+)
+
+
+def smpc_report_table(report: ReportInput) -> pd.DataFrame:
+    """The molecule's SmPC 4.8 table, as the page, the CSV and the PDF all show it.
+
+    The rows and columns of :func:`sefreq.present.smpc.smpc_table` (same order), then
+    provenance on every row (:data:`SMPC_PROVENANCE`): the molecule's applicability
+    domain (max_similarity, Tanimoto 0-1, and nearest_drug; ``in_domain`` is already a
+    column), known_source (where a label row's band comes from; "" for a prediction), the
+    label data's version, the model version, what was entered and how it was standardised,
+    and when the report was generated. ``source`` says label or prediction; ``n_labels``
+    how many label statements a label row rests on; ``p_reported_pct`` and
+    ``uncertainty_pct`` are the model's chance (%) and its spread across members (1 sd,
+    percentage points) for every row, label rows included.
+    """
+    table = smpc_table(report.prediction, report.dataset, report.drug_index, report.threshold_pct)
+    domain = domain_summary(report.prediction)
+    provenance = {
+        "max_similarity": round(domain["max_similarity"], 3),
+        "nearest_drug": domain["nearest_drug"],
+        "known_source": [KNOWN_SOURCE if s == LABEL else "" for s in table["source"]],
+        "sider_version": SIDER_VERSION,
+        "model_version": report.model_version,
+        "molecule_id": report.molecule_id,
+        "input": report.entered,
+        "input_source": report.source,
+        "input_smiles": report.input_smiles,
+        "standardised_smiles": report.parent_smiles,
+        "generated_at": report.created,
+    }
+    return table.assign(**provenance)[[*SMPC_COLUMNS, *SMPC_PROVENANCE]]
+
+
+def smpc_csv(report: ReportInput) -> bytes:
+    """:func:`smpc_report_table` as UTF-8 CSV bytes (formulas neutralised)."""
+    return csv_bytes(smpc_report_table(report))
+
+
+def with_index(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with a meaningful index made its first column, so an export keeps the row
+    labels a page shows (a side effect, a drug); an unnamed integer index (row numbers,
+    kept from filtering) is dropped."""
+    names = list(frame.index.names)
+    if names == [None] and pd.api.types.is_integer_dtype(frame.index):
+        return frame.reset_index(drop=True)
+    return frame.reset_index(names=[n or "item" for n in names])
+
+
+def export_table(
+    frame: pd.DataFrame, card: dict | None = None, created: str | None = None, **provenance: str
+) -> pd.DataFrame:
+    """Any table a page shows (a comparison, a medication-list answer), ready to export:
+    its index as a column (:func:`with_index`), then provenance on every row: the keyword
+    arguments given (e.g. ``drugs="aspirin; ibuprofen"``), sider_version, model_version
+    (from ``card``) and generated_at (``created``, else now)."""
+    table = with_index(frame).copy()
+    for column, value in {
+        **provenance,
+        "sider_version": SIDER_VERSION,
+        "model_version": card_model_version(card or {}),
+        "generated_at": created or timestamp(),
+    }.items():
+        table[column] = value
+    return table
+
+
+def table_csv(
+    frame: pd.DataFrame, card: dict | None = None, created: str | None = None, **provenance: str
+) -> bytes:
+    """:func:`export_table` as UTF-8 CSV bytes (formulas neutralised)."""
+    return csv_bytes(export_table(frame, card, created, **provenance))
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
