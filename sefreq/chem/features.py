@@ -16,8 +16,11 @@ RDLogger.DisableLog("rdApp.*")
 MORGAN_RADIUS = 2
 MORGAN_BITS = 2048
 
-# A compact, interpretable set: size, polarity, lipophilicity, flexibility, charge, rings.
-DESCRIPTOR_NAMES: tuple[str, ...] = (
+#: The descriptors of models trained before the descriptor set was recorded in the bundle: a
+#: compact, interpretable set (size, polarity, lipophilicity, flexibility, charge, rings).
+#: QED and BertzCT cost 0.7 and 0.3 ms a molecule (90% of the set's time) and repeat what
+#: the others say; NumValenceElectrons follows MolWt.
+LEGACY_DESCRIPTOR_NAMES: tuple[str, ...] = (
     "MolWt",
     "HeavyAtomCount",
     "MolLogP",
@@ -38,6 +41,14 @@ DESCRIPTOR_NAMES: tuple[str, ...] = (
     "LabuteASA",
     "qed",
 )
+#: The legacy set without its slow or redundant members: what new models read by default.
+FAST_DESCRIPTOR_NAMES: tuple[str, ...] = tuple(
+    name
+    for name in LEGACY_DESCRIPTOR_NAMES
+    if name not in ("qed", "BertzCT", "NumValenceElectrons")
+)
+#: The default descriptor set of :func:`featurize`.
+DESCRIPTOR_NAMES: tuple[str, ...] = LEGACY_DESCRIPTOR_NAMES
 _DESCRIPTOR_FUNCS = dict(Descriptors.descList)
 
 
@@ -90,44 +101,63 @@ _KERNEL_COUNT_BITS = 2048
 _MACCS_BITS = 167
 
 
+@functools.cache
 def _kernel_generators() -> dict:
     gen = rdFingerprintGenerator
     return {
-        "ecfp2": gen.GetMorganGenerator(radius=2, fpSize=_KERNEL_COUNT_BITS),
-        "fcfp2": gen.GetMorganGenerator(
+        "ecfp2_counts": gen.GetMorganGenerator(radius=2, fpSize=_KERNEL_COUNT_BITS),
+        "fcfp2_counts": gen.GetMorganGenerator(
             radius=2,
             fpSize=_KERNEL_COUNT_BITS,
             atomInvariantsGenerator=gen.GetMorganFeatureAtomInvGen(),
         ),
-        "ap": gen.GetAtomPairGenerator(fpSize=_KERNEL_COUNT_BITS),
-        "tt": gen.GetTopologicalTorsionGenerator(fpSize=_KERNEL_COUNT_BITS),
+        "ap_counts": gen.GetAtomPairGenerator(fpSize=_KERNEL_COUNT_BITS),
+        "tt_counts": gen.GetTopologicalTorsionGenerator(fpSize=_KERNEL_COUNT_BITS),
     }
 
 
-def kernel_fingerprints_of_mols(mols: Sequence[Chem.Mol | None]) -> dict[str, np.ndarray]:
-    """The five fingerprints (:data:`KERNEL_FINGERPRINTS`) of parsed molecules.
+def _check_kernel_names(names: Sequence[str]) -> tuple[str, ...]:
+    unknown = [n for n in names if n not in KERNEL_FINGERPRINTS]
+    if unknown or not names:
+        raise ValueError(
+            f"unknown kernel fingerprints {unknown}; choose from {', '.join(KERNEL_FINGERPRINTS)}"
+        )
+    return tuple(names)
+
+
+def kernel_fingerprints_of_mols(
+    mols: Sequence[Chem.Mol | None], names: Sequence[str] = KERNEL_FINGERPRINTS
+) -> dict[str, np.ndarray]:
+    """The fingerprints ``names`` (of :data:`KERNEL_FINGERPRINTS`) of parsed molecules.
 
     Dense float32 arrays, (n, 2048) counts per count kind and (n, 167) MACCS bits; a
     ``None`` molecule gives a row of zeros.
     """
+    names = _check_kernel_names(names)
     gens = _kernel_generators()
     n = len(mols)
-    out = {f"{k}_counts": np.zeros((n, _KERNEL_COUNT_BITS), np.float32) for k in gens}
-    out["maccs_bits"] = np.zeros((n, _MACCS_BITS), np.float32)
+    counts = [(name, gens[name]) for name in names if name in gens]
+    out = {name: np.zeros((n, _KERNEL_COUNT_BITS), np.float32) for name, _ in counts}
+    maccs = "maccs_bits" in names
+    if maccs:
+        out["maccs_bits"] = np.zeros((n, _MACCS_BITS), np.float32)
     for i, mol in enumerate(mols):
         if mol is None:
             continue
-        for k, g in gens.items():
-            out[f"{k}_counts"][i] = g.GetCountFingerprintAsNumPy(mol)
-        arr = np.zeros(_MACCS_BITS)
-        DataStructs.ConvertToNumpyArray(MACCSkeys.GenMACCSKeys(mol), arr)
-        out["maccs_bits"][i] = arr
-    return out
+        for name, generator in counts:
+            out[name][i] = generator.GetCountFingerprintAsNumPy(mol)
+        if maccs:
+            arr = np.zeros(_MACCS_BITS)
+            DataStructs.ConvertToNumpyArray(MACCSkeys.GenMACCSKeys(mol), arr)
+            out["maccs_bits"][i] = arr
+    return {name: out[name] for name in names}
 
 
-def kernel_fingerprints(smiles: Sequence[str | None]) -> dict[str, np.ndarray]:
+def kernel_fingerprints(
+    smiles: Sequence[str | None], names: Sequence[str] = KERNEL_FINGERPRINTS
+) -> dict[str, np.ndarray]:
     """:func:`kernel_fingerprints_of_mols` of SMILES; unparseable/missing ones give zeros."""
-    return kernel_fingerprints_of_mols(_parse(smiles))
+    return kernel_fingerprints_of_mols(_parse(smiles), names)
 
 
 @dataclass(frozen=True)
@@ -149,10 +179,16 @@ class DescriptorScaler:
         return np.clip(np.nan_to_num(scaled, nan=0.0), -5, 5).astype(np.float32)
 
 
-def descriptors_of_mols(mols: Sequence[Chem.Mol | None]) -> np.ndarray:
-    """(n, len(DESCRIPTOR_NAMES)) float32 raw RDKit descriptors; NaN for ``None``."""
-    functions = [_DESCRIPTOR_FUNCS[name] for name in DESCRIPTOR_NAMES]
-    out = np.full((len(mols), len(DESCRIPTOR_NAMES)), np.nan, dtype=np.float32)
+def descriptors_of_mols(
+    mols: Sequence[Chem.Mol | None], names: Sequence[str] = DESCRIPTOR_NAMES
+) -> np.ndarray:
+    """(n, len(names)) float32 raw RDKit descriptors (``Descriptors.descList`` names); NaN
+    for ``None``."""
+    unknown = [name for name in names if name not in _DESCRIPTOR_FUNCS]
+    if unknown:
+        raise ValueError(f"RDKit has no descriptors {unknown}")
+    functions = [_DESCRIPTOR_FUNCS[name] for name in names]
+    out = np.full((len(mols), len(names)), np.nan, dtype=np.float32)
     for i, mol in enumerate(mols):
         if mol is None:
             continue
@@ -164,9 +200,11 @@ def descriptors_of_mols(mols: Sequence[Chem.Mol | None]) -> np.ndarray:
     return out
 
 
-def descriptors(smiles: Sequence[str | None]) -> np.ndarray:
-    """(n, len(DESCRIPTOR_NAMES)) float32 raw RDKit descriptors; NaN where unparseable."""
-    return descriptors_of_mols(_parse(smiles))
+def descriptors(
+    smiles: Sequence[str | None], names: Sequence[str] = DESCRIPTOR_NAMES
+) -> np.ndarray:
+    """(n, len(names)) float32 raw RDKit descriptors; NaN where unparseable."""
+    return descriptors_of_mols(_parse(smiles), names)
 
 
 @dataclass(frozen=True)
@@ -174,24 +212,50 @@ class MoleculeFeatures:
     """Everything the model reads of a batch of molecules, each parsed once (rows aligned)."""
 
     fingerprints: np.ndarray  # (n, n_bits) uint8 Morgan r=2 bits
-    descriptors: np.ndarray  # (n, len(DESCRIPTOR_NAMES)) float32 raw; NaN where invalid
+    descriptors: np.ndarray  # (n, len(descriptor names)) float32 raw; NaN where invalid
     valid: np.ndarray  # (n,) bool: the SMILES parsed
-    kernel: dict[str, np.ndarray] | None = None  # the five fingerprints, when asked for
+    kernel: dict[str, np.ndarray] | None = None  # the kernel fingerprints, when asked for
 
 
 def featurize(
-    smiles: Sequence[str | None], n_bits: int = MORGAN_BITS, kernel: bool = False
+    smiles: Sequence[str | None],
+    n_bits: int = MORGAN_BITS,
+    kernel: bool | Sequence[str] = False,
+    descriptor_names: Sequence[str] = DESCRIPTOR_NAMES,
 ) -> MoleculeFeatures:
     """The one featuriser of training, prediction, baselines and explanations.
 
-    Parses each SMILES once; ``kernel`` adds :func:`kernel_fingerprints_of_mols` (what the
-    five-fingerprint similarity prior needs). An unparseable SMILES gives zero fingerprints,
-    NaN descriptors and ``valid = False``.
+    Parses each SMILES once (:func:`featurize_mols`). An unparseable SMILES gives zero
+    fingerprints, NaN descriptors and ``valid = False``.
     """
-    mols = _parse(smiles)
+    return featurize_mols(_parse(smiles), n_bits, kernel, descriptor_names)
+
+
+def featurize_mols(
+    mols: Sequence[Chem.Mol | None],
+    n_bits: int = MORGAN_BITS,
+    kernel: bool | Sequence[str] = False,
+    descriptor_names: Sequence[str] = DESCRIPTOR_NAMES,
+) -> MoleculeFeatures:
+    """:func:`featurize` of parsed molecules (``None``: not a molecule).
+
+    ``kernel``: True for all :data:`KERNEL_FINGERPRINTS`, or the names of the ones the
+    similarity prior needs. Each fingerprint is computed once: with ECFP4 counts among
+    them, the Morgan bits are those counts > 0 (the same generator and folding).
+    """
+    names: tuple[str, ...] = ()
+    if kernel is True:
+        names = KERNEL_FINGERPRINTS
+    elif kernel:
+        names = _check_kernel_names(list(kernel))
+    kernel_fps = kernel_fingerprints_of_mols(mols, names) if names else None
+    if kernel_fps is not None and "ecfp2_counts" in kernel_fps and n_bits == _KERNEL_COUNT_BITS:
+        fingerprints = (kernel_fps["ecfp2_counts"] > 0).astype(np.uint8)
+    else:
+        fingerprints = morgan_fingerprints_of_mols(mols, n_bits=n_bits)
     return MoleculeFeatures(
-        fingerprints=morgan_fingerprints_of_mols(mols, n_bits=n_bits),
-        descriptors=descriptors_of_mols(mols),
+        fingerprints=fingerprints,
+        descriptors=descriptors_of_mols(mols, descriptor_names),
         valid=np.array([m is not None for m in mols], dtype=bool),
-        kernel=kernel_fingerprints_of_mols(mols) if kernel else None,
+        kernel=kernel_fps,
     )

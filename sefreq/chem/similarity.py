@@ -2,7 +2,7 @@
 
 One implementation of each: :func:`tanimoto_bits` (Morgan bits: the applicability domain,
 nearest drugs, the kNN baseline) and :func:`kernel_similarity` (the mean count Tanimoto of
-the five fingerprints of :data:`sefreq.chem.features.KERNEL_FINGERPRINTS`).
+some or all of the five fingerprints of :data:`sefreq.chem.features.KERNEL_FINGERPRINTS`).
 """
 
 from __future__ import annotations
@@ -73,22 +73,32 @@ def count_tanimoto(
 
 
 def prepare_kernel_reference(fb: dict, levels: int = 255) -> dict:
-    """:func:`prepare_counts` of each of the five fingerprints of a fixed reference set."""
-    return {
-        k: prepare_counts(fb[k], max(levels, int(fb[k].max(initial=0))))
-        for k in KERNEL_FINGERPRINTS
-    }
+    """:func:`prepare_counts` of each fingerprint of a fixed reference set (the keys of
+    ``fb``, in :data:`~sefreq.chem.features.KERNEL_FINGERPRINTS` order)."""
+    return {k: prepare_counts(fb[k], max(levels, int(fb[k].max(initial=0)))) for k in _names(fb)}
+
+
+def _names(fingerprints: dict) -> tuple[str, ...]:
+    names = tuple(k for k in KERNEL_FINGERPRINTS if k in fingerprints)
+    if not names:
+        raise ValueError(f"no kernel fingerprints among {sorted(fingerprints)}")
+    return names
 
 
 def kernel_similarity(fa: dict, fb: dict | None, prepared: dict | None = None) -> np.ndarray:
-    """(n_a, n_b) float32 mean of the five fingerprints' (count) Tanimoto similarities.
+    """(n_a, n_b) float32 mean of the fingerprints' (count) Tanimoto similarities: those of
+    the reference (``prepared``, else ``fb``), which ``fa`` must hold too.
 
     ``prepared``: :func:`prepare_kernel_reference` of ``fb`` (then ``fb`` is not needed).
     """
+    names = _names(prepared if prepared is not None else fb)
+    missing = [k for k in names if k not in fa]
+    if missing:
+        raise ValueError(f"the query lacks the fingerprints {missing}")
     total = sum(
         count_tanimoto(
             fa[k], None if fb is None else fb[k], None if prepared is None else prepared[k]
         )
-        for k in KERNEL_FINGERPRINTS
+        for k in names
     )
-    return (total / len(KERNEL_FINGERPRINTS)).astype(np.float32)
+    return (total / len(names)).astype(np.float32)

@@ -193,13 +193,21 @@ def standardize(smiles: str, keep_components: bool = False) -> StandardizedMolec
 def model_structure(smiles: str | None) -> tuple[str | None, str | None]:
     """(structure the model scores, None) or (None, the reason the SMILES cannot be used).
 
-    The one gate in front of the model (the Predictor and the explainer call it). A single
-    neutral fragment of at most :data:`MAX_HEAVY_ATOMS` heavy atoms is used as it is;
-    salts, mixtures and charged forms go through :func:`standardize` to reach the parent
-    the model was trained on.
+    The one gate in front of the model (the Predictor and the explainer call it, through
+    :func:`model_molecule`). A single neutral fragment of at most :data:`MAX_HEAVY_ATOMS`
+    heavy atoms is used as it is; salts, mixtures and charged forms go through
+    :func:`standardize` to reach the parent the model was trained on.
     """
+    structure, _, error = model_molecule(smiles)
+    return structure, error
+
+
+def model_molecule(smiles: str | None) -> tuple[str | None, Chem.Mol | None, str | None]:
+    """:func:`model_structure` with the parsed molecule: ``(structure, mol, None)`` or
+    ``(None, None, reason)``. A plain input is parsed once, and that parse is the one the
+    features are computed from."""
     if not isinstance(smiles, str) or not smiles.strip():
-        return None, "No structure given: enter a SMILES string."
+        return None, None, "No structure given: enter a SMILES string."
     text = smiles.strip()
     plain = len(text) <= MAX_SMILES_LENGTH and not any(c.isspace() for c in text)
     mol = Chem.MolFromSmiles(text) if plain else None
@@ -210,8 +218,12 @@ def model_structure(smiles: str | None) -> tuple[str | None, str | None]:
         and mol.GetNumHeavyAtoms() <= MAX_HEAVY_ATOMS
         and all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())
     ):
-        return text, None
+        return text, mol, None
     try:
-        return standardize(text).parent_smiles, None
+        parent = standardize(text).parent_smiles
     except ValueError as error:  # StandardizationError, or RDKit's own complaint
-        return None, str(error)
+        return None, None, str(error)
+    mol = Chem.MolFromSmiles(parent)
+    if mol is None:  # a parent RDKit writes but cannot read back (rare)
+        return None, None, f"{_short(text)!r}: RDKit cannot read back its standardised form."
+    return parent, mol, None
