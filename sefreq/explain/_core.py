@@ -21,7 +21,7 @@ import pandas as pd
 import torch
 from rdkit import Chem
 
-from sefreq.chem.features import DESCRIPTOR_NAMES, descriptors
+from sefreq.chem.features import descriptors
 from sefreq.data.registry import cache_dir
 from sefreq.explain import adapter
 from sefreq.explain.atoms import BitMap, bit_map, environment_smarts, share_matrix
@@ -383,9 +383,8 @@ class Explainer:
             raise RuntimeError("explanation fingerprint differs from the model's fingerprint")
         values, expected, phi = self.attributions(inputs, indices, output, time_limit)
 
-        raw = (
-            descriptors([parent])[0] if self.layout.n_descriptors == len(DESCRIPTOR_NAMES) else None
-        )
+        names = self.ensemble.descriptor_names
+        raw = descriptors([parent], names)[0] if self.layout.n_descriptors == len(names) else None
         return Explanation(
             smiles=smiles,
             parent_smiles=parent,

@@ -30,7 +30,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from sefreq.chem.features import DESCRIPTOR_NAMES
 from sefreq.chem.standardize import model_structure
 from sefreq.model.artifact import WEIGHTS_FILE
 from sefreq.model.bundle import SEFreqEnsemble
@@ -47,6 +46,7 @@ class InputLayout:
     n_descriptors: int
     n_side_effects: int
     use_knn: bool
+    descriptor_labels: tuple[str, ...] = ()  # the model's descriptor names, in input order
 
     @property
     def n_features(self) -> int:
@@ -71,8 +71,8 @@ class InputLayout:
         return slice(start, start + self.n_side_effects)
 
     def descriptor_names(self) -> list[str]:
-        names = list(DESCRIPTOR_NAMES)
-        if len(names) != self.n_descriptors:  # a model trained with another descriptor set
+        names = list(self.descriptor_labels)
+        if len(names) != self.n_descriptors:  # names unknown: number them
             names = [f"descriptor_{i}" for i in range(self.n_descriptors)]
         return names
 
@@ -81,7 +81,11 @@ def layout(ensemble: SEFreqEnsemble) -> InputLayout:
     """The input layout of ``ensemble``."""
     config = ensemble.config
     return InputLayout(
-        config.n_fingerprint_bits, config.n_descriptors, config.n_side_effects, config.use_knn_prior
+        config.n_fingerprint_bits,
+        config.n_descriptors,
+        config.n_side_effects,
+        config.use_knn_prior,
+        tuple(ensemble.descriptor_names),
     )
 
 

@@ -18,10 +18,16 @@ import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
-from sefreq.chem.features import DescriptorScaler, featurize
+from sefreq.chem.features import (
+    LEGACY_DESCRIPTOR_NAMES,
+    DescriptorScaler,
+    featurize_mols,
+    mol_from_smiles,
+)
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
 from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, BundleIntegrityError, file_sha256
-from sefreq.model.network import NetworkConfig, SEFreqNet, coral_class_probabilities
+from sefreq.model.inference import FusedEnsemble, class_probabilities
+from sefreq.model.network import NetworkConfig, SEFreqNet
 from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
 
 BUNDLE_FORMAT = 1
@@ -76,8 +82,11 @@ class SEFreqEnsemble:
     knn_frequency_k: int | None = None  # frequency prior's k and power (None: knn_k/power)
     knn_frequency_power: float | None = None
     knn_similarity: str = "morgan"  # one of KNN_SIMILARITIES
-    # "kernel": the reference drugs' five fingerprints (sefreq.chem.features.KERNEL_FINGERPRINTS)
+    # "kernel": the reference drugs' kernel fingerprints (of KERNEL_FINGERPRINTS): their names
+    # are the ones the prior reads
     reference_kernel_fingerprints: dict[str, np.ndarray] | None = None
+    # RDKit descriptors the network reads (sefreq.chem.features), in order
+    descriptor_names: tuple[str, ...] = LEGACY_DESCRIPTOR_NAMES
     temperature: float = 1.0
     conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
     ad_threshold: float = 0.0
@@ -89,13 +98,22 @@ class SEFreqEnsemble:
     # -- inference ------------------------------------------------------------------------
 
     def featurize(
-        self, smiles: list[str | None]
+        self, smiles: list[str | None], mols: list | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
         """:func:`sefreq.chem.features.featurize` as this model reads it: fingerprints
-        (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool, and the five
-        fingerprints its prior needs (None unless ``knn_similarity == "kernel"``)."""
-        features = featurize(
-            smiles, self.config.n_fingerprint_bits, kernel=self.knn_similarity == "kernel"
+        (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool, and the kernel
+        fingerprints its prior needs (None unless ``knn_similarity == "kernel"``).
+
+        ``mols``: the molecules of ``smiles`` already parsed (``None`` where invalid), so
+        that none is parsed twice.
+        """
+        if mols is None:
+            mols = [mol_from_smiles(s) for s in smiles]
+        kernel = self.knn_similarity == "kernel"
+        if kernel and self.reference_kernel_fingerprints is not None:
+            kernel = tuple(self.reference_kernel_fingerprints)
+        features = featurize_mols(
+            mols, self.config.n_fingerprint_bits, kernel, self.descriptor_names
         )
         return (
             features.fingerprints,
@@ -194,33 +212,40 @@ class SEFreqEnsemble:
         knn_association: np.ndarray,
         knn_frequency: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
-        """Per-member association logits (m, n, 994) and class probabilities (m, n, 994, 5)."""
-        fp = torch.from_numpy(fingerprints.astype(np.float32))
-        desc = torch.from_numpy(scaled_descriptors)
-        ka = torch.from_numpy(knn_association)
-        kf = torch.from_numpy(knn_frequency)
-        logits, probabilities = [], []
+        """Per-member association logits (m, n, 994) and CORAL probabilities P(class > k)
+        (m, n, 994, 4), all members at once (:class:`sefreq.model.inference.FusedEnsemble`;
+        :func:`sefreq.model.inference.class_probabilities` gives the classes)."""
+        fused = self._derived("fused", lambda *members: FusedEnsemble(members), *self.members)
         # The products are small: one thread avoids hand-off costs that dominate them (3x on
         # a shared 2-core machine); the caller's setting is restored afterwards.
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            for member in self.members:
-                member.eval()
-                out = member(fp, desc, ka, kf)
-                logits.append(out["association_logit"].numpy())
-                probabilities.append(coral_class_probabilities(out["cumulative_logit"]).numpy())
+            return fused(
+                fingerprints,
+                np.asarray(scaled_descriptors, dtype=np.float32),
+                np.asarray(knn_association, dtype=np.float32),
+                np.asarray(knn_frequency, dtype=np.float32),
+            )
         finally:
             torch.set_num_threads(threads)
-        return np.stack(logits), np.stack(probabilities)
 
     def predict_arrays(
-        self, smiles: list[str | None], exclude: np.ndarray | None = None, batch_size: int = 256
+        self,
+        smiles: list[str | None],
+        exclude: np.ndarray | None = None,
+        batch_size: int = 256,
+        mols: list | None = None,
     ) -> EnsembleOutput:
-        """Score every side effect of every molecule. Invalid SMILES give NaN rows."""
+        """Score every side effect of every molecule. Invalid SMILES give NaN rows.
+
+        ``mols``: the molecules already parsed, aligned with ``smiles`` (see :meth:`featurize`).
+        """
         parts = [
             self._predict_batch(
-                smiles[i : i + batch_size], None if exclude is None else exclude[i : i + batch_size]
+                smiles[i : i + batch_size],
+                None if exclude is None else exclude[i : i + batch_size],
+                None if mols is None else mols[i : i + batch_size],
             )
             for i in range(0, max(len(smiles), 1), batch_size)
         ]
@@ -234,23 +259,25 @@ class SEFreqEnsemble:
         )
 
     def _predict_batch(
-        self, smiles: list[str | None], exclude: np.ndarray | None
+        self, smiles: list[str | None], exclude: np.ndarray | None, mols: list | None = None
     ) -> EnsembleOutput:
         from scipy.special import expit  # here, not at the top: loading stays fast
 
-        fingerprints, scaled, valid, kernel = self.featurize(list(smiles))
+        fingerprints, scaled, valid, kernel = self.featurize(list(smiles), mols)
         knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel)
-        logits, probabilities = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
+        logits, greater = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
         mean_logit = logits.mean(0)
         p_raw = expit(mean_logit)
         p_cal = expit(mean_logit / self.temperature)
         member_p = expit(logits)
-        class_probabilities = probabilities.mean(0)
-        classes = np.arange(1, 6, dtype=np.float32)
-        expected = class_probabilities @ classes
-        member_expected = probabilities @ classes
-        in_set = (1.0 - class_probabilities) <= self.conformal_threshold
-        sets = (in_set * (1 << np.arange(5))).sum(-1).astype(np.uint8)
+        mean_greater = greater.mean(0)
+        probabilities = class_probabilities(mean_greater)  # the members' mean
+        # E[class] = 1 + sum_k P(class > k)
+        expected = 1.0 + mean_greater.sum(-1)
+        member_expected = 1.0 + greater.sum(-1)
+        in_set = (1.0 - probabilities) <= self.conformal_threshold
+        # bit c-1 set for class c in the set
+        sets = np.packbits(in_set, axis=-1, bitorder="little")[..., 0]
         if similarity.shape[1]:
             if exclude is not None:
                 rows = np.flatnonzero(exclude >= 0)
@@ -263,7 +290,7 @@ class SEFreqEnsemble:
         output = EnsembleOutput(
             p_association=p_cal.astype(np.float32),
             p_association_raw=p_raw.astype(np.float32),
-            class_probabilities=class_probabilities.astype(np.float32),
+            class_probabilities=probabilities.astype(np.float32),
             expected_frequency=expected.astype(np.float32),
             uncertainty=member_p.std(0).astype(np.float32),
             frequency_spread=member_expected.std(0).astype(np.float32),
@@ -333,6 +360,7 @@ class SEFreqEnsemble:
                 "temperature": float(self.temperature),
                 "conformal_threshold": float(self.conformal_threshold),
                 "ad_threshold": float(self.ad_threshold),
+                "descriptors": list(self.descriptor_names),
                 "reference_drugs": list(self.reference_names),
                 "side_effects": list(self.side_effect_names),
             }
@@ -397,6 +425,7 @@ class SEFreqEnsemble:
             knn_frequency_k=card.get("knn_frequency_k"),
             knn_frequency_power=card.get("knn_frequency_power"),
             reference_kernel_fingerprints=_unpack_kernel_fingerprints(tensors),
+            descriptor_names=tuple(card.get("descriptors", LEGACY_DESCRIPTOR_NAMES)),
             smoothing=card.get("prior_smoothing"),
             temperature=card["temperature"],
             conformal_threshold=card["conformal_threshold"],

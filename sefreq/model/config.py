@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from sefreq.chem.features import DESCRIPTOR_NAMES, KERNEL_FINGERPRINTS
+
 
 @dataclass
 class TrainConfig:
@@ -36,6 +38,10 @@ class TrainConfig:
     # transfer; features.smoothed_profiles), its settings chosen on validation from
     # features.SMOOTHING_GRID. "smoothed" needs knn_similarity="kernel".
     prior: str = "knn"
+    # What the network and the kernel prior read of a molecule (sefreq.chem.features);
+    # recorded in the bundle, so a model always reads what it was trained on.
+    descriptors: tuple[str, ...] = DESCRIPTOR_NAMES
+    kernel_fingerprints: tuple[str, ...] = KERNEL_FINGERPRINTS
     validation_share: float = 0.1  # used only when no validation set is given
     threads: int = 1
     progress: bool = True

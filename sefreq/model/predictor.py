@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sefreq.chem.standardize import model_structure
+from sefreq.chem.standardize import model_molecule
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.artifact import model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
@@ -155,15 +155,17 @@ class Predictor:
             raise ValueError(
                 f"{len(ids)} ids for {len(smiles)} molecules: give one id per molecule"
             )
-        parents, errors = (
-            zip(*(model_structure(s) for s in smiles), strict=True) if smiles else ((), ())
+        parents, mols, errors = (
+            zip(*(model_molecule(s) for s in smiles), strict=True) if smiles else ((), (), ())
         )
         ok = [i for i, e in enumerate(errors) if e is None]
         frames, rows_per_molecule = [], []
         starts = range(0, len(ok), batch_size)
         for start in tqdm(starts, desc="predicting", disable=not progress or len(starts) < 2):
             rows = ok[start : start + batch_size]
-            output = self.ensemble.predict_arrays([parents[i] for i in rows], batch_size=batch_size)
+            output = self.ensemble.predict_arrays(
+                [parents[i] for i in rows], batch_size=batch_size, mols=[mols[i] for i in rows]
+            )
             frames.append(build(output, [ids[i] for i in rows], [smiles[i] for i in rows]))
             rows_per_molecule.append(len(frames[-1]) // max(len(rows), 1))
         bad = [i for i, e in enumerate(errors) if e is not None]

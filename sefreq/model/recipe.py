@@ -101,8 +101,12 @@ def fit_ensemble(
     if config.knn_similarity not in KNN_SIMILARITIES:
         raise ValueError(f"knn_similarity must be one of {KNN_SIMILARITIES}")
     use_kernel = network.use_knn_prior and config.knn_similarity == "kernel"
-    fit_features = featurize(train.smiles, network.n_fingerprint_bits, kernel=use_kernel)
-    val_features = featurize(validation.smiles, network.n_fingerprint_bits, kernel=use_kernel)
+    kernel = tuple(config.kernel_fingerprints) if use_kernel else False
+    descriptor_names = tuple(config.descriptors)
+    fit_features = featurize(train.smiles, network.n_fingerprint_bits, kernel, descriptor_names)
+    val_features = featurize(
+        validation.smiles, network.n_fingerprint_bits, kernel, descriptor_names
+    )
     fit_fp, val_fp = fit_features.fingerprints, val_features.fingerprints
     raw_fit, raw_val = fit_features.descriptors, val_features.descriptors
     network.n_descriptors = raw_fit.shape[1]
@@ -148,6 +152,7 @@ def fit_ensemble(
         knn_frequency_power=knn_f_params[1],
         knn_similarity=config.knn_similarity,
         reference_kernel_fingerprints=fit_features.kernel,
+        descriptor_names=descriptor_names,
         reference_ids=None if train.drug_ids is None else np.asarray(train.drug_ids),
         smoothing=smoothing,
     )
@@ -306,8 +311,14 @@ def extend_reference(ensemble: SEFreqEnsemble, extra: TrainingSet) -> None:
     Used once the validation drugs have done their job (early stopping, calibration): they
     then become neighbours like any training drug, as the kernel baseline refits on them.
     """
-    added_kernel = ensemble.reference_kernel_fingerprints is not None
-    features = featurize(extra.smiles, ensemble.config.n_fingerprint_bits, kernel=added_kernel)
+    reference_kernel = ensemble.reference_kernel_fingerprints
+    added_kernel = reference_kernel is not None
+    features = featurize(
+        extra.smiles,
+        ensemble.config.n_fingerprint_bits,
+        kernel=tuple(reference_kernel) if added_kernel else False,
+        descriptor_names=ensemble.descriptor_names,
+    )
     ensemble.reference_fingerprints = np.concatenate(
         [ensemble.reference_fingerprints, features.fingerprints]
     )

@@ -14,6 +14,7 @@ from sefreq.model.confidence import conformal_threshold, fit_temperature, set_co
 from sefreq.model.config import TrainConfig
 from sefreq.model.data import TrainingSet
 from sefreq.model.features import transfer_edges
+from sefreq.model.inference import FusedEnsemble, class_probabilities
 from sefreq.model.network import (
     VARIANTS,
     NetworkConfig,
@@ -513,3 +514,53 @@ def test_smoothed_profiles_leave_the_drug_out_and_shrink_to_the_prior():
     np.testing.assert_allclose(left_out, 0, atol=1e-6)
     # ... and the frequency falls back to each side effect's shrunk mean class.
     np.testing.assert_allclose(freq[0], reference["ms"] - mean_class, atol=1e-5)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_fused_ensemble_equals_the_members_forward(variant):
+    """Prediction's batched pass (FusedEnsemble) gives each member's own outputs."""
+    members = []
+    for seed in (1, 2, 3):
+        net = _network(variant, np.random.default_rng(seed))
+        g = torch.Generator().manual_seed(seed)
+        with torch.no_grad():  # every parameter away from its initial value
+            for parameter in net.parameters():
+                parameter.add_(0.3 * torch.randn(parameter.shape, generator=g))
+            if variant == "asym_i_ii":
+                net.association_transfer.ema_loss.uniform_(0.5, 2.0, generator=g)
+        members.append(net.eval())
+    fp, desc, knn_a, knn_f = _batch(n=9, seed=4)
+    fused = FusedEnsemble(members)
+    logits, greater = fused(fp.numpy().astype(np.uint8), desc.numpy(), knn_a.numpy(), knn_f.numpy())
+    with torch.no_grad():
+        for m, net in enumerate(members):
+            out = net(fp, desc, knn_a, knn_f)
+            np.testing.assert_allclose(logits[m], out["association_logit"].numpy(), atol=2e-5)
+            expected = coral_class_probabilities(out["cumulative_logit"]).numpy()
+            np.testing.assert_allclose(class_probabilities(greater[m]), expected, atol=2e-6)
+    assert logits.shape == (3, 9, N_SE) and greater.shape == (3, 9, N_SE, 4)
+    # The ensemble's classes: the mean of the members' probabilities.
+    mean = np.mean([class_probabilities(g) for g in greater], axis=0)
+    np.testing.assert_allclose(class_probabilities(greater.mean(0)), mean, atol=1e-6)
+
+
+def test_a_model_reads_the_features_it_was_trained_on(tiny_data, tmp_path):
+    """Descriptor and kernel-fingerprint sets are training settings, saved in the bundle."""
+    data, side_effects = tiny_data
+    descriptors = ("MolWt", "TPSA", "MolLogP")
+    kernel = ("ecfp2_counts", "ap_counts")
+    config = TrainConfig(
+        **{**tiny_train().to_dict(), "descriptors": descriptors, "kernel_fingerprints": kernel},
+    )
+    config.knn_similarity = "kernel"
+    ensemble = fit_ensemble(data, None, side_effects, tiny_network(), config)
+    assert ensemble.config.n_descriptors == 3
+    assert set(ensemble.reference_kernel_fingerprints) == set(kernel)
+    loaded = SEFreqEnsemble.load(ensemble.save(tmp_path / "bundle"))
+    assert loaded.descriptor_names == descriptors
+    smiles = data.smiles[:5]
+    _, scaled, _, fingerprints = loaded.featurize(smiles)
+    assert scaled.shape == (5, 3) and set(fingerprints) == set(kernel)
+    a = ensemble.predict_arrays(smiles)
+    b = loaded.predict_arrays(smiles)
+    np.testing.assert_allclose(a.p_association, b.p_association, atol=1e-6)
