@@ -12,7 +12,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from sefreq.ui import links, resources, state, widgets
+from sefreq.ui import links, resources, widgets
 
 PAGES = (
     ("views/input.py", "Drug input", ":material/edit:"),
@@ -40,7 +40,6 @@ def main() -> None:
     )
     if CSS.is_file():
         st.html(f"<style>{CSS.read_text()}</style>")
-    state.keep_widgets()
     with widgets.guard("opening the drug the link names"):
         links.drug_link(resources.dataset()[0])  # before the sidebar shows the current drug
     navigation = st.navigation(

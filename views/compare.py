@@ -118,8 +118,7 @@ elif widgets.require_model():
         "Organ class",
         ["all", *organs],
         key=state.COMPARE_ORGAN,
-        on_change=state.remember,
-        args=(state.COMPARE_ORGAN,),
+        persist_state=state.PERSIST,
     )
     st.session_state.setdefault(state.COMPARE_TOP, 10)
     top = filters[1].number_input(
@@ -127,8 +126,7 @@ elif widgets.require_model():
         3,
         50,
         key=state.COMPARE_TOP,
-        on_change=state.remember,
-        args=(state.COMPARE_TOP,),
+        persist_state=state.PERSIST,
     )
     chosen_organ = None if organ == "all" else organ
     threshold = widgets.threshold_slider("where the labels are silent")

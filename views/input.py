@@ -37,7 +37,6 @@ def _use(molecule: molecules.Molecule) -> None:
 
 
 def _query_changed() -> None:
-    state.remember(state.LOOKUP_QUERY)
     st.session_state[NEW_QUERY] = True
 
 
@@ -48,6 +47,7 @@ def _lookup_tab(dataset) -> None:
     query = st.text_input(
         "Generic or brand name, label name or ATC code",
         key=state.LOOKUP_QUERY,
+        persist_state=state.PERSIST,
         placeholder="e.g. ibuprofen, Advil, pioglitazone hydrochloride, N02BE01",
         on_change=_query_changed,
     )
@@ -109,8 +109,7 @@ def _paste_tab(drugs) -> None:
         placeholder="CC(=O)Oc1ccccc1C(=O)O aspirin",
         help=f"At most {molecules.MAX_BATCH} molecules at once, each of at most "
         f"{MAX_HEAVY_ATOMS} heavy atoms.",
-        on_change=state.remember,
-        args=(state.SMILES_TEXT,),
+        persist_state=state.PERSIST,
     )
     if st.button("Use these molecules", type="primary", key="w.paste_use"):
         try:
@@ -256,8 +255,7 @@ mode = st.radio(
     horizontal=True,
     key=state.INPUT_MODE,
     label_visibility="collapsed",
-    on_change=state.remember,
-    args=(state.INPUT_MODE,),
+    persist_state=state.PERSIST,
 )
 modes[mode or state.MODE_LOOKUP]()
 

@@ -149,15 +149,13 @@ if molecule is not None:
             "Organ classes",
             organ_class_options(table),
             key=state.PROFILE_ORGANS,
-            on_change=state.remember,
-            args=(state.PROFILE_ORGANS,),
+            persist_state=state.PERSIST,
         )
         search = filters[1].text_input(
             "Search side effects",
             key=state.PROFILE_SEARCH,
             placeholder="e.g. nausea",
-            on_change=state.remember,
-            args=(state.PROFILE_SEARCH,),
+            persist_state=state.PERSIST,
         )
         st.session_state.setdefault(state.PROFILE_TOP, min(30, len(table)))
         top = filters[2].number_input(
@@ -166,8 +164,7 @@ if molecule is not None:
             max_value=max(len(table), 1000),
             step=5,
             key=state.PROFILE_TOP,
-            on_change=state.remember,
-            args=(state.PROFILE_TOP,),
+            persist_state=state.PERSIST,
         )
         shown = filter_profile(table, organs, search or "", int(top))
         if shown.empty:

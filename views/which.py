@@ -23,7 +23,7 @@ COLUMN_CONFIG = {
     "label_median_pct": st.column_config.NumberColumn(
         "label median (% of patients)", format="%.2f"
     ),
-    "n_labels": "label statements",
+    "n_labels": "frequency statements",
     "n_postmarketing": "post-marketing reports",
     "placebo_band": "placebo band",
     "placebo_median_pct": st.column_config.NumberColumn(
@@ -66,8 +66,7 @@ def _symptom(dataset) -> SymptomMatch | None:
     query = st.text_input(
         "Symptom",
         key=state.WHICH_SYMPTOM,
-        on_change=state.remember,
-        args=(state.WHICH_SYMPTOM,),
+        persist_state=state.PERSIST,
         placeholder="e.g. tinnitus, ringing in ears, heartburn, headaches",
         help="Any wording: a MedDRA term, a wording labels use, a lay term. Case, "
         "punctuation, plurals and small typos do not matter.",
@@ -108,8 +107,7 @@ def _medication_list(dataset) -> list[str]:
     text = left.text_area(
         "Medication list (paste)",
         key=state.WHICH_DRUGS,
-        on_change=state.remember,
-        args=(state.WHICH_DRUGS,),
+        persist_state=state.PERSIST,
         placeholder="ibuprofen, furosemide, Lasix, CC(=O)Nc1ccc(O)cc1",
         help="Names, brands or SMILES, separated by commas, semicolons or new lines.",
     )
@@ -117,8 +115,7 @@ def _medication_list(dataset) -> list[str]:
         "… or pick from the catalogue",
         sorted(dataset.catalogue["name"].astype(str).unique()),
         key=state.WHICH_PICKED,
-        on_change=state.remember,
-        args=(state.WHICH_PICKED,),
+        persist_state=state.PERSIST,
     )
     return [*split_drug_list(text), *picked]
 

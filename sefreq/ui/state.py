@@ -1,8 +1,8 @@
 """Session-state keys: what survives switching pages (the current drug, inputs, choices).
 
-Streamlit forgets a widget's value when a page that does not draw it runs. Values that
-must survive are kept under keys of their own (:data:`PERSISTENT`) and copied back into
-the widget keys before a page draws them (:func:`keep_widgets`).
+Streamlit forgets a widget's value when a page that does not draw it runs. The widgets
+whose values must survive (:data:`PERSISTENT`) are drawn with
+``persist_state=PERSIST``: Streamlit keeps their value for the whole session.
 """
 
 from __future__ import annotations
@@ -62,21 +62,9 @@ PERSISTENT = (
     WHICH_DRUGS,
     WHICH_PICKED,
 )
-_STORE = "sefreq.kept."
-
-
-def keep_widgets() -> None:
-    """Restore kept widget values, and keep the current ones (call once per run)."""
-    for key in PERSISTENT:
-        if key in st.session_state:
-            st.session_state[_STORE + key] = st.session_state[key]
-        elif _STORE + key in st.session_state:
-            st.session_state[key] = st.session_state[_STORE + key]
-
-
-def remember(key: str) -> None:
-    """Callback for a widget's ``on_change``: keep its value at once."""
-    st.session_state[_STORE + key] = st.session_state.get(key)
+#: What every widget of :data:`PERSISTENT` passes as ``persist_state``: its value lives as
+#: long as the session, across page switches.
+PERSIST = "session"
 
 
 def current() -> Molecule | None:

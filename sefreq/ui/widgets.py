@@ -163,8 +163,7 @@ def threshold_slider(where: str) -> float:
             max_value=100,
             step=5,
             key=state.PREDICTION_THRESHOLD,
-            on_change=state.remember,
-            args=(state.PREDICTION_THRESHOLD,),
+            persist_state=state.PERSIST,
             help="The chance that a side effect is reported on a label, as the model "
             "predicts it. Lower it to see more (and less certain) predictions.",
         )

@@ -1,8 +1,10 @@
 """A real Streamlit server and Debian's Chromium (through playwright) for the browser suite.
 
-The server runs on the tiny dataset and model (tests/app/tiny_world.py), so the suite needs
+``server`` runs on the tiny dataset and model (tests/app/tiny_world.py), so the walk needs
 neither the upstream data nor the bundled model; set SEFREQ_BROWSER_REAL=1 to walk the real
-ones instead (skipped when they are not there).
+ones instead (skipped when they are not there). ``real_server`` always serves the upstream
+data and the shipped model (skipped without them; CI has both): the clinician's flows are
+checked against what users get.
 """
 
 from __future__ import annotations
@@ -31,16 +33,24 @@ from browser_support import (
 sys.path.insert(0, str(ROOT / "tests" / "app"))
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL of a running dashboard."""
+def _need_browser() -> None:
     if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
         pytest.skip("chromium is not installed (`make test` installs it as root)")
     pytest.importorskip("playwright")
+
+
+def _need_real(why: str) -> None:
+    if not (ROOT / "models" / "card.json").is_file() or not os.environ.get("SEFREQ_DATA_DIR"):
+        pytest.skip(f"{why} needs models/card.json and SEFREQ_DATA_DIR")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Base URL of a running dashboard."""
+    _need_browser()
     env = dict(os.environ)
     if os.environ.get("SEFREQ_BROWSER_REAL"):
-        if not (ROOT / "models" / "card.json").is_file() or not env.get("SEFREQ_DATA_DIR"):
-            pytest.skip("SEFREQ_BROWSER_REAL needs models/card.json and SEFREQ_DATA_DIR")
+        _need_real("SEFREQ_BROWSER_REAL")
     else:
         from tiny_world import build_tiny_world
 
@@ -64,9 +74,38 @@ class Console:
         return seen
 
 
+@pytest.fixture(scope="session")
+def real_server() -> Iterator[str]:
+    """Base URL of a dashboard on the upstream data and the shipped model."""
+    _need_browser()
+    _need_real("the real dashboard")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SEFREQ_DATASET_FOLDER", "SEFREQ_MODEL_DIR")
+    }
+    from sefreq.data import load_dataset
+
+    load_dataset()  # built here, once, into the cache the server reads
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    process, url = start_server(env, ARTIFACTS / "real_server.log")
+    yield url
+    stop_server(process)
+
+
 @pytest.fixture(scope="module")
 def browser_page(server: str):
     """One Chromium tab at 1366 x 768 on the dashboard, and its console."""
+    yield from _tab(server)
+
+
+@pytest.fixture(scope="module")
+def real_browser_page(real_server: str):
+    """:func:`browser_page` on the real dashboard (:func:`real_server`)."""
+    yield from _tab(real_server)
+
+
+def _tab(server: str):
     from playwright.sync_api import sync_playwright
 
     console = Console()

@@ -12,52 +12,9 @@ import subprocess
 import time
 
 import pytest
-from browser_support import ARTIFACTS
+from browser_support import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
 
 pytestmark = pytest.mark.browser
-
-
-def settle(page, timeout: float = 60) -> None:
-    """Wait until the script run has finished and the page stopped changing."""
-    page.wait_for_selector("[data-testid='stApp']", timeout=timeout * 1000)
-    deadline = time.monotonic() + timeout
-    time.sleep(0.3)
-    while time.monotonic() < deadline:
-        state = page.get_attribute("[data-testid='stApp']", "data-test-script-state")
-        if state != "running" and not page.locator("[data-testid='stSpinner']").count():
-            break
-        time.sleep(0.2)
-    time.sleep(0.6)  # let charts and iframes draw
-
-
-#: streamlit-ketcher 0.0.1 reads ``ketcher.eventBus`` in a React effect before Ketcher has
-#: initialised, inside its own frame; the editor works regardless (test_10 draws with it).
-#: Only this error, only from that component's script, is tolerated, and only on its page.
-KETCHER_INIT_ERROR = ("reading 'eventBus'", "/component/streamlit_ketcher.")
-
-
-def check(page, console, name: str, allow: tuple[str, str] | None = None) -> None:
-    """Screenshot, then fail on an exception element or a console error."""
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-    exceptions = page.locator("[data-testid='stException']")
-    assert exceptions.count() == 0, exceptions.first.inner_text()
-    errors = console.take()
-    if allow:
-        errors = [e for e in errors if not all(part in e for part in allow)]
-    assert not errors, errors
-
-
-def go(page, title: str) -> None:
-    """Open a page through the sidebar navigation (keeps the session)."""
-    page.locator("[data-testid='stSidebarNav']").get_by_text(title, exact=True).click()
-    settle(page)
-
-
-def choose_mode(page, label: str) -> None:
-    """Pick an input mode on the Drug input page."""
-    page.locator("[data-testid='stRadio']").get_by_text(label, exact=True).click()
-    settle(page)
 
 
 def test_01_start_page(browser_page) -> None:
@@ -74,9 +31,10 @@ def test_02_lookup_a_brand_name(browser_page) -> None:
     box.fill("advil")
     box.press("Enter")
     settle(page)
-    page.get_by_role("button", name="Use ibuprofen").click()
-    settle(page)
+    # One drug carries the brand exactly: it is taken at once, no extra click.
     page.get_by_text("ibuprofen is now the current drug.").wait_for()
+    assert page.get_by_role("button", name="Use ibuprofen").count() == 0
+    assert "drug=ibuprofen" in page.url  # the address carries the drug
     body = page.inner_text("body")
     assert "Standardised parent SMILES" in body
     # The 3D viewer loaded 3Dmol.js from the app's own static files (no CDN).
