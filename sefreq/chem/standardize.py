@@ -8,6 +8,7 @@ molecule a user draws is treated exactly like a training drug.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from rdkit import Chem, RDLogger
@@ -202,6 +203,10 @@ def model_structure(smiles: str | None) -> tuple[str | None, str | None]:
     return structure, error
 
 
+_SPACE = re.compile(r"\s")
+_CHARGED_ATOM = re.compile(r"\[[^\]]*[+-]")
+
+
 def model_molecule(smiles: str | None) -> tuple[str | None, Chem.Mol | None, str | None]:
     """:func:`model_structure` with the parsed molecule: ``(structure, mol, None)`` or
     ``(None, None, reason)``. A plain input is parsed once, and that parse is the one the
@@ -209,14 +214,19 @@ def model_molecule(smiles: str | None) -> tuple[str | None, Chem.Mol | None, str
     if not isinstance(smiles, str) or not smiles.strip():
         return None, None, "No structure given: enter a SMILES string."
     text = smiles.strip()
-    plain = len(text) <= MAX_SMILES_LENGTH and not any(c.isspace() for c in text)
+    plain = len(text) <= MAX_SMILES_LENGTH and _SPACE.search(text) is None
     mol = Chem.MolFromSmiles(text) if plain else None
     if (
         mol is not None
         and not mol.HasQuery()
         and "." not in text
         and mol.GetNumHeavyAtoms() <= MAX_HEAVY_ATOMS
-        and all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())
+        # A charge is written inside a bracket atom ("[NH3+]", "[O-]"): without one, no
+        # atom is charged, and the atoms need not be visited.
+        and (
+            _CHARGED_ATOM.search(text) is None
+            or all(a.GetFormalCharge() == 0 for a in mol.GetAtoms())
+        )
     ):
         return text, mol, None
     try:

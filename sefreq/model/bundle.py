@@ -32,7 +32,8 @@ from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smooth
 
 BUNDLE_FORMAT = 1
 #: Version of the shipped model; bump when retraining changes its predictions.
-MODEL_VERSION = "1.1.0"  # 1.1: trained on SIDER's drugs beyond the 759 as well
+# 1.2: 16 descriptors (no QED, BertzCT, NumValenceElectrons), the prior on four count fingerprints
+MODEL_VERSION = "1.2.0"
 # Buffers every member holds identically: stored once, under "shared.".
 SHARED_BUFFERS = (
     "organ_classes",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from sefreq.chem.features import DESCRIPTOR_NAMES, KERNEL_FINGERPRINTS
+from sefreq.chem.features import DESCRIPTOR_NAMES, MODEL_KERNEL_FINGERPRINTS
 
 
 @dataclass
@@ -41,7 +41,7 @@ class TrainConfig:
     # What the network and the kernel prior read of a molecule (sefreq.chem.features);
     # recorded in the bundle, so a model always reads what it was trained on.
     descriptors: tuple[str, ...] = DESCRIPTOR_NAMES
-    kernel_fingerprints: tuple[str, ...] = KERNEL_FINGERPRINTS
+    kernel_fingerprints: tuple[str, ...] = MODEL_KERNEL_FINGERPRINTS
     validation_share: float = 0.1  # used only when no validation set is given
     threads: int = 1
     progress: bool = True

@@ -371,22 +371,22 @@ def test_count_tanimoto_matches_min_over_max():
     assert np.allclose(count_tanimoto(a, b), naive, atol=1e-6)
 
 
-def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path):
+@pytest.mark.parametrize("fingerprints", ["default", "all five"])
+def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path, fingerprints):
     from sefreq.bench.models.sefreq_net import make_asym_i_ii_kernel
+    from sefreq.chem.features import KERNEL_FINGERPRINTS
     from sefreq.explain.adapter import model_inputs
 
     data, side_effects = tiny_data
     config = tiny_train()
     config.n_members, config.knn_similarity = 1, "kernel"
+    expected = {"ecfp2_counts", "fcfp2_counts", "ap_counts", "tt_counts"}
+    if fingerprints == "all five":  # as models before 1.2.0 were trained
+        config.kernel_fingerprints = KERNEL_FINGERPRINTS
+        expected.add("maccs_bits")
     ensemble = fit_ensemble(data, None, side_effects, tiny_network(), config)
     assert ensemble.knn_similarity == "kernel"
-    assert set(ensemble.reference_kernel_fingerprints) == {
-        "ecfp2_counts",
-        "fcfp2_counts",
-        "ap_counts",
-        "tt_counts",
-        "maccs_bits",
-    }
+    assert set(ensemble.reference_kernel_fingerprints) == expected
     queries = [*data.smiles[:3], "CCCCCCCCO", "not a smiles"]
     before = ensemble.predict_arrays(queries)
     with pytest.raises(ValueError, match="kernel_fingerprints"):
