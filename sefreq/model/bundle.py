@@ -273,12 +273,15 @@ class SEFreqEnsemble:
         member_p = expit(logits)
         mean_greater = greater.mean(0)
         probabilities = class_probabilities(mean_greater)  # the members' mean
-        # E[class] = 1 + sum_k P(class > k)
-        expected = 1.0 + mean_greater.sum(-1)
-        member_expected = 1.0 + greater.sum(-1)
-        in_set = (1.0 - probabilities) <= self.conformal_threshold
+        # E[class] = 1 + sum_k P(class > k); the four terms added by hand, as numpy's
+        # reduction over a last axis of 4 is ten times slower than these adds.
+        expected = 1.0 + _sum_last4(mean_greater)
+        member_expected = 1.0 + _sum_last4(greater)
         # bit c-1 set for class c in the set
-        sets = np.packbits(in_set, axis=-1, bitorder="little")[..., 0]
+        sets = np.zeros(probabilities.shape[:-1], dtype=np.uint8)
+        for c in range(probabilities.shape[-1]):
+            in_set = (1.0 - probabilities[..., c]) <= self.conformal_threshold
+            sets |= in_set.astype(np.uint8) << c
         if similarity.shape[1]:
             if exclude is not None:
                 rows = np.flatnonzero(exclude >= 0)
@@ -369,9 +372,11 @@ class SEFreqEnsemble:
         (directory / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
         return directory
 
-    @classmethod
-    def load(cls, directory: str | Path) -> SEFreqEnsemble:
-        """Rebuild an ensemble from a bundle directory (safetensors + JSON only)."""
+    @staticmethod
+    def check(directory: str | Path) -> dict:
+        """The card of the bundle in ``directory`` once its files, format and weights'
+        sha256 are checked, without building the model (what :meth:`load` checks first):
+        a screening run checks once before its workers load it."""
         directory = Path(directory)
         card_path, weights_path = directory / CARD_FILE, directory / WEIGHTS_FILE
         if not card_path.is_file() or not weights_path.is_file():
@@ -382,7 +387,15 @@ class SEFreqEnsemble:
         card = _read_card(card_path)
         if card.get("bundle_format") != BUNDLE_FORMAT:
             raise ValueError(f"bundle format {card.get('bundle_format')} is not {BUNDLE_FORMAT}")
-        tensors = _read_weights(weights_path, card.get("weights_sha256"))
+        _check_weights(weights_path, card.get("weights_sha256"))
+        return card
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SEFreqEnsemble:
+        """Rebuild an ensemble from a bundle directory (safetensors + JSON only)."""
+        directory = Path(directory)
+        card = cls.check(directory)
+        tensors = _read_weights(directory / WEIGHTS_FILE)
         config = NetworkConfig.from_dict(card["network"])
         members = []
         for i in range(card["n_members"]):
@@ -450,9 +463,8 @@ def _read_card(path: Path) -> dict:
     return card
 
 
-def _read_weights(path: Path, expected_sha256: str | None) -> dict[str, np.ndarray]:
-    """The weights, only when their sha256 is the one the card records (safetensors only:
-    nothing is unpickled)."""
+def _check_weights(path: Path, expected_sha256: str | None) -> None:
+    """Raise unless the weights' sha256 is the one the card records."""
     if not expected_sha256:
         raise BundleIntegrityError(
             f"the card beside {path.name} records no sha256 of the weights, so they cannot be "
@@ -464,6 +476,10 @@ def _read_weights(path: Path, expected_sha256: str | None) -> dict[str, np.ndarr
             f"{path} does not match the sha256 its card records (corrupted, truncated or "
             f"changed: {actual[:12]}... instead of {expected_sha256[:12]}...); {_REINSTALL}"
         )
+
+
+def _read_weights(path: Path) -> dict[str, np.ndarray]:
+    """The weights (safetensors only: nothing is unpickled); :func:`_check_weights` first."""
     try:
         return load_file(path)
     except Exception as error:  # safetensors' own error types; the sum matched, so rare
@@ -536,3 +552,8 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"cannot write {type(value).__name__} to the card")
+
+
+def _sum_last4(x: np.ndarray) -> np.ndarray:
+    """``x.sum(-1)`` of a last axis of 4, in the same order of additions."""
+    return ((x[..., 0] + x[..., 1]) + x[..., 2]) + x[..., 3]

@@ -248,9 +248,17 @@ def _worker_predictor(model_dir: str, threads: int):
 def predict_part(
     chunk: MoleculeChunk, settings: ScreenSettings, model_dir: str, part: str, threads: int = 1
 ) -> dict:
-    """Predict one chunk and write its part (runs in a worker). Returns its summary."""
+    """Predict one chunk and write its part (runs in a worker). Returns its summary.
+
+    BLAS (the similarity and the prior's products) runs on ``threads`` too: left at its
+    default of one thread per core, every worker's BLAS spins up threads that fight the
+    other workers for the same cores (1.4x slower on 2 cores, benchmarks/batch_speed.py).
+    """
+    from threadpoolctl import threadpool_limits
+
     predictor = _worker_predictor(model_dir, threads)
-    table, n_errors = chunk_table(predictor, chunk, settings)
+    with threadpool_limits(limits=max(1, threads)):
+        table, n_errors = chunk_table(predictor, chunk, settings)
     summary = {"index": chunk.index, "molecules": len(chunk), "errors": n_errors}
     write_part(table, Path(part), summary)
     return summary
@@ -293,6 +301,7 @@ def screen(
     """
     from sefreq.model.artifact import CARD_FILE, file_sha256
     from sefreq.model.artifact import model_dir as default_model_dir
+    from sefreq.model.bundle import SEFreqEnsemble
     from sefreq.model.predictor import FORMATS
 
     input, output = Path(input), Path(output)
@@ -329,8 +338,13 @@ def screen(
     done = parts.done() if resume else {}
     total = count_molecules(input) if progress else None
     engine = "dask" if (dask or scheduler) else "processes"
-    if engine == "processes":  # a broken bundle fails here once, not in every worker
+    jobs = jobs or _default_jobs()
+    # A broken bundle fails here once, not in every worker. With workers, only its files
+    # are checked here: loading it in this process too would hold up their start.
+    if engine == "processes" and jobs <= 1:
         _worker_predictor(model, 1)
+    else:
+        SEFreqEnsemble.check(model)
     summary = ScreenSummary(output=output, engine=engine)
     summary.n_resumed = sum(d["molecules"] for d in done.values())
     started = time.perf_counter()
@@ -350,7 +364,7 @@ def screen(
     run = (
         functools.partial(_run_dask, scheduler=scheduler, n_workers=dask_workers)
         if engine == "dask"
-        else functools.partial(_run_processes, jobs=jobs or _default_jobs())
+        else functools.partial(_run_processes, jobs=jobs)
     )
     try:
         summary.details = run(todo, parts, settings, model, finished) or {}
