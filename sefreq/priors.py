@@ -56,6 +56,17 @@ def _without(similarity: np.ndarray, exclude: np.ndarray | None, fill: float) ->
     return sim
 
 
+def _power(x: np.ndarray, gamma: float) -> np.ndarray:
+    """``x ** gamma``; a small whole ``gamma`` by multiplication (6x faster, same values to
+    rounding)."""
+    if float(gamma).is_integer() and 1 <= gamma <= 4:
+        out = x.copy()
+        for _ in range(int(gamma) - 1):
+            out *= x
+        return out
+    return x**gamma
+
+
 def _logit_residual(p: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
     """logit(p) - logit(prevalence), both clipped to [1e-4, 1 - 1e-4]."""
     from scipy.special import logit  # here, not at the top: loading the model stays fast
@@ -177,7 +188,7 @@ def smoothing_reference(
         dropped = np.argpartition(-correlation, keep, axis=1)[:, keep:]
         np.put_along_axis(correlation, dropped, 0, axis=1)
     transfer = correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9)
-    return dict(
+    reference = dict(
         labelled=labelled,
         positive=positive,
         cls=cls,
@@ -186,6 +197,34 @@ def smoothing_reference(
         offset=offset,
         transfer=transfer,
     )
+    reference["_sparse"] = _sparse_products(reference)
+    return reference
+
+
+def _sparse_products(reference: dict) -> dict:
+    """The reference matrices the weights multiply, as sparse transposes: a drug reports
+    about 5% of the side effects and each has ``top`` partners, so the products cost a
+    quarter of the dense ones (the same sums, to rounding). ``labelled`` is None when every
+    cell is labelled (then ``weights @ labelled`` is the weights' row sum)."""
+    from scipy import sparse  # here, not at the top: loading the model stays fast
+
+    products = {k: sparse.csr_matrix(reference[k].T) for k in ("positive", "cls", "classified")}
+    labelled = reference["labelled"]
+    products["labelled"] = None if bool(np.all(labelled == 1)) else sparse.csr_matrix(labelled.T)
+    products["transfer"] = sparse.csr_matrix(reference["transfer"])
+    return products
+
+
+def _times(weights: np.ndarray, reference: dict, name: str) -> np.ndarray:
+    """``weights @ reference[name]`` (n_query, 994), through the sparse form when the
+    reference has one (:func:`smoothing_reference`)."""
+    products = reference.get("_sparse")
+    if products is None:
+        return weights @ reference[name]
+    matrix = products[name]
+    if matrix is None:  # every cell labelled
+        return np.repeat(weights.sum(1, keepdims=True), reference[name].shape[1], axis=1)
+    return np.ascontiguousarray((matrix @ weights.T).T)
 
 
 def kernel_smoothing(
@@ -193,17 +232,18 @@ def kernel_smoothing(
 ) -> np.ndarray:
     """(n_query, 994) share reported among the reference drugs weighted by ``weights``
     (n_query, n_ref), shrunk to ``prior`` (994,) by ``alpha`` pseudo-drugs."""
-    return (weights @ reference["positive"] + alpha * prior) / (
-        weights @ reference["labelled"] + alpha
+    return (_times(weights, reference, "positive") + alpha * prior) / (
+        _times(weights, reference, "labelled") + alpha
     )
 
 
-def co_reporting(p: np.ndarray, prior: np.ndarray, transfer: np.ndarray, m: float) -> np.ndarray:
+def co_reporting(p: np.ndarray, prior: np.ndarray, transfer, m: float) -> np.ndarray:
     """Pass a share ``m`` of each departure from ``prior`` through the co-reporting
-    ``transfer`` (:func:`smoothing_reference`): side effects reported together borrow
-    evidence from each other. Not clipped."""
+    ``transfer`` (:func:`smoothing_reference`; dense or sparse): side effects reported
+    together borrow evidence from each other. Not clipped."""
     departure = p - prior
-    return prior + (1 - m) * departure + m * (departure @ transfer.T)
+    moved = transfer @ departure.T  # (994, n): departure @ transfer.T, sparse or dense
+    return prior + (1 - m) * departure + m * np.ascontiguousarray(moved.T)
 
 
 def smoothed_frequency(
@@ -212,9 +252,11 @@ def smoothed_frequency(
     """(n_query, 994) class 1..5 if reported: the ``sim ** gamma``-weighted mean class of the
     neighbours that report it, shrunk by ``alpha`` towards the side effect's mean class
     plus the neighbours' drug offsets. ``similarity`` must be non-negative."""
-    w = similarity**gamma
+    w = _power(similarity, gamma)
     base = reference["ms"][None] + ((w @ reference["offset"]) / (w.sum(1) + 1.0))[:, None]
-    frequency = (w @ reference["cls"] + alpha * base) / (w @ reference["classified"] + alpha)
+    frequency = (_times(w, reference, "cls") + alpha * base) / (
+        _times(w, reference, "classified") + alpha
+    )
     return np.clip(frequency, 1, 5)
 
 
@@ -237,8 +279,9 @@ def smoothed_profiles(
     """
     sim = np.clip(_without(similarity, exclude, 0.0), 0, None)
     a, f = settings["association"], settings["frequency"]
-    p = kernel_smoothing(sim ** a["gamma"], reference, prevalence, a["alpha"])
-    p = co_reporting(p, prevalence, reference["transfer"], a["m"])
+    p = kernel_smoothing(_power(sim, a["gamma"]), reference, prevalence, a["alpha"])
+    transfer = reference.get("_sparse", {}).get("transfer", reference["transfer"])
+    p = co_reporting(p, prevalence, transfer, a["m"])
     association = _logit_residual(p, prevalence)
     frequency = smoothed_frequency(sim, reference, f["alpha"], f["gamma"]) - mean_class
     return association.astype(np.float32), frequency.astype(np.float32)

@@ -7,6 +7,8 @@ some or all of the five fingerprints of :data:`sefreq.chem.features.KERNEL_FINGE
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sefreq.chem.features import KERNEL_FINGERPRINTS
@@ -27,48 +29,115 @@ def _unary(counts: np.ndarray, levels: int):
     the dot product of two rows is then sum_j min(a_j, b_j)."""
     from scipy import sparse  # here, not at the top: loading the model stays fast
 
-    rows, cols = np.nonzero(counts)
-    reps = counts[rows, cols].astype(np.int64)
+    rows, cols, reps = _entries(counts)
     total = int(reps.sum())
-    starts = np.repeat(np.cumsum(reps) - reps, reps)
-    level = np.arange(total, dtype=np.int64) - starts
     data = np.ones(total, dtype=np.float32)
     shape = (counts.shape[0], counts.shape[1] * levels)
     return sparse.csr_matrix(
-        (data, (np.repeat(rows, reps), np.repeat(cols, reps) * levels + level)), shape=shape
+        (data, (np.repeat(rows, reps), np.repeat(cols, reps) * levels + _levels(reps))),
+        shape=shape,
     )
 
 
-def prepare_counts(b: np.ndarray, levels: int | None = None) -> tuple:
-    """Reference side of :func:`count_tanimoto`, reusable across queries: (transposed unary
-    code, row sums, levels). Counts above ``levels`` (default: the largest count) are
-    clipped, on both sides."""
+def _entries(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows, columns and (int64) values of the non-zero counts, row by row."""
+    rows, cols = np.nonzero(counts)
+    return rows, cols, counts[rows, cols].astype(np.int64)
+
+
+def _levels(reps: np.ndarray) -> np.ndarray:
+    """0..c-1 for each count c of ``reps``, concatenated."""
+    total = int(reps.sum())
+    return np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(reps) - reps, reps)
+
+
+#: Count levels of the reference held as dense 0/1 rows (:class:`CountReference`): most
+#: counts are below it, so most of sum(min) is a sum of dense rows; the rest stays sparse.
+DENSE_LEVELS = 3
+
+
+@dataclass(frozen=True)
+class CountReference:
+    """The reference side of :func:`count_tanimoto`, built once (:func:`prepare_counts`).
+
+    sum_j min(a_j, b_j) = sum_j min(a_j, b_j, L) + sum_j min((a_j - L)+, (b_j - L)+) with
+    L = :data:`DENSE_LEVELS`. The first term: for each bit j and level l <= L that some
+    reference drug reaches, the row ``dense[start_j + l - 1]`` = [b_j >= l] over the
+    reference drugs, so that a query's term is the sum of the rows of its (bit, level)
+    pairs (one ``embedding_bag``, as the network's first layer). The second: the sparse
+    unary code of the counts above L (:func:`_unary`), rarely reached.
+    """
+
+    levels: int  # counts are clipped here, on both sides
+    sums: np.ndarray  # (n_ref,) sum of each reference drug's clipped counts
+    dense: object  # torch (K, n_ref) float32 0/1 rows, one per (bit, level <= depth)
+    start: np.ndarray  # (n_bits,) first row of each bit in ``dense``
+    depth: np.ndarray  # (n_bits,) int64 dense levels of each bit: min(max count, L)
+    upper: object  # scipy CSR of the unary code of (b - L)+, transposed; None if empty
+
+
+def prepare_counts(b: np.ndarray, levels: int | None = None) -> CountReference:
+    """Reference side of :func:`count_tanimoto`, reusable across queries. Counts above
+    ``levels`` (default: the largest count) are clipped, on both sides."""
+    import torch  # here, not at the top: the data layer needs no torch
+
     b = np.asarray(b, dtype=np.float32)
     levels = int(max(b.max(initial=0), 1)) if levels is None else int(levels)
     b = np.minimum(b, levels)
-    return _unary(b, levels).T.tocsr(), b.sum(1), levels
+    low = min(DENSE_LEVELS, levels)
+    depth = np.minimum(b.max(0, initial=0), low).astype(np.int64)
+    start = np.concatenate([[0], np.cumsum(depth)[:-1]]).astype(np.int64)
+    dense = np.zeros((int(depth.sum()), b.shape[0]), dtype=np.float32)
+    for level in range(1, low + 1):
+        bits = np.flatnonzero(depth >= level)
+        dense[start[bits] + level - 1] = (b[:, bits] >= level).T
+    upper = np.maximum(b - low, 0)
+    return CountReference(
+        levels=levels,
+        sums=b.sum(1),
+        dense=torch.from_numpy(dense),
+        start=start,
+        depth=depth,
+        upper=_unary(upper, levels - low).T.tocsr() if levels > low and upper.any() else None,
+    )
 
 
 def count_tanimoto(
-    a: np.ndarray, b: np.ndarray | None, prepared: tuple | None = None
+    a: np.ndarray, b: np.ndarray | None, prepared: CountReference | None = None
 ) -> np.ndarray:
     """(len(a), len(b)) float32 generalised Tanimoto sum(min) / sum(max) of count vectors.
 
     Equals the bit Tanimoto on 0/1 vectors. Counts must be non-negative integers (all five
-    fingerprints are): sum(min) is a sparse product of unary codes, and
-    sum(max) = sum(a) + sum(b) - sum(min); both exact. ``prepared``:
-    :func:`prepare_counts` of ``b`` (then ``b`` is not needed).
+    fingerprints are): sum(min) is exact (:class:`CountReference`), and
+    sum(max) = sum(a) + sum(b) - sum(min). ``prepared``: :func:`prepare_counts` of ``b``
+    (then ``b`` is not needed).
     """
+    import torch
+
     a = np.asarray(a, dtype=np.float32)
     if prepared is None:
         b = np.asarray(b, dtype=np.float32)
         prepared = prepare_counts(b, int(max(a.max(initial=0), b.max(initial=0), 1)))
-    unary_b, sum_b, levels = prepared
-    a = np.minimum(a, levels)
-    if len(a) == 0 or len(sum_b) == 0:
-        return np.zeros((len(a), len(sum_b)), np.float32)
-    mn = (_unary(a, levels) @ unary_b).toarray().astype(np.float32)
-    mx = a.sum(1)[:, None] + sum_b[None, :] - mn
+    ref = prepared
+    a = np.minimum(a, ref.levels)
+    n_ref = len(ref.sums)
+    if len(a) == 0 or n_ref == 0:
+        return np.zeros((len(a), n_ref), np.float32)
+    rows, cols, reps = _entries(np.minimum(a, ref.depth[None].astype(np.float32)))
+    if len(ref.dense):
+        index = np.repeat(ref.start[cols], reps) + _levels(reps)
+        offsets = np.searchsorted(np.repeat(rows, reps), np.arange(len(a)))
+        mn = torch.nn.functional.embedding_bag(
+            torch.from_numpy(index), ref.dense, torch.from_numpy(offsets), mode="sum"
+        ).numpy()
+    else:
+        mn = np.zeros((len(a), n_ref), np.float32)
+    if ref.upper is not None:
+        low = min(DENSE_LEVELS, ref.levels)
+        upper = np.maximum(a - low, 0)
+        if upper.any():
+            mn += (_unary(upper, ref.levels - low) @ ref.upper).toarray()
+    mx = a.sum(1)[:, None] + ref.sums[None, :] - mn
     return np.where(mx > 0, mn / np.maximum(mx, 1e-9), 0.0).astype(np.float32)
 
 

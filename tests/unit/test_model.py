@@ -359,16 +359,29 @@ def test_inference_cache_matches_training_mode_forward():
     assert torch.equal(first, cached)
 
 
-def test_count_tanimoto_matches_min_over_max():
-    from sefreq.chem.similarity import count_tanimoto
+@pytest.mark.parametrize("high", [2, 4, 40])  # all counts below, around and far above the
+def test_count_tanimoto_matches_min_over_max(high):  # levels held dense (DENSE_LEVELS)
+    from sefreq.chem.similarity import count_tanimoto, prepare_counts
 
     rng = np.random.default_rng(3)
-    a = rng.integers(0, 4, (5, 40)).astype(np.float32)
-    b = rng.integers(0, 4, (7, 40)).astype(np.float32)
+    a = rng.integers(0, high, (5, 40)).astype(np.float32)
+    b = rng.integers(0, high, (7, 40)).astype(np.float32)
     b[0] = 0
-    naive = np.minimum(a[:, None], b[None]).sum(-1) / np.maximum(a[:, None], b[None]).sum(-1)
-    naive[:, 0] = 0.0
-    assert np.allclose(count_tanimoto(a, b), naive, atol=1e-6)
+    a[1] = 0
+    b[2, :5] = high + 7  # counts no query reaches
+    with np.errstate(invalid="ignore"):
+        naive = np.minimum(a[:, None], b[None]).sum(-1) / np.maximum(a[:, None], b[None]).sum(-1)
+    naive = np.nan_to_num(naive)
+    np.testing.assert_allclose(count_tanimoto(a, b), naive, atol=1e-6)
+    # clipped at 3 on both sides, as a reference prepared with levels=3
+    a3, b3 = np.minimum(a, 3), np.minimum(b, 3)
+    with np.errstate(invalid="ignore"):
+        clipped = np.minimum(a3[:, None], b3[None]).sum(-1) / np.maximum(a3[:, None], b3[None]).sum(
+            -1
+        )
+    np.testing.assert_allclose(
+        count_tanimoto(a, None, prepare_counts(b, 3)), np.nan_to_num(clipped), atol=1e-6
+    )
 
 
 @pytest.mark.parametrize("fingerprints", ["default", "all five"])
