@@ -13,27 +13,42 @@ encoders (never a copy of its forward pass), restricted to the side effects aske
 
 from __future__ import annotations
 
-from sefreq.explain._core import (
-    ADDITIVITY_TOLERANCE,
-    EXPLAIN_TIME_LIMIT_S,
-    Explainer,
-    ExplainInputError,
-    ExplainTimeoutError,
-    Explanation,
-    UnknownSideEffectError,
-    background_inputs,
-    default_explainer,
-    explain,
-    resolve_side_effects,
-)
-from sefreq.explain.atoms import bit_map, share_matrix
-from sefreq.explain.drawing import (
-    draw_atom_contributions,
-    draw_explanation,
-    save_drawing,
-    substructure_image,
-    top_substructures,
-)
+# Imported on first use (PEP 562): the explainer pulls in torch and SHAP, and `sefreq`'s
+# command line imports this package to register `sefreq explain` for every command.
+_SOURCES = {
+    "sefreq.explain._core": (
+        "ADDITIVITY_TOLERANCE",
+        "EXPLAIN_TIME_LIMIT_S",
+        "Explainer",
+        "ExplainInputError",
+        "ExplainTimeoutError",
+        "Explanation",
+        "UnknownSideEffectError",
+        "background_inputs",
+        "default_explainer",
+        "explain",
+        "resolve_side_effects",
+    ),
+    "sefreq.explain.atoms": ("bit_map", "share_matrix"),
+    "sefreq.explain.drawing": (
+        "draw_atom_contributions",
+        "draw_explanation",
+        "save_drawing",
+        "substructure_image",
+        "top_substructures",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
+
+
+def __getattr__(name: str):
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sefreq.explain' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "ADDITIVITY_TOLERANCE",

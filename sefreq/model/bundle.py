@@ -25,12 +25,18 @@ from sefreq.chem.features import (
     mol_from_smiles,
 )
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
-from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, BundleIntegrityError, file_sha256
+from sefreq.model.artifact import (
+    BUNDLE_FORMAT,
+    CARD_FILE,
+    WEIGHTS_FILE,
+    BundleIntegrityError,
+    check_bundle,
+    file_sha256,
+)
 from sefreq.model.inference import FusedEnsemble, class_probabilities
 from sefreq.model.network import NetworkConfig, SEFreqNet
 from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
 
-BUNDLE_FORMAT = 1
 #: Version of the shipped model; bump when retraining changes its predictions.
 # 1.2: 16 descriptors (no QED, BertzCT, NumValenceElectrons), the prior on four count fingerprints
 MODEL_VERSION = "1.2.0"
@@ -372,29 +378,12 @@ class SEFreqEnsemble:
         (directory / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
         return directory
 
-    @staticmethod
-    def check(directory: str | Path) -> dict:
-        """The card of the bundle in ``directory`` once its files, format and weights'
-        sha256 are checked, without building the model (what :meth:`load` checks first):
-        a screening run checks once before its workers load it."""
-        directory = Path(directory)
-        card_path, weights_path = directory / CARD_FILE, directory / WEIGHTS_FILE
-        if not card_path.is_file() or not weights_path.is_file():
-            raise FileNotFoundError(
-                f"no SEFreq bundle in {directory} (expected {CARD_FILE} and {WEIGHTS_FILE}); "
-                "train one with `sefreq train --out DIR`"
-            )
-        card = _read_card(card_path)
-        if card.get("bundle_format") != BUNDLE_FORMAT:
-            raise ValueError(f"bundle format {card.get('bundle_format')} is not {BUNDLE_FORMAT}")
-        _check_weights(weights_path, card.get("weights_sha256"))
-        return card
-
     @classmethod
     def load(cls, directory: str | Path) -> SEFreqEnsemble:
-        """Rebuild an ensemble from a bundle directory (safetensors + JSON only)."""
+        """Rebuild an ensemble from a bundle directory (safetensors + JSON only), once
+        :func:`~sefreq.model.artifact.check_bundle` has accepted it."""
         directory = Path(directory)
-        card = cls.check(directory)
+        card = check_bundle(directory)
         tensors = _read_weights(directory / WEIGHTS_FILE)
         config = NetworkConfig.from_dict(card["network"])
         members = []
@@ -445,36 +434,6 @@ class SEFreqEnsemble:
             conformal_threshold=card["conformal_threshold"],
             ad_threshold=card["ad_threshold"],
             card=card,
-        )
-
-
-_REINSTALL = "reinstall SEFreq, or retrain the model with `sefreq train --out DIR`"
-
-
-def _read_card(path: Path) -> dict:
-    try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise BundleIntegrityError(
-            f"{path} is not a readable model card ({error}); {_REINSTALL}"
-        ) from None
-    if not isinstance(card, dict):
-        raise BundleIntegrityError(f"{path} is not a model card; {_REINSTALL}")
-    return card
-
-
-def _check_weights(path: Path, expected_sha256: str | None) -> None:
-    """Raise unless the weights' sha256 is the one the card records."""
-    if not expected_sha256:
-        raise BundleIntegrityError(
-            f"the card beside {path.name} records no sha256 of the weights, so they cannot be "
-            f"checked; {_REINSTALL}"
-        )
-    actual = file_sha256(path)
-    if actual != expected_sha256:
-        raise BundleIntegrityError(
-            f"{path} does not match the sha256 its card records (corrupted, truncated or "
-            f"changed: {actual[:12]}... instead of {expected_sha256[:12]}...); {_REINSTALL}"
         )
 
 

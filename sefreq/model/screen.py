@@ -299,14 +299,12 @@ def screen(
     a local cluster of ``dask_workers``). Unreadable molecules are written with their
     ``error``; they never stop the run.
     """
-    from sefreq.model.artifact import CARD_FILE, file_sha256
+    from sefreq.model.artifact import CARD_FILE, check_bundle, file_sha256
     from sefreq.model.artifact import model_dir as default_model_dir
-    from sefreq.model.bundle import SEFreqEnsemble
-    from sefreq.model.predictor import FORMATS
 
     input, output = Path(input), Path(output)
     key = str(format).replace("-", "_").lower()
-    if key not in FORMATS:
+    if key not in DEFAULT_CHUNK_SIZE:  # the forms of Predictor.predict
         raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
     settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), output_kind(output))
     chunk_size = chunk_size or DEFAULT_CHUNK_SIZE[key]
@@ -344,7 +342,7 @@ def screen(
     if engine == "processes" and jobs <= 1:
         _worker_predictor(model, 1)
     else:
-        SEFreqEnsemble.check(model)
+        check_bundle(model)  # no torch in this process: the workers start sooner
     summary = ScreenSummary(output=output, engine=engine)
     summary.n_resumed = sum(d["molecules"] for d in done.values())
     started = time.perf_counter()

@@ -13,7 +13,13 @@ import pytest
 from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.cli import main
-from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, BundleIntegrityError, file_sha256
+from sefreq.model.artifact import (
+    CARD_FILE,
+    WEIGHTS_FILE,
+    BundleIntegrityError,
+    check_bundle,
+    file_sha256,
+)
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.predictor import Predictor
 
@@ -51,6 +57,24 @@ def test_a_flipped_byte_is_refused(bundle):
     weights.write_bytes(bytes(data))
     with pytest.raises(BundleIntegrityError, match="does not match the sha256"):
         SEFreqEnsemble.load(bundle)
+
+
+def test_screening_with_workers_refuses_a_broken_bundle_before_any_worker(bundle, tmp_path):
+    """With workers the parent only checks the bundle (check_bundle): the check
+    must refuse what loading refuses, with the same message, before a part is written."""
+    from sefreq.model.screen import screen
+
+    assert check_bundle(bundle)["weights_sha256"] == file_sha256(bundle / WEIGHTS_FILE)
+    weights = bundle / WEIGHTS_FILE
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    weights.write_bytes(bytes(data))
+    library = tmp_path / "library.smi"
+    library.write_text("".join(f"{s} m{i}\n" for i, s in enumerate(["CCO", "c1ccccc1O"] * 3)))
+    out = tmp_path / "out.parquet"
+    with pytest.raises(BundleIntegrityError, match="does not match the sha256"):
+        screen(library, out, model_dir=bundle, chunk_size=2, jobs=2, progress=False)
+    assert not out.exists() and not list(tmp_path.glob(".out.parquet.parts/part-*"))
 
 
 def test_a_truncated_file_is_refused(bundle):

@@ -154,6 +154,29 @@ def test_several_processes_write_what_one_does(tmp_path, library_csv, bundle_dir
     pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(two))
 
 
+def test_a_chunk_is_predicted_with_blas_on_the_worker_threads(
+    tmp_path, library_csv, bundle_dir, monkeypatch
+):
+    """Left at one BLAS thread per core, every worker's BLAS fights the other workers."""
+    from threadpoolctl import threadpool_info
+
+    seen = []
+    real = screen_module.chunk_table
+
+    def spy(predictor, chunk, settings):
+        seen.append({pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()})
+        return real(predictor, chunk, settings)
+
+    monkeypatch.setattr(screen_module, "chunk_table", spy)
+    before = {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()}
+    out = tmp_path / "out.parquet"
+    screen(library_csv, out, model_dir=bundle_dir, format="top_k", chunk_size=5, jobs=1,
+           progress=False)  # fmt: skip
+    assert len(seen) == 3 and all(set(limits.values()) == {1} for limits in seen), seen
+    # the caller's own setting is back afterwards
+    assert {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()} == before
+
+
 def test_resume_predicts_only_the_missing_chunks(tmp_path, library_csv, bundle_dir,
                                                  monkeypatch):  # fmt: skip
     out = tmp_path / "out.parquet"
