@@ -12,10 +12,16 @@ sets, same seeds:
 - ``legacy``: 19 descriptors (QED and BertzCT among them) and five kernel fingerprints;
 - ``fast``: 16 descriptors (without QED, BertzCT and NumValenceElectrons) and the four
   count fingerprints (without MACCS keys, whose substructure search costs more than the
-  four others together).
+  four others together);
+- ``no-crippen``: ``fast`` without MolLogP and MolMR (Crippen's atom typing, a SMARTS
+  search per atom type, is then the costliest descriptor by far).
 
-Prints the featurisation time of each set on the drugs, each metric's mean over folds, and
-the fold-paired difference (fast - legacy) with its standard error.
+``--compare legacy,fast`` (the default) or any two of them. Prints the featurisation time
+of each set on the drugs, each metric's mean over folds, and the fold-paired difference
+(second - first) with its standard error.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/feature_study.py --folds 10 \
+        --compare fast,no-crippen
 """
 
 from __future__ import annotations
@@ -32,6 +38,7 @@ from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
 from sefreq.bench.runner import load_bench_data
 from sefreq.bench.scoring import score
 from sefreq.chem.features import (
+    DESCRIPTOR_NAMES,
     FAST_DESCRIPTOR_NAMES,
     KERNEL_FINGERPRINTS,
     LEGACY_DESCRIPTOR_NAMES,
@@ -43,6 +50,10 @@ FEATURE_SETS = {
     "legacy": {"descriptors": LEGACY_DESCRIPTOR_NAMES, "kernel_fingerprints": KERNEL_FINGERPRINTS},
     "fast": {
         "descriptors": FAST_DESCRIPTOR_NAMES,
+        "kernel_fingerprints": MODEL_KERNEL_FINGERPRINTS,
+    },
+    "no-crippen": {
+        "descriptors": DESCRIPTOR_NAMES,
         "kernel_fingerprints": MODEL_KERNEL_FINGERPRINTS,
     },
 }
@@ -62,16 +73,21 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help="harness fold seed")
     parser.add_argument("--folds", type=int, default=N_FOLDS["ICS"])
     parser.add_argument("--members", type=int, default=None, help="ensemble size per fold")
+    parser.add_argument(
+        "--compare", default="legacy,fast", help="two of " + ", ".join(FEATURE_SETS)
+    )
     args = parser.parse_args()
+    first, second = (name.strip() for name in args.compare.split(","))
+    sets = {name: FEATURE_SETS[name] for name in (first, second)}
     data = load_bench_data()
     assignment = load_or_make_assignment(data, "ICS", args.seed, None)
     rows = []
     folds = list(iter_folds(data, assignment, args.folds))
     drugs = list(folds[0].train.smiles) + list(folds[0].test.query.smiles)
-    for name, settings in FEATURE_SETS.items():
+    for name, settings in sets.items():
         print(f"{name}: featurisation {featurisation_ms(drugs, settings):.2f} ms/drug")
     for fold in tqdm(folds, unit="fold"):
-        for name, settings in FEATURE_SETS.items():
+        for name, settings in sets.items():
             options = dict(settings)
             if args.members:
                 options["n_members"] = args.members
@@ -85,9 +101,9 @@ def main() -> None:
     print(f"\nICS seed {args.seed}, {len(folds)} folds, validation drugs, mean over folds:")
     print(table.groupby("features", sort=False)[list(METRICS)].mean().round(4).to_string())
     wide = table.pivot(index="fold", columns="features", values=list(METRICS))
-    print("\nfast - legacy, paired by fold (mean ± standard error; better on k of n folds):")
+    print(f"\n{second} - {first}, paired by fold (mean ± standard error; better on k of n folds):")
     for metric in METRICS:
-        diff = (wide[metric]["fast"] - wide[metric]["legacy"]).to_numpy()
+        diff = (wide[metric][second] - wide[metric][first]).to_numpy()
         lower_is_better = metric in ("rmse", "mae")
         better = int(((diff < 0) if lower_is_better else (diff > 0)).sum())
         stderr = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else float("nan")

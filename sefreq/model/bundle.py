@@ -39,7 +39,8 @@ from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smooth
 
 #: Version of the shipped model; bump when retraining changes its predictions.
 # 1.2: 16 descriptors (no QED, BertzCT, NumValenceElectrons), the prior on four count fingerprints
-MODEL_VERSION = "1.2.0"
+# 1.3: 14 descriptors (no MolLogP, MolMR either)
+MODEL_VERSION = "1.3.0"
 # Buffers every member holds identically: stored once, under "shared.".
 SHARED_BUFFERS = (
     "organ_classes",

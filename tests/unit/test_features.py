@@ -8,6 +8,7 @@ import pytest
 from rdkit import Chem
 
 from sefreq.chem.features import (
+    DESCRIPTOR_NAMES,
     FAST_DESCRIPTOR_NAMES,
     KERNEL_FINGERPRINTS,
     LEGACY_DESCRIPTOR_NAMES,
@@ -51,6 +52,11 @@ def test_kernel_subset_and_descriptor_names():
     np.testing.assert_array_equal(features.descriptors, legacy[:, columns])
     assert np.isnan(features.descriptors[2]).all() and not features.valid[2]
     assert {"qed", "BertzCT"}.isdisjoint(FAST_DESCRIPTOR_NAMES)
+    # the default since 1.3.0: 14 of the fast set, Crippen's pair left out, same values
+    assert len(DESCRIPTOR_NAMES) == 14 and set(DESCRIPTOR_NAMES) < set(FAST_DESCRIPTOR_NAMES)
+    assert {"MolLogP", "MolMR"}.isdisjoint(DESCRIPTOR_NAMES)
+    columns = [LEGACY_DESCRIPTOR_NAMES.index(n) for n in DESCRIPTOR_NAMES]
+    np.testing.assert_array_equal(descriptors(SMILES), legacy[:, columns])
     with pytest.raises(ValueError, match="unknown kernel fingerprints"):
         featurize(SMILES, kernel=("ecfp4",))
     with pytest.raises(ValueError, match="no descriptors"):
