@@ -27,15 +27,17 @@ def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
 def _unary(counts: np.ndarray, levels: int):
     """Sparse 0/1 matrix with, for bit j of count c, ones at columns j*levels + 0..c-1:
     the dot product of two rows is then sum_j min(a_j, b_j)."""
+    return _unary_of_entries(*_entries(counts), counts.shape, levels)
+
+
+def _unary_of_entries(rows, cols, reps, shape: tuple[int, int], levels: int):
+    """:func:`_unary` of the counts ``reps`` at (``rows``, ``cols``) of a ``shape`` matrix."""
     from scipy import sparse  # here, not at the top: loading the model stays fast
 
-    rows, cols, reps = _entries(counts)
-    total = int(reps.sum())
-    data = np.ones(total, dtype=np.float32)
-    shape = (counts.shape[0], counts.shape[1] * levels)
+    data = np.ones(int(reps.sum()), dtype=np.float32)
     return sparse.csr_matrix(
         (data, (np.repeat(rows, reps), np.repeat(cols, reps) * levels + _levels(reps))),
-        shape=shape,
+        shape=(shape[0], shape[1] * levels),
     )
 
 
@@ -88,9 +90,10 @@ def prepare_counts(b: np.ndarray, levels: int | None = None) -> CountReference:
     depth = np.minimum(b.max(0, initial=0), low).astype(np.int64)
     start = np.concatenate([[0], np.cumsum(depth)[:-1]]).astype(np.int64)
     dense = np.zeros((int(depth.sum()), b.shape[0]), dtype=np.float32)
+    by_bit = np.ascontiguousarray(b.T)  # (n_bits, n_ref): rows gathered whole
     for level in range(1, low + 1):
         bits = np.flatnonzero(depth >= level)
-        dense[start[bits] + level - 1] = (b[:, bits] >= level).T
+        dense[start[bits] + level - 1] = by_bit[bits] >= level
     upper = np.maximum(b - low, 0)
     return CountReference(
         levels=levels,
@@ -119,25 +122,32 @@ def count_tanimoto(
         b = np.asarray(b, dtype=np.float32)
         prepared = prepare_counts(b, int(max(a.max(initial=0), b.max(initial=0), 1)))
     ref = prepared
-    a = np.minimum(a, ref.levels)
-    n_ref = len(ref.sums)
-    if len(a) == 0 or n_ref == 0:
-        return np.zeros((len(a), n_ref), np.float32)
-    rows, cols, reps = _entries(np.minimum(a, ref.depth[None].astype(np.float32)))
+    n, n_ref = len(a), len(ref.sums)
+    if n == 0 or n_ref == 0:
+        return np.zeros((n, n_ref), np.float32)
+    # One pass over the query's counts: its entries, clipped at the reference's levels.
+    rows, cols, values = _entries(a)
+    values = np.minimum(values, ref.levels)
+    sums = np.bincount(rows, weights=values, minlength=n).astype(np.float32)
+    reps = np.minimum(values, ref.depth[cols])  # the levels held dense
+    held = reps > 0
+    rows_held, reps_held = rows[held], reps[held]
     if len(ref.dense):
-        index = np.repeat(ref.start[cols], reps) + _levels(reps)
-        offsets = np.searchsorted(np.repeat(rows, reps), np.arange(len(a)))
+        index = np.repeat(ref.start[cols[held]], reps_held) + _levels(reps_held)
+        offsets = np.searchsorted(np.repeat(rows_held, reps_held), np.arange(n))
         mn = torch.nn.functional.embedding_bag(
             torch.from_numpy(index), ref.dense, torch.from_numpy(offsets), mode="sum"
         ).numpy()
     else:
-        mn = np.zeros((len(a), n_ref), np.float32)
-    if ref.upper is not None:
-        low = min(DENSE_LEVELS, ref.levels)
-        upper = np.maximum(a - low, 0)
-        if upper.any():
-            mn += (_unary(upper, ref.levels - low) @ ref.upper).toarray()
-    mx = a.sum(1)[:, None] + ref.sums[None, :] - mn
+        mn = np.zeros((n, n_ref), np.float32)
+    low = min(DENSE_LEVELS, ref.levels)
+    above = values > low
+    if ref.upper is not None and above.any():
+        upper = _unary_of_entries(
+            rows[above], cols[above], values[above] - low, a.shape, ref.levels - low
+        )
+        mn += (upper @ ref.upper).toarray()
+    mx = sums[:, None] + ref.sums[None, :] - mn
     return np.where(mx > 0, mn / np.maximum(mx, 1e-9), 0.0).astype(np.float32)
 
 
