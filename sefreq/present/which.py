@@ -425,13 +425,21 @@ def _labelled(dataset, drug_index: int | None) -> bool:
     return drug_index < len(dataset.drugs)
 
 
+#: How ``entered`` joins the entries of one drug (:func:`which_drugs`).
+SAME_DRUG = " / "
+
+
 def which_drugs(
     symptom: str | int | SymptomMatch,
     drugs: str | Sequence[str],
     dataset=None,
     predict: Callable[[list[str], list[str]], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
-    """Which drug of ``drugs`` could cause ``symptom``, and how often: one row per entry.
+    """Which drug of ``drugs`` could cause ``symptom``, and how often: one row per drug.
+
+    Entries that name the same drug (a brand and its generic, a name and the drug's SMILES,
+    one drug typed twice) are answered once, their wordings joined in ``entered`` by
+    :data:`SAME_DRUG` ("Lasix / furosemide"); an entry that cannot be read keeps its own row.
 
     ``symptom``: typed text (:func:`match_symptom` picks the best term), a
     side_effect_index or a :class:`SymptomMatch`; raises :class:`UnknownSymptomError`
@@ -473,8 +481,20 @@ def which_drugs(
     labels = label_evidence(dataset, side_effect_index)
 
     rows = []
-    for entry, (molecule, read_as) in zip(entries, resolved, strict=True):
+    seen: dict[tuple, int] = {}  # the drug an entry names -> its row
+    for k, (entry, (molecule, read_as)) in enumerate(zip(entries, resolved, strict=True)):
         drug_index = molecule.drug_index
+        key = (
+            ("drug", int(drug_index))
+            if drug_index is not None
+            else ("structure", molecule.parent_smiles)
+            if molecule.ok
+            else ("entry", k)
+        )
+        if key in seen:  # a brand and its generic, or one drug typed twice: answered once
+            rows[seen[key]]["entered"] += f"{SAME_DRUG}{entry}"
+            continue
+        seen[key] = len(rows)
         row: dict = {
             "entered": entry,
             "drug": molecule.drug_name or (molecule.parent_smiles if molecule.ok else ""),

@@ -171,12 +171,12 @@ def test_label_rows_come_by_band_then_statements_and_predictions_by_chance(
 
 
 def test_names_brands_smiles_and_mistakes_each_get_a_row(dataset, predict) -> None:
-    entries = ["ADVIL", "ibuprofin", DRUGS[2][1], NEW_MOLECULE, "not a drug", "C1CC"]
+    entries = ["ADVIL", DRUGS[2][1], NEW_MOLECULE, "not a drug", "C1CC"]
     table = which_drugs("rash", ", ".join(entries), dataset, predict=predict).set_index("entered")
     assert table.loc["ADVIL", "drug"] == "ibuprofen"
     assert table.loc["ADVIL", "read_as"] == "name"
-    assert table.loc["ibuprofin", "drug"] == "ibuprofen"
-    assert table.loc["ibuprofin", "read_as"] == "similar name"
+    misspelt = which_drugs("rash", "ibuprofin", dataset, predict=predict).iloc[0]
+    assert misspelt["drug"] == "ibuprofen" and misspelt["read_as"] == "similar name"
     assert table.loc[DRUGS[2][1], "drug"] == "paracetamol"  # a SMILES of a known drug
     assert table.loc[DRUGS[2][1], "read_as"] == "SMILES"
     new = table.loc[NEW_MOLECULE]
@@ -185,7 +185,7 @@ def test_names_brands_smiles_and_mistakes_each_get_a_row(dataset, predict) -> No
     for bad in ("not a drug", "C1CC"):
         assert "neither a known drug name nor a readable SMILES" in table.loc[bad, "error"]
         assert table.loc[bad, "source"] == ""
-    assert table["rank"].iloc[-2:].tolist() == [5, 6]  # the unreadable entries come last
+    assert table["rank"].iloc[-2:].tolist() == [4, 5]  # the unreadable entries come last
     assert table.index[-2:].tolist() == ["not a drug", "C1CC"]
 
 
@@ -326,7 +326,24 @@ def test_the_medication_list_survives_page_navigation(run_app) -> None:
     assert app.text_area(key=state.WHICH_DRUGS).value == "ibuprofen, Advil"
     assert app.multiselect(key=state.WHICH_PICKED).value == ["paracetamol"]
     answer = next(f for f in _frames(app, "error") if "rank" in f.columns)
-    assert sorted(answer["entered"]) == ["Advil", "ibuprofen", "paracetamol"]
+    assert sorted(answer["entered"]) == ["ibuprofen / Advil", "paracetamol"]  # one drug, once
+
+
+def test_one_drug_entered_twice_is_answered_once(dataset, predict) -> None:
+    """A brand and its generic, or a name and the drug's SMILES, are one drug: one row,
+    every wording kept; unreadable entries keep a row each, even when typed alike."""
+    table = which_drugs(
+        "rash",
+        f"Advil, paracetamol, ibuprofen, {DRUGS[2][1]}, C1CC, C1CC",
+        dataset,
+        predict=predict,
+    )
+    assert sorted(table["drug"][table["error"] == ""]) == ["ibuprofen", "paracetamol"]
+    by_drug = table[table["error"] == ""].set_index("drug")
+    assert by_drug.loc["ibuprofen", "entered"] == "Advil / ibuprofen"
+    assert by_drug.loc["paracetamol", "entered"] == f"paracetamol / {DRUGS[2][1]}"
+    assert (table["entered"] == "C1CC").sum() == 2
+    assert sorted(table["rank"]) == list(range(1, len(table) + 1))
 
 
 def test_the_csv_export_carries_provenance(dataset) -> None:
