@@ -167,11 +167,10 @@ def smoothing_reference(
     """What :func:`smoothed_profiles` needs of the reference drugs, computed once per set.
 
     ``labelled``, ``positive``, ``cls``, ``classified`` as :func:`knn_reference`; ``ms``
-    (994,) each side
-    effect's mean class shrunk to the global mean; ``offset`` (n_ref,) each drug's mean
-    class offset from ``ms`` (shrunk: + 5 pseudo-cells); ``transfer`` (994, 994) each side
-    effect's ``top`` most positively co-reported partners (correlation across the reference
-    drugs), rows normalised to 1.
+    (994,) each side effect's mean class shrunk to the global mean; ``offset`` (n_ref,)
+    each drug's mean class offset from ``ms`` (shrunk: + 5 pseudo-cells); ``transfer``
+    (994, 994, sparse CSR) each side effect's ``top`` most positively co-reported partners
+    (correlation across the reference drugs), rows normalised to 1.
     """
     labelled, positive, cls, classified = knn_reference(reference_frequency, reference_mask)
     n_classified = classified.sum(0)
@@ -187,7 +186,10 @@ def smoothing_reference(
     if keep > 0:
         dropped = np.argpartition(-correlation, keep, axis=1)[:, keep:]
         np.put_along_axis(correlation, dropped, 0, axis=1)
-    transfer = correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9)
+    from scipy import sparse  # here, not at the top: loading the model stays fast
+
+    # About ``top`` partners a row: held sparse, so co_reporting costs a tenth.
+    transfer = sparse.csr_matrix(correlation / np.maximum(correlation.sum(1, keepdims=True), 1e-9))
     reference = dict(
         labelled=labelled,
         positive=positive,
@@ -203,15 +205,14 @@ def smoothing_reference(
 
 def _sparse_products(reference: dict) -> dict:
     """The reference matrices the weights multiply, as sparse transposes: a drug reports
-    about 5% of the side effects and each has ``top`` partners, so the products cost a
-    quarter of the dense ones (the same sums, to rounding). ``labelled`` is None when every
+    about 5% of the side effects, so the products cost a quarter of the dense ones (the
+    same sums, to rounding). ``labelled`` is None when every
     cell is labelled (then ``weights @ labelled`` is the weights' row sum)."""
     from scipy import sparse  # here, not at the top: loading the model stays fast
 
     products = {k: sparse.csr_matrix(reference[k].T) for k in ("positive", "cls", "classified")}
     labelled = reference["labelled"]
     products["labelled"] = None if bool(np.all(labelled == 1)) else sparse.csr_matrix(labelled.T)
-    products["transfer"] = sparse.csr_matrix(reference["transfer"])
     return products
 
 
@@ -280,8 +281,7 @@ def smoothed_profiles(
     sim = np.clip(_without(similarity, exclude, 0.0), 0, None)
     a, f = settings["association"], settings["frequency"]
     p = kernel_smoothing(_power(sim, a["gamma"]), reference, prevalence, a["alpha"])
-    transfer = reference.get("_sparse", {}).get("transfer", reference["transfer"])
-    p = co_reporting(p, prevalence, transfer, a["m"])
+    p = co_reporting(p, prevalence, reference["transfer"], a["m"])
     association = _logit_residual(p, prevalence)
     frequency = smoothed_frequency(sim, reference, f["alpha"], f["gamma"]) - mean_class
     return association.astype(np.float32), frequency.astype(np.float32)

@@ -71,6 +71,7 @@ class CountReference:
     """
 
     levels: int  # counts are clipped here, on both sides
+    low: int  # the levels held dense: min(DENSE_LEVELS, levels)
     sums: np.ndarray  # (n_ref,) sum of each reference drug's clipped counts
     dense: object  # torch (K, n_ref) float32 0/1 rows, one per (bit, level <= depth)
     start: np.ndarray  # (n_bits,) first row of each bit in ``dense``
@@ -97,6 +98,7 @@ def prepare_counts(b: np.ndarray, levels: int | None = None) -> CountReference:
     upper = np.maximum(b - low, 0)
     return CountReference(
         levels=levels,
+        low=low,
         sums=b.sum(1),
         dense=torch.from_numpy(dense),
         start=start,
@@ -140,11 +142,10 @@ def count_tanimoto(
         ).numpy()
     else:
         mn = np.zeros((n, n_ref), np.float32)
-    low = min(DENSE_LEVELS, ref.levels)
-    above = values > low
+    above = values > ref.low
     if ref.upper is not None and above.any():
         upper = _unary_of_entries(
-            rows[above], cols[above], values[above] - low, a.shape, ref.levels - low
+            rows[above], cols[above], values[above] - ref.low, a.shape, ref.levels - ref.low
         )
         mn += (upper @ ref.upper).toarray()
     mx = sums[:, None] + ref.sums[None, :] - mn

@@ -50,23 +50,4 @@ def __getattr__(name: str):
     return getattr(importlib.import_module(module), name)
 
 
-__all__ = [
-    "ADDITIVITY_TOLERANCE",
-    "EXPLAIN_TIME_LIMIT_S",
-    "ExplainInputError",
-    "ExplainTimeoutError",
-    "Explainer",
-    "Explanation",
-    "UnknownSideEffectError",
-    "background_inputs",
-    "bit_map",
-    "default_explainer",
-    "draw_atom_contributions",
-    "draw_explanation",
-    "explain",
-    "resolve_side_effects",
-    "save_drawing",
-    "share_matrix",
-    "substructure_image",
-    "top_substructures",
-]
+__all__ = sorted(_MODULE_OF)
