@@ -28,10 +28,17 @@ from sefreq.data.catalogue import CATALOGUE_KEYS, build_catalogue
 from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
 from sefreq.data.synonyms import build_synonyms, empty_synonyms, read_term_pairs
+from sefreq.data.targets import (
+    TARGET_COLUMNS,
+    TARGET_KEYS,
+    build_mechanism_drugs,
+    build_targets,
+    read_target_inputs,
+)
 from sefreq.data.types import SideEffectInfo
 
 #: Bump when the build changes what it produces: the cache key includes it.
-BUILD_VERSION = "6"
+BUILD_VERSION = "7"
 
 #: Upstream files the build reads (registry keys).
 INPUT_KEYS = (
@@ -45,6 +52,7 @@ INPUT_KEYS = (
     "sider_frequencies",
     "sider_labels",
     *CATALOGUE_KEYS,
+    *TARGET_KEYS,
 )
 
 N_ORGAN_CLASSES = 26
@@ -90,6 +98,11 @@ class Dataset:
     synonyms: other names of the 994 side effects (:mod:`sefreq.data.synonyms`): synonym,
         side_effect_index, source (LLT: a label wording SIDER maps to it; lay term),
         n_drugs, share.
+    targets: every known human protein of a catalogue drug (:mod:`sefreq.data.targets`):
+        drug_index, uniprot_id, protein (name, where DrugCentral gives one), category
+        (target/enzyme/transporter/carrier), actions, source (DrugBank/DrugCentral).
+    mechanism_drugs: the dense task of the model, one row per compound with a structure
+        and a known protein or ATC class: skeleton, smiles, proteins, atc ('|'-joined).
     """
 
     frequency: np.ndarray
@@ -107,6 +120,10 @@ class Dataset:
         default_factory=lambda: pd.DataFrame(columns=["drug_index", "side_effect_index"])
     )
     synonyms: pd.DataFrame = field(default_factory=empty_synonyms)
+    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
+    mechanism_drugs: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["skeleton", "smiles", "proteins", "atc"])
+    )
 
     def __post_init__(self) -> None:
         if self.catalogue.empty:  # a dataset built without the catalogue files (tests)
@@ -142,11 +159,12 @@ class Dataset:
         uint8 labels).
 
         The drugs with a structure and at least one side effect on the 994 terms. A label
-        holds the derived class where the labels state a frequency,
-        :data:`~sefreq.constants.UNSTATED` where SIDER lists the side effect without one,
-        and 0 where SIDER does not list it or its placebo arms report it as often (as R
-        drops such pairs). ``listed`` False keeps only stated classes (R's definition of
-        reported) and the drugs that have one.
+        holds the derived class where the labels state a frequency (and the placebo arms
+        do not report it as often: R drops such pairs),
+        :data:`~sefreq.constants.UNSTATED` where SIDER lists the side effect otherwise, and
+        0 where SIDER does not list it: "listed" is the association task's meaning.
+        ``listed`` False keeps only stated classes (R's definition of reported) and the
+        drugs that have one.
         """
         catalogue = self.catalogue
         n = len(self.drugs)
@@ -166,11 +184,25 @@ class Dataset:
         derived = pairs["derived_class"].to_numpy(dtype=np.uint8)
         on_label = pairs["on_label"].to_numpy(bool) & listed
         dropped = pairs["placebo_at_least_drug"].to_numpy(bool)
-        labels[r, c] = np.where(dropped, 0, np.where(derived > 0, derived, UNSTATED * on_label))
+        stated_class = np.where(dropped, 0, derived)
+        labels[r, c] = np.where(stated_class > 0, stated_class, UNSTATED * on_label)
         if not listed:
             keep = (labels > 0).any(axis=1)
             rows, labels = rows[keep], labels[keep]
         return rows, labels
+
+    def listed_labels(self) -> np.ndarray:
+        """(759, 994) uint8: the complete listings of the 759 drugs. R's class where R
+        states one, :data:`~sefreq.constants.UNSTATED` where a SIDER label lists the side
+        effect and R has no class (no frequency stated, or placebo as often), 0 where no
+        label lists it."""
+        labels = np.array(self.frequency, dtype=np.uint8)
+        n = len(labels)
+        pairs = self.pairs[(self.pairs["drug_index"] < n) & self.pairs["on_label"]]
+        listed = np.zeros(labels.shape, dtype=bool)
+        listed[pairs["drug_index"].to_numpy(), pairs["side_effect_index"].to_numpy()] = True
+        labels[listed & (labels == 0)] = UNSTATED
+        return labels
 
     def side_effect_info(self) -> SideEffectInfo:
         """What the benchmark interface needs to know of the 994 side effects."""
@@ -269,6 +301,8 @@ _TABLES = (
     "catalogue",
     "associations",
     "synonyms",
+    "targets",
+    "mechanism_drugs",
 )
 #: Tables a dataset folder written before they existed may lack (read back empty).
 _OPTIONAL_TABLES = {"synonyms": empty_synonyms}
@@ -348,6 +382,8 @@ def _read_cache(folder: Path) -> Dataset:
         catalogue=_with_none(tables["catalogue"]),
         associations=tables["associations"],
         synonyms=tables["synonyms"],
+        targets=tables["targets"],
+        mechanism_drugs=tables["mechanism_drugs"],
     )
 
 
@@ -388,6 +424,7 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
     new_pairs = summarise_pairs(new_evidence, padded)
     pairs = _with_associations(pd.concat([pairs, new_pairs], ignore_index=True), parts)
     term_pairs = read_term_pairs(paths["sider_all_side_effects"])
+    target_inputs = read_target_inputs(paths)
     return Dataset(
         frequency=frequency,
         drugs=drugs,
@@ -402,6 +439,8 @@ def build_dataset(paths: dict[str, Path]) -> Dataset:
         catalogue=parts.drugs,
         associations=parts.associations,
         synonyms=build_synonyms(term_pairs, side_effects),
+        targets=build_targets(parts.drugs, *target_inputs),
+        mechanism_drugs=build_mechanism_drugs(parts.drugs, *target_inputs),
     )
 
 

@@ -296,6 +296,32 @@ REGISTRY: dict[str, UpstreamFile] = {
             DRUGCENTRAL,
             "DrugCentral: 3,949 active ingredients with SMILES, InChIKey and INN",
         ),
+        UpstreamFile(
+            "drugbank_proteins",
+            (
+                (
+                    "drugbank_proteins.tsv",
+                    "8f78ad48e0dc9414074b00bf28e47048a1eafe9d5810a415547b8df69972c4e8",
+                ),
+            ),
+            _DRUGBANK,
+            "data/proteins.tsv",
+            DRUGBANK,
+            "DrugBank: 19,906 drug-protein pairs (target, enzyme, transporter, carrier)",
+        ),
+        UpstreamFile(
+            "drugcentral_targets",
+            (
+                (
+                    "drugcentral_targets.json",
+                    "5b1fe228b0c62eda9dbc6357b0c7c61af600c6b3548006b276beb8487f112779",
+                ),
+            ),
+            _DRUGCENTRAL,
+            "drugcen/static/AllTargets.json",
+            DRUGCENTRAL,
+            "DrugCentral: 17,249 drug-target pairs (UniProt accessions, target names)",
+        ),
     )
 }
 
