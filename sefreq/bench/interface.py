@@ -15,6 +15,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from sefreq.data.types import SideEffectInfo
+from sefreq.model.mechanism import MechanismTask
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,12 @@ class TrainView:
     drug_ids: np.ndarray  # (n_drugs,) int, dataset row indices
     side_effects: SideEffectInfo
     seed: int = 0
+    #: The dense task without the compounds of held-out drugs (cold protocols): what a
+    #: model may learn of mechanism; None without the data.
+    mechanism: MechanismTask | None = None
+    #: Every compound's known mechanism, held-out drugs' included: what the "known
+    #: targets" condition lets a model read for a query (never train on).
+    known_mechanism: MechanismTask | None = None
 
 
 @dataclass(frozen=True)

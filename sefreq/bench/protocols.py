@@ -28,13 +28,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from sefreq.bench.interface import EvalView, QueryView, TrainView
 from sefreq.data.types import SideEffectInfo
+from sefreq.model.mechanism import MechanismTask
 
 # New protocols go at the end: a protocol's position seeds its fold draw.
 PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5", "ICS-all")
@@ -116,6 +117,11 @@ class BenchData:
     side_effects: SideEffectInfo
     skeletons: list[str] | None = None  # first InChIKey block of each drug's parent
     extra: ExtraDrugs | None = None  # the ``+sider`` training drugs
+    #: (n_drugs, 994) uint8 complete listings (:meth:`Dataset.listed_labels`): what
+    #: ``ICS-all`` scores and trains on; None keeps ``frequency``.
+    listed: np.ndarray | None = None
+    #: The dense mechanism task (every compound with known proteins or ATC classes).
+    mechanism: MechanismTask | None = None
 
     @classmethod
     def from_dataset(cls, dataset) -> BenchData:
@@ -137,20 +143,27 @@ class BenchData:
                 for k in drugs.get("inchikey", [None] * len(drugs))
             ],
             extra=ExtraDrugs.from_dataset(dataset),
+            listed=dataset.listed_labels(),
+            mechanism=MechanismTask.from_table(dataset.mechanism_drugs)
+            if len(dataset.mechanism_drugs)
+            else None,
         )
 
     def all_drugs(self) -> BenchData:
         """The 759 followed by the extra drugs, as one benchmark world (``ICS-all``).
 
         Every drug with a structure is a pool drug (the independent ones too); there are no
-        extra drugs left to add. Without extra drugs, this data unchanged.
+        extra drugs left to add. Every drug's labels are its complete listing (a side
+        effect any label lists is positive; the class where one is stated). Without extra
+        drugs, this data unchanged.
         """
         if self.extra is None:
             return self
         extra = self.extra
         n_extra = len(extra.smiles)
+        own = self.frequency if self.listed is None else self.listed
         return BenchData(
-            frequency=np.vstack([self.frequency, extra.frequency]).astype(np.uint8),
+            frequency=np.vstack([own, extra.frequency]).astype(np.uint8),
             smiles=[*self.smiles, *extra.smiles],
             names=[*self.names, *extra.names],
             independent_mask=np.zeros(len(self.names) + n_extra, dtype=bool),
@@ -158,6 +171,7 @@ class BenchData:
             side_effects=self.side_effects,
             skeletons=[*(self.skeletons or [""] * len(self.names)), *extra.skeletons],
             extra=None,
+            mechanism=self.mechanism,
         )
 
     @property
@@ -352,8 +366,26 @@ def build_fold(
         ALL_DRUGS_PROTOCOL: _ics_all_fold,
     }[assignment.protocol]
     rng = np.random.default_rng([assignment.seed, index, _STREAM_VALIDATION])
-    fold = builder(protocol_data(data, assignment.protocol), assignment, index, rng)
-    return with_extra_drugs(data, fold) if with_sider else fold
+    world = protocol_data(data, assignment.protocol)
+    fold = builder(world, assignment, index, rng)
+    fold = with_extra_drugs(data, fold) if with_sider else fold
+    return _with_mechanism(world, fold)
+
+
+def _with_mechanism(data: BenchData, fold: Fold) -> Fold:
+    """``fold`` whose training view carries the mechanism task. In a cold protocol the
+    compounds of its validation and test drugs are taken out of what can be learnt (a new
+    molecule's proteins are unknown); the known table keeps them for the "known targets"
+    condition."""
+    if data.mechanism is None:
+        return fold
+    held: set[str] = set()
+    if is_cold(fold.protocol) and fold.held_out_ids is not None and data.skeletons:
+        held = {data.skeletons[i] for i in fold.held_out_ids if data.skeletons[i]}
+    train = replace(
+        fold.train, mechanism=data.mechanism.without(held), known_mechanism=data.mechanism
+    )
+    return replace(fold, train=train)
 
 
 def protocol_data(data: BenchData, protocol: str) -> BenchData:

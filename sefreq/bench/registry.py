@@ -27,8 +27,12 @@ MODEL_REGISTRY: dict[str, Factory | str] = {
     "knn": "sefreq.bench.models.baselines:KNNModel",
     "mlp": "sefreq.bench.models.baselines:MLPModel",
     "kernel": "sefreq.bench.models.kernel:KernelPriorModel",
+    "knn-listed": "sefreq.bench.models.listing_knn:ListedKNNModel",
+    "knn-targets": "sefreq.bench.models.listing_knn:TargetKNNModel",
     # SEFreq's own models and their ablations (docs/MODEL.md); resolved lazily.
     "sefreq": "sefreq.bench.models.sefreq_net:make_shipped",  # the recipe `sefreq train` ships
+    "sefreq-mechanism": "sefreq.bench.models.sefreq_net:make_mechanism",
+    "sefreq-known": "sefreq.bench.models.sefreq_net:make_mechanism_known",
     "asym": "sefreq.bench.models.sefreq_net:make_asym",
     "sefreq_single_task": "sefreq.bench.models.sefreq_net:make_single_task",
     "sefreq_symmetric": "sefreq.bench.models.sefreq_net:make_symmetric",

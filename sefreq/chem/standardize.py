@@ -237,3 +237,16 @@ def model_molecule(smiles: str | None) -> tuple[str | None, Chem.Mol | None, str
     if mol is None:  # a parent RDKit writes but cannot read back (rare)
         return None, None, f"{_short(text)!r}: RDKit cannot read back its standardised form."
     return parent, mol, None
+
+
+def skeleton_of(mol: Chem.Mol | None) -> str | None:
+    """The first block of a molecule's InChIKey (its connectivity): the key by which a
+    structure is matched to a known compound whatever its stereo or charge form. None for
+    None or a molecule InChI cannot describe."""
+    if mol is None:
+        return None
+    try:
+        key = Chem.MolToInchiKey(mol)
+    except Exception:  # RDKit raises on some organometallics
+        return None
+    return key[:14] or None

@@ -320,7 +320,7 @@ class Explainer:
     def top_side_effects(self, smiles: str, k: int = 1) -> list[int]:
         """Indices of the ``k`` side effects with the highest P(association) for ``smiles``."""
         parent = _parent_or_raise(smiles)
-        output = self.ensemble.predict_arrays([parent])
+        output = self.ensemble.predict_arrays([parent], structure_only=True)
         return [int(j) for j in np.argsort(-output.p_association[0], kind="stable")[:k]]
 
     def attributions(

@@ -33,6 +33,7 @@ from torch import nn
 from sefreq.chem.standardize import model_structure
 from sefreq.model.artifact import WEIGHTS_FILE
 from sefreq.model.bundle import SEFreqEnsemble
+from sefreq.model.mechanism import MechanismModel
 from sefreq.model.network import SEFreqNet
 
 OUTPUTS = ("association", "frequency")
@@ -126,7 +127,11 @@ def inputs_from_parts(
     lay = layout(ensemble)
     n = len(fingerprints)
     if lay.use_knn:
-        knn_a, knn_f, _ = ensemble.knn_features(fingerprints, exclude, kernel_fingerprints)
+        # Explanations are of the structure-only prediction: the predicted mechanism.
+        mechanism = None if ensemble.mechanism is None else ensemble.mechanism.predict(fingerprints)
+        knn_a, knn_f, _ = ensemble.knn_features(
+            fingerprints, exclude, kernel_fingerprints, mechanism
+        )
     else:
         knn_a = knn_f = np.zeros((n, lay.n_side_effects), np.float32)
     return np.concatenate(
@@ -166,6 +171,7 @@ class _Member(nn.Module):
         layout_: InputLayout,
         selected: np.ndarray,
         output: str,
+        mechanism: MechanismModel | None = None,
     ) -> None:
         super().__init__()
         spec = net.config.spec
@@ -180,7 +186,7 @@ class _Member(nn.Module):
                 vectors = net.frequency_side_effects(*features)
                 transfer = net.frequency_transfer if spec.sparse_transfer else None
             self._head(vectors, transfer, selected, layout_)
-        self.encoders = _Encoders(net, output)
+        self.encoders = _Encoders(net, output, mechanism, layout_.n_bits)
         if output == "association":
             self.register_buffer("bias", net.association_bias.detach()[selected].clone())
             self.register_buffer("knn_weight", _knn_weight(net, "knn_association_weight"))
@@ -244,11 +250,23 @@ class _Encoders(nn.Module):
     side-effect tables and transfers are folded into the head's constant matrices).
     """
 
-    def __init__(self, net: SEFreqNet, output: str) -> None:
+    def __init__(
+        self,
+        net: SEFreqNet,
+        output: str,
+        mechanism: MechanismModel | None = None,
+        n_bits: int = 0,
+    ) -> None:
         super().__init__()
         self.config = net.config
         self.output = output
+        self.n_bits = n_bits
         self.association_encoder = copy.deepcopy(net.association_encoder).eval()
+        # With the mechanism view, the structure reaches the listing head through the
+        # predicted mechanism: explanations are of the structure-only prediction.
+        self.mechanism = (
+            _PredictedMechanism(mechanism) if net.config.n_mechanism and mechanism else None
+        )
         if output == "frequency":
             for name in ("frequency_encoder", "frequency_mix", "frequency_mix_relu"):
                 if hasattr(net, name):
@@ -257,12 +275,30 @@ class _Encoders(nn.Module):
                 self.register_buffer("reliability_gate", net.reliability_gate.detach().clone())
 
     def forward(self, structure: torch.Tensor) -> torch.Tensor:
-        z = self.association_encoder(structure)
+        association_input = structure
+        if self.mechanism is not None:
+            bits, descriptors = structure[:, : self.n_bits], structure[:, self.n_bits :]
+            association_input = torch.cat([self.mechanism(bits), descriptors], dim=1)
+        z = self.association_encoder(association_input)
         if self.output == "association":
             return z
         # The network's variant logic, on these copies; no detach, so attributions follow
         # every path from the input to the output.
         return SEFreqNet.encode_frequency(self, structure, z, detach=False)
+
+
+class _PredictedMechanism(nn.Module):
+    """Copies of the mechanism networks: bits -> the mean of their probabilities (a
+    sigmoid module per network, as DeepLIFT needs one module per non-linearity call)."""
+
+    def __init__(self, mechanism: MechanismModel) -> None:
+        super().__init__()
+        self.nets = nn.ModuleList(copy.deepcopy(net).eval() for net in mechanism.nets)
+        self.sigmoids = nn.ModuleList(nn.Sigmoid() for _ in mechanism.nets)
+
+    def forward(self, bits: torch.Tensor) -> torch.Tensor:
+        total = sum(s(net(bits)) for net, s in zip(self.nets, self.sigmoids, strict=True))
+        return total / len(self.nets)
 
 
 def _knn_weight(net: nn.Module, name: str) -> torch.Tensor | None:
@@ -288,7 +324,7 @@ class EnsembleOutputModule(nn.Module):
         lay = layout(ensemble)
         self.output = output
         self.members = nn.ModuleList(
-            _Member(net, lay, selected, output) for net in ensemble.members
+            _Member(net, lay, selected, output, ensemble.mechanism) for net in ensemble.members
         )
         self.register_buffer("inverse_temperature", torch.tensor(1.0 / ensemble.temperature))
         self.probability = nn.Sigmoid()

@@ -25,6 +25,7 @@ from sefreq.chem.features import (
     mol_from_smiles,
 )
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
+from sefreq.chem.standardize import skeleton_of
 from sefreq.model.artifact import (
     BUNDLE_FORMAT,
     CARD_FILE,
@@ -34,6 +35,7 @@ from sefreq.model.artifact import (
     file_sha256,
 )
 from sefreq.model.inference import FusedEnsemble, class_probabilities
+from sefreq.model.mechanism import MechanismModel, mechanism_similarity, mix_similarity
 from sefreq.model.network import NetworkConfig, SEFreqNet
 from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
 
@@ -69,6 +71,9 @@ class EnsembleOutput:
     max_similarity: np.ndarray  # (n,) max Tanimoto to a training drug
     nearest_index: np.ndarray  # (n,) index of that training drug
     valid: np.ndarray  # (n,) bool: the SMILES parsed
+    # (n,) bool: the mechanism view read the compound's known proteins and ATC classes
+    # (False: the predicted ones, or a model without the view)
+    mechanism_known: np.ndarray
 
 
 @dataclass
@@ -102,6 +107,13 @@ class SEFreqEnsemble:
     reference_ids: np.ndarray | None = None  # dataset rows of the reference drugs (not saved)
     # Settings of the smoothed prior (TrainConfig.prior == "smoothed"); None: the kNN prior.
     smoothing: dict | None = None
+    # The dense task's networks and known profiles (sefreq.model.mechanism); None: the
+    # network has no mechanism view.
+    mechanism: MechanismModel | None = None
+    # (n_ref, V) the reference drugs' mechanism profiles (known where known, else
+    # predicted) and the mechanism's weight in the prior's similarity (0: structure only)
+    reference_mechanism: np.ndarray | None = None
+    mechanism_weight: float = 0.0
 
     # -- inference ------------------------------------------------------------------------
 
@@ -135,8 +147,13 @@ class SEFreqEnsemble:
         fingerprints: np.ndarray,
         exclude: np.ndarray | None = None,
         kernel_fingerprints: dict[str, np.ndarray] | None = None,
+        mechanism: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """kNN association / frequency features and the Morgan Tanimoto matrix to the reference.
+
+        ``mechanism``: the molecules' mechanism profiles; with a model whose prior mixes
+        them in (``mechanism_weight``), the prior's similarity is
+        :func:`~sefreq.model.mechanism.mix_similarity` of structure and mechanism.
 
         The returned similarity (applicability domain, nearest drug) is always the Morgan
         Tanimoto; the kNN profiles use the five-fingerprint similarity when
@@ -149,6 +166,14 @@ class SEFreqEnsemble:
             if kernel_fingerprints is None:
                 raise ValueError("this model's kNN prior needs kernel_fingerprints")
             knn_similarity = kernel_similarity(kernel_fingerprints, None, self._kernel_reference())
+        if self.mechanism_weight and self.reference_mechanism is not None:
+            if mechanism is None:
+                raise ValueError("this model's prior needs the molecules' mechanism profiles")
+            knn_similarity = mix_similarity(
+                knn_similarity,
+                mechanism_similarity(mechanism, self.reference_mechanism),
+                self.mechanism_weight,
+            )
 
         if self.smoothing is not None:
             association, frequency = smoothed_profiles(
@@ -219,6 +244,7 @@ class SEFreqEnsemble:
         scaled_descriptors: np.ndarray,
         knn_association: np.ndarray,
         knn_frequency: np.ndarray,
+        mechanism: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-member association logits (m, n, 994) and CORAL probabilities P(class > k)
         (m, n, 994, 4), all members at once (:class:`sefreq.model.inference.FusedEnsemble`;
@@ -234,6 +260,7 @@ class SEFreqEnsemble:
                 np.asarray(scaled_descriptors, dtype=np.float32),
                 np.asarray(knn_association, dtype=np.float32),
                 np.asarray(knn_frequency, dtype=np.float32),
+                None if mechanism is None else np.asarray(mechanism, dtype=np.float32),
             )
         finally:
             torch.set_num_threads(threads)
@@ -244,16 +271,20 @@ class SEFreqEnsemble:
         exclude: np.ndarray | None = None,
         batch_size: int = 256,
         mols: list | None = None,
+        structure_only: bool = False,
     ) -> EnsembleOutput:
         """Score every side effect of every molecule. Invalid SMILES give NaN rows.
 
         ``mols``: the molecules already parsed, aligned with ``smiles`` (see :meth:`featurize`).
+        ``structure_only``: treat every molecule as new (the predicted mechanism, even for
+        a compound whose proteins are known).
         """
         parts = [
             self._predict_batch(
                 smiles[i : i + batch_size],
                 None if exclude is None else exclude[i : i + batch_size],
                 None if mols is None else mols[i : i + batch_size],
+                structure_only,
             )
             for i in range(0, max(len(smiles), 1), batch_size)
         ]
@@ -266,14 +297,32 @@ class SEFreqEnsemble:
             ]
         )
 
+    def mechanism_profiles(
+        self, fingerprints: np.ndarray, mols: list, structure_only: bool = False
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """The mechanism view of parsed molecules: (n, V) profiles (None without the view)
+        and (n,) bool, the known profile was read (its compound matched by the first
+        InChIKey block)."""
+        if self.mechanism is None:
+            return None, np.zeros(len(fingerprints), dtype=bool)
+        skeletons = None if structure_only else [skeleton_of(m) for m in mols]
+        return self.mechanism.profiles(fingerprints, skeletons)
+
     def _predict_batch(
-        self, smiles: list[str | None], exclude: np.ndarray | None, mols: list | None = None
+        self,
+        smiles: list[str | None],
+        exclude: np.ndarray | None,
+        mols: list | None = None,
+        structure_only: bool = False,
     ) -> EnsembleOutput:
         from scipy.special import expit  # here, not at the top: loading stays fast
 
+        if mols is None:
+            mols = [mol_from_smiles(s) for s in smiles]
         fingerprints, scaled, valid, kernel = self.featurize(list(smiles), mols)
-        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel)
-        logits, greater = self.raw_outputs(fingerprints, scaled, knn_a, knn_f)
+        mechanism, known = self.mechanism_profiles(fingerprints, mols, structure_only)
+        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel, mechanism)
+        logits, greater = self.raw_outputs(fingerprints, scaled, knn_a, knn_f, mechanism)
         mean_logit = logits.mean(0)
         p_raw = expit(mean_logit)
         p_cal = expit(mean_logit / self.temperature)
@@ -309,6 +358,7 @@ class SEFreqEnsemble:
             max_similarity=max_similarity.astype(np.float32),
             nearest_index=nearest.astype(np.int64),
             valid=valid,
+            mechanism_known=known & valid,
         )
         for name in (
             "p_association",
@@ -351,6 +401,10 @@ class SEFreqEnsemble:
             tensors.update(_pack_kernel_fingerprints(self.reference_kernel_fingerprints))
         tensors["reference.frequency"] = self.reference_frequency.astype(np.uint8)
         tensors["reference.mask_packed"] = np.packbits(self.reference_mask.astype(bool), axis=1)
+        if self.mechanism is not None:
+            tensors.update(self.mechanism.state())
+        if self.reference_mechanism is not None:
+            tensors["reference.mechanism"] = self.reference_mechanism.astype(np.float16)
         save_file(
             {k: np.ascontiguousarray(v) for k, v in tensors.items()}, directory / WEIGHTS_FILE
         )
@@ -374,6 +428,13 @@ class SEFreqEnsemble:
                 "descriptors": list(self.descriptor_names),
                 "reference_drugs": list(self.reference_names),
                 "side_effects": list(self.side_effect_names),
+                "mechanism_weight": float(self.mechanism_weight),
+                "mechanism": None
+                if self.mechanism is None
+                else {
+                    "vocabulary": self.mechanism.vocabulary,
+                    "known_skeletons": self.mechanism.known_skeletons,
+                },
             }
         )
         (directory / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
@@ -435,6 +496,17 @@ class SEFreqEnsemble:
             conformal_threshold=card["conformal_threshold"],
             ad_threshold=card["ad_threshold"],
             card=card,
+            reference_mechanism=tensors["reference.mechanism"].astype(np.float32)
+            if "reference.mechanism" in tensors
+            else None,
+            mechanism_weight=float(card.get("mechanism_weight", 0.0)),
+            mechanism=None
+            if not card.get("mechanism")
+            else MechanismModel.from_state(
+                tensors,
+                card["mechanism"]["vocabulary"],
+                card["mechanism"]["known_skeletons"],
+            ),
         )
 
 

@@ -42,6 +42,16 @@ class TrainConfig:
     # recorded in the bundle, so a model always reads what it was trained on.
     descriptors: tuple[str, ...] = DESCRIPTOR_NAMES
     kernel_fingerprints: tuple[str, ...] = MODEL_KERNEL_FINGERPRINTS
+    # The mechanism view (sefreq.model.mechanism), when a MechanismTask is given:
+    # cross-fitted parts, epochs of each network, and the share of training drugs with a
+    # known mechanism that read it instead of their predicted one (so the network learns
+    # both inputs; validation drugs always read the predicted one, as a new molecule).
+    mechanism_parts: int = 3
+    mechanism_epochs: int = 15
+    mechanism_known_share: float = 0.5
+    # Weights w of the mechanism in the prior's similarity, (1 - w) structure + w
+    # mechanism (Tanimoto of the profiles), chosen on the validation drugs.
+    mechanism_similarity_weights: tuple[float, ...] = (0.0, 0.3, 0.5)
     validation_share: float = 0.1  # used only when no validation set is given
     threads: int = 1
     progress: bool = True

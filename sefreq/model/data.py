@@ -13,6 +13,7 @@ from sefreq.chem.features import mol_from_smiles
 from sefreq.data import load_dataset
 from sefreq.data.registry import REGISTRY, file_status
 from sefreq.data.types import SideEffectInfo
+from sefreq.model.mechanism import MechanismTask
 
 
 @dataclass
@@ -76,10 +77,13 @@ class BundleData:
     organ_class_names: list[list[str]]  # per side effect, Galeano order
     data_sha256: dict[str, str]
     n_excluded_no_structure: int
+    mechanism: MechanismTask | None = None  # the dense task (None: no mechanism data)
 
 
 def load_bundle_data(with_sider: bool = False) -> BundleData:
-    """All usable drugs (``has_structure``), including the 9 independent ones.
+    """All usable drugs (``has_structure``), including the 9 independent ones, with their
+    complete listings (:meth:`~sefreq.data.dataset.Dataset.listed_labels`: a side effect
+    any label lists is associated; R's class where it states one).
 
     ``with_sider``: also SIDER's other drugs with a structure (``drug_ids`` from 759 on,
     labels as :meth:`sefreq.data.dataset.Dataset.extra_training_drugs` encodes them).
@@ -90,7 +94,7 @@ def load_bundle_data(with_sider: bool = False) -> BundleData:
     rows = np.flatnonzero(usable)
     smiles_column = "parent_smiles" if "parent_smiles" in drugs.columns else "smiles"
     smiles = [drugs[smiles_column].iloc[i] for i in rows]
-    frequency = np.asarray(dataset.frequency)[rows].astype(np.uint8)
+    frequency = dataset.listed_labels()[rows].astype(np.uint8)
     training = TrainingSet(
         smiles=smiles,
         frequency=frequency,
@@ -107,6 +111,9 @@ def load_bundle_data(with_sider: bool = False) -> BundleData:
         organ_class_names=organ,
         data_sha256=_data_sums(),
         n_excluded_no_structure=int((~usable).sum()),
+        mechanism=MechanismTask.from_table(dataset.mechanism_drugs)
+        if len(dataset.mechanism_drugs)
+        else None,
     )
 
 

@@ -61,14 +61,22 @@ class FusedEnsemble:
         encoders = [m.association_encoder for m in members]
         if spec.own_frequency_encoder:
             encoders += [m.frequency_encoder for m in members]
-        first = [_linear(e[1]) for e in encoders]
+        # Encoders reading the mechanism profile (the association encoders of a network
+        # with the view) come first; the others read the structure's bits.
+        self.n_mechanism_encoders = len(members) if config.n_mechanism else 0
+        mechanism_first = [_linear(e[1]) for e in encoders[: self.n_mechanism_encoders]]
+        first = [_linear(e[1]) for e in encoders[self.n_mechanism_encoders :]]
         second = [_linear(e[4]) for e in encoders]
-        w1 = torch.cat([w for w, _ in first])  # (E * hidden, bits + descriptors)
-        self.hidden = first[0][0].shape[0]
+        self.hidden = second[0][0].shape[1]
         self.n_encoders = len(encoders)
-        self.w1_bits = w1[:, : self.n_bits].T.contiguous()  # (bits, E * hidden)
-        self.w1_desc = w1[:, self.n_bits :].T.contiguous()
-        self.b1 = torch.cat([b for _, b in first])
+        if first:
+            w1 = torch.cat([w for w, _ in first])  # (E * hidden, bits + descriptors)
+            self.w1_bits = w1[:, : self.n_bits].T.contiguous()  # (bits, E * hidden)
+            self.w1_desc = w1[:, self.n_bits :].T.contiguous()
+            self.b1 = torch.cat([b for _, b in first])
+        if mechanism_first:  # (mechanism + descriptors, M * hidden)
+            self.w1_mechanism = torch.cat([w for w, _ in mechanism_first]).T.contiguous()
+            self.b1_mechanism = torch.cat([b for _, b in mechanism_first])
         self.w2 = torch.stack([w.T for w, _ in second])  # (E, hidden, d)
         self.b2 = torch.stack([b for _, b in second])  # (E, d)
 
@@ -128,20 +136,31 @@ class FusedEnsemble:
         descriptors: np.ndarray,
         knn_association: np.ndarray | None = None,
         knn_frequency: np.ndarray | None = None,
+        mechanism: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Per-member association logits (M, n, 994) and CORAL probabilities P(class > k),
-        k = 1..4 (M, n, 994, 4), of 0/1 ``fingerprints`` (n, bits), scaled ``descriptors``
-        and the kNN priors. :func:`class_probabilities` turns the latter into classes."""
+        k = 1..4 (M, n, 994, 4), of 0/1 ``fingerprints`` (n, bits), scaled ``descriptors``,
+        the kNN priors and (a network with the view) the mechanism profile (n, V).
+        :func:`class_probabilities` turns the latter into classes."""
         n = len(fingerprints)
-        rows, bits = np.nonzero(np.asarray(fingerprints))
-        offsets = np.searchsorted(rows, np.arange(n))
-        h = torch.nn.functional.embedding_bag(
-            torch.from_numpy(bits.astype(np.int64)),
-            self.w1_bits,
-            torch.from_numpy(offsets.astype(np.int64)),
-            mode="sum",
-        )
-        h = torch.relu(h + torch.from_numpy(np.asarray(descriptors)) @ self.w1_desc + self.b1)
+        desc = torch.from_numpy(np.asarray(descriptors))
+        parts = []
+        if self.n_mechanism_encoders:
+            if mechanism is None:
+                raise ValueError("this ensemble reads a mechanism profile: pass mechanism=")
+            inputs = torch.cat([torch.from_numpy(np.asarray(mechanism)), desc], dim=1)
+            parts.append(torch.relu(inputs @ self.w1_mechanism + self.b1_mechanism))
+        if self.n_encoders > self.n_mechanism_encoders:
+            rows, bits = np.nonzero(np.asarray(fingerprints))
+            offsets = np.searchsorted(rows, np.arange(n))
+            h = torch.nn.functional.embedding_bag(
+                torch.from_numpy(bits.astype(np.int64)),
+                self.w1_bits,
+                torch.from_numpy(offsets.astype(np.int64)),
+                mode="sum",
+            )
+            parts.append(torch.relu(h + desc @ self.w1_desc + self.b1))
+        h = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         h = h.view(n, self.n_encoders, self.hidden).transpose(0, 1)  # (E, n, hidden)
         z = torch.relu(torch.baddbmm(self.b2[:, None], h, self.w2))  # (E, n, d)
         m = self.n_members

@@ -25,6 +25,17 @@ class MemberTensors:
     knn_frequency: torch.Tensor
     frequency: torch.Tensor
     mask: torch.Tensor
+    mechanism: torch.Tensor  # (n, V) profile; (n, 0) for a network without the view
+
+    def inputs(self) -> dict[str, torch.Tensor | None]:
+        """The network's keyword inputs."""
+        return {
+            "fingerprints": self.fingerprints,
+            "descriptors": self.descriptors,
+            "knn_association": self.knn_association,
+            "knn_frequency": self.knn_frequency,
+            "mechanism": self.mechanism if self.mechanism.shape[1] else None,
+        }
 
 
 def member_tensors(
@@ -34,7 +45,10 @@ def member_tensors(
     knn_f: np.ndarray,
     frequency: np.ndarray,
     mask: np.ndarray,
+    mechanism: np.ndarray | None = None,
 ) -> MemberTensors:
+    if mechanism is None:
+        mechanism = np.zeros((len(fingerprints), 0), dtype=np.float32)
     return MemberTensors(
         torch.from_numpy(fingerprints.astype(np.float32)),
         torch.from_numpy(scaled.astype(np.float32)),
@@ -42,6 +56,7 @@ def member_tensors(
         torch.from_numpy(knn_f),
         torch.from_numpy(frequency.astype(np.int64)),
         torch.from_numpy(mask.astype(bool)),
+        torch.from_numpy(np.asarray(mechanism, dtype=np.float32)),
     )
 
 
@@ -49,7 +64,7 @@ def _member_loss(
     net: SEFreqNet, batch: MemberTensors, config: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """(association loss, frequency loss, penalty, per-side-effect losses) of a batch."""
-    out = net(batch.fingerprints, batch.descriptors, batch.knn_association, batch.knn_frequency)
+    out = net(**batch.inputs())
     mask = batch.mask
     target = (batch.frequency > 0).float()
     bce = F.binary_cross_entropy_with_logits(out["association_logit"], target, reduction="none")
@@ -80,7 +95,7 @@ def _member_loss(
 def _evaluate(net: SEFreqNet, data: MemberTensors) -> tuple[float, float]:
     """Validation association BCE (mean over scored cells) and RMSE of expected class."""
     net.eval()
-    out = net(data.fingerprints, data.descriptors, data.knn_association, data.knn_frequency)
+    out = net(**data.inputs())
     mask = data.mask
     target = (data.frequency > 0).float()
     bce = F.binary_cross_entropy_with_logits(out["association_logit"], target, reduction="none")

@@ -90,6 +90,10 @@ class NetworkConfig:
     dropout: float = 0.4
     use_knn_prior: bool = True
     transfer_k: int = 8
+    #: Width of the mechanism profile (:mod:`sefreq.model.mechanism`); 0: no mechanism
+    #: view. With one, the association encoder reads the profile and the descriptors
+    #: (not the fingerprint bits), and the frequency encoder the structure.
+    n_mechanism: int = 0
 
     @property
     def spec(self) -> Variant:
@@ -105,8 +109,11 @@ class NetworkConfig:
         return cls(**known)
 
 
-def _mlp_encoder(config: NetworkConfig) -> nn.Sequential:
-    n_in = config.n_fingerprint_bits + config.n_descriptors
+def _mlp_encoder(config: NetworkConfig, reads_mechanism: bool = False) -> nn.Sequential:
+    """Drug encoder of the structure (bits + descriptors), or of the mechanism profile +
+    descriptors when ``reads_mechanism``."""
+    first = config.n_mechanism if reads_mechanism else config.n_fingerprint_bits
+    n_in = first + config.n_descriptors
     return nn.Sequential(
         nn.Dropout(config.input_dropout),
         nn.Linear(n_in, config.hidden),
@@ -245,7 +252,7 @@ class SEFreqNet(nn.Module):
         self.register_buffer("similarity_components", as_tensor(similarity_components))
 
         d = config.embedding
-        self.association_encoder = _mlp_encoder(config)
+        self.association_encoder = _mlp_encoder(config, self.reads_mechanism)
         self.association_side_effects = SideEffectEmbedding(config)
         # Per-side-effect bias starts at logit(prevalence): the structure part is a residual.
         self.association_bias = nn.Parameter(as_tensor(association_prior).clone())
@@ -273,6 +280,22 @@ class SEFreqNet(nn.Module):
             valid = torch.as_tensor(transfer_valid)
             self.association_transfer = SparseTransfer(sources, valid)
             self.frequency_transfer = SparseTransfer(sources, valid)
+
+    @property
+    def reads_mechanism(self) -> bool:
+        """The association encoder reads the mechanism profile (``n_mechanism > 0``)."""
+        return self.config.n_mechanism > 0
+
+    def association_input(
+        self, x: torch.Tensor, descriptors: torch.Tensor, mechanism: torch.Tensor | None
+    ) -> torch.Tensor:
+        """What the association encoder reads: ``x`` (bits + descriptors), or the
+        mechanism profile + descriptors."""
+        if not self.reads_mechanism:
+            return x
+        if mechanism is None:
+            raise ValueError("this network reads a mechanism profile: pass mechanism=")
+        return torch.cat([mechanism, descriptors], dim=1)
 
     def train(self, mode: bool = True) -> SEFreqNet:
         if mode:
@@ -347,10 +370,11 @@ class SEFreqNet(nn.Module):
         descriptors: torch.Tensor,
         knn_association: torch.Tensor | None = None,
         knn_frequency: torch.Tensor | None = None,
+        mechanism: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         config = self.config
         x = torch.cat([fingerprints, descriptors], dim=1)
-        z_association = self.association_encoder(x)
+        z_association = self.association_encoder(self.association_input(x, descriptors, mechanism))
         z_frequency = self.encode_frequency(x, z_association)
 
         vectors = self.side_effect_vectors()

@@ -131,8 +131,13 @@ class Predictor:
         progress: bool = False,
         format: str = "long",
         k: int = 10,
+        structure_only: bool = False,
     ) -> pd.DataFrame:
         """Side-effect profiles of ``smiles``, in one of three forms (:data:`FORMATS`).
+
+        ``structure_only``: treat every molecule as new. By default a molecule that is a
+        compound with known proteins (DrugBank, DrugCentral; matched by the first block of
+        its InChIKey) reads them; otherwise, and with this flag, its predicted ones.
 
         - ``"long"``: one row per molecule x side effect (Galeano order), :data:`COLUMNS`;
         - ``"wide"``: one row per molecule: :data:`MOLECULE_COLUMNS`, then
@@ -164,7 +169,10 @@ class Predictor:
         for start in tqdm(starts, desc="predicting", disable=not progress or len(starts) < 2):
             rows = ok[start : start + batch_size]
             output = self.ensemble.predict_arrays(
-                [parents[i] for i in rows], batch_size=batch_size, mols=[mols[i] for i in rows]
+                [parents[i] for i in rows],
+                batch_size=batch_size,
+                mols=[mols[i] for i in rows],
+                structure_only=structure_only,
             )
             frames.append(build(output, [ids[i] for i in rows], [smiles[i] for i in rows]))
             rows_per_molecule.append(len(frames[-1]) // max(len(rows), 1))

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from scipy.special import logit
 
-from sefreq.chem.features import DescriptorScaler, MoleculeFeatures, featurize
+from sefreq.chem.features import DescriptorScaler, MoleculeFeatures, featurize, mol_from_smiles
 from sefreq.chem.similarity import kernel_similarity, tanimoto_bits
+from sefreq.chem.standardize import skeleton_of
 from sefreq.constants import N_DRUGS, SIDER_LICENCE, __version__, stated
 from sefreq.data.types import SideEffectInfo
 from sefreq.model import confidence
@@ -40,8 +41,15 @@ from sefreq.model.features import (
     transfer_edges,
 )
 from sefreq.model.loop import member_tensors, train_member
+from sefreq.model.mechanism import (
+    CrossFitted,
+    MechanismTask,
+    mechanism_similarity,
+    mix_similarity,
+    train_mechanism,
+)
 from sefreq.model.network import NetworkConfig, SEFreqNet
-from sefreq.model.selection import select_knn, select_smoothing
+from sefreq.model.selection import association_score, select_knn, select_smoothing
 from sefreq.priors import knn_profiles, smoothed_profiles, smoothing_reference
 
 
@@ -61,12 +69,20 @@ def fit_ensemble(
     side_effects: SideEffectInfo,
     network: NetworkConfig | None = None,
     config: TrainConfig | None = None,
+    mechanism: MechanismTask | None = None,
+    known_mechanism: MechanismTask | None = None,
 ) -> SEFreqEnsemble:
     """Train ``config.n_members`` networks, then calibrate on the validation set.
 
     ``validation`` holds held-out cells (its ``label_mask`` says which are scored); when
     None, a share of the training drugs is carved out. Only usable structures should be
     passed (rows whose SMILES does not parse are dropped here).
+
+    ``mechanism``: the dense task (:class:`~sefreq.model.mechanism.MechanismTask`), less
+    any held-out drug's compound; given, the listing head reads the mechanism profile
+    (mechanism -> listing -> frequency). The validation drugs' compounds are removed here.
+    ``known_mechanism``: the compounds whose known profile a query may read (default
+    ``mechanism``).
     """
     network = copy.deepcopy(network) if network else NetworkConfig()
     config = config or TrainConfig()
@@ -113,15 +129,37 @@ def fit_ensemble(
     scaler = DescriptorScaler.fit(raw_fit)
     fit_desc, val_desc = scaler.transform(raw_fit), scaler.transform(raw_val)
 
+    fit_mechanism, val_mechanism, mechanism_model, profiles = None, None, None, None
+    if mechanism is not None:
+        fitted = _mechanism_inputs(mechanism, known_mechanism, train, validation, fit_fp, config)
+        mechanism_model = fitted.model
+        network.n_mechanism = mechanism_model.n_outputs
+        rng = np.random.default_rng([config.seed, 13])
+        share = config.mechanism_known_share
+        reads_known = fitted.train_has_known & (rng.random(len(fit_fp)) < share)
+        fit_mechanism = np.where(reads_known[:, None], fitted.train_known, fitted.train_profiles)
+        val_mechanism = mechanism_model.predict(val_fp)
+        as_neighbour = fitted.train_has_known[:, None]
+        profiles = MechanismProfiles(
+            fit=fit_mechanism,
+            validation=val_mechanism,
+            reference=np.where(as_neighbour, fitted.train_known, fitted.train_profiles),
+            weights=tuple(config.mechanism_similarity_weights),
+        )
+
     priors = _prior_inputs(
         config, network.use_knn_prior, train, validation, fit_features, val_features,
-        prevalence, mean_class,
+        prevalence, mean_class, profiles,
     )  # fmt: skip
     fit_knn, val_knn = priors.fit, priors.validation
     knn_a_params, knn_f_params = priors.association_params, priors.frequency_params
     smoothing = priors.smoothing
-    fit_t = member_tensors(fit_fp, fit_desc, *fit_knn, train.frequency, train.label_mask)
-    val_t = member_tensors(val_fp, val_desc, *val_knn, validation.frequency, validation.label_mask)
+    fit_t = member_tensors(
+        fit_fp, fit_desc, *fit_knn, train.frequency, train.label_mask, fit_mechanism
+    )
+    val_t = member_tensors(
+        val_fp, val_desc, *val_knn, validation.frequency, validation.label_mask, val_mechanism
+    )
 
     floors = floors_of(validation, prevalence, mean_class)
     members, logs = [], []
@@ -155,6 +193,9 @@ def fit_ensemble(
         descriptor_names=descriptor_names,
         reference_ids=None if train.drug_ids is None else np.asarray(train.drug_ids),
         smoothing=smoothing,
+        mechanism=mechanism_model,
+        reference_mechanism=None if profiles is None else profiles.reference,
+        mechanism_weight=priors.mechanism_weight,
     )
     calibration = confidence.calibrate(
         ensemble, validation, exclusions(validation.drug_ids, train.drug_ids)
@@ -172,6 +213,38 @@ def fit_ensemble(
     return ensemble
 
 
+def skeletons_of(smiles: list[str | None]) -> list[str | None]:
+    """The first InChIKey block of each structure (None where it does not parse)."""
+    return [skeleton_of(mol_from_smiles(s)) for s in smiles]
+
+
+def _mechanism_inputs(
+    mechanism: MechanismTask,
+    known: MechanismTask | None,
+    train: TrainingSet,
+    validation: TrainingSet,
+    fit_fp: np.ndarray,
+    config: TrainConfig,
+) -> CrossFitted:
+    """The cross-fitted mechanism model, trained without the validation drugs' compounds
+    (they stand for new molecules)."""
+    held_out = {s for s in skeletons_of(validation.smiles) if s}
+
+    def bits(smiles: list[str]) -> np.ndarray:
+        return featurize(smiles, fit_fp.shape[1], False, ()).fingerprints
+
+    return train_mechanism(
+        mechanism.without(held_out),
+        bits,
+        fit_fp,
+        skeletons_of(train.smiles),
+        seed=config.seed,
+        n_parts=config.mechanism_parts,
+        epochs=config.mechanism_epochs,
+        known_task=known or mechanism,
+    )
+
+
 @dataclass
 class PriorInputs:
     """The similarity prior's residual features of the training and validation drugs
@@ -182,6 +255,19 @@ class PriorInputs:
     association_params: tuple[int, float]
     frequency_params: tuple[int, float]
     smoothing: dict | None = None
+    mechanism_weight: float = 0.0
+
+
+@dataclass
+class MechanismProfiles:
+    """Mechanism profiles behind the prior's similarity: how the fit and validation drugs
+    look as queries (validation: predicted, as new molecules) and the fit drugs as
+    neighbours (known where known, else predicted)."""
+
+    fit: np.ndarray
+    validation: np.ndarray
+    reference: np.ndarray
+    weights: tuple[float, ...]
 
 
 def _prior_inputs(
@@ -193,11 +279,14 @@ def _prior_inputs(
     val_features: MoleculeFeatures,
     prevalence: np.ndarray,
     mean_class: np.ndarray,
+    mechanism: MechanismProfiles | None = None,
 ) -> PriorInputs:
     """The prior the network reads, its settings chosen on the validation drugs only.
 
     A training drug is always left out of its own profile; a validation drug that is also
-    a training drug (warm protocols) too.
+    a training drug (warm protocols) too. With ``mechanism``, the similarity behind the
+    prior is ``(1 - w) * structure + w * mechanism`` (:func:`mechanism_similarity`), ``w``
+    chosen on the validation drugs among ``mechanism.weights``.
     """
     n_se = train.frequency.shape[1]
     knn_params = (config.knn_k, config.knn_power)
@@ -212,10 +301,21 @@ def _prior_inputs(
     val_exclude = exclusions(validation.drug_ids, train.drug_ids)
     leave_out = np.arange(len(train.smiles))
 
-    def similarity(query: MoleculeFeatures) -> np.ndarray:
+    def structure(query: MoleculeFeatures) -> np.ndarray:
         if use_kernel:
             return kernel_similarity(query.kernel, fit_kfp)
         return tanimoto_bits(query.fingerprints, fit_features.fingerprints)
+
+    weights = (0.0,) if mechanism is None else tuple(mechanism.weights)
+
+    def mixed(base: np.ndarray, profiles: np.ndarray | None, weight: float) -> np.ndarray:
+        if not weight:
+            return base
+        return mix_similarity(base, mechanism_similarity(profiles, mechanism.reference), weight)
+
+    val_base = structure(val_features)
+    val_profiles = None if mechanism is None else mechanism.validation
+    fit_profiles = None if mechanism is None else mechanism.fit
 
     if config.prior == "smoothed":
         if not use_kernel:
@@ -225,22 +325,34 @@ def _prior_inputs(
         def smoothed(sim, exclude, settings):
             return smoothed_profiles(sim, reference, prevalence, mean_class, settings, exclude)
 
-        val_sim = similarity(val_features)
-        smoothing = select_smoothing(
-            lambda settings: smoothed(val_sim, val_exclude, settings),
-            validation,
-            prevalence,
-            mean_class,
-        )
+        best = None
+        for weight in weights:
+            val_sim = mixed(val_base, val_profiles, weight)
+            settings = select_smoothing(
+                lambda s, sim=val_sim: smoothed(sim, val_exclude, s),
+                validation,
+                prevalence,
+                mean_class,
+            )
+            score = association_score(
+                smoothed(val_sim, val_exclude, settings)[0], validation, prevalence
+            )
+            if best is None or score > best[0]:
+                best = (score, weight, settings, val_sim)
+        _, weight, smoothing, val_sim = best
+        fit_sim = mixed(structure(fit_features), fit_profiles, weight)
         return PriorInputs(
-            smoothed(kernel_similarity(fit_kfp, fit_kfp), leave_out, smoothing),
+            smoothed(fit_sim, leave_out, smoothing),
             smoothed(val_sim, val_exclude, smoothing),
             knn_params,
             knn_params,
             smoothing,
+            weight,
         )
 
-    fit_sim, val_sim = similarity(fit_features), similarity(val_features)
+    weight = weights[0]
+    fit_sim = mixed(structure(fit_features), fit_profiles, weight)
+    val_sim = mixed(val_base, val_profiles, weight)
 
     def knn(sim, exclude, k, power):
         return knn_profiles(
@@ -261,7 +373,7 @@ def _prior_inputs(
     if f_params != a_params:
         fit_knn = (fit_knn[0], knn(fit_sim, leave_out, *f_params)[1])
         val_knn = (val_knn[0], knn(val_sim, val_exclude, *f_params)[1])
-    return PriorInputs(fit_knn, val_knn, a_params, f_params)
+    return PriorInputs(fit_knn, val_knn, a_params, f_params, mechanism_weight=weight)
 
 
 def _new_member(
@@ -335,6 +447,11 @@ def extend_reference(ensemble: SEFreqEnsemble, extra: TrainingSet) -> None:
         [ensemble.reference_mask, np.asarray(extra.label_mask, dtype=bool)]
     )
     ensemble.reference_names = list(ensemble.reference_names) + extra.display_names()
+    if ensemble.reference_mechanism is not None and ensemble.mechanism is not None:
+        known, found = ensemble.mechanism.known(skeletons_of(extra.smiles))
+        predicted = ensemble.mechanism.predict(features.fingerprints)
+        profiles = np.where(found[:, None], known, predicted)
+        ensemble.reference_mechanism = np.concatenate([ensemble.reference_mechanism, profiles])
     if ensemble.reference_ids is not None:
         ids = extra.drug_ids if extra.drug_ids is not None else np.full(len(extra.smiles), -1)
         ensemble.reference_ids = np.concatenate([ensemble.reference_ids, np.asarray(ids)])
@@ -363,7 +480,9 @@ def train_bundle(
     fit, validation = split_calibrated(
         data.training, config.validation_share, config.seed, n_galeano
     )
-    ensemble = fit_ensemble(fit, validation, data.side_effects, network, config)
+    ensemble = fit_ensemble(
+        fit, validation, data.side_effects, network, config, mechanism=data.mechanism
+    )
     extend_reference(ensemble, validation)
     ensemble.ad_threshold = DEFAULT_AD_THRESHOLD
     ensemble.card.update(

@@ -94,7 +94,9 @@ def tiny_ensemble(tiny_data) -> SEFreqEnsemble:
     return ensemble
 
 
-def _network(variant: str, rng: np.random.Generator | None = None) -> SEFreqNet:
+def _network(
+    variant: str, rng: np.random.Generator | None = None, n_mechanism: int = 0
+) -> SEFreqNet:
     rng = rng or np.random.default_rng(1)
     se = tiny_side_effects(rng)
     counts = rng.integers(1, 50, N_SE)
@@ -104,6 +106,7 @@ def _network(variant: str, rng: np.random.Generator | None = None) -> SEFreqNet:
     config = tiny_network(variant)
     config.n_side_effects, config.n_organ_classes, config.n_group_terms = N_SE, 5, 8
     config.n_fingerprint_bits, config.n_descriptors = 64, 3
+    config.n_mechanism = n_mechanism
     return SEFreqNet(
         config,
         se.organ_classes,

@@ -7,6 +7,8 @@ e.g. ``functools.partial(make_model, "asym_i_ii")``, or use the per-variant fact
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 
 from sefreq.bench.interface import EvalView, Prediction, QueryView, TrainView
@@ -19,6 +21,10 @@ from sefreq.model.recipe import extend_reference, fit_ensemble
 #: a 2-core CPU; the shipped model uses 5 members (TrainConfig.n_members).
 BENCH_MEMBERS = 3
 
+#: Ensembles fitted in this process, by what they were fitted on: ``sefreq-known`` differs
+#: from ``sefreq-mechanism`` only in what a test drug reads, so when both run, the second
+#: re-uses the first's ensemble of each fold instead of training it again.
+_FITTED: dict[tuple, object] = {}
 _NETWORK_FIELDS = set(NetworkConfig.__dataclass_fields__)
 _TRAIN_FIELDS = set(TrainConfig.__dataclass_fields__)
 
@@ -33,6 +39,8 @@ class SEFreqBenchModel:
         variant: str = "asym_i_ii",
         quick: bool = False,
         pool_validation: bool = False,
+        mechanism: bool = False,
+        known_mechanism: bool = False,
         **kwargs,
     ) -> None:
         if quick:  # the harness's reduced, fast variant (`sefreq bench --quick`)
@@ -47,6 +55,11 @@ class SEFreqBenchModel:
         # drugs join the kNN reference set, as `sefreq train` does for the shipped model
         # (and as the kernel baseline refits on them).
         self.pool_validation = pool_validation
+        # The mechanism view (trained on the fold's mechanism task), and whether a test
+        # drug reads its known proteins and ATC classes ("known targets" condition) or,
+        # as a new molecule, its predicted ones.
+        self.mechanism = mechanism or known_mechanism
+        self.known_mechanism = known_mechanism
         self.network = NetworkConfig(
             variant=variant, **{k: v for k, v in kwargs.items() if k in _NETWORK_FIELDS}
         )
@@ -73,15 +86,38 @@ class SEFreqBenchModel:
             )
         # The harness may pass a model seed; by default the fold's seed is used.
         config = TrainConfig(**{"seed": int(train.seed), **self._train_kwargs})
-        self.ensemble = fit_ensemble(training, held_out, train.side_effects, self.network, config)
+        key = (
+            repr(self.network), repr(config), self.mechanism, self.pool_validation,
+            hashlib.sha256(np.asarray(train.drug_ids).tobytes()).hexdigest(),
+            hashlib.sha256(np.asarray(train.frequency).tobytes()).hexdigest(),
+            None if held_out is None else hashlib.sha256(
+                np.asarray(held_out.frequency).tobytes() + repr(held_out.smiles).encode()
+            ).hexdigest(),
+        )  # fmt: skip
+        if self.mechanism and key in _FITTED:
+            self.ensemble = _FITTED[key]
+            return
+        self.ensemble = fit_ensemble(
+            training,
+            held_out,
+            train.side_effects,
+            self.network,
+            config,
+            mechanism=train.mechanism if self.mechanism else None,
+            known_mechanism=train.known_mechanism,
+        )
         if self.pool_validation and held_out is not None and held_out.drug_ids is None:
             extend_reference(self.ensemble, held_out)
+        if self.mechanism:
+            _FITTED[key] = self.ensemble
 
     def predict(self, query: QueryView) -> Prediction:
         if self.ensemble is None:
             raise RuntimeError("fit the model before predicting")
         exclude = exclusions(query.drug_ids, self.ensemble.reference_ids)
-        out = self.ensemble.predict_arrays(list(query.smiles), exclude=exclude)
+        out = self.ensemble.predict_arrays(
+            list(query.smiles), exclude=exclude, structure_only=not self.known_mechanism
+        )
         association = out.p_association.copy()
         frequency = out.expected_frequency.copy()
         # A structure that cannot be read is scored by the prevalence prior.
@@ -167,6 +203,22 @@ def make_shipped(**kwargs) -> SEFreqBenchModel:
     the validation drugs pooled as neighbours afterwards. Registry key ``sefreq``."""
     model = make_model("asym_i_ii", **{**BUNDLE_PRIOR, "pool_validation": True, **kwargs})
     model.name = "sefreq"
+    return model
+
+
+def make_mechanism(**kwargs) -> SEFreqBenchModel:
+    """The shipped recipe with the mechanism view; a test drug reads its predicted
+    mechanism (structure only). Registry key ``sefreq-mechanism``."""
+    model = make_shipped(**{"mechanism": True, **kwargs})
+    model.name = "sefreq-mechanism"
+    return model
+
+
+def make_mechanism_known(**kwargs) -> SEFreqBenchModel:
+    """As :func:`make_mechanism`, a test drug with known proteins or ATC classes reading
+    them (the "known targets" condition). Registry key ``sefreq-known``."""
+    model = make_shipped(**{"known_mechanism": True, **kwargs})
+    model.name = "sefreq-known"
     return model
 
 
