@@ -30,6 +30,12 @@ _SOURCES = {
         "resolve_side_effects",
     ),
     "sefreq.explain.atoms": ("bit_map", "share_matrix"),
+    "sefreq.explain.mechanism": (
+        "MechanismEvidence",
+        "MechanismExplanation",
+        "drug_proteins",
+        "explain_mechanism",
+    ),
     "sefreq.explain.drawing": (
         "draw_atom_contributions",
         "draw_explanation",

@@ -21,7 +21,9 @@ def register(subparsers, formatter) -> None:
         '  sefreq explain "CC(=O)Oc1ccccc1C(=O)O" --side-effect nausea -o aspirin.svg\n'
         '  sefreq explain "CC(=O)Oc1ccccc1C(=O)O" --side-effect nausea --side-effect headache '
         "--output frequency -o aspirin.png\n"
-        '  sefreq explain "CN1CCC[C@H]1c1cccnc1" -o nicotine.svg   # the top predicted one',
+        '  sefreq explain "CN1CCC[C@H]1c1cccnc1" -o nicotine.svg   # the top predicted one\n'
+        '  sefreq explain "CN(C)CCCN1c2ccccc2CCc2ccccc21" --mechanism '
+        "--side-effect 'dry mouth'   # imipramine: which of its targets carry it",
         formatter_class=formatter,
     )
     explain.add_argument("smiles", metavar="SMILES", help="the molecule (quote it in the shell)")
@@ -41,7 +43,18 @@ def register(subparsers, formatter) -> None:
         help="explain P(association) or the expected frequency class",
     )
     explain.add_argument(
-        "-o", "--out", type=Path, required=True, help="drawing: .svg, or .png for a PNG"
+        "-o", "--out", type=Path, default=None, help="drawing: .svg, or .png for a PNG"
+    )
+    explain.add_argument(
+        "--mechanism",
+        action="store_true",
+        help="print the molecule's proteins (known, or predicted with their chance) and, "
+        "for each side effect, the proteins that carry it with the evidence from the labels",
+    )
+    explain.add_argument(
+        "--structure-only",
+        action="store_true",
+        help="with --mechanism: treat the molecule as new (its predicted proteins)",
     )
     explain.add_argument(
         "--model", type=Path, default=None, help="bundle folder (default: models/)"
@@ -51,6 +64,13 @@ def register(subparsers, formatter) -> None:
 
 
 def _explain(args: argparse.Namespace) -> int:
+    if args.out is None and not args.mechanism:
+        print("error: give -o DRAWING (.svg or .png), or --mechanism", file=sys.stderr)
+        return 2
+    if args.mechanism:
+        code = _mechanism(args)
+        if code or args.out is None:
+            return code
     suffix = args.out.suffix.lower()
     if suffix not in (".svg", ".png"):
         print(f"error: -o must end in .svg or .png, not {args.out.name!r}", file=sys.stderr)
@@ -86,4 +106,49 @@ def _explain(args: argparse.Namespace) -> int:
         for sub in table.itertuples():
             print(f"    {sub.contribution:+.4f}  {sub.smarts}  (bit {sub.bit}, r={sub.radius})")
     print(f"Wrote {args.out} and {json_path}")
+    return 0
+
+
+def _mechanism(args: argparse.Namespace) -> int:
+    """``--mechanism``: the proteins and the label evidence, printed."""
+    from sefreq.data import load_dataset
+    from sefreq.data.registry import DataMissingError
+    from sefreq.explain import resolve_side_effects
+    from sefreq.explain.mechanism import explain_mechanism
+    from sefreq.model.artifact import model_dir
+    from sefreq.model.bundle import SEFreqEnsemble
+
+    try:
+        ensemble = SEFreqEnsemble.load(args.model or model_dir())
+        dataset = load_dataset()
+        names = ensemble.side_effect_names
+        if args.side_effects:
+            indices = resolve_side_effects(args.side_effects, names)
+        else:
+            out = ensemble.predict_arrays([args.smiles], structure_only=args.structure_only)
+            if not out.valid[0]:
+                raise ValueError(f"cannot read the SMILES {args.smiles!r}")
+            indices = [int(j) for j in out.p_association[0].argsort()[::-1][:3]]
+        result = explain_mechanism(
+            args.smiles, indices, ensemble, dataset, structure_only=args.structure_only
+        )
+    except (DataMissingError, FileNotFoundError, ValueError, KeyError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"mechanism: {result.source}")
+    for row in result.proteins.head(12).itertuples():
+        chance = "" if row.source != "predicted" else f"  chance {row.chance:.0%}"
+        print(f"  {row.uniprot_id:8s} {row.protein or '':45.45s} {row.category:11s}{chance}")
+    if len(result.proteins) > 12:
+        print(f"  ... and {len(result.proteins) - 12} more")
+    summary = result.summary()
+    for index in indices:
+        name = names[index]
+        lines = summary[summary["side_effect"] == name]
+        print(f"{name}:")
+        if lines.empty:
+            print("  none of these proteins is listed with it more often than chance (p < 0.05)")
+        for line in lines.itertuples():
+            print(f"  {line.protein}: {line.evidence}")
+    print("Label association, not proof of cause: drugs of one class share proteins.")
     return 0
