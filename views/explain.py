@@ -128,6 +128,51 @@ def _page(explain_module) -> None:
         "SHAP (DeepLIFT) attributions against a background of training drugs. They explain "
         "the model, not the biology: a contribution says what moved this prediction."
     )
+    _mechanism(molecule, [int(index_of[name]) for name in chosen])
+
+
+def _mechanism(molecule, side_effects: list[int]) -> None:
+    """What the molecule acts on, and which of those proteins carry the side effects."""
+    st.subheader("Mechanism: which of its proteins carry these side effects")
+    with st.spinner("Reading the proteins and their label evidence…"):
+        result, error = resources.mechanism(molecule.parent_smiles, side_effects)
+    if result is None:
+        st.info(f"The mechanism needs the data files. {error}")
+        return
+    st.markdown(f"**Mechanism used by the model: {result.source}.**")
+    proteins = result.proteins
+    if proteins.empty:
+        st.info(
+            "No protein is known for this molecule, and none is predicted with a chance of "
+            "30% or more."
+        )
+        return
+    with st.expander(f"Its proteins ({len(proteins)})"):
+        st.dataframe(
+            proteins,
+            hide_index=True,
+            column_config={
+                "uniprot_id": "UniProt",
+                "chance": st.column_config.NumberColumn("chance", format="percent"),
+            },
+        )
+    summary = result.summary()
+    if summary.empty:
+        st.info(
+            "None of its proteins is listed with these side effects more often than by chance "
+            "(Fisher's test, p < 0.05) among the SIDER drugs acting on it."
+        )
+    else:
+        st.dataframe(
+            summary,
+            hide_index=True,
+            column_config={"evidence": st.column_config.TextColumn(width="large")},
+        )
+    st.caption(
+        "Evidence from the labels of the SIDER drugs with a known mechanism (DrugBank CC BY-NC "
+        "4.0, DrugCentral CC BY-SA 4.0): association in the labels, not proof of cause, since "
+        "drugs of one class share proteins and indications."
+    )
 
 
 st.title("Explain a prediction")

@@ -197,6 +197,39 @@ def explanation(smiles: str, side_effects: list[int], output: str) -> Any:
     return _explanation(str(model_dir()), smiles, tuple(side_effects), output)
 
 
+@st.cache_resource(show_spinner="Counting the label evidence of each protein…")
+def _mechanism_evidence(directory: str, folder: str | None) -> Any:
+    from sefreq.explain.mechanism import MechanismEvidence
+
+    return MechanismEvidence.from_dataset(_dataset(directory, folder))
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _mechanism(model: str, smiles: str, side_effects: tuple[int, ...]) -> Any:
+    from sefreq.explain.mechanism import explain_mechanism
+
+    state = data_state()
+    folder = os.environ.get(DATASET_FOLDER_ENV)
+    return explain_mechanism(
+        smiles,
+        list(side_effects),
+        _predictor(model).ensemble,
+        _dataset(str(state.directory), folder),
+        evidence=_mechanism_evidence(str(state.directory), folder),
+    )
+
+
+def mechanism(smiles: str, side_effects: list[int]) -> tuple[Any | None, str | None]:
+    """(the mechanism explanation, None) of the model in use
+    (:class:`sefreq.explain.mechanism.MechanismExplanation`), cached; or (None, why not)
+    when the data or the model is missing."""
+    _, error = dataset()
+    model, model_error = predictor()
+    if error or model is None:
+        return None, error or model_error
+    return _mechanism(str(model_dir()), smiles, tuple(side_effects)), None
+
+
 @st.cache_data(max_entries=64, show_spinner="Embedding a 3D conformer…")
 def conformer(smiles: str) -> str:
     """The 3D MOL block of ``smiles`` (:func:`sefreq.chem.drawing.molblock_3d`), computed
