@@ -114,6 +114,7 @@ class SEFreqEnsemble:
     # predicted) and the mechanism's weight in the prior's similarity (0: structure only)
     reference_mechanism: np.ndarray | None = None
     mechanism_weight: float = 0.0
+    mechanism_weight_known: float = 0.0  # the weight for a molecule read with its known one
 
     # -- inference ------------------------------------------------------------------------
 
@@ -148,12 +149,14 @@ class SEFreqEnsemble:
         exclude: np.ndarray | None = None,
         kernel_fingerprints: dict[str, np.ndarray] | None = None,
         mechanism: np.ndarray | None = None,
+        known: np.ndarray | None = None,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """kNN association / frequency features and the Morgan Tanimoto matrix to the reference.
 
         ``mechanism``: the molecules' mechanism profiles; with a model whose prior mixes
-        them in (``mechanism_weight``), the prior's similarity is
-        :func:`~sefreq.model.mechanism.mix_similarity` of structure and mechanism.
+        them in, the prior's similarity is :func:`~sefreq.model.mechanism.mix_similarity`
+        of structure and mechanism, with ``mechanism_weight_known`` for the rows whose
+        profile is their known one (``known``, (n,) bool) and ``mechanism_weight`` else.
 
         The returned similarity (applicability domain, nearest drug) is always the Morgan
         Tanimoto; the kNN profiles use the five-fingerprint similarity when
@@ -166,13 +169,14 @@ class SEFreqEnsemble:
             if kernel_fingerprints is None:
                 raise ValueError("this model's kNN prior needs kernel_fingerprints")
             knn_similarity = kernel_similarity(kernel_fingerprints, None, self._kernel_reference())
-        if self.mechanism_weight and self.reference_mechanism is not None:
+        weights = (self.mechanism_weight, self.mechanism_weight_known)
+        if any(weights) and self.reference_mechanism is not None:
             if mechanism is None:
                 raise ValueError("this model's prior needs the molecules' mechanism profiles")
+            known = np.zeros(len(mechanism), bool) if known is None else np.asarray(known)
+            weight = np.where(known, weights[1], weights[0]).astype(np.float32)[:, None]
             knn_similarity = mix_similarity(
-                knn_similarity,
-                mechanism_similarity(mechanism, self.reference_mechanism),
-                self.mechanism_weight,
+                knn_similarity, mechanism_similarity(mechanism, self.reference_mechanism), weight
             )
 
         if self.smoothing is not None:
@@ -321,7 +325,9 @@ class SEFreqEnsemble:
             mols = [mol_from_smiles(s) for s in smiles]
         fingerprints, scaled, valid, kernel = self.featurize(list(smiles), mols)
         mechanism, known = self.mechanism_profiles(fingerprints, mols, structure_only)
-        knn_a, knn_f, similarity = self.knn_features(fingerprints, exclude, kernel, mechanism)
+        knn_a, knn_f, similarity = self.knn_features(
+            fingerprints, exclude, kernel, mechanism, known
+        )
         logits, greater = self.raw_outputs(fingerprints, scaled, knn_a, knn_f, mechanism)
         mean_logit = logits.mean(0)
         p_raw = expit(mean_logit)
@@ -429,6 +435,7 @@ class SEFreqEnsemble:
                 "reference_drugs": list(self.reference_names),
                 "side_effects": list(self.side_effect_names),
                 "mechanism_weight": float(self.mechanism_weight),
+                "mechanism_weight_known": float(self.mechanism_weight_known),
                 "mechanism": None
                 if self.mechanism is None
                 else {
@@ -500,6 +507,7 @@ class SEFreqEnsemble:
             if "reference.mechanism" in tensors
             else None,
             mechanism_weight=float(card.get("mechanism_weight", 0.0)),
+            mechanism_weight_known=float(card.get("mechanism_weight_known", 0.0)),
             mechanism=None
             if not card.get("mechanism")
             else MechanismModel.from_state(

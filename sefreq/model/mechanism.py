@@ -232,9 +232,10 @@ def mechanism_similarity(query: np.ndarray, reference: np.ndarray) -> np.ndarray
     return np.where(union > 0, inner / np.maximum(union, 1e-6), 0.0).astype(np.float32)
 
 
-def mix_similarity(structure: np.ndarray, mechanism: np.ndarray, weight: float) -> np.ndarray:
-    """``(1 - weight) * structure + weight * mechanism``; a left-out reference (negative
-    structure similarity) stays left out."""
+def mix_similarity(structure: np.ndarray, mechanism: np.ndarray, weight) -> np.ndarray:
+    """``(1 - weight) * structure + weight * mechanism`` (``weight`` a number, or one per
+    row as an (n, 1) array); a left-out reference (negative structure similarity) stays
+    left out."""
     mixed = ((1.0 - weight) * structure + weight * mechanism).astype(np.float32)
     return np.where(structure < 0, structure, mixed)
 

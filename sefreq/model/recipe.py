@@ -140,11 +140,14 @@ def fit_ensemble(
         fit_mechanism = np.where(reads_known[:, None], fitted.train_known, fitted.train_profiles)
         val_mechanism = mechanism_model.predict(val_fp)
         as_neighbour = fitted.train_has_known[:, None]
+        val_known, val_has_known = mechanism_model.known(skeletons_of(validation.smiles))
         profiles = MechanismProfiles(
             fit=fit_mechanism,
             validation=val_mechanism,
             reference=np.where(as_neighbour, fitted.train_known, fitted.train_profiles),
             weights=tuple(config.mechanism_similarity_weights),
+            validation_known=val_known[val_has_known],
+            validation_known_rows=np.flatnonzero(val_has_known),
         )
 
     priors = _prior_inputs(
@@ -196,6 +199,7 @@ def fit_ensemble(
         mechanism=mechanism_model,
         reference_mechanism=None if profiles is None else profiles.reference,
         mechanism_weight=priors.mechanism_weight,
+        mechanism_weight_known=priors.mechanism_weight_known,
     )
     calibration = confidence.calibrate(
         ensemble, validation, exclusions(validation.drug_ids, train.drug_ids)
@@ -256,18 +260,23 @@ class PriorInputs:
     frequency_params: tuple[int, float]
     smoothing: dict | None = None
     mechanism_weight: float = 0.0
+    mechanism_weight_known: float = 0.0
 
 
 @dataclass
 class MechanismProfiles:
     """Mechanism profiles behind the prior's similarity: how the fit and validation drugs
     look as queries (validation: predicted, as new molecules) and the fit drugs as
-    neighbours (known where known, else predicted)."""
+    neighbours (known where known, else predicted); the known profiles of the validation
+    drugs that have one, at ``validation_known_rows``, choose the weight a query with a
+    known mechanism gets."""
 
     fit: np.ndarray
     validation: np.ndarray
     reference: np.ndarray
     weights: tuple[float, ...]
+    validation_known: np.ndarray | None = None
+    validation_known_rows: np.ndarray | None = None
 
 
 def _prior_inputs(
@@ -341,6 +350,19 @@ def _prior_inputs(
                 best = (score, weight, settings, val_sim)
         _, weight, smoothing, val_sim = best
         fit_sim = mixed(structure(fit_features), fit_profiles, weight)
+        weight_known = weight
+        rows = None if mechanism is None else mechanism.validation_known_rows
+        if rows is not None and len(rows):
+            # The weight for a query that reads its known mechanism: chosen on the
+            # validation drugs that have one, reading it (settings kept).
+            subset = validation.take(rows)
+            exclude = None if val_exclude is None else val_exclude[rows]
+
+            def known_score(w: float) -> float:
+                sim = mixed(val_base[rows], mechanism.validation_known, w)
+                return association_score(smoothed(sim, exclude, smoothing)[0], subset, prevalence)
+
+            weight_known = max(weights, key=known_score)
         return PriorInputs(
             smoothed(fit_sim, leave_out, smoothing),
             smoothed(val_sim, val_exclude, smoothing),
@@ -348,6 +370,7 @@ def _prior_inputs(
             knn_params,
             smoothing,
             weight,
+            weight_known,
         )
 
     weight = weights[0]
@@ -373,7 +396,9 @@ def _prior_inputs(
     if f_params != a_params:
         fit_knn = (fit_knn[0], knn(fit_sim, leave_out, *f_params)[1])
         val_knn = (val_knn[0], knn(val_sim, val_exclude, *f_params)[1])
-    return PriorInputs(fit_knn, val_knn, a_params, f_params, mechanism_weight=weight)
+    return PriorInputs(
+        fit_knn, val_knn, a_params, f_params, mechanism_weight=weight, mechanism_weight_known=weight
+    )
 
 
 def _new_member(
