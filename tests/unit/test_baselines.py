@@ -223,3 +223,27 @@ def test_kernel_model_finds_the_identical_molecule_and_keeps_ranges():
     assert ((association >= 0) & (association <= 1)).all()
     assert ((expected >= 1) & (expected <= 5)).all()
     assert expected[0] > expected[2]  # class 5 vs class 3 on the identical molecule
+
+
+def test_every_model_is_paired_by_fold_against_knn_listed():
+    import pandas as pd
+
+    from sefreq.bench.runner import paired_against
+
+    rows = []
+    for fold, (model_value, knn_value) in enumerate([(0.50, 0.45), (0.52, 0.50), (0.40, 0.44)]):
+        for model, value in (("sefreq-mechanism", model_value), ("knn-listed", knn_value)):
+            rows.append({"protocol": "ICS-all", "model": model, "fold": fold, "metric": "aupr",
+                         "value": value})  # fmt: skip
+            rows.append({"protocol": "ICS-all", "model": model, "fold": fold, "metric": "rmse",
+                         "value": 1 - value})  # fmt: skip
+    lines = paired_against(pd.DataFrame(rows), "knn-listed")
+    row = next(line for line in lines if line.startswith("| sefreq-mechanism"))
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    header = [c.strip() for c in lines[2].strip("|").split("|")]
+    diffs = [0.05, 0.02, -0.04]
+    error = pd.Series(diffs).std() / 3**0.5
+    assert cells[header.index("aupr")] == f"+0.010 ± {error:.3f} (2/3)"
+    # Lower RMSE is better: the same folds win.
+    assert cells[header.index("rmse")] == f"-0.010 ± {error:.3f} (2/3)"
+    assert paired_against(pd.DataFrame(rows).query("model != 'knn-listed'"), "knn-listed") == []
