@@ -220,3 +220,34 @@ def test_knn_targets_uses_known_proteins_and_falls_back_to_structure():
     out = model.predict(QueryView(["C1CCCCC1N", "CCCCCCCCCO"]))
     np.testing.assert_allclose(out.association[0], [1, 0])
     np.testing.assert_allclose(out.association[1], [0, 1])
+
+
+def test_the_prior_mixes_mechanism_with_the_weight_of_how_the_profile_was_read():
+    rng = np.random.default_rng(1)
+    smiles = tiny_smiles(40)
+    from sefreq.model.data import TrainingSet
+
+    data = TrainingSet(
+        smiles=smiles,
+        frequency=tiny_frequency(40, rng),
+        label_mask=np.ones((40, N_SE), dtype=bool),
+        drug_ids=np.arange(40),
+    )
+    config = tiny_train()
+    config.mechanism_epochs = 2
+    ensemble = fit_ensemble(
+        data, None, tiny_side_effects(rng), tiny_network(), config, mechanism=tiny_task(smiles)
+    )
+    assert ensemble.reference_mechanism.shape == (
+        len(ensemble.reference_names),
+        ensemble.config.n_mechanism,
+    )
+    fingerprints, _, _, kernel = ensemble.featurize(smiles[:3])
+    profiles = ensemble.mechanism.predict(fingerprints)
+    ensemble.mechanism_weight, ensemble.mechanism_weight_known = 0.0, 0.9
+    as_new = ensemble.knn_features(fingerprints, None, kernel, profiles, np.zeros(3, bool))
+    as_known = ensemble.knn_features(fingerprints, None, kernel, profiles, np.ones(3, bool))
+    ensemble.mechanism_weight_known = 0.0
+    structure = ensemble.knn_features(fingerprints, None, kernel, profiles, np.ones(3, bool))
+    np.testing.assert_allclose(as_new[0], structure[0], atol=1e-6)  # weight 0: structure only
+    assert not np.allclose(as_known[0], structure[0])
