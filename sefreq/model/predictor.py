@@ -12,9 +12,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sefreq.chem.standardize import model_molecule
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.artifact import model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
+from sefreq.model.columns import BAND_LABELS, SET_LABELS, long_arrays
 
 #: Columns of :meth:`Predictor.predict`, in order.
 COLUMNS = (
@@ -64,13 +64,6 @@ TOP_K_COLUMNS = (
 )
 #: The output forms of :meth:`Predictor.predict`.
 FORMATS = ("long", "wide", "top_k")
-
-# Conformal sets are 5-bit masks (bit c-1 = class c); their labels, precomputed.
-_SET_LABELS = np.array(
-    [",".join(str(c) for c in range(1, 6) if mask >> (c - 1) & 1) for mask in range(32)],
-    dtype=object,
-)
-_BAND_LABELS = np.array([""] + [FREQUENCY_BANDS[c].label for c in range(1, 6)], dtype=object)
 
 
 class Predictor:
@@ -264,10 +257,10 @@ class Predictor:
                 "organ_classes": self._organ_text[flat],
                 "p_association": p[rows, flat],
                 "frequency_class": frequency_class,
-                "band": _BAND_LABELS[frequency_class],
+                "band": BAND_LABELS[frequency_class],
                 "expected_frequency": out.expected_frequency[rows, flat],
                 "uncertainty": out.uncertainty[rows, flat],
-                "conformal_set": _SET_LABELS[out.conformal_sets[rows, flat]],
+                "conformal_set": SET_LABELS[out.conformal_sets[rows, flat]],
                 "in_domain": head["in_domain"][rows],
                 "max_similarity": head["max_similarity"][rows],
                 "nearest_drug": head["nearest_drug"][rows],
@@ -276,38 +269,20 @@ class Predictor:
         )
 
     def _long_table(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> pd.DataFrame:
-        n, n_se = out.p_association.shape
-        probabilities = out.class_probabilities.reshape(n * n_se, 5)
-        frequency_class = probabilities.argmax(1) + 1
-        in_domain = out.max_similarity >= self.ensemble.ad_threshold
-        # Repeated text as categoricals: building a million-row table stays fast.
-        molecule = np.repeat(np.arange(n), n_se)
-        side_effect = np.tile(np.arange(n_se), n)
-        columns = {
+        arrays = long_arrays(out, self.ensemble.ad_threshold)
+        molecule, side_effect = arrays.pop("molecule"), arrays["side_effect_index"]
+        # Repeated text as categoricals over the shared codes: a million-row table stays fast.
+        text = {
             "id": _categorical(molecule, ids),
             "smiles": _categorical(molecule, smiles),
-            "side_effect_index": side_effect,
             "side_effect": pd.Categorical.from_codes(side_effect, self._side_effect_categories),
             "organ_classes": _categorical(side_effect, self._organ_text),
-            "p_association": out.p_association.ravel(),
+            "band": _categorical(arrays["frequency_class"], BAND_LABELS),
+            "conformal_set": _categorical(arrays["conformal_set"], SET_LABELS),
+            "nearest_drug": _categorical(molecule, self._reference_names[out.nearest_index]),
+            "error": pd.Series(np.full(len(molecule), None, dtype=object), dtype=object),
         }
-        for c in range(5):
-            columns[f"p_class_{c + 1}"] = probabilities[:, c]
-        columns.update(
-            {
-                "expected_frequency": out.expected_frequency.ravel(),
-                "frequency_class": frequency_class,
-                "band": _categorical(frequency_class, _BAND_LABELS),
-                "uncertainty": out.uncertainty.ravel(),
-                "frequency_spread": out.frequency_spread.ravel(),
-                "conformal_set": _categorical(out.conformal_sets.ravel(), _SET_LABELS),
-                "in_domain": np.repeat(in_domain, n_se),
-                "max_similarity": np.repeat(out.max_similarity, n_se),
-                "nearest_drug": _categorical(molecule, self._reference_names[out.nearest_index]),
-                "error": pd.Series(np.full(n * n_se, None, dtype=object), dtype=object),
-            }
-        )
-        return pd.DataFrame(columns, copy=False)
+        return pd.DataFrame({c: text[c] if c in text else arrays[c] for c in COLUMNS}, copy=False)
 
     def _error_rows(self, ids: list, smiles: list, errors: list[str], format: str = "long"):
         """One row per unreadable molecule in the columns of ``format``: NaN scores, no

@@ -28,8 +28,10 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sefreq.chem.io import MoleculeInputError, neutralise_formulas
+from sefreq.chem.io import MoleculeInputError, neutralise_cell, neutralise_formulas
+from sefreq.chem.standardize import model_molecule
 from sefreq.chem.stream import MoleculeChunk, count_molecules, read_chunks
+from sefreq.model.columns import BAND_LABELS, SET_LABELS, long_arrays
 from sefreq.model.workers import without_main_script
 
 #: Molecules per chunk by output form: a long chunk holds 994 rows per molecule.
@@ -91,6 +93,134 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
     """One chunk's predictions as an Arrow table, and how many of its molecules could not
     be read. The form's columns, with ``input_row`` (0-based position in the input) after
     ``id`` and the carried columns after ``smiles``."""
+    build = long_chunk_table if settings.format == "long" else frame_chunk_table
+    table, n_errors = build(predictor, chunk, settings)
+    if settings.columns:
+        table = table.select(select_columns(table.column_names, settings.columns))
+    return table, n_errors
+
+
+def long_chunk_table(
+    predictor, chunk: MoleculeChunk, settings: ScreenSettings
+) -> tuple[pa.Table, int]:
+    """The long form of a chunk as Arrow columns made straight from the ensemble's arrays
+    (:func:`~sefreq.model.columns.long_arrays`): side effects, organ classes, bands and
+    conformal sets dictionary-encoded, a molecule's id and text taken once per row by
+    index. Built as pandas objects, 994 rows per molecule held this form at 0.05 of the
+    RDKit floor (#24); here no Python loop runs over rows, only over molecules.
+
+    Rows and values are those of :meth:`Predictor.predict`: an unreadable molecule is one
+    row (``side_effect_index`` -1, null scores, empty labels, the reason in ``error``)."""
+    n_se = len(predictor._side_effect_names)
+    parsed = [
+        model_molecule(s) if e is None else (None, None, e)
+        for s, e in zip(chunk.smiles, chunk.errors, strict=True)
+    ]
+    ok = np.array([p[2] is None for p in parsed], dtype=bool)
+    readable = np.flatnonzero(ok)
+    nearest = np.full(len(chunk), "", dtype=object)
+    if len(readable):
+        out = predictor.ensemble.predict_arrays(
+            [parsed[i][0] for i in readable], mols=[parsed[i][1] for i in readable]
+        )
+        arrays = long_arrays(out, predictor.ensemble.ad_threshold)
+        nearest[readable] = predictor._reference_names[out.nearest_index]
+    else:
+        arrays = {}
+    counts = np.where(ok, n_se, 1)
+    molecule = np.repeat(np.arange(len(chunk)), counts)
+    good = np.repeat(ok, counts)
+
+    def spread(name: str, fill, dtype) -> np.ndarray:
+        """The readable molecules' values, ``fill`` on the unreadable ones' rows."""
+        values = arrays.get(name, np.empty(0, dtype))
+        if ok.all():
+            return values.astype(dtype, copy=False)
+        full = np.full(len(molecule), fill, dtype=dtype)
+        full[good] = values
+        return full
+
+    vocabulary = _long_vocabulary(predictor, settings.csv)
+
+    def per_molecule(values, large: bool = False) -> pa.Array:
+        """One value per molecule, repeated on its rows by index. The input's text is
+        large_string, as pandas' str columns made it (every run keeps one schema)."""
+        array = pa.array(_cells(values, settings.csv), from_pandas=True)
+        if pa.types.is_null(array.type) or pa.types.is_string(array.type):
+            array = array.cast(pa.large_string() if large else pa.string())
+        return array.take(molecule)
+
+    side_effect = spread("side_effect_index", -1, np.int64)
+    frequency_class = spread("frequency_class", 0, np.int64)
+    columns = {
+        "id": per_molecule(chunk.ids, large=True),
+        "input_row": pa.array(chunk.first_row + molecule),
+        "smiles": per_molecule(chunk.smiles, large=True),
+        **{name: per_molecule(values, large=True) for name, values in chunk.columns.items()},
+        "side_effect_index": pa.array(side_effect),
+        # The last entry of the names and organ vocabularies is "", an unreadable row's.
+        "side_effect": _dictionary(side_effect, vocabulary["side_effect"]),
+        "organ_classes": _dictionary(
+            vocabulary["organ_codes"][side_effect], vocabulary["organ_classes"]
+        ),
+    }
+    for name in ("p_association", *(f"p_class_{c}" for c in range(1, 6)), "expected_frequency"):
+        columns[name] = pa.array(spread(name, np.nan, np.float32), from_pandas=True)
+    columns.update(
+        {
+            "frequency_class": pa.array(frequency_class),
+            "band": _dictionary(frequency_class, vocabulary["band"]),
+            "uncertainty": pa.array(spread("uncertainty", np.nan, np.float32), from_pandas=True),
+            "frequency_spread": pa.array(
+                spread("frequency_spread", np.nan, np.float32), from_pandas=True
+            ),
+            "conformal_set": _dictionary(
+                spread("conformal_set", 0, np.uint8), vocabulary["conformal_set"]
+            ),
+            "in_domain": pa.array(spread("in_domain", False, np.bool_)),
+            "max_similarity": pa.array(
+                spread("max_similarity", np.nan, np.float32), from_pandas=True
+            ),
+            "nearest_drug": per_molecule(nearest),
+            "error": per_molecule([p[2] for p in parsed]),
+        }
+    )
+    return pa.table(columns), int((~ok).sum())
+
+
+@functools.lru_cache(maxsize=8)
+def _long_vocabulary(predictor, csv: bool) -> dict:
+    """The dictionaries of the long form's text columns, made once per model (text that a
+    spreadsheet would read as a formula neutralised for CSV)."""
+    organs, organ_codes = np.unique(
+        np.append(predictor._organ_text, "").astype(str), return_inverse=True
+    )
+    return {
+        "side_effect": pa.array(_cells([*predictor._side_effect_names, ""], csv), pa.string()),
+        "organ_classes": pa.array(_cells(organs, csv), pa.string()),
+        "organ_codes": organ_codes.astype(np.int32),  # side effect -> organ text; -1 -> ""
+        "band": pa.array(_cells(BAND_LABELS, csv), pa.string()),
+        "conformal_set": pa.array(_cells(SET_LABELS, csv), pa.string()),
+    }
+
+
+def _cells(values, csv: bool) -> list:
+    """``values`` as a list; for CSV, opened in spreadsheets, no cell may start a formula."""
+    return [neutralise_cell(v) for v in values] if csv else list(values)
+
+
+def _dictionary(codes: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
+    """Text as int32 codes into a fixed dictionary (-1 is its last entry): the same
+    dictionary in every chunk, so every part of a run has one schema."""
+    codes = np.where(codes < 0, len(dictionary) - 1, codes) if (codes < 0).any() else codes
+    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), dictionary)
+
+
+def frame_chunk_table(
+    predictor, chunk: MoleculeChunk, settings: ScreenSettings
+) -> tuple[pa.Table, int]:
+    """A chunk's form through :meth:`Predictor.predict`'s DataFrame (the wide and top-k
+    forms, a few rows per molecule)."""
     positions = list(range(len(chunk)))
     smiles = [s if e is None else "" for s, e in zip(chunk.smiles, chunk.errors, strict=True)]
     frame = predictor.predict(smiles, ids=positions, format=settings.format, k=settings.k)
@@ -105,8 +235,6 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
     if has_read_error.any():
         frame.loc[has_read_error, "error"] = read_errors[has_read_error]
     n_errors = int(frame.loc[frame["error"].notna(), "input_row"].nunique())
-    if settings.columns:
-        frame = frame[select_columns(list(frame.columns), settings.columns)]
     if settings.csv:  # opened in spreadsheets: no cell may start a formula
         frame = neutralise_formulas(frame)
     return _plain(pa.Table.from_pandas(frame, preserve_index=False)), n_errors
