@@ -14,54 +14,16 @@ from tqdm.auto import tqdm
 from sefreq.chem.standardize import model_molecule
 from sefreq.model.artifact import model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
-from sefreq.model.columns import BAND_LABELS, SET_LABELS, long_arrays
-
-#: Columns of :meth:`Predictor.predict`, in order.
-COLUMNS = (
-    "id",
-    "smiles",
-    "side_effect_index",
-    "side_effect",
-    "organ_classes",
-    "p_association",
-    "p_class_1",
-    "p_class_2",
-    "p_class_3",
-    "p_class_4",
-    "p_class_5",
-    "expected_frequency",
-    "frequency_class",
-    "band",
-    "uncertainty",
-    "frequency_spread",
-    "conformal_set",
-    "in_domain",
-    "max_similarity",
-    "nearest_drug",
-    "error",
+from sefreq.model.columns import (
+    BAND_LABELS,
+    COLUMNS,
+    MOLECULE_COLUMNS,
+    SET_LABELS,
+    TOP_K_COLUMNS,
+    long_arrays,
+    top_k_arrays,
 )
 
-#: Columns of one molecule, first in the wide form.
-MOLECULE_COLUMNS = ("id", "smiles", "in_domain", "max_similarity", "nearest_drug", "error")
-#: Columns of the top-k form, one row per molecule x rank.
-TOP_K_COLUMNS = (
-    "id",
-    "smiles",
-    "rank",
-    "side_effect_index",
-    "side_effect",
-    "organ_classes",
-    "p_association",
-    "frequency_class",
-    "band",
-    "expected_frequency",
-    "uncertainty",
-    "conformal_set",
-    "in_domain",
-    "max_similarity",
-    "nearest_drug",
-    "error",
-)
 #: The output forms of :meth:`Predictor.predict`.
 FORMATS = ("long", "wide", "top_k")
 
@@ -110,6 +72,21 @@ class Predictor:
                 "organ_classes": self._organ_text,
             }
         )
+
+    @property
+    def side_effect_names(self) -> np.ndarray:
+        """The 994 side-effect names in Galeano order (object array)."""
+        return self._side_effect_names
+
+    @property
+    def organ_texts(self) -> np.ndarray:
+        """Each side effect's organ classes, joined by "|" (object array, Galeano order)."""
+        return self._organ_text
+
+    @property
+    def reference_names(self) -> np.ndarray:
+        """Names of the training drugs, as ``nearest_drug`` gives them (object array)."""
+        return self._reference_names
 
     @property
     def ad_threshold(self) -> float:
@@ -236,37 +213,22 @@ class Predictor:
     def _top_k_table(
         self, out: EnsembleOutput, ids: list, smiles: list[str], k: int
     ) -> pd.DataFrame:
-        n = out.p_association.shape[0]
-        p = out.p_association
-        # The k largest per row, then sorted (highest first; ties: lower index first).
-        top = np.argpartition(-p, k - 1, axis=1)[:, :k]
-        order = np.lexsort((top, -np.take_along_axis(p, top, 1)), axis=1)
-        top = np.take_along_axis(top, order, 1)
-        rows = np.repeat(np.arange(n), k)
-        flat = top.ravel()
-        probabilities = out.class_probabilities[rows, flat]
-        frequency_class = probabilities.argmax(-1) + 1
+        arrays = top_k_arrays(out, k, self.ensemble.ad_threshold)
+        rows, flat = arrays.pop("molecule"), arrays["side_effect_index"]
         head = self._molecule_columns(out, ids, smiles)
-        return pd.DataFrame(
-            {
-                "id": head["id"].to_numpy()[rows],
-                "smiles": head["smiles"].to_numpy()[rows],
-                "rank": np.tile(np.arange(1, k + 1), n),
-                "side_effect_index": flat,
-                "side_effect": self._side_effect_names[flat],
-                "organ_classes": self._organ_text[flat],
-                "p_association": p[rows, flat],
-                "frequency_class": frequency_class,
-                "band": BAND_LABELS[frequency_class],
-                "expected_frequency": out.expected_frequency[rows, flat],
-                "uncertainty": out.uncertainty[rows, flat],
-                "conformal_set": SET_LABELS[out.conformal_sets[rows, flat]],
-                "in_domain": head["in_domain"][rows],
-                "max_similarity": head["max_similarity"][rows],
-                "nearest_drug": head["nearest_drug"][rows],
-                "error": pd.Series(np.full(n * k, None, dtype=object), dtype=object),
-            }
-        )
+        text = {
+            "id": head["id"].to_numpy()[rows],
+            "smiles": head["smiles"].to_numpy()[rows],
+            "side_effect": self._side_effect_names[flat],
+            "organ_classes": self._organ_text[flat],
+            "band": BAND_LABELS[arrays["frequency_class"]],
+            "conformal_set": SET_LABELS[arrays["conformal_set"]],
+            "in_domain": head["in_domain"][rows],
+            "max_similarity": head["max_similarity"][rows],
+            "nearest_drug": head["nearest_drug"][rows],
+            "error": pd.Series(np.full(len(rows), None, dtype=object), dtype=object),
+        }
+        return pd.DataFrame({c: text[c] if c in text else arrays[c] for c in TOP_K_COLUMNS})
 
     def _long_table(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> pd.DataFrame:
         arrays = long_arrays(out, self.ensemble.ad_threshold)

@@ -28,14 +28,21 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sefreq.chem.io import MoleculeInputError, neutralise_cell, neutralise_formulas
+from sefreq.chem.io import MoleculeInputError, neutralise_cell
 from sefreq.chem.standardize import model_molecule
 from sefreq.chem.stream import MoleculeChunk, count_molecules, read_chunks
-from sefreq.model.columns import BAND_LABELS, SET_LABELS, long_arrays
+from sefreq.model.columns import (
+    BAND_LABELS,
+    COLUMNS,
+    MOLECULE_COLUMNS,
+    SET_LABELS,
+    TOP_K_COLUMNS,
+    long_arrays,
+    top_k_arrays,
+    wide_arrays,
+)
 from sefreq.model.workers import without_main_script
 
-#: Molecules per chunk by output form: a long chunk holds 994 rows per molecule.
-DEFAULT_CHUNK_SIZE = {"long": 200, "wide": 1000, "top_k": 1000}
 OUTPUT_SUFFIXES = (".parquet", ".csv")
 MANIFEST = "manifest.json"
 
@@ -89,155 +96,167 @@ def output_kind(output: Path) -> bool:
     return suffix == ".csv"
 
 
+@dataclass(frozen=True)
+class OutputForm:
+    """An output form of ``sefreq predict``; a new form is one entry of :data:`FORMS`.
+
+    ``arrays(predictor, output, settings)``: its columns for the readable molecules of a
+    chunk, as flat numpy arrays with ``molecule`` (row -> molecule) among them
+    (:mod:`sefreq.model.columns`); ``columns(side_effect_names)``: the output columns
+    after ``id`` and ``smiles``, in order; ``chunk_size``: molecules per chunk by default.
+    """
+
+    name: str
+    arrays: Callable[..., dict[str, np.ndarray]]
+    columns: Callable[[Sequence[str]], tuple[str, ...]]
+    chunk_size: int
+
+
+FORMS: dict[str, OutputForm] = {
+    form.name: form
+    for form in (
+        # A long chunk holds 994 rows per molecule.
+        OutputForm(
+            "long",
+            lambda predictor, out, settings: long_arrays(out, predictor.ad_threshold),
+            lambda names: COLUMNS[2:],
+            200,
+        ),
+        OutputForm(
+            "wide",
+            lambda predictor, out, settings: wide_arrays(
+                out, predictor.side_effect_names, predictor.ad_threshold
+            ),
+            lambda names: (
+                *MOLECULE_COLUMNS[2:],
+                *(f"p_association:{n}" for n in names),
+                *(f"frequency_class:{n}" for n in names),
+            ),
+            1000,
+        ),
+        OutputForm(
+            "top_k",
+            lambda predictor, out, settings: top_k_arrays(
+                out, min(settings.k, len(predictor.side_effect_names)), predictor.ad_threshold
+            ),
+            lambda names: TOP_K_COLUMNS[2:],
+            1000,
+        ),
+    )
+}
+
+#: Text columns of the forms: (the column of their codes, the code of an unreadable row).
+TEXT_COLUMNS = {
+    "side_effect": ("side_effect_index", -1),
+    "organ_classes": ("side_effect_index", -1),
+    "band": ("frequency_class", 0),
+    "conformal_set": ("conformal_set", 0),
+}
+#: The value of a number column on an unreadable molecule's row (floats: null; others 0).
+FILL = {"side_effect_index": -1}
+
+
 def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tuple[pa.Table, int]:
     """One chunk's predictions as an Arrow table, and how many of its molecules could not
     be read. The form's columns, with ``input_row`` (0-based position in the input) after
-    ``id`` and the carried columns after ``smiles``."""
-    build = long_chunk_table if settings.format == "long" else frame_chunk_table
-    table, n_errors = build(predictor, chunk, settings)
-    if settings.columns:
-        table = table.select(select_columns(table.column_names, settings.columns))
-    return table, n_errors
+    ``id`` and the carried columns after ``smiles``; rows and values as
+    :meth:`Predictor.predict` gives them (an unreadable molecule: one row, null scores,
+    empty labels, the reason in ``error``).
 
-
-def long_chunk_table(
-    predictor, chunk: MoleculeChunk, settings: ScreenSettings
-) -> tuple[pa.Table, int]:
-    """The long form of a chunk as Arrow columns made straight from the ensemble's arrays
-    (:func:`~sefreq.model.columns.long_arrays`): side effects, organ classes, bands and
-    conformal sets dictionary-encoded, a molecule's id and text taken once per row by
-    index. Built as pandas objects, 994 rows per molecule held this form at 0.05 of the
-    RDKit floor (#24); here no Python loop runs over rows, only over molecules.
-
-    Rows and values are those of :meth:`Predictor.predict`: an unreadable molecule is one
-    row (``side_effect_index`` -1, null scores, empty labels, the reason in ``error``)."""
-    n_se = len(predictor._side_effect_names)
+    Built as columns straight from the ensemble's arrays: text as dictionaries with one
+    fixed vocabulary (every part of a run keeps one schema), a molecule's id and text
+    taken onto its rows by index. No pandas frame and no Python loop over rows: built as
+    pandas objects, the long form's 994 rows per molecule held it at 0.05 of the RDKit
+    floor (#24)."""
+    form = FORMS[settings.format]
     parsed = [
         model_molecule(s) if e is None else (None, None, e)
         for s, e in zip(chunk.smiles, chunk.errors, strict=True)
     ]
     ok = np.array([p[2] is None for p in parsed], dtype=bool)
     readable = np.flatnonzero(ok)
+    out = predictor.ensemble.predict_arrays(
+        [parsed[i][0] for i in readable], mols=[parsed[i][1] for i in readable]
+    )
+    arrays = form.arrays(predictor, out, settings)
     nearest = np.full(len(chunk), "", dtype=object)
-    if len(readable):
-        out = predictor.ensemble.predict_arrays(
-            [parsed[i][0] for i in readable], mols=[parsed[i][1] for i in readable]
-        )
-        arrays = long_arrays(out, predictor.ensemble.ad_threshold)
-        nearest[readable] = predictor._reference_names[out.nearest_index]
-    else:
-        arrays = {}
-    counts = np.where(ok, n_se, 1)
+    nearest[readable] = predictor.reference_names[out.nearest_index]
+    counts = np.ones(len(chunk), dtype=np.int64)
+    counts[readable] = np.bincount(arrays.pop("molecule"), minlength=len(readable))
     molecule = np.repeat(np.arange(len(chunk)), counts)
     good = np.repeat(ok, counts)
 
-    def spread(name: str, fill, dtype) -> np.ndarray:
+    def spread(name: str, fill=None) -> np.ndarray:
         """The readable molecules' values, ``fill`` on the unreadable ones' rows."""
-        values = arrays.get(name, np.empty(0, dtype))
+        values = arrays[name]
         if ok.all():
-            return values.astype(dtype, copy=False)
-        full = np.full(len(molecule), fill, dtype=dtype)
+            return values
+        if fill is None:
+            fill = np.nan if values.dtype.kind == "f" else FILL.get(name, 0)
+        full = np.full(len(molecule), fill, dtype=values.dtype)
         full[good] = values
         return full
 
-    vocabulary = _long_vocabulary(predictor, settings.csv)
-
     def per_molecule(values, large: bool = False) -> pa.Array:
         """One value per molecule, repeated on its rows by index. The input's text is
-        large_string, as pandas' str columns made it (every run keeps one schema)."""
+        large_string, as pandas' str columns made it."""
         array = pa.array(_cells(values, settings.csv), from_pandas=True)
         if pa.types.is_null(array.type) or pa.types.is_string(array.type):
             array = array.cast(pa.large_string() if large else pa.string())
         return array.take(molecule)
 
-    side_effect = spread("side_effect_index", -1, np.int64)
-    frequency_class = spread("frequency_class", 0, np.int64)
+    vocabulary = _vocabulary(predictor, settings.csv)
     columns = {
         "id": per_molecule(chunk.ids, large=True),
         "input_row": pa.array(chunk.first_row + molecule),
         "smiles": per_molecule(chunk.smiles, large=True),
         **{name: per_molecule(values, large=True) for name, values in chunk.columns.items()},
-        "side_effect_index": pa.array(side_effect),
-        # The last entry of the names and organ vocabularies is "", an unreadable row's.
-        "side_effect": _dictionary(side_effect, vocabulary["side_effect"]),
-        "organ_classes": _dictionary(
-            vocabulary["organ_codes"][side_effect], vocabulary["organ_classes"]
-        ),
     }
-    for name in ("p_association", *(f"p_class_{c}" for c in range(1, 6)), "expected_frequency"):
-        columns[name] = pa.array(spread(name, np.nan, np.float32), from_pandas=True)
-    columns.update(
-        {
-            "frequency_class": pa.array(frequency_class),
-            "band": _dictionary(frequency_class, vocabulary["band"]),
-            "uncertainty": pa.array(spread("uncertainty", np.nan, np.float32), from_pandas=True),
-            "frequency_spread": pa.array(
-                spread("frequency_spread", np.nan, np.float32), from_pandas=True
-            ),
-            "conformal_set": _dictionary(
-                spread("conformal_set", 0, np.uint8), vocabulary["conformal_set"]
-            ),
-            "in_domain": pa.array(spread("in_domain", False, np.bool_)),
-            "max_similarity": pa.array(
-                spread("max_similarity", np.nan, np.float32), from_pandas=True
-            ),
-            "nearest_drug": per_molecule(nearest),
-            "error": per_molecule([p[2] for p in parsed]),
-        }
-    )
-    return pa.table(columns), int((~ok).sum())
+    for name in form.columns(predictor.side_effect_names):
+        if name == "nearest_drug":
+            columns[name] = per_molecule(nearest)
+        elif name == "error":
+            columns[name] = per_molecule([p[2] for p in parsed])
+        elif name in TEXT_COLUMNS:
+            codes, fill = TEXT_COLUMNS[name]
+            columns[name] = _dictionary(vocabulary[name], spread(codes, fill))
+        else:  # floats: NaN (an unreadable row's) as null, as pandas wrote them
+            columns[name] = pa.array(spread(name), from_pandas=True)
+    table = pa.table(columns)
+    if settings.columns:
+        table = table.select(select_columns(table.column_names, settings.columns))
+    return table, int((~ok).sum())
 
 
 @functools.lru_cache(maxsize=8)
-def _long_vocabulary(predictor, csv: bool) -> dict:
-    """The dictionaries of the long form's text columns, made once per model (text that a
-    spreadsheet would read as a formula neutralised for CSV)."""
-    organs, organ_codes = np.unique(
-        np.append(predictor._organ_text, "").astype(str), return_inverse=True
-    )
+def _vocabulary(predictor, csv: bool) -> dict[str, tuple[pa.Array, np.ndarray]]:
+    """Per text column, its dictionary and each code's entry in it, made once per model;
+    the last code (-1) is an unreadable row's "" (for CSV, entries a spreadsheet would read
+    as a formula are neutralised)."""
+    names = np.append(predictor.side_effect_names, "")
+    organs, organ_codes = np.unique(np.append(predictor.organ_texts, "").astype(str),
+                                    return_inverse=True)  # fmt: skip
+    plain = np.arange(len(names))
     return {
-        "side_effect": pa.array(_cells([*predictor._side_effect_names, ""], csv), pa.string()),
-        "organ_classes": pa.array(_cells(organs, csv), pa.string()),
-        "organ_codes": organ_codes.astype(np.int32),  # side effect -> organ text; -1 -> ""
-        "band": pa.array(_cells(BAND_LABELS, csv), pa.string()),
-        "conformal_set": pa.array(_cells(SET_LABELS, csv), pa.string()),
+        "side_effect": (pa.array(_cells(names, csv), pa.string()), plain),
+        "organ_classes": (pa.array(_cells(organs, csv), pa.string()), organ_codes),
+        "band": (pa.array(_cells(BAND_LABELS, csv), pa.string()), np.arange(len(BAND_LABELS))),
+        "conformal_set": (
+            pa.array(_cells(SET_LABELS, csv), pa.string()),
+            np.arange(len(SET_LABELS)),
+        ),
     }
+
+
+def _dictionary(vocabulary: tuple[pa.Array, np.ndarray], codes: np.ndarray) -> pa.Array:
+    """Text as int32 indices into a fixed dictionary (every chunk has the same one)."""
+    dictionary, entry = vocabulary
+    return pa.DictionaryArray.from_arrays(pa.array(entry[codes].astype(np.int32)), dictionary)
 
 
 def _cells(values, csv: bool) -> list:
     """``values`` as a list; for CSV, opened in spreadsheets, no cell may start a formula."""
     return [neutralise_cell(v) for v in values] if csv else list(values)
-
-
-def _dictionary(codes: np.ndarray, dictionary: pa.Array) -> pa.DictionaryArray:
-    """Text as int32 codes into a fixed dictionary (-1 is its last entry): the same
-    dictionary in every chunk, so every part of a run has one schema."""
-    codes = np.where(codes < 0, len(dictionary) - 1, codes) if (codes < 0).any() else codes
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), dictionary)
-
-
-def frame_chunk_table(
-    predictor, chunk: MoleculeChunk, settings: ScreenSettings
-) -> tuple[pa.Table, int]:
-    """A chunk's form through :meth:`Predictor.predict`'s DataFrame (the wide and top-k
-    forms, a few rows per molecule)."""
-    positions = list(range(len(chunk)))
-    smiles = [s if e is None else "" for s, e in zip(chunk.smiles, chunk.errors, strict=True)]
-    frame = predictor.predict(smiles, ids=positions, format=settings.format, k=settings.k)
-    position = frame["id"].to_numpy(dtype=np.int64)
-    frame["id"] = np.asarray(chunk.ids, dtype=object)[position]
-    frame.insert(1, "input_row", chunk.first_row + position)
-    frame["smiles"] = np.asarray(chunk.smiles, dtype=object)[position]
-    for offset, (name, values) in enumerate(chunk.columns.items()):
-        frame.insert(3 + offset, name, np.asarray(values, dtype=object)[position])
-    read_errors = np.asarray(chunk.errors, dtype=object)[position]
-    has_read_error = np.array([e is not None for e in read_errors], dtype=bool)
-    if has_read_error.any():
-        frame.loc[has_read_error, "error"] = read_errors[has_read_error]
-    n_errors = int(frame.loc[frame["error"].notna(), "input_row"].nunique())
-    if settings.csv:  # opened in spreadsheets: no cell may start a formula
-        frame = neutralise_formulas(frame)
-    return _plain(pa.Table.from_pandas(frame, preserve_index=False)), n_errors
 
 
 def select_columns(available: Sequence[str], wanted: Sequence[str]) -> list[str]:
@@ -257,19 +276,6 @@ def select_columns(available: Sequence[str], wanted: Sequence[str]) -> list[str]
         )
     keep = {"id", "input_row"} | keys
     return [a for a in available if a in keep or a.split(":", 1)[0] in keep]
-
-
-def _plain(table: pa.Table) -> pa.Table:
-    """Dictionary columns decoded and all-null columns typed as text, so every part of a
-    run has one schema whatever its content."""
-    columns = []
-    for column in table.columns:
-        if pa.types.is_dictionary(column.type):
-            column = column.cast(column.type.value_type)
-        elif pa.types.is_null(column.type):
-            column = column.cast(pa.string())
-        columns.append(column)
-    return pa.table(columns, names=table.column_names)
 
 
 # --- parts on disk ------------------------------------------------------------------------
@@ -328,7 +334,7 @@ def write_part(table: pa.Table, path: Path, summary: dict) -> None:
     the part is done): a killed run never leaves a half part that counts as done."""
     tmp = path.with_name(f".{path.name}.tmp")
     if path.suffix == ".parquet":
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, **parquet_options(table.schema))
     else:
         pa_csv.write_csv(table, tmp)
     os.replace(tmp, path)
@@ -338,11 +344,19 @@ def write_part(table: pa.Table, path: Path, summary: dict) -> None:
     os.replace(meta_tmp, meta)
 
 
+def parquet_options(schema: pa.Schema) -> dict:
+    """How parts and outputs are written: dictionary pages only for the columns whose
+    values repeat (text, integers, flags). Tried on the float scores too, as by default,
+    parquet builds a dictionary of a chunk's 200,000 distinct values and then drops it:
+    a long chunk took 4x longer to write and its file was a third larger (#24)."""
+    return {"use_dictionary": [f.name for f in schema if not pa.types.is_floating(f.type)]}
+
+
 def _join_parquet(parts: list[Path], out: Path) -> None:
     if not parts:
         raise MoleculeInputError("the input holds no molecule")
     schema = pq.read_schema(parts[0])
-    with pq.ParquetWriter(out, schema) as writer:
+    with pq.ParquetWriter(out, schema, **parquet_options(schema)) as writer:
         for part in parts:  # one part in memory at a time: each becomes a row group
             table = pq.read_table(part)
             writer.write_table(table if table.schema.equals(schema) else table.cast(schema))
@@ -432,10 +446,10 @@ def screen(
 
     input, output = Path(input), Path(output)
     key = str(format).replace("-", "_").lower()
-    if key not in DEFAULT_CHUNK_SIZE:  # the forms of Predictor.predict
+    if key not in FORMS:
         raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
     settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), output_kind(output))
-    chunk_size = chunk_size or DEFAULT_CHUNK_SIZE[key]
+    chunk_size = chunk_size or FORMS[key].chunk_size
     model = str(Path(model_dir or default_model_dir()).resolve())
     card = Path(model) / CARD_FILE
     if not card.is_file():

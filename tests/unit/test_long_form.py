@@ -1,8 +1,8 @@
-"""The long form built as columns (#24) gives what the pandas-object build gave.
+"""The output forms built as columns (#24) give what the pandas-object build gave.
 
 ``Predictor.predict`` is compared, frame for frame (dtypes, categories, order, values),
-with the long table as commit af5fd79 built it, kept below verbatim; the screening
-writer's Arrow table with what the same chunk gave through that DataFrame.
+with the long table as commit af5fd79 built it; the screening writer's Arrow table of
+every form with what af5fd79's writer made of the same chunk. Both kept below verbatim.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ import pyarrow as pa
 import pytest
 from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
+from sefreq.chem.io import neutralise_formulas
 from sefreq.chem.stream import MoleculeChunk
 from sefreq.model.columns import BAND_LABELS, SET_LABELS
 from sefreq.model.predictor import Predictor, _categorical
-from sefreq.model.screen import ScreenSettings, _plain, frame_chunk_table, long_chunk_table
+from sefreq.model.screen import ScreenSettings, chunk_table, select_columns
 
 
 @pytest.fixture(scope="module")
@@ -81,36 +82,80 @@ def test_predict_returns_the_frame_of_af5fd79(predictor, monkeypatch, case):
     pd.testing.assert_frame_equal(now, before, check_exact=True)
 
 
-CHUNK = MoleculeChunk(
-    index=0,
-    first_row=40,
-    ids=["m0", "m1", "m2", "m3", "m4", "m5"],
-    smiles=["CCO", "=cmd|' /C calc'!A0", "c1ccccc1O", "", "CC(=O)Oc1ccccc1C(=O)O", "CCCl"],
-    columns={"batch": ["b0", "-1+1", None, "b3", "b4", "b5"], "score": [1, 2, 3, 4, 5, 6]},
-    errors=[None, None, None, None, None, "line 46: no SMILES"],
-)
+def _chunk_table_at_af5fd79(predictor, chunk, settings) -> tuple[pa.Table, int]:
+    """``sefreq.model.screen.chunk_table`` at commit af5fd79 (and ``_plain``): every form
+    through :meth:`Predictor.predict`'s DataFrame. The golden reference."""
+    positions = list(range(len(chunk)))
+    smiles = [s if e is None else "" for s, e in zip(chunk.smiles, chunk.errors, strict=True)]
+    frame = predictor.predict(smiles, ids=positions, format=settings.format, k=settings.k)
+    position = frame["id"].to_numpy(dtype=np.int64)
+    frame["id"] = np.asarray(chunk.ids, dtype=object)[position]
+    frame.insert(1, "input_row", chunk.first_row + position)
+    frame["smiles"] = np.asarray(chunk.smiles, dtype=object)[position]
+    for offset, (name, values) in enumerate(chunk.columns.items()):
+        frame.insert(3 + offset, name, np.asarray(values, dtype=object)[position])
+    read_errors = np.asarray(chunk.errors, dtype=object)[position]
+    has_read_error = np.array([e is not None for e in read_errors], dtype=bool)
+    if has_read_error.any():
+        frame.loc[has_read_error, "error"] = read_errors[has_read_error]
+    n_errors = int(frame.loc[frame["error"].notna(), "input_row"].nunique())
+    if settings.columns:
+        frame = frame[select_columns(list(frame.columns), settings.columns)]
+    if settings.csv:  # opened in spreadsheets: no cell may start a formula
+        frame = neutralise_formulas(frame)
+    return _plain(pa.Table.from_pandas(frame, preserve_index=False)), n_errors
+
+
+def _plain(table: pa.Table) -> pa.Table:
+    """Dictionary columns decoded and all-null columns typed as text (af5fd79)."""
+    columns = []
+    for column in table.columns:
+        if pa.types.is_dictionary(column.type):
+            column = column.cast(column.type.value_type)
+        elif pa.types.is_null(column.type):
+            column = column.cast(pa.string())
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
+
+
+CHUNKS = {
+    "unreadable ones": MoleculeChunk(
+        index=0,
+        first_row=40,
+        ids=["m0", "m1", "m2", "m3", "m4", "m5"],
+        smiles=["CCO", "=cmd|' /C calc'!A0", "c1ccccc1O", "", "CC(=O)Oc1ccccc1C(=O)O", "CCCl"],
+        columns={"batch": ["b0", "-1+1", None, "b3", "b4", "b5"], "score": [1, 2, 3, 4, 5, 6]},
+        errors=[None, None, None, None, None, "line 46: no SMILES"],
+    ),
+    "all readable": MoleculeChunk(0, 0, ["a", "b"], ["CCO", "CCN"], errors=[None, None]),
+    "none readable": MoleculeChunk(1, 2, ["x"], ["C1CC("], errors=[None]),
+}
 
 
 @pytest.mark.parametrize("csv", [False, True])
-@pytest.mark.parametrize("readable", [False, True])
-def test_screening_columns_are_the_frame_path_values(predictor, csv, readable):
-    settings = ScreenSettings(format="long", csv=csv)
-    chunk = (
-        CHUNK
-        if not readable
-        else MoleculeChunk(0, 0, ["a", "b"], ["CCO", "CCN"], errors=[None, None])
-    )
-    table, n_errors = long_chunk_table(predictor, chunk, settings)
-    before, n_errors_before = frame_chunk_table(predictor, chunk, settings)
-    assert n_errors == n_errors_before == (0 if readable else 3)  # unparsable, empty, unread
-    assert pa.types.is_dictionary(table.schema.field("side_effect").type)
-    assert pa.types.is_dictionary(table.schema.field("band").type)
+@pytest.mark.parametrize("chunk", list(CHUNKS))
+@pytest.mark.parametrize("form", ["long", "wide", "top_k"])
+def test_screening_table_holds_what_af5fd79_wrote(predictor, form, chunk, csv):
+    settings = ScreenSettings(format=form, k=4, csv=csv)
+    table, n_errors = chunk_table(predictor, CHUNKS[chunk], settings)
+    before, n_errors_before = _chunk_table_at_af5fd79(predictor, CHUNKS[chunk], settings)
+    assert n_errors == n_errors_before
+    if form != "wide":
+        assert pa.types.is_dictionary(table.schema.field("side_effect").type)
+        assert pa.types.is_dictionary(table.schema.field("band").type)
     decoded, before = _text_as_string(_plain(table)), _text_as_string(before)
     assert decoded.schema.equals(before.schema)
     assert decoded.equals(before)
-    if csv and not readable:  # a cell a spreadsheet would run as a formula is quoted
-        assert "'=cmd|' /C calc'!A0" in decoded["smiles"].to_pylist()
-        assert "'-1+1" in decoded["batch"].to_pylist()
+
+
+def test_selected_columns_and_neutralised_cells(predictor):
+    settings = ScreenSettings(columns=("band", "p_association", "batch", "error"), csv=True)
+    table, n_errors = chunk_table(predictor, CHUNKS["unreadable ones"], settings)
+    before, _ = _chunk_table_at_af5fd79(predictor, CHUNKS["unreadable ones"], settings)
+    assert n_errors == 3  # unparsable, empty, unread
+    assert table.column_names == ["id", "input_row", "batch", "p_association", "band", "error"]
+    assert _text_as_string(_plain(table)).equals(_text_as_string(before))
+    assert "'-1+1" in table["batch"].to_pylist()  # a spreadsheet would run it as a formula
 
 
 def _text_as_string(table: pa.Table) -> pa.Table:
