@@ -43,7 +43,6 @@ from sefreq.model.columns import (
 )
 from sefreq.model.workers import without_main_script
 
-OUTPUT_SUFFIXES = (".parquet", ".csv")
 MANIFEST = "manifest.json"
 
 
@@ -59,11 +58,12 @@ class ScreenSettings:
     k: int = 10
     columns: tuple[str, ...] = ()  # output columns to keep; empty: all
     keep: tuple[str, ...] = ()  # input columns carried through
-    csv: bool = False  # parts are CSV (neutralised for spreadsheets), else parquet
+    suffix: str = ".parquet"  # the output's file type, an entry of FILE_TYPES
 
     @property
-    def suffix(self) -> str:
-        return ".csv" if self.csv else ".parquet"
+    def neutralise(self) -> bool:
+        """Text cells a spreadsheet would run as formulas are quoted (:class:`FileType`)."""
+        return FILE_TYPES[self.suffix].neutralise
 
 
 @dataclass
@@ -86,14 +86,14 @@ class ScreenSummary:
         return (self.n_molecules - self.n_resumed) / self.seconds if self.seconds else 0.0
 
 
-def output_kind(output: Path) -> bool:
-    """True for a CSV output, False for parquet; MoleculeInputError for anything else."""
+def file_type(output: Path) -> FileType:
+    """The :class:`FileType` of ``output`` by its suffix; MoleculeInputError for any other."""
     suffix = Path(output).suffix.lower()
-    if suffix not in OUTPUT_SUFFIXES:
+    if suffix not in FILE_TYPES:
         raise MoleculeInputError(
-            f"output must end in .csv or .parquet, not {suffix or 'nothing'!r}"
+            f"output must end in {' or '.join(sorted(FILE_TYPES))}, not {suffix or 'nothing'!r}"
         )
-    return suffix == ".csv"
+    return FILE_TYPES[suffix]
 
 
 @dataclass(frozen=True)
@@ -200,12 +200,12 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
     def per_molecule(values, large: bool = False) -> pa.Array:
         """One value per molecule, repeated on its rows by index. The input's text is
         large_string, as pandas' str columns made it."""
-        array = pa.array(_cells(values, settings.csv), from_pandas=True)
+        array = pa.array(_cells(values, settings.neutralise), from_pandas=True)
         if pa.types.is_null(array.type) or pa.types.is_string(array.type):
             array = array.cast(pa.large_string() if large else pa.string())
         return array.take(molecule)
 
-    vocabulary = _vocabulary(predictor, settings.csv)
+    vocabulary = _vocabulary(predictor, settings.neutralise)
     columns = {
         "id": per_molecule(chunk.ids, large=True),
         "input_row": pa.array(chunk.first_row + molecule),
@@ -229,7 +229,7 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
 
 
 @functools.lru_cache(maxsize=8)
-def _vocabulary(predictor, csv: bool) -> dict[str, tuple[pa.Array, np.ndarray]]:
+def _vocabulary(predictor, neutralise: bool) -> dict[str, tuple[pa.Array, np.ndarray]]:
     """Per text column, its dictionary and each code's entry in it, made once per model;
     the last code (-1) is an unreadable row's "" (for CSV, entries a spreadsheet would read
     as a formula are neutralised)."""
@@ -238,11 +238,14 @@ def _vocabulary(predictor, csv: bool) -> dict[str, tuple[pa.Array, np.ndarray]]:
                                     return_inverse=True)  # fmt: skip
     plain = np.arange(len(names))
     return {
-        "side_effect": (pa.array(_cells(names, csv), pa.string()), plain),
-        "organ_classes": (pa.array(_cells(organs, csv), pa.string()), organ_codes),
-        "band": (pa.array(_cells(BAND_LABELS, csv), pa.string()), np.arange(len(BAND_LABELS))),
+        "side_effect": (pa.array(_cells(names, neutralise), pa.string()), plain),
+        "organ_classes": (pa.array(_cells(organs, neutralise), pa.string()), organ_codes),
+        "band": (
+            pa.array(_cells(BAND_LABELS, neutralise), pa.string()),
+            np.arange(len(BAND_LABELS)),
+        ),
         "conformal_set": (
-            pa.array(_cells(SET_LABELS, csv), pa.string()),
+            pa.array(_cells(SET_LABELS, neutralise), pa.string()),
             np.arange(len(SET_LABELS)),
         ),
     }
@@ -254,9 +257,9 @@ def _dictionary(vocabulary: tuple[pa.Array, np.ndarray], codes: np.ndarray) -> p
     return pa.DictionaryArray.from_arrays(pa.array(entry[codes].astype(np.int32)), dictionary)
 
 
-def _cells(values, csv: bool) -> list:
+def _cells(values, neutralise: bool) -> list:
     """``values`` as a list; for CSV, opened in spreadsheets, no cell may start a formula."""
-    return [neutralise_cell(v) for v in values] if csv else list(values)
+    return [neutralise_cell(v) for v in values] if neutralise else list(values)
 
 
 def select_columns(available: Sequence[str], wanted: Sequence[str]) -> list[str]:
@@ -320,10 +323,9 @@ class Parts:
         the output's size in bytes."""
         parts = sorted(self.folder.glob(f"part-*{suffix}"))
         tmp = self.output.with_name(f".{self.output.name}.tmp")
-        if suffix == ".parquet":
-            _join_parquet(parts, tmp)
-        else:
-            _join_csv(parts, tmp)
+        if not parts:
+            raise MoleculeInputError("the input holds no molecule")
+        FILE_TYPES[suffix].join(parts, tmp)
         os.replace(tmp, self.output)
         shutil.rmtree(self.folder, ignore_errors=True)
         return self.output.stat().st_size
@@ -333,10 +335,7 @@ def write_part(table: pa.Table, path: Path, summary: dict) -> None:
     """Write one part whole, then rename it into place, then its summary (the marker that
     the part is done): a killed run never leaves a half part that counts as done."""
     tmp = path.with_name(f".{path.name}.tmp")
-    if path.suffix == ".parquet":
-        pq.write_table(table, tmp, **parquet_options(table.schema))
-    else:
-        pa_csv.write_csv(table, tmp)
+    FILE_TYPES[path.suffix].write(table, tmp)
     os.replace(tmp, path)
     meta = path.with_suffix(".json")
     meta_tmp = meta.with_name(f".{meta.name}.tmp")
@@ -353,8 +352,6 @@ def parquet_options(schema: pa.Schema) -> dict:
 
 
 def _join_parquet(parts: list[Path], out: Path) -> None:
-    if not parts:
-        raise MoleculeInputError("the input holds no molecule")
     schema = pq.read_schema(parts[0])
     with pq.ParquetWriter(out, schema, **parquet_options(schema)) as writer:
         for part in parts:  # one part in memory at a time: each becomes a row group
@@ -363,14 +360,39 @@ def _join_parquet(parts: list[Path], out: Path) -> None:
 
 
 def _join_csv(parts: list[Path], out: Path) -> None:
-    if not parts:
-        raise MoleculeInputError("the input holds no molecule")
     with open(out, "wb") as target:
         for number, part in enumerate(parts):
             with open(part, "rb") as source:
                 if number:
                     source.readline()  # each part repeats the header
                 shutil.copyfileobj(source, target, 1 << 20)
+
+
+@dataclass(frozen=True)
+class FileType:
+    """An output file type of ``sefreq predict``; a new one is one entry of
+    :data:`FILE_TYPES`. ``write(table, path)`` writes one part, ``join(parts, output)``
+    joins the parts, in input order, into the output; ``neutralise``: text cells a
+    spreadsheet would run as formulas are quoted."""
+
+    suffix: str
+    write: Callable[[pa.Table, Path], None]
+    join: Callable[[list[Path], Path], None]
+    neutralise: bool = False
+
+
+FILE_TYPES: dict[str, FileType] = {
+    kind.suffix: kind
+    for kind in (
+        FileType(
+            ".parquet",
+            lambda table, path: pq.write_table(table, path, **parquet_options(table.schema)),
+            _join_parquet,
+        ),
+        # CSV opens in spreadsheets.
+        FileType(".csv", lambda table, path: pa_csv.write_csv(table, path), _join_csv, True),
+    )
+}
 
 
 # --- workers ------------------------------------------------------------------------------
@@ -448,7 +470,7 @@ def screen(
     key = str(format).replace("-", "_").lower()
     if key not in FORMS:
         raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
-    settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), output_kind(output))
+    settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), file_type(output).suffix)
     chunk_size = chunk_size or FORMS[key].chunk_size
     model = str(Path(model_dir or default_model_dir()).resolve())
     card = Path(model) / CARD_FILE

@@ -101,7 +101,7 @@ def _chunk_table_at_af5fd79(predictor, chunk, settings) -> tuple[pa.Table, int]:
     n_errors = int(frame.loc[frame["error"].notna(), "input_row"].nunique())
     if settings.columns:
         frame = frame[select_columns(list(frame.columns), settings.columns)]
-    if settings.csv:  # opened in spreadsheets: no cell may start a formula
+    if settings.neutralise:  # af5fd79: settings.csv
         frame = neutralise_formulas(frame)
     return _plain(pa.Table.from_pandas(frame, preserve_index=False)), n_errors
 
@@ -136,7 +136,7 @@ CHUNKS = {
 @pytest.mark.parametrize("chunk", list(CHUNKS))
 @pytest.mark.parametrize("form", ["long", "wide", "top_k"])
 def test_screening_table_holds_what_af5fd79_wrote(predictor, form, chunk, csv):
-    settings = ScreenSettings(format=form, k=4, csv=csv)
+    settings = ScreenSettings(format=form, k=4, suffix=".csv" if csv else ".parquet")
     table, n_errors = chunk_table(predictor, CHUNKS[chunk], settings)
     before, n_errors_before = _chunk_table_at_af5fd79(predictor, CHUNKS[chunk], settings)
     assert n_errors == n_errors_before
@@ -149,7 +149,7 @@ def test_screening_table_holds_what_af5fd79_wrote(predictor, form, chunk, csv):
 
 
 def test_selected_columns_and_neutralised_cells(predictor):
-    settings = ScreenSettings(columns=("band", "p_association", "batch", "error"), csv=True)
+    settings = ScreenSettings(columns=("band", "p_association", "batch", "error"), suffix=".csv")
     table, n_errors = chunk_table(predictor, CHUNKS["unreadable ones"], settings)
     before, _ = _chunk_table_at_af5fd79(predictor, CHUNKS["unreadable ones"], settings)
     assert n_errors == 3  # unparsable, empty, unread
