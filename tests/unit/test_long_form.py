@@ -14,10 +14,10 @@ import pytest
 from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.chem.io import neutralise_formulas
-from sefreq.chem.stream import MoleculeChunk
 from sefreq.model.columns import BAND_LABELS, SET_LABELS
 from sefreq.model.predictor import Predictor, _categorical
-from sefreq.model.screen import ScreenSettings, chunk_table, select_columns
+from sefreq.screen.forms import ScreenSettings, chunk_table, select_columns
+from sefreq.screen.reader import MoleculeChunk
 
 
 @pytest.fixture(scope="module")
