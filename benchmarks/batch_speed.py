@@ -5,7 +5,7 @@ default): the floor, a bare RDKit parse + Morgan count fingerprint loop in one p
 (median of ``--repeats``), and ``sefreq predict`` end to end as a user runs it (a fresh
 process: imports, model load, reading, prediction, writing), for each ``--formats`` and
 engine. Prints molecules per second, the ratio to the floor, the peak memory of the
-largest process, and the output size.
+largest process, and the output size (and per molecule).
 
     python benchmarks/batch_speed.py                       # 20,000 molecules, default settings
     python benchmarks/batch_speed.py --n 200000 --formats top-k,wide --engines processes,dask
@@ -100,7 +100,7 @@ def main() -> int:
                 f"sefreq predict --format {form} ({engine}): {rate:,.0f} molecules/s, "
                 f"{seconds:.1f} s, {rate / floor_rate:.3f} of the floor; peak RSS "
                 f"{max(r['peak_mb'] for r in runs):,.0f} MB (largest process); output "
-                f"{runs[-1]['bytes'] / 1e6:,.1f} MB"
+                f"{runs[-1]['bytes'] / 1e6:,.1f} MB, {runs[-1]['bytes'] / n:,.0f} bytes/molecule"
             )
             print(f"    it said: {runs[-1]['said']}")
     return 0
