@@ -5,10 +5,15 @@ default): the floor, a bare RDKit parse + Morgan count fingerprint loop in one p
 (median of ``--repeats``), and ``sefreq predict`` end to end as a user runs it (a fresh
 process: imports, model load, reading, prediction, writing), for each ``--formats`` and
 engine. Prints molecules per second, the ratio to the floor, the peak memory of the
-largest process, and the output size.
+largest process, and the output size (and per molecule).
 
     python benchmarks/batch_speed.py                       # 20,000 molecules, default settings
     python benchmarks/batch_speed.py --n 200000 --formats top-k,wide --engines processes,dask
+
+Before and after a change, in one run: ``--baseline DIR`` runs the sefreq of another
+source tree (``git archive COMMIT | tar -x -C DIR``) in turn with this one, run for run,
+so both meet the same load on a shared machine. A form may name its file type:
+``--formats long,long.csv``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -42,21 +46,31 @@ def floor_seconds(smiles: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def run_predict(library: Path, out: Path, form: str, engine: str, extra: list[str]) -> dict:
-    command = [sys.executable, "-m", "sefreq.cli", "predict", str(library), "-o", str(out),
-               "--format", form, "--no-progress", *extra]  # fmt: skip
+# Runs a command and prints, last on stderr, the peak RSS (KB) of its largest process.
+_PEAK = ("import resource, subprocess, sys; code = subprocess.call(sys.argv[1:]); "
+         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+         "sys.exit(code)")  # fmt: skip
+
+
+def run_predict(
+    library: Path, out: Path, form: str, engine: str, extra: list[str], source: Path | None
+) -> dict:
+    """``sefreq predict`` in a fresh process (of the sefreq in ``source`` when given)."""
+    command = [sys.executable, "-c", _PEAK, sys.executable, "-m", "sefreq.cli", "predict",
+               str(library), "-o", str(out), "--format", form, "--no-progress", *extra]  # fmt: skip
     if engine == "dask":
         command.append("--dask")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    env = dict(os.environ)
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"sefreq predict failed:\n{done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "seconds": seconds,
-        "peak_mb": max(peak, before) / 1024,
+        "peak_mb": int(done.stderr.strip().splitlines()[-1]) / 1024,
         "bytes": out.stat().st_size,
         "said": done.stdout.strip().splitlines()[-1],
     }
@@ -71,6 +85,9 @@ def main() -> int:
     parser.add_argument("--formats", default="long,wide,top-k", help="output forms to time")
     parser.add_argument("--engines", default="processes", help="processes and/or dask")
     parser.add_argument("--suffix", default=".parquet", help=".parquet or .csv")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="another source tree, run in turn with this"
+    )
     parser.add_argument("predict_args", nargs="*", help="extra `sefreq predict` options")
     args = parser.parse_args()
 
@@ -88,21 +105,31 @@ def main() -> int:
     print(f"{n} molecules, {os.cpu_count()} cores")
     print(f"floor (parse + Morgan counts, 1 process): {floor_rate:,.0f} molecules/s "
           f"(median of {args.repeats}: {statistics.median(floors):.2f} s)")  # fmt: skip
+    sources = {"": None} if args.baseline is None else {
+        "baseline ": args.baseline.resolve(), "this tree ": None}  # fmt: skip
     for engine in args.engines.split(","):
-        for form in args.formats.split(","):
-            runs = []
+        for spec in args.formats.split(","):
+            form, _, kind = spec.partition(".")
+            suffix = f".{kind}" if kind else args.suffix
+            runs: dict[str, list[dict]] = {label: [] for label in sources}
             for _ in range(args.runs):
-                out = work / f"out_{engine}_{form}{args.suffix}"
-                runs.append(run_predict(library, out, form, engine, args.predict_args))
-            seconds = statistics.median(r["seconds"] for r in runs)
-            rate = n / seconds
-            print(
-                f"sefreq predict --format {form} ({engine}): {rate:,.0f} molecules/s, "
-                f"{seconds:.1f} s, {rate / floor_rate:.3f} of the floor; peak RSS "
-                f"{max(r['peak_mb'] for r in runs):,.0f} MB (largest process); output "
-                f"{runs[-1]['bytes'] / 1e6:,.1f} MB"
-            )
-            print(f"    it said: {runs[-1]['said']}")
+                for label, source in sources.items():  # in turn, run for run
+                    out = work / f"out_{engine}_{form}_{label.strip().replace(' ', '_')}{suffix}"
+                    runs[label].append(run_predict(library, out, form, engine,
+                                                   args.predict_args, source))  # fmt: skip
+            for label, done in runs.items():
+                seconds = statistics.median(r["seconds"] for r in done)
+                rate = n / seconds
+                print(
+                    f"{label}sefreq predict --format {form} -o *{suffix} ({engine}): "
+                    f"{rate:,.0f} molecules/s, {seconds:.1f} s, {rate / floor_rate:.3f} of the "
+                    f"floor; peak RSS {max(r['peak_mb'] for r in done):,.0f} MB (largest "
+                    f"process); output {done[-1]['bytes'] / 1e6:,.1f} MB, "
+                    f"{done[-1]['bytes'] / n:,.0f} bytes/molecule"
+                )
+                print(f"    it said: {done[-1]['said']}")
+    floors.append(floor_seconds(smiles))  # the load may have changed: the floor again
+    print(f"floor again at the end: {n / floors[-1]:,.0f} molecules/s")
     return 0
 
 

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "sefreq.data.cli",
     "sefreq.bench.cli",
     "sefreq.model.cli",
+    "sefreq.screen.cli",
     "sefreq.explain.cli",
     "sefreq.present.cli",
 )

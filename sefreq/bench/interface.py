@@ -84,6 +84,9 @@ class BenchModel(Protocol):
     name: str
     #: True when the model can score a drug from its structure alone (cold protocols).
     structure_only: bool
+    # Optional, read with getattr (default False): True when the model needs a frequency
+    # class in every reported training cell, so the harness skips it on protocols whose
+    # training labels hold UNSTATED cells (ICS-all, +sider) instead of failing mid-run.
 
     def fit(self, train: TrainView, validation: EvalView | None = None) -> None: ...
 

@@ -684,6 +684,18 @@ def split_condition(protocol: str) -> tuple[str, bool]:
     return base, with_sider
 
 
+def has_unstated_labels(data: BenchData, protocol: str) -> bool:
+    """True when a protocol's training side may hold :data:`~sefreq.constants.UNSTATED`
+    cells (side effects SIDER lists without a frequency): ICS-all, and any ``+sider``."""
+    from sefreq.constants import UNSTATED
+
+    base, with_sider = split_condition(protocol)
+    frequency = [protocol_data(data, base).frequency]
+    if with_sider and data.extra is not None:
+        frequency.append(data.extra.frequency)
+    return any(bool((np.asarray(f) == UNSTATED).any()) for f in frequency)
+
+
 def is_cold(protocol: str) -> bool:
     """True for protocols whose test drugs are unseen (ICS, IND, and their +sider)."""
     return split_condition(protocol)[0] in COLD_PROTOCOLS
@@ -696,12 +708,16 @@ def synthetic_data(
     n_without_structure: int = 2,
     density: float = 0.06,
     seed: int = 0,
+    n_extra: int = 0,
 ) -> BenchData:
     """A small random :class:`BenchData` for tests and examples (no upstream data needed).
 
     Drug i's structure is a straight-chain alcohol with i + 1 carbons (all distinct); the
     last ``n_independent`` drugs are independent and the first ``n_without_structure``
     have no structure. Every side effect and every drug has at least one positive.
+    ``n_extra`` SIDER-like extra drugs (amines, for ``+sider`` and ICS-all) list a quarter
+    of their side effects without a frequency (:data:`~sefreq.constants.UNSTATED`), as
+    SIDER does.
     """
     rng = np.random.default_rng(seed)
     positive = rng.random((n_drugs, n_side_effects)) < density
@@ -719,6 +735,22 @@ def synthetic_data(
         organ_classes=np.zeros((n_side_effects, 1), dtype=np.float32),
         group_terms=np.zeros((n_side_effects, 1), dtype=np.float32),
     )
+    extra = None
+    if n_extra:
+        from sefreq.constants import UNSTATED
+
+        extra_positive = rng.random((n_extra, n_side_effects)) < density
+        extra_positive[:, 0] = True
+        extra_frequency = np.where(extra_positive, rng.integers(1, 6, extra_positive.shape), 0)
+        unstated = extra_positive & (rng.random(extra_positive.shape) < 0.25)
+        extra_frequency[unstated] = UNSTATED
+        extra = ExtraDrugs(
+            smiles=["C" * (i + 1) + "N" for i in range(n_extra)],
+            frequency=extra_frequency.astype(np.uint8),
+            names=[f"extra drug {i}" for i in range(n_extra)],
+            skeletons=[f"EXTRA{i}" for i in range(n_extra)],
+            catalogue_ids=np.arange(n_extra, dtype=np.int64),
+        )
     return BenchData(
         frequency=frequency,
         smiles=smiles,
@@ -726,4 +758,6 @@ def synthetic_data(
         independent_mask=independent,
         structure_mask=structure,
         side_effects=info,
+        skeletons=[f"DRUG{i}" for i in range(n_drugs)] if n_extra else None,
+        extra=extra,
     )

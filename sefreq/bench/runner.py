@@ -22,12 +22,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sefreq.bench.interface import EvalView, Prediction
+from sefreq.bench.interface import BenchModel, EvalView, Prediction
 from sefreq.bench.protocols import (
     EXTENDED_PROTOCOLS,
     N_FOLDS,
     PROTOCOLS,
     BenchData,
+    has_unstated_labels,
     is_cold,
     iter_folds,
     load_or_make_assignment,
@@ -181,6 +182,19 @@ def check_prediction(prediction: Prediction, view: EvalView, model: str) -> None
             raise ValueError(f"{model}: prediction.{name} holds NaN or inf on scored cells")
 
 
+def skip_reason(model: BenchModel, data: BenchData, protocol: str) -> str | None:
+    """Why ``model`` cannot be fitted and scored on ``protocol``, or None when it can: a
+    full run (``sefreq bench --quick`` too) then goes on with the other models."""
+    if is_cold(protocol) and not model.structure_only:
+        return "it cannot score a drug from structure alone"
+    if getattr(model, "stated_classes_only", False) and has_unstated_labels(data, protocol):
+        return (
+            "it reads every reported cell as a frequency class, and this protocol trains on "
+            "side effects SIDER lists without one"
+        )
+    return None
+
+
 def run_benchmark(
     data: BenchData,
     protocols: Sequence[str],
@@ -196,8 +210,8 @@ def run_benchmark(
 ) -> pd.DataFrame:
     """Fit and score every model on the first ``folds`` folds of every protocol.
 
-    Models that need a drug's known frequencies (``structure_only`` False) are skipped on
-    cold protocols. Returns the long table (columns :data:`CSV_COLUMNS`).
+    A model that cannot run on a protocol (:func:`skip_reason`) is skipped with one line
+    saying why. Returns the long table (columns :data:`CSV_COLUMNS`).
     """
     from tqdm.auto import tqdm
 
@@ -209,8 +223,9 @@ def run_benchmark(
         base, _ = split_condition(protocol)
         n = N_FOLDS[base] if folds is None else min(folds, N_FOLDS[base])
         for key in models:
-            if is_cold(protocol) and not make_model(key, seed=seed, quick=quick).structure_only:
-                print(f"skip {key} on {protocol}: it cannot score a drug from structure alone")
+            reason = skip_reason(make_model(key, seed=seed, quick=quick), data, protocol)
+            if reason:
+                print(f"skip {key} on {protocol}: {reason}")
                 continue
             plan.append((protocol, key, n))
     bar = tqdm(total=sum(n for *_, n in plan), disable=not progress, unit="fold")

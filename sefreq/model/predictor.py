@@ -12,65 +12,20 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sefreq.chem.standardize import model_molecule
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.artifact import model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
-
-#: Columns of :meth:`Predictor.predict`, in order.
-COLUMNS = (
-    "id",
-    "smiles",
-    "side_effect_index",
-    "side_effect",
-    "organ_classes",
-    "p_association",
-    "p_class_1",
-    "p_class_2",
-    "p_class_3",
-    "p_class_4",
-    "p_class_5",
-    "expected_frequency",
-    "frequency_class",
-    "band",
-    "uncertainty",
-    "frequency_spread",
-    "conformal_set",
-    "in_domain",
-    "max_similarity",
-    "nearest_drug",
-    "error",
+from sefreq.model.columns import (
+    BAND_LABELS,
+    COLUMNS,
+    MOLECULE_COLUMNS,
+    SET_LABELS,
+    TOP_K_COLUMNS,
+    long_arrays,
+    top_k_arrays,
 )
 
-#: Columns of one molecule, first in the wide form.
-MOLECULE_COLUMNS = ("id", "smiles", "in_domain", "max_similarity", "nearest_drug", "error")
-#: Columns of the top-k form, one row per molecule x rank.
-TOP_K_COLUMNS = (
-    "id",
-    "smiles",
-    "rank",
-    "side_effect_index",
-    "side_effect",
-    "organ_classes",
-    "p_association",
-    "frequency_class",
-    "band",
-    "expected_frequency",
-    "uncertainty",
-    "conformal_set",
-    "in_domain",
-    "max_similarity",
-    "nearest_drug",
-    "error",
-)
 #: The output forms of :meth:`Predictor.predict`.
 FORMATS = ("long", "wide", "top_k")
-
-# Conformal sets are 5-bit masks (bit c-1 = class c); their labels, precomputed.
-_SET_LABELS = np.array(
-    [",".join(str(c) for c in range(1, 6) if mask >> (c - 1) & 1) for mask in range(32)],
-    dtype=object,
-)
-_BAND_LABELS = np.array([""] + [FREQUENCY_BANDS[c].label for c in range(1, 6)], dtype=object)
 
 
 class Predictor:
@@ -117,6 +72,21 @@ class Predictor:
                 "organ_classes": self._organ_text,
             }
         )
+
+    @property
+    def side_effect_names(self) -> np.ndarray:
+        """The 994 side-effect names in Galeano order (object array)."""
+        return self._side_effect_names
+
+    @property
+    def organ_texts(self) -> np.ndarray:
+        """Each side effect's organ classes, joined by "|" (object array, Galeano order)."""
+        return self._organ_text
+
+    @property
+    def reference_names(self) -> np.ndarray:
+        """Names of the training drugs, as ``nearest_drug`` gives them (object array)."""
+        return self._reference_names
 
     @property
     def ad_threshold(self) -> float:
@@ -251,71 +221,38 @@ class Predictor:
     def _top_k_table(
         self, out: EnsembleOutput, ids: list, smiles: list[str], k: int
     ) -> pd.DataFrame:
-        n = out.p_association.shape[0]
-        p = out.p_association
-        # The k largest per row, then sorted (highest first; ties: lower index first).
-        top = np.argpartition(-p, k - 1, axis=1)[:, :k]
-        order = np.lexsort((top, -np.take_along_axis(p, top, 1)), axis=1)
-        top = np.take_along_axis(top, order, 1)
-        rows = np.repeat(np.arange(n), k)
-        flat = top.ravel()
-        probabilities = out.class_probabilities[rows, flat]
-        frequency_class = probabilities.argmax(-1) + 1
+        arrays = top_k_arrays(out, k, self.ensemble.ad_threshold)
+        rows, flat = arrays.pop("molecule"), arrays["side_effect_index"]
         head = self._molecule_columns(out, ids, smiles)
-        return pd.DataFrame(
-            {
-                "id": head["id"].to_numpy()[rows],
-                "smiles": head["smiles"].to_numpy()[rows],
-                "rank": np.tile(np.arange(1, k + 1), n),
-                "side_effect_index": flat,
-                "side_effect": self._side_effect_names[flat],
-                "organ_classes": self._organ_text[flat],
-                "p_association": p[rows, flat],
-                "frequency_class": frequency_class,
-                "band": _BAND_LABELS[frequency_class],
-                "expected_frequency": out.expected_frequency[rows, flat],
-                "uncertainty": out.uncertainty[rows, flat],
-                "conformal_set": _SET_LABELS[out.conformal_sets[rows, flat]],
-                "in_domain": head["in_domain"][rows],
-                "max_similarity": head["max_similarity"][rows],
-                "nearest_drug": head["nearest_drug"][rows],
-                "error": pd.Series(np.full(n * k, None, dtype=object), dtype=object),
-            }
-        )
+        text = {
+            "id": head["id"].to_numpy()[rows],
+            "smiles": head["smiles"].to_numpy()[rows],
+            "side_effect": self._side_effect_names[flat],
+            "organ_classes": self._organ_text[flat],
+            "band": BAND_LABELS[arrays["frequency_class"]],
+            "conformal_set": SET_LABELS[arrays["conformal_set"]],
+            "in_domain": head["in_domain"][rows],
+            "max_similarity": head["max_similarity"][rows],
+            "nearest_drug": head["nearest_drug"][rows],
+            "error": pd.Series(np.full(len(rows), None, dtype=object), dtype=object),
+        }
+        return pd.DataFrame({c: text[c] if c in text else arrays[c] for c in TOP_K_COLUMNS})
 
     def _long_table(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> pd.DataFrame:
-        n, n_se = out.p_association.shape
-        probabilities = out.class_probabilities.reshape(n * n_se, 5)
-        frequency_class = probabilities.argmax(1) + 1
-        in_domain = out.max_similarity >= self.ensemble.ad_threshold
-        # Repeated text as categoricals: building a million-row table stays fast.
-        molecule = np.repeat(np.arange(n), n_se)
-        side_effect = np.tile(np.arange(n_se), n)
-        columns = {
+        arrays = long_arrays(out, self.ensemble.ad_threshold)
+        molecule, side_effect = arrays.pop("molecule"), arrays["side_effect_index"]
+        # Repeated text as categoricals over the shared codes: a million-row table stays fast.
+        text = {
             "id": _categorical(molecule, ids),
             "smiles": _categorical(molecule, smiles),
-            "side_effect_index": side_effect,
             "side_effect": pd.Categorical.from_codes(side_effect, self._side_effect_categories),
             "organ_classes": _categorical(side_effect, self._organ_text),
-            "p_association": out.p_association.ravel(),
+            "band": _categorical(arrays["frequency_class"], BAND_LABELS),
+            "conformal_set": _categorical(arrays["conformal_set"], SET_LABELS),
+            "nearest_drug": _categorical(molecule, self._reference_names[out.nearest_index]),
+            "error": pd.Series(np.full(len(molecule), None, dtype=object), dtype=object),
         }
-        for c in range(5):
-            columns[f"p_class_{c + 1}"] = probabilities[:, c]
-        columns.update(
-            {
-                "expected_frequency": out.expected_frequency.ravel(),
-                "frequency_class": frequency_class,
-                "band": _categorical(frequency_class, _BAND_LABELS),
-                "uncertainty": out.uncertainty.ravel(),
-                "frequency_spread": out.frequency_spread.ravel(),
-                "conformal_set": _categorical(out.conformal_sets.ravel(), _SET_LABELS),
-                "in_domain": np.repeat(in_domain, n_se),
-                "max_similarity": np.repeat(out.max_similarity, n_se),
-                "nearest_drug": _categorical(molecule, self._reference_names[out.nearest_index]),
-                "error": pd.Series(np.full(n * n_se, None, dtype=object), dtype=object),
-            }
-        )
-        return pd.DataFrame(columns, copy=False)
+        return pd.DataFrame({c: text[c] if c in text else arrays[c] for c in COLUMNS}, copy=False)
 
     def _error_rows(self, ids: list, smiles: list, errors: list[str], format: str = "long"):
         """One row per unreadable molecule in the columns of ``format``: NaN scores, no

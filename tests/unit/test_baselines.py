@@ -247,3 +247,33 @@ def test_every_model_is_paired_by_fold_against_knn_listed():
     # Lower RMSE is better: the same folds win.
     assert cells[header.index("rmse")] == f"-0.010 ± {error:.3f} (2/3)"
     assert paired_against(pd.DataFrame(rows).query("model != 'knn-listed'"), "knn-listed") == []
+
+
+def test_quick_benchmark_runs_every_listed_protocol_to_the_end(monkeypatch, tmp_path, capsys):
+    """`sefreq bench --quick` as the README runs it, on tiny data with SIDER-like extra
+    drugs (side effects without a frequency): every protocol it lists finishes, and a
+    model that cannot train on a protocol's labels is skipped with one line saying why."""
+    from sefreq.bench import runner
+    from sefreq.bench.protocols import PROTOCOLS
+    from sefreq.cli import main
+
+    data = synthetic_data(n_drugs=24, seed=9, n_extra=6)
+    monkeypatch.setattr(runner, "load_bench_data", lambda: data)
+    assert main(["bench", "--quick", "--no-progress", "--out", str(tmp_path)]) == 0
+    said = capsys.readouterr().out
+    assert "skip mlp on ICS-all: it reads every reported cell as a frequency class" in said
+    assert "skip wnmf on ICS-all: it cannot score a drug from structure alone" in said
+    results = pd.read_csv(tmp_path / "quick" / "results.csv")
+    ran = set(zip(results["protocol"], results["model"], strict=True))
+    for protocol in PROTOCOLS:
+        assert (protocol, "prevalence") in ran and (protocol, "kernel") in ran
+    assert ("ICS", "mlp") in ran and ("WS", "wnmf") in ran and ("ICS-all", "mlp") not in ran
+    assert set(results["fold"]) == {0, 1}
+
+
+def test_unstated_labels_skip_only_where_they_are():
+    data = synthetic_data(n_drugs=20, seed=10, n_extra=4)
+    results = run_benchmark(data, ["WS", "WS+sider"], ["mlp", "wnmf"], folds=1, quick=True,
+                            progress=False)  # fmt: skip
+    assert set(zip(results["protocol"], results["model"], strict=True)) == {
+        ("WS", "mlp"), ("WS", "wnmf")}  # fmt: skip

@@ -62,7 +62,7 @@ def test_a_flipped_byte_is_refused(bundle):
 def test_screening_with_workers_refuses_a_broken_bundle_before_any_worker(bundle, tmp_path):
     """With workers the parent only checks the bundle (check_bundle): the check
     must refuse what loading refuses, with the same message, before a part is written."""
-    from sefreq.model.screen import screen
+    from sefreq.screen.run import screen
 
     assert check_bundle(bundle)["weights_sha256"] == file_sha256(bundle / WEIGHTS_FILE)
     weights = bundle / WEIGHTS_FILE

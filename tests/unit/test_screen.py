@@ -12,11 +12,12 @@ import pytest
 from rdkit import Chem
 from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
-from sefreq.chem.stream import count_molecules, read_chunks
 from sefreq.cli import main
-from sefreq.model import screen as screen_module
 from sefreq.model.predictor import MOLECULE_COLUMNS, TOP_K_COLUMNS, Predictor
-from sefreq.model.screen import ResumeError, screen
+from sefreq.screen import workers as workers_module
+from sefreq.screen.reader import count_molecules, read_chunks
+from sefreq.screen.run import screen
+from sefreq.screen.writer import ResumeError
 
 LIBRARY = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "CCN(CC)CC",
            "OC(=O)c1ccccc1", "C1CCNCC1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1ccncc1", "CCCl",
@@ -161,13 +162,13 @@ def test_a_chunk_is_predicted_with_blas_on_the_worker_threads(
     from threadpoolctl import threadpool_info
 
     seen = []
-    real = screen_module.chunk_table
+    real = workers_module.chunk_table
 
     def spy(predictor, chunk, settings):
         seen.append({pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()})
         return real(predictor, chunk, settings)
 
-    monkeypatch.setattr(screen_module, "chunk_table", spy)
+    monkeypatch.setattr(workers_module, "chunk_table", spy)
     before = {pool["internal_api"]: pool["num_threads"] for pool in threadpool_info()}
     out = tmp_path / "out.parquet"
     screen(library_csv, out, model_dir=bundle_dir, format="top_k", chunk_size=5, jobs=1,
@@ -183,7 +184,7 @@ def test_resume_predicts_only_the_missing_chunks(tmp_path, library_csv, bundle_d
     reference = tmp_path / "reference.parquet"
     options = dict(model_dir=bundle_dir, format="wide", chunk_size=3, jobs=1, progress=False)
     screen(library_csv, reference, **options)
-    real = screen_module.predict_part
+    real = workers_module.predict_part
     calls = []
 
     def interrupted(chunk, *args, **kwargs):
@@ -192,7 +193,7 @@ def test_resume_predicts_only_the_missing_chunks(tmp_path, library_csv, bundle_d
             raise KeyboardInterrupt
         return real(chunk, *args, **kwargs)
 
-    monkeypatch.setattr(screen_module, "predict_part", interrupted)
+    monkeypatch.setattr(workers_module, "predict_part", interrupted)
     with pytest.raises(KeyboardInterrupt):
         screen(library_csv, out, **options)
     parts = tmp_path / ".out.parquet.parts"
@@ -205,12 +206,12 @@ def test_resume_predicts_only_the_missing_chunks(tmp_path, library_csv, bundle_d
         calls.append(chunk.index)
         return real(chunk, *args, **kwargs)
 
-    monkeypatch.setattr(screen_module, "predict_part", recording)
+    monkeypatch.setattr(workers_module, "predict_part", recording)
     summary = screen(library_csv, out, resume=True, **options)
     assert calls == [2, 3, 4] and summary.n_resumed == 6 and summary.n_molecules == len(LIBRARY)
     pd.testing.assert_frame_equal(pd.read_parquet(out), pd.read_parquet(reference))
     # Parts made with other settings are never mixed in.
-    monkeypatch.setattr(screen_module, "predict_part", interrupted)
+    monkeypatch.setattr(workers_module, "predict_part", interrupted)
     with pytest.raises(KeyboardInterrupt):
         screen(library_csv, out, **options)
     with pytest.raises(ResumeError, match="chunk_size"):

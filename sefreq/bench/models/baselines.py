@@ -151,6 +151,7 @@ class WNMFModel:
 
     name = "wnmf"
     structure_only = False
+    stated_classes_only = True  # refuse_unstated: the harness skips it where SIDER adds drugs
 
     def __init__(
         self,
@@ -323,6 +324,7 @@ class MLPModel:
 
     name = "mlp"
     structure_only = True
+    stated_classes_only = True  # refuse_unstated: the harness skips it where SIDER adds drugs
 
     def __init__(
         self,

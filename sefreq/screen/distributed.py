@@ -1,9 +1,9 @@
 """``sefreq predict --dask``: the chunks of a library on a Dask cluster (the ``distributed``
 extra, ``pip install sefreq[distributed]``).
 
-The client reads the input in partitions (the chunks of :mod:`sefreq.model.screen`) and
+The client reads the input in partitions (the chunks of :mod:`sefreq.screen.run`) and
 submits each to a worker, at most two per worker thread in flight; each worker loads the
-model once (:func:`sefreq.model.screen.predict_part` caches it per process) and writes
+model once (:func:`sefreq.screen.workers.predict_part` caches it per process) and writes
 its partition's parquet or CSV part into the run's parts folder, which the client joins
 at the end. So every worker needs the same SEFreq and model bundle at the same path, and
 the output folder on storage all of them reach (a shared filesystem).
@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from sefreq.chem.io import MoleculeInputError
-from sefreq.model.workers import without_main_script
+from sefreq.screen.workers import without_main_script
 
 
 def run_on_dask(
@@ -29,7 +29,7 @@ def run_on_dask(
 ) -> dict:
     """Predict ``chunks`` on the cluster at ``scheduler`` (``tcp://host:8786``), or on a
     local cluster of ``n_workers`` single-threaded worker processes, each chunk by
-    ``predict_part`` (:func:`sefreq.model.screen.predict_part`). Returns what ran."""
+    ``predict_part`` (:func:`sefreq.screen.workers.predict_part`). Returns what ran."""
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
