@@ -42,7 +42,9 @@ from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smooth
 #: Version of the shipped model; bump when retraining changes its predictions.
 # 1.2: 16 descriptors (no QED, BertzCT, NumValenceElectrons), the prior on four count fingerprints
 # 1.3: 14 descriptors (no MolLogP, MolMR either)
-MODEL_VERSION = "1.3.0"
+# 2.0: trained on complete label listings, with the mechanism view (targets and ATC classes
+#      as the dense task; the listing head reads them, the prior mixes them in)
+MODEL_VERSION = "2.0.0"
 # Buffers every member holds identically: stored once, under "shared.".
 SHARED_BUFFERS = (
     "organ_classes",

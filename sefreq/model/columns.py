@@ -35,13 +35,22 @@ COLUMNS = (
     "frequency_spread",
     "conformal_set",
     "in_domain",
+    "known_mechanism",
     "max_similarity",
     "nearest_drug",
     "error",
 )
 
 #: Columns of one molecule, first in the wide form.
-MOLECULE_COLUMNS = ("id", "smiles", "in_domain", "max_similarity", "nearest_drug", "error")
+MOLECULE_COLUMNS = (
+    "id",
+    "smiles",
+    "in_domain",
+    "known_mechanism",
+    "max_similarity",
+    "nearest_drug",
+    "error",
+)
 #: Columns of the top-k form, one row per molecule x rank.
 TOP_K_COLUMNS = (
     "id",
@@ -57,6 +66,7 @@ TOP_K_COLUMNS = (
     "uncertainty",
     "conformal_set",
     "in_domain",
+    "known_mechanism",
     "max_similarity",
     "nearest_drug",
     "error",
@@ -90,6 +100,7 @@ def long_arrays(out: EnsembleOutput, ad_threshold: float) -> dict[str, np.ndarra
         "frequency_spread": out.frequency_spread.ravel(),
         "conformal_set": out.conformal_sets.ravel(),
         "in_domain": np.repeat(out.max_similarity >= ad_threshold, n_se),
+        "known_mechanism": np.repeat(out.mechanism_known, n_se),
         "max_similarity": np.repeat(out.max_similarity, n_se),
     }
 
@@ -114,6 +125,7 @@ def top_k_arrays(out: EnsembleOutput, k: int, ad_threshold: float) -> dict[str, 
         "uncertainty": out.uncertainty[rows, flat],
         "conformal_set": out.conformal_sets[rows, flat],
         "in_domain": (out.max_similarity >= ad_threshold)[rows],
+        "known_mechanism": out.mechanism_known[rows],
         "max_similarity": out.max_similarity[rows],
     }
 
@@ -127,6 +139,7 @@ def wide_arrays(out: EnsembleOutput, names, ad_threshold: float) -> dict[str, np
     return {
         "molecule": np.arange(out.p_association.shape[0]),
         "in_domain": out.max_similarity >= ad_threshold,
+        "known_mechanism": out.mechanism_known,
         "max_similarity": out.max_similarity,
         **{f"p_association:{name}": p[j] for j, name in enumerate(names)},
         **{f"frequency_class:{name}": c[j] for j, name in enumerate(names)},

@@ -170,6 +170,7 @@ class Predictor:
         chunk_size: int = 1000,
         format: str = "long",
         k: int = 10,
+        structure_only: bool = False,
     ) -> Iterator[pd.DataFrame]:
         """:meth:`predict` over an iterable of any length, one DataFrame per ``chunk_size``
         molecules: screen a library from Python with bounded memory.
@@ -185,10 +186,14 @@ class Predictor:
             batch_smiles.append(molecule.strip() if isinstance(molecule, str) else molecule)
             batch_ids.append(next(ids_iter))
             if len(batch_smiles) == chunk_size:
-                yield self.predict(batch_smiles, batch_ids, format=format, k=k)
+                yield self.predict(
+                    batch_smiles, batch_ids, format=format, k=k, structure_only=structure_only
+                )
                 batch_smiles, batch_ids = [], []
         if batch_smiles:
-            yield self.predict(batch_smiles, batch_ids, format=format, k=k)
+            yield self.predict(
+                batch_smiles, batch_ids, format=format, k=k, structure_only=structure_only
+            )
 
     def _builder(self, format: str, k: int):
         key = str(format).replace("-", "_").lower()
@@ -205,6 +210,7 @@ class Predictor:
             "id": pd.Series(ids, dtype=object),
             "smiles": pd.Series(smiles, dtype=object),
             "in_domain": out.max_similarity >= self.ensemble.ad_threshold,
+            "known_mechanism": out.mechanism_known,
             "max_similarity": out.max_similarity,
             "nearest_drug": self._reference_names[out.nearest_index],
             "error": pd.Series(np.full(len(ids), None, dtype=object), dtype=object),
@@ -232,6 +238,7 @@ class Predictor:
             "band": BAND_LABELS[arrays["frequency_class"]],
             "conformal_set": SET_LABELS[arrays["conformal_set"]],
             "in_domain": head["in_domain"][rows],
+            "known_mechanism": head["known_mechanism"][rows],
             "max_similarity": head["max_similarity"][rows],
             "nearest_drug": head["nearest_drug"][rows],
             "error": pd.Series(np.full(len(rows), None, dtype=object), dtype=object),
@@ -285,6 +292,7 @@ class Predictor:
             for name in names:
                 frame[f"frequency_class:{name}"] = np.zeros(n, dtype=np.uint8)
         frame["in_domain"] = False
+        frame["known_mechanism"] = False
         frame["error"] = pd.Series(errors, dtype=object)
         return frame
 

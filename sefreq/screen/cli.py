@@ -14,8 +14,10 @@ def register(subparsers, formatter) -> None:
         "predict",
         help="predict side-effect profiles of molecules (a list or a whole library)",
         description="Predict, for every molecule of INPUT, all 994 side effects: probability "
-        "of being reported, frequency class probabilities, expected frequency, uncertainty, "
-        "conformal set and applicability domain. The input is read in chunks and the output "
+        "that a label lists it (p_association), frequency class probabilities, expected "
+        "frequency, uncertainty, conformal set, applicability domain, and whether the model "
+        "read the compound's known proteins or predicted ones (known_mechanism). The input "
+        "is read in chunks and the output "
         "written as it goes, so memory does not grow with the library; unreadable molecules "
         "are written with their `error` and never stop the run. Forms (--format): long (one "
         "row per molecule x side effect, as `Predictor.predict` returns it), wide (one row "
@@ -78,6 +80,12 @@ def register(subparsers, formatter) -> None:
     predict.add_argument(
         "--dask-workers", type=int, default=2, help="workers of the local Dask cluster"
     )
+    predict.add_argument(
+        "--structure-only", action="store_true",
+        help="read every molecule as new: its predicted proteins, even where they are known "
+        "(by default a known compound reads its DrugBank/DrugCentral ones; the "
+        "`known_mechanism` column says which)",
+    )  # fmt: skip
     predict.add_argument("--no-progress", action="store_true", help="hide progress bars")
     predict.set_defaults(handler=_predict)
 
@@ -109,6 +117,7 @@ def _predict(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             dask=args.dask,
             dask_workers=args.dask_workers,
+            structure_only=args.structure_only,
         )
     except (MoleculeInputError, csv.Error, UnicodeError) as error:
         print(f"error: {error}", file=sys.stderr)

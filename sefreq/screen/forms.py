@@ -40,6 +40,7 @@ class ScreenSettings:
     columns: tuple[str, ...] = ()  # output columns to keep; empty: all
     keep: tuple[str, ...] = ()  # input columns carried through
     suffix: str = ".parquet"  # the output's file type, an entry of FILE_TYPES
+    structure_only: bool = False  # every molecule read as new (its predicted mechanism)
 
     @property
     def neutralise(self) -> bool:
@@ -127,7 +128,9 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
     ok = np.array([p[2] is None for p in parsed], dtype=bool)
     readable = np.flatnonzero(ok)
     out = predictor.ensemble.predict_arrays(
-        [parsed[i][0] for i in readable], mols=[parsed[i][1] for i in readable]
+        [parsed[i][0] for i in readable],
+        mols=[parsed[i][1] for i in readable],
+        structure_only=settings.structure_only,
     )
     arrays = form.arrays(predictor, out, settings)
     nearest = np.full(len(chunk), "", dtype=object)

@@ -64,6 +64,7 @@ def screen(
     scheduler: str | None = None,
     dask: bool = False,
     dask_workers: int = 2,
+    structure_only: bool = False,
 ) -> ScreenSummary:
     """Predict every molecule of ``input`` into ``output`` (.parquet or .csv).
 
@@ -72,7 +73,8 @@ def screen(
     (default: the cores), each holding the model once. ``dask`` or a ``scheduler`` address
     runs the chunks on a Dask cluster instead (``pip install sefreq[distributed]``; default
     a local cluster of ``dask_workers``). Unreadable molecules are written with their
-    ``error``; they never stop the run.
+    ``error``; they never stop the run. ``structure_only``: every molecule read as new
+    (its predicted mechanism, even where its proteins are known).
     """
     from sefreq.model.artifact import CARD_FILE, check_bundle, file_sha256
     from sefreq.model.artifact import model_dir as default_model_dir
@@ -81,7 +83,9 @@ def screen(
     key = str(format).replace("-", "_").lower()
     if key not in FORMS:
         raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
-    settings = ScreenSettings(key, int(k), tuple(columns), tuple(keep), file_type(output).suffix)
+    settings = ScreenSettings(
+        key, int(k), tuple(columns), tuple(keep), file_type(output).suffix, structure_only
+    )
     chunk_size = chunk_size or FORMS[key].chunk_size
     model = str(Path(model_dir or default_model_dir()).resolve())
     card = Path(model) / CARD_FILE

@@ -52,6 +52,8 @@ def _long_table_at_af5fd79(self, out, ids, smiles) -> pd.DataFrame:
             "frequency_spread": out.frequency_spread.ravel(),
             "conformal_set": _categorical(out.conformal_sets.ravel(), SET_LABELS),
             "in_domain": np.repeat(in_domain, n_se),
+            # The one column added since af5fd79 (model 2.0's mechanism view, #22).
+            "known_mechanism": np.repeat(out.mechanism_known, n_se),
             "max_similarity": np.repeat(out.max_similarity, n_se),
             "nearest_drug": _categorical(molecule, self._reference_names[out.nearest_index]),
             "error": pd.Series(np.full(n * n_se, None, dtype=object), dtype=object),

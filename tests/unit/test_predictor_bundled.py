@@ -19,7 +19,8 @@ pytestmark = pytest.mark.skipif(
 def test_bundle_is_small_and_pickle_free():
     files = {p.name: p.stat().st_size for p in DEFAULT_BUNDLE_DIR.iterdir() if p.is_file()}
     assert WEIGHTS_FILE in files and CARD_FILE in files
-    assert sum(files.values()) <= 30 * 1024 * 1024
+    # 50 MB: the budget of model 2.0, which carries the mechanism networks (#22).
+    assert sum(files.values()) <= 50 * 1000 * 1000
     assert all(
         name.endswith((".json", ".safetensors", ".md")) or name == "__init__.py" for name in files
     )
