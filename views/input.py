@@ -14,7 +14,7 @@ from sefreq.chem.drawing import (
 )
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
-from sefreq.present.lookup import exact_match, lookup_drug
+from sefreq.present.lookup import exact_match, lookup_drug, name_key
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
@@ -22,6 +22,7 @@ THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3D
 # Set when the look-up text has just been changed: an exact single match is then taken
 # at once, and only then (coming back to the same text never replaces a later choice).
 NEW_QUERY = "sefreq.lookup_new_query"
+LOOKUP_CHOICE = "w.lookup_choice"  # + ":" + the search's key
 
 
 def _use(molecule: molecules.Molecule) -> None:
@@ -66,21 +67,27 @@ def _lookup_tab(dataset) -> None:
     if new_query and exact is not None:  # one drug has exactly this name: no click needed
         _use(molecules.known_drug(exact, dataset.catalogue, query.strip()))
         st.rerun()
-    labels = [
-        f"{row.drug} (matched '{row.matched_name}', {row.how})" for row in matches.itertuples()
-    ]
-    choice = st.selectbox(
-        "Matches, best first",
-        range(len(labels)),
-        format_func=labels.__getitem__,
-        key="w.lookup_choice",
+    labels = {
+        int(row.drug_index): f"{row.drug} (matched '{row.matched_name}', {row.how})"
+        for row in matches.itertuples()
+    }
+    # The options are drugs, not positions, and each search has its own box: a choice made
+    # among one search's matches is never carried to the next search (the box showed one
+    # drug while the button used another).
+    choice = int(
+        st.selectbox(
+            "Matches, best first",
+            list(labels),
+            format_func=labels.__getitem__,
+            key=f"{LOOKUP_CHOICE}:{name_key(query)}",
+        )
     )
-    chosen = matches.iloc[int(choice or 0)]
+    drug = str(dataset.catalogue.loc[choice, "name"])
     current = state.current()
-    if current is not None and current.drug_name == chosen["drug"]:
-        st.caption(f"{markdown_safe(chosen['drug'])} is the current drug.")
-    elif st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
-        _use(molecules.known_drug(int(chosen["drug_index"]), dataset.catalogue, query.strip()))
+    if current is not None and current.drug_name == drug:
+        st.caption(f"{markdown_safe(drug)} is the current drug.")
+    elif st.button(f"Use {drug}", type="primary", key="w.lookup_use"):
+        _use(molecules.known_drug(choice, dataset.catalogue, query.strip()))
         st.rerun()
 
 

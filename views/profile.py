@@ -157,7 +157,7 @@ if molecule is not None:
             placeholder="e.g. nausea",
             persist_state=state.PERSIST,
         )
-        st.session_state.setdefault(state.PROFILE_TOP, min(30, len(table)))
+        state.keep(state.PROFILE_TOP, min(30, len(table)))
         top = filters[2].number_input(
             "Rows",
             min_value=1,

@@ -67,6 +67,20 @@ PERSISTENT = (
 PERSIST = "session"
 
 
+def keep(key: str, default: Any) -> Any:
+    """Write a kept widget's value (the last one, else ``default``) before it is drawn.
+
+    A widget of :data:`PERSISTENT` drawn by a second page (the threshold slider of Profile,
+    Compare and Report) reaches the browser there for the first time: unless its value is
+    written to session state in the run that draws it, the browser mounts it at the
+    element's default (a slider at its minimum, 0%) and sends that back, replacing the kept
+    value. ``setdefault`` writes only the first time, so it is not enough.
+    """
+    value = st.session_state.get(key, default)
+    st.session_state[key] = value
+    return value
+
+
 def current() -> Molecule | None:
     """The current drug (None until one is entered)."""
     return st.session_state.get(CURRENT)

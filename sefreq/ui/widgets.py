@@ -155,7 +155,7 @@ def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
 
 def threshold_slider(where: str) -> float:
     """The chance (%) at or above which a prediction is shown ``where`` (kept across pages)."""
-    st.session_state.setdefault(state.PREDICTION_THRESHOLD, round(DEFAULT_THRESHOLD_PCT))
+    state.keep(state.PREDICTION_THRESHOLD, round(DEFAULT_THRESHOLD_PCT))
     return float(
         st.slider(
             f"Show predictions {where} from a chance of (%)",

@@ -130,6 +130,24 @@ def test_lookup_finds_the_drug(run_app, query: str, drug: str) -> None:
     assert f"{drug} is now the current drug." in _texts(app.success)
 
 
+def test_a_new_search_starts_at_its_best_match(run_app) -> None:
+    """A match picked among one search's results is not carried, by position, to the next
+    search (issue #23: the box showed piracetam, the button read "Use bupropion")."""
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("c07a").run()  # atenolol, propranolol, ...
+
+    def picker():
+        return next(box for box in app.selectbox if box.label == "Matches, best first")
+
+    picker().select_index(1).run()
+    assert app.button(key="w.lookup_use").label == "Use propranolol"
+    app.text_input(key=state.LOOKUP_QUERY).input("n02").run()  # aspirin, paracetamol, ...
+    assert picker().index == 0
+    assert app.button(key="w.lookup_use").label == "Use aspirin"
+    app.button(key="w.lookup_use").click().run()
+    assert _current(app).drug_name == "aspirin"
+
+
 def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
     app = mode(run_app(), state.MODE_LOOKUP)
     app.text_input(key=state.LOOKUP_QUERY).input("xyzzyq").run()

@@ -1,0 +1,71 @@
+"""The defects a pharmacist's walk found (issue #23), in Chromium on the tiny world.
+
+The steps share one tab, in order. Screenshots go to test-artifacts/browser/ (``2x_*.png``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from browser_support import check, go, settle
+
+pytestmark = pytest.mark.browser
+
+LOOKUP = "Generic or brand name, label name or ATC code"
+
+
+def threshold(page) -> int:
+    """The value the page's threshold slider shows."""
+    return int(page.locator("[data-testid='stSliderThumbValue']").first.inner_text())
+
+
+def search(page, text: str) -> None:
+    box = page.get_by_label(LOOKUP)
+    box.fill(text)
+    box.press("Enter")
+    settle(page)
+
+
+def test_21_report_keeps_the_profile_threshold(browser_page) -> None:
+    """Profile, then Report in a fresh tab: the Report slider showed 0% (and the PDF listed
+    every prediction) where Profile showed 50%."""
+    page, console = browser_page
+    settle(page)
+    search(page, "ibuprofen")
+    page.get_by_text("ibuprofen is now the current drug.").wait_for()
+    go(page, "Profile")
+    assert threshold(page) == 50
+    go(page, "Report")
+    assert threshold(page) == 50
+    check(page, console, "21_report_threshold_kept")
+    # A threshold moved on one page is the one every other page uses.
+    page.get_by_role("slider").first.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowLeft")
+    settle(page)
+    assert threshold(page) == 30
+    go(page, "Profile")
+    assert threshold(page) == 30
+    go(page, "Report")
+    assert threshold(page) == 30
+
+
+def test_22_a_new_search_starts_at_its_best_match(browser_page) -> None:
+    """A match picked in one search was kept, by position, for the next one: the box showed
+    the old drug, the button named another, and a third became current."""
+    page, console = browser_page
+    go(page, "Drug input")
+    search(page, "c07a")  # atenolol, propranolol, metoprolol
+    page.get_by_label("Matches, best first").click()
+    page.get_by_role("option").nth(1).click()
+    settle(page)
+    page.get_by_role("button", name="Use propranolol").wait_for()
+    search(page, "n02")  # aspirin, paracetamol, morphine, tramadol
+    shown = page.get_by_role("combobox", name="Matches, best first").input_value()
+    assert shown.startswith("aspirin"), shown
+    use = page.get_by_role("button", name="Use aspirin")
+    use.wait_for()
+    check(page, console, "22_lookup_new_search")
+    use.click()
+    settle(page)
+    page.get_by_text("aspirin is now the current drug.").wait_for()
+    assert "Current drug: aspirin" in page.inner_text("body")
