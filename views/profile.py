@@ -40,7 +40,10 @@ BAND_COLOURS = {
 }
 DETAIL_COLUMNS = {
     "side_effect": "side effect",
-    "organ_classes": "organ classes",
+    "organ_class": "organ class",
+    "secondary_organ_classes": st.column_config.TextColumn(
+        "also under", help="The side effect's other organ classes (MedDRA links it to them too)"
+    ),
     "smpc_band": "predicted band",
     "p_reported_pct": st.column_config.ProgressColumn(
         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
@@ -205,7 +208,7 @@ if molecule is not None:
                 legend={"orientation": "h", "y": -0.15},
             )
             st.plotly_chart(figure, width="stretch")
-            display = shown.drop(columns=["side_effect_index", "known_class"])
+            display = shown.drop(columns=["side_effect_index", "organ_classes", "known_class"])
             if drug_index is None:
                 display = display.drop(columns=["known_band", "known_median_pct", "n_labels"])
             st.dataframe(
@@ -214,7 +217,10 @@ if molecule is not None:
                 column_config={
                     "rank": st.column_config.NumberColumn("#", width="small"),
                     "side_effect": "side effect",
-                    "organ_classes": "organ classes",
+                    "organ_class": "organ class",
+                    "secondary_organ_classes": st.column_config.TextColumn(
+                        "also under", help="The side effect's other organ classes"
+                    ),
                     "p_reported_pct": st.column_config.ProgressColumn(
                         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
                     ),

@@ -6,13 +6,15 @@ import numpy as np
 import pandas as pd
 
 from sefreq.constants import CLASS_LABELS, FREQUENCY_BANDS
+from sefreq.present.organs import predicted_organ_classes
 
 #: Columns of :func:`profile_table`, in display order.
 PROFILE_COLUMNS = (
     "rank",
     "side_effect_index",
     "side_effect",
-    "organ_classes",
+    "organ_class",
+    "secondary_organ_classes",
     "p_reported_pct",
     "uncertainty_pct",
     "frequency_class",
@@ -102,7 +104,9 @@ def profile_table(
 ) -> pd.DataFrame:
     """Ranked profile of one molecule: most likely reported side effects first.
 
-    ``prediction``: the predictor's rows of one molecule. Percentages are shares (0-100 %):
+    ``prediction``: the predictor's rows of one molecule. ``organ_class`` is the side
+    effect's primary organ class (:mod:`sefreq.present.organs`), ``secondary_organ_classes``
+    the others ("; "-joined) and ``organ_classes`` all of them. Percentages are shares (0-100 %):
     ``p_reported_pct`` the chance the side effect is reported on a label,
     ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
     ``known_median_pct`` the median share of patients on the drug's labels.
@@ -124,6 +128,7 @@ def profile_table(
             "in_domain": rows["in_domain"].astype(bool).to_numpy(),
         }
     )
+    table = table.join(predicted_organ_classes(rows, dataset), on="side_effect_index")
     known = known_frequencies(dataset, drug_index)
     table = table.merge(
         known[["side_effect_index", "known_class", "known_median_pct", "n_labels", "on_label"]],
@@ -142,13 +147,12 @@ def profile_table(
         ["p_reported_pct", "expected_frequency"], ascending=False, kind="stable"
     ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[[*PROFILE_COLUMNS, "known_class"]]
+    return table[[*PROFILE_COLUMNS, "organ_classes", "known_class"]]
 
 
 def organ_class_options(table: pd.DataFrame) -> list[str]:
-    """Every organ class named in a profile, sorted."""
-    names = {name for text in table["organ_classes"] for name in str(text).split("; ") if name}
-    return sorted(names)
+    """Every primary organ class of a profile, sorted."""
+    return sorted(set(table["organ_class"]))
 
 
 def filter_profile(
@@ -157,11 +161,12 @@ def filter_profile(
     search: str = "",
     top: int | None = None,
 ) -> pd.DataFrame:
-    """Rows in any of ``organ_classes`` whose name holds ``search`` (any case); first ``top``."""
+    """Rows whose primary organ class is one of ``organ_classes`` and whose name holds
+    ``search`` (any case); the first ``top``."""
     keep = np.ones(len(table), dtype=bool)
     if organ_classes:
         wanted = set(organ_classes)
-        keep &= [bool(wanted & set(str(t).split("; "))) for t in table["organ_classes"]]
+        keep &= table["organ_class"].isin(wanted).to_numpy()
     text = search.strip().casefold()
     if text:
         keep &= table["side_effect"].str.casefold().str.contains(text, regex=False).to_numpy()

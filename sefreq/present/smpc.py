@@ -28,6 +28,7 @@ SMPC_COLUMNS = (
     "smpc_band",
     "side_effect",
     "side_effect_index",
+    "secondary_organ_classes",
     "source",
     "n_labels",
     "p_reported_pct",
@@ -51,10 +52,10 @@ def smpc_table(
     ``drug_index``: the drug's label data, when it has some. ``source`` says where a row
     comes from: ``label`` (band = the median of the label statements; "not known" where
     SIDER states no frequency) or ``prediction`` (band = the predicted class; only side
-    effects the labels do not report, with a chance of at least ``threshold_pct``). A side
-    effect in several organ classes (SIDER's mapping gives no primary one) is listed under
-    each. Sorted by organ class, band (most frequent first), labels before predictions,
-    then chance.
+    effects the labels do not report, with a chance of at least ``threshold_pct``). Each
+    side effect is listed once, under its primary organ class (:mod:`sefreq.present.organs`);
+    ``secondary_organ_classes`` names the others. Sorted by organ class, band (most
+    frequent first), labels before predictions, then chance.
     """
     profile = profile_table(prediction, dataset, drug_index)
     known_class = profile["known_class"].fillna(0).astype(int)
@@ -70,10 +71,6 @@ def smpc_table(
             lb if k else pb for k, lb, pb in zip(on_label, label_band, predicted_band, strict=True)
         ],
     )[on_label | predicted]
-    rows = rows.assign(organ_class=rows["organ_classes"].fillna("").str.split("; ")).explode(
-        "organ_class"
-    )
-    rows["organ_class"] = rows["organ_class"].replace("", "Unclassified").fillna("Unclassified")
     rank = {band: i for i, band in enumerate(SMPC_BANDS)}
     rows = rows.assign(
         _band=rows["smpc_band"].map(rank), _source=(rows["source"] == PREDICTION).astype(int)
@@ -123,7 +120,8 @@ def smpc_part(table: pd.DataFrame, source: str) -> pd.DataFrame:
 #: Columns of :func:`prediction_details`.
 DETAIL_COLUMNS = (
     "side_effect",
-    "organ_classes",
+    "organ_class",
+    "secondary_organ_classes",
     "smpc_band",
     "p_reported_pct",
     "uncertainty_pct",
@@ -135,16 +133,13 @@ DETAIL_COLUMNS = (
 def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
     """The predictions of :func:`smpc_table`, one row per side effect, highest chance first.
 
-    Columns (:data:`DETAIL_COLUMNS`): side_effect, organ_classes (joined by "; "),
-    smpc_band (the predicted band, SmPC wording), p_reported_pct (chance it is reported,
-    %), uncertainty_pct (1 sd across the ensemble, percentage points), conformal_bands
-    (the bands the conformal set keeps), in_domain (the molecule is in the model's
-    applicability domain).
+    Columns (:data:`DETAIL_COLUMNS`): side_effect, organ_class (the primary one),
+    secondary_organ_classes (the others, "; "-joined), smpc_band (the predicted band, SmPC
+    wording), p_reported_pct (chance it is reported, %), uncertainty_pct (1 sd across the
+    ensemble, percentage points), conformal_bands (the bands the conformal set keeps),
+    in_domain (the molecule is in the model's applicability domain).
     """
     rows = smpc_part(table, PREDICTION)
-    organs = rows.groupby("side_effect_index", sort=False)["organ_class"].agg("; ".join)
-    rows = rows.drop_duplicates("side_effect_index").set_index("side_effect_index")
-    rows["organ_classes"] = organs
     rows = rows.sort_values(["p_reported_pct", "side_effect"], ascending=[False, True])
     return rows[list(DETAIL_COLUMNS)].reset_index(drop=True)
 
@@ -152,7 +147,7 @@ def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
 def smpc_summary(table: pd.DataFrame) -> dict[str, int]:
     """Counts of distinct side effects in :func:`smpc_table`: n_label (on the labels),
     n_label_stated (with a frequency), n_label_not_known (listed without one), n_predicted."""
-    labels = smpc_part(table, LABEL).drop_duplicates("side_effect_index")
+    labels = smpc_part(table, LABEL)
     predicted = smpc_part(table, PREDICTION)["side_effect_index"].nunique()
     not_known = int((labels["smpc_band"] == SMPC_BANDS[-1]).sum())
     return {

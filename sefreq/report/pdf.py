@@ -354,7 +354,8 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
     _line(pdf, legend)
     _line(
         pdf,
-        "A term in several organ classes is listed under each. Bands: "
+        "Each term is listed once, under its primary organ class (the CSV names the others). "
+        "Bands: "
         + "; ".join(
             f"{FREQUENCY_BANDS[c].smpc_wording} {FREQUENCY_BANDS[c].range_text}"
             for c in (5, 4, 3, 2, 1)
@@ -383,7 +384,7 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
 
 
 def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
-    """PNG: the ``rows`` side effects most likely reported, grouped under their first organ
+    """PNG: the ``rows`` side effects most likely reported, grouped under their primary organ
     class (classes with the likeliest first), bars coloured by predicted band, ± one sd
     across the ensemble, the labelled band written beside a term the labels report.
 
@@ -394,9 +395,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    top = table.head(rows).assign(
-        organ=lambda t: t["organ_classes"].fillna("").str.split("|").str[0].replace("", "Other")
-    )
+    top = table.head(rows).assign(organ=lambda t: t["organ_class"])
     order = top.groupby("organ", sort=False)["p_reported"].max().sort_values(ascending=False)
     positions, names, heads = [], [], []
     y = 0

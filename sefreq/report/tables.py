@@ -13,6 +13,7 @@ import pandas as pd
 from sefreq.chem.io import neutralise_formulas
 from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
+from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
 
@@ -63,7 +64,8 @@ class ReportInput:
 def report_table(report: ReportInput) -> pd.DataFrame:
     """One row per side effect, most likely reported first.
 
-    Prediction columns: side_effect, organ_classes, p_reported (0-1), uncertainty (sd of
+    Prediction columns: side_effect, organ_class (the primary one) and
+    secondary_organ_classes (:mod:`sefreq.present.organs`), p_reported (0-1), uncertainty (sd of
     p_reported across members), predicted_class (1-5) and predicted_band with
     band_range (share of patients), expected_frequency (1-5 scale), conformal_set,
     in_domain, max_similarity (Tanimoto), nearest_drug. Known columns (empty for a new
@@ -76,7 +78,6 @@ def report_table(report: ReportInput) -> pd.DataFrame:
         {
             "side_effect_index": rows["side_effect_index"].astype(int).to_numpy(),
             "side_effect": rows["side_effect"].to_numpy(),
-            "organ_classes": rows["organ_classes"].to_numpy(),
             "p_reported": rows["p_association"].astype(float).round(4).to_numpy(),
             "uncertainty": rows["uncertainty"].astype(float).round(4).to_numpy(),
             "predicted_class": rows["frequency_class"].astype(int).to_numpy(),
@@ -88,6 +89,15 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             "max_similarity": rows["max_similarity"].astype(float).round(3).to_numpy(),
             "nearest_drug": rows["nearest_drug"].to_numpy(),
         }
+    )
+    organs = predicted_organ_classes(rows, report.dataset)
+    table.insert(
+        2, "organ_class", organs["organ_class"].reindex(table["side_effect_index"]).to_numpy()
+    )
+    table.insert(
+        3,
+        "secondary_organ_classes",
+        organs["secondary_organ_classes"].reindex(table["side_effect_index"]).to_numpy(),
     )
     if report.known is not None and len(report.known):
         columns = ["side_effect_index", "known_class", "known_median_pct", "n_labels"]

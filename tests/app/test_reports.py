@@ -134,6 +134,11 @@ def test_smpc_csv_has_the_rows_of_smpc_table_with_provenance(report, tiny_world)
     keys = ["organ_class", "smpc_band", "side_effect", "source"]
     assert written[keys].to_numpy().tolist() == expected[keys].to_numpy().tolist()
     assert written["side_effect_index"].tolist() == expected["side_effect_index"].tolist()
+    # each term once, under its primary organ class; the others named beside it
+    assert written["side_effect_index"].is_unique
+    somnolence = written[written["side_effect"] == "Somnolence"]
+    assert somnolence["organ_class"].tolist() == ["Nervous system disorders"]
+    assert somnolence["secondary_organ_classes"].tolist() == ["Psychiatric disorders"]
     assert np.allclose(written["p_reported_pct"], expected["p_reported_pct"])
     assert written["n_labels"].tolist() == expected["n_labels"].tolist()
     domain = domain_summary(report.prediction)
