@@ -12,7 +12,6 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import (
     domain_summary,
     filter_profile,
@@ -29,15 +28,9 @@ from sefreq.present.smpc import (
     smpc_table,
 )
 from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import BAND_COLOURS
 from sefreq.ui import resources, state, widgets
 
-BAND_COLOURS = {
-    FREQUENCY_BANDS[5].label: "#b2182b",
-    FREQUENCY_BANDS[4].label: "#ef8a62",
-    FREQUENCY_BANDS[3].label: "#f4c7a1",
-    FREQUENCY_BANDS[2].label: "#92c5de",
-    FREQUENCY_BANDS[1].label: "#4393c3",
-}
 DETAIL_COLUMNS = {
     "side_effect": "side effect",
     "organ_class": "organ class",
@@ -57,9 +50,9 @@ DETAIL_COLUMNS = {
 
 
 def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
-    """Rows of the SmPC table as the printed grid (st.table: cells wrap, and are markdown,
-    so each term is escaped)."""
-    grid = smpc_grid(rows, chance=chance).rename_axis(index="organ class")
+    """Rows of the SmPC table as the printed grid, the bands that hold a term (st.table:
+    cells wrap, and are markdown, so each term is escaped)."""
+    grid = smpc_grid(rows, chance=chance, compact=True).rename_axis(index="organ class")
     st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
 
 
@@ -227,12 +220,10 @@ if molecule is not None:
                     "uncertainty_pct": st.column_config.NumberColumn(
                         "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
                     ),
-                    "frequency_class": st.column_config.NumberColumn("class (1-5)"),
+                    "frequency_class": None,
                     "band": "predicted band",
                     "band_range": "share of patients",
-                    "expected_frequency": st.column_config.NumberColumn(
-                        "expected class (1-5)", format="%.2f"
-                    ),
+                    "expected_frequency": None,
                     "conformal_bands": "plausible bands (conformal set)",
                     "in_domain": "in domain",
                     "known_band": "label band",
@@ -242,7 +233,7 @@ if molecule is not None:
                     "n_labels": "label statements",
                 },
             )
-        with st.expander("CIOMS frequency bands"):
+        with st.expander("Frequency bands (the words of an SmPC)"):
             st.dataframe(widgets.band_legend(), hide_index=True)
         st.caption(
             "Chance reported: probability the side effect appears on the drug's label at all. "

@@ -13,6 +13,7 @@ from sefreq.present.known import (
     reported_predicted_low,
 )
 from sefreq.present.profile import known_frequencies
+from sefreq.present.vocabulary import readable
 from sefreq.report import ReportInput, build_pdf, table_csv, table_pdf
 from sefreq.report.pdf import COMPARISON_NOTES
 from sefreq.report.tables import (
@@ -106,7 +107,7 @@ def _profile_section(dataset, threshold: float) -> None:
         type="primary",
     )
     st.markdown("**Preview of the SmPC CSV** (first 20 rows)")
-    st.dataframe(smpc_report_table(report).head(20), hide_index=True)
+    st.dataframe(readable(smpc_report_table(report).head(20)), hide_index=True)
 
 
 def _compare_section(dataset, threshold: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import readable
 from sefreq.present.which import (
     LABEL_SOURCE,
     PREDICTION_SOURCE,
@@ -137,7 +138,7 @@ def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
         st.caption(
             "What the drugs' labels report (SIDER 4.1): the band of the median label "
             "statement, the number of statements, and what placebo arms report where a "
-            "trial gives it. “Frequency not stated”: the labels list it without a number."
+            "trial gives it. “Not known”: the labels list it without a frequency."
         )
     st.subheader("Predicted by the model, where the labels are silent")
     if predicted.empty:
@@ -151,7 +152,7 @@ def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
             "the drugs the model learnt from."
         )
     with st.expander("The whole answer, ranked (as the CSV holds it)"):
-        st.dataframe(table, hide_index=True, column_config=COLUMN_CONFIG)
+        st.dataframe(readable(table.drop(columns="drug_index")), hide_index=True)
     st.download_button(
         "Download the answer (CSV)",
         table_csv(
@@ -187,7 +188,6 @@ if dataset is not None:
             st.caption("No known drug's labels report it.")
         else:
             st.dataframe(
-                reporting.drop(columns=["side_effect", "drug_index"]),
+                readable(reporting.drop(columns=["side_effect", "drug_index"])),
                 hide_index=True,
-                column_config=COLUMN_CONFIG,
             )

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import UNSTATED_BAND, profile_table
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
+from sefreq.present.vocabulary import band_word
 
 
 def comparison_labels(labels: list[str]) -> list[str]:
@@ -131,14 +131,14 @@ def comparison_cells(
         for k in range(len(profile)):
             if known_class[k] > 0 or listed[k]:
                 stated = known_class[k] > 0
-                wording = FREQUENCY_BANDS[known_class[k]].smpc_wording if stated else NOT_KNOWN
+                wording = band_word(known_class[k]) if stated else NOT_KNOWN
                 source.append(LABEL)
                 band.append(wording)
                 level.append(int(known_class[k]) or NOT_KNOWN_LEVEL)
                 text.append(f"{wording} (label)")
                 short.append(f"{wording}, label")
             elif chance[k] >= threshold_pct and predicted_class[k] > 0:
-                wording = FREQUENCY_BANDS[predicted_class[k]].smpc_wording
+                wording = band_word(predicted_class[k])
                 source.append(PREDICTION)
                 band.append(wording)
                 level.append(int(predicted_class[k]))

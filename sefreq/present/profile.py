@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import CLASS_LABELS, FREQUENCY_BANDS
+from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.organs import predicted_organ_classes
+from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
 
 #: Columns of :func:`profile_table`, in display order.
 PROFILE_COLUMNS = (
@@ -35,20 +36,13 @@ def band_range(frequency_class: int) -> str:
     return f"{band.range_text} of patients" if band else ""
 
 
-def band_text(frequency_class: int) -> str:
-    """ "frequent (1% to < 10% of patients)"; "not reported" for 0."""
-    band = FREQUENCY_BANDS.get(int(frequency_class))
-    return f"{band.label} ({band.range_text} of patients)" if band else CLASS_LABELS[0]
-
-
 def conformal_bands(mask_text: str) -> str:
-    """ "3,4" -> "infrequent | frequent" (the classes the conformal set keeps)."""
-    classes = [int(c) for c in str(mask_text).split(",") if c.strip().isdigit()]
-    return " | ".join(FREQUENCY_BANDS[c].label for c in sorted(classes, reverse=True))
+    """ "3,4" -> "common | uncommon" (the classes the conformal set keeps)."""
+    return conformal_words(mask_text)
 
 
 #: The known band of a side effect SIDER lists for the drug without any frequency.
-UNSTATED_BAND = "reported, frequency not stated"
+UNSTATED_BAND = NOT_KNOWN
 
 
 def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
@@ -110,7 +104,9 @@ def profile_table(
     ``p_reported_pct`` the chance the side effect is reported on a label,
     ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
     ``known_median_pct`` the median share of patients on the drug's labels.
-    ``frequency_class``/``band``: the predicted CIOMS band if it is reported.
+    ``frequency_class``/``band``: the predicted band if it is reported, in the SmPC's
+    words (:mod:`sefreq.present.vocabulary`), as is ``known_band`` ("not known": listed
+    without a frequency).
     """
     rows = prediction[prediction["side_effect_index"] >= 0]
     table = pd.DataFrame(
@@ -121,7 +117,7 @@ def profile_table(
             "p_reported_pct": (100 * rows["p_association"]).to_numpy(dtype=float),
             "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(dtype=float),
             "frequency_class": rows["frequency_class"].astype(int).to_numpy(),
-            "band": rows["band"].to_numpy(),
+            "band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
             "expected_frequency": rows["expected_frequency"].to_numpy(dtype=float),
             "conformal_bands": [conformal_bands(s) for s in rows["conformal_set"]],
@@ -137,9 +133,8 @@ def profile_table(
     )
     on_label = table.pop("on_label").fillna(False).astype(bool)
     table["known_band"] = [
-        CLASS_LABELS[int(c)]
-        if pd.notna(c) and int(c) > 0
-        else (UNSTATED_BAND if listed else ("not reported" if drug_index is not None else ""))
+        band_word(c)
+        or (UNSTATED_BAND if listed else (NOT_REPORTED if drug_index is not None else ""))
         for c, listed in zip(table["known_class"], on_label, strict=True)
     ]
     table["n_labels"] = table["n_labels"].fillna(0).astype(int)

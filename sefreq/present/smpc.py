@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import UNSTATED_BAND, profile_table
+from sefreq.present.vocabulary import SMPC_BANDS, band_word
 
-#: SmPC frequency headings, most frequent first; "not known": reported, frequency not stated.
-SMPC_BANDS: tuple[str, ...] = (
-    *(FREQUENCY_BANDS[c].smpc_wording for c in (5, 4, 3, 2, 1)),
-    "not known",
-)
 LABEL, PREDICTION = "label", "prediction"
 #: Columns of :func:`smpc_table`.
 SMPC_COLUMNS = (
@@ -62,9 +57,8 @@ def smpc_table(
     listed = profile["known_band"] == UNSTATED_BAND
     on_label = (known_class > 0) | listed
     predicted = ~on_label & (profile["p_reported_pct"] >= threshold_pct)
-    band_of = {c: FREQUENCY_BANDS[c].smpc_wording for c in FREQUENCY_BANDS}
-    label_band = [band_of.get(int(c), "not known") for c in known_class]
-    predicted_band = [band_of.get(int(c), "not known") for c in profile["frequency_class"]]
+    label_band = [band_word(c, UNSTATED_BAND) for c in known_class]
+    predicted_band = [band_word(c, UNSTATED_BAND) for c in profile["frequency_class"]]
     rows = profile.assign(
         source=[LABEL if k else PREDICTION for k in on_label],
         smpc_band=[
@@ -82,12 +76,16 @@ def smpc_table(
     return rows[list(SMPC_COLUMNS)].reset_index(drop=True)
 
 
-def smpc_grid(table: pd.DataFrame, mark: str = "*", chance: bool = False) -> pd.DataFrame:
+def smpc_grid(
+    table: pd.DataFrame, mark: str = "*", chance: bool = False, compact: bool = False
+) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
     SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
 
     With ``chance``, a prediction also carries its chance and spread, "Nausea* (62% ± 4)"
     (percent, ± one standard deviation across the ensemble in percentage points).
+    With ``compact``, only the bands that hold a term: a drug whose labels state no
+    frequency gets one column, "not known", a list by organ class.
     """
     names = [
         prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect
@@ -99,7 +97,8 @@ def smpc_grid(table: pd.DataFrame, mark: str = "*", chance: bool = False) -> pd.
         .agg(", ".join)
         .unstack("smpc_band")
     )
-    cells = cells.reindex(columns=list(SMPC_BANDS)).astype(object)
+    bands = [b for b in SMPC_BANDS if b in cells.columns] if compact else list(SMPC_BANDS)
+    cells = cells.reindex(columns=bands).astype(object)
     return cells.where(cells.notna(), "").rename_axis(columns=None)
 
 

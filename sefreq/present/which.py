@@ -29,11 +29,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import CLASS_LABELS
 from sefreq.data.sider import PLACEBO
 from sefreq.present import molecules
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
 from sefreq.present.profile import UNSTATED_BAND, conformal_bands
+from sefreq.present.vocabulary import band_word
 
 # --------------------------------------------------------------------------- symptoms
 
@@ -374,7 +374,7 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
 
     Indexed by drug_index. Columns: label_class (0..5: the band of the median label
     statement; 0 where the labels list it without a frequency), label_band (the band's
-    name, or "reported, frequency not stated"), label_median_pct (median share of
+    name, or "not known": listed without a frequency), label_median_pct (median share of
     patients in the drug arms, %), n_labels (label statements with a frequency),
     n_postmarketing, postmarketing_only, placebo_band, placebo_median_pct (median share
     in the placebo arms, %; NaN without a placebo figure), placebo_at_least_drug (the
@@ -399,14 +399,12 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "label_class": label_class.to_numpy(),
-            "label_band": [CLASS_LABELS[c] if c > 0 else UNSTATED_BAND for c in label_class],
+            "label_band": [band_word(c, UNSTATED_BAND) for c in label_class],
             "label_median_pct": (100 * pairs["median_midpoint"]).to_numpy(dtype=float),
             "n_labels": pairs["n_labels"].astype(int).to_numpy(),
             "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
             "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
-            "placebo_band": [
-                CLASS_LABELS[int(c)] if int(c) > 0 else "" for c in pairs["placebo_class"]
-            ],
+            "placebo_band": [band_word(c) for c in pairs["placebo_class"]],
             "placebo_at_least_drug": pairs["placebo_at_least_drug"].astype(bool).to_numpy(),
         },
         index=pd.Index(pairs["drug_index"].astype(int).to_numpy(), name="drug_index"),
@@ -449,7 +447,7 @@ def which_drugs(
     predictor's long table (default: the bundled model).
 
     Order: drugs whose labels report the symptom, by label band (most frequent first;
-    "frequency not stated" after the stated bands), then by label statements, then by
+    "not known" after the stated bands), then by label statements, then by
     predicted chance; then the others by predicted chance; then entries with nothing to
     rank (no structure and not on the labels, or an ``error``).
 

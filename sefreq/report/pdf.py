@@ -23,6 +23,8 @@ from sefreq.present.card import licences
 from sefreq.present.profile import UNSTATED_BAND, domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
+from sefreq.present.vocabulary import BAND_COLOURS as SMPC_COLOURS
+from sefreq.present.vocabulary import BAND_WORDS
 from sefreq.report.tables import (
     SIDER_VERSION,
     ReportInput,
@@ -58,7 +60,7 @@ COMPARISON_NOTES = (
 )
 FONT = "DejaVu"
 #: Colours of the predicted bands in the chart, most frequent first.
-BAND_COLOURS = {5: "#b2182b", 4: "#ef8a62", 3: "#fddbc7", 2: "#d1e5f0", 1: "#67a9cf"}
+BAND_COLOURS = {c: SMPC_COLOURS[word] for c, word in BAND_WORDS.items()}
 
 
 def _font_path() -> Path:
@@ -421,7 +423,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     for (position, row), value in zip(positions, values, strict=True):
         band = row.known_band if isinstance(row.known_band, str) else ""
         if band and band != "not reported":
-            text = "label: no frequency" if band == UNSTATED_BAND else f"label: {band}"
+            text = "label: not known" if band == UNSTATED_BAND else f"label: {band}"
             axes.text(min(value, 100) + 2, position, text, va="center", fontsize=5.5)
     for position, organ in heads:
         axes.text(-1, position, str(organ)[:60], va="center", ha="right", fontsize=6.5,
@@ -436,7 +438,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     handles = [plt.Rectangle((0, 0), 1, 1, color=BAND_COLOURS[c]) for c in BAND_COLOURS]
     axes.legend(
         handles,
-        [f"{FREQUENCY_BANDS[c].label} ({FREQUENCY_BANDS[c].range_text})" for c in BAND_COLOURS],
+        [f"{BAND_WORDS[c]} ({FREQUENCY_BANDS[c].range_text})" for c in BAND_COLOURS],
         title="predicted band",
         fontsize=5.5,
         title_fontsize=6,
@@ -501,7 +503,7 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
         f"Predictions: SEFreq model {report.model_version}"
         + (f" ({details})" if details else "")
         + ". Chance: calibrated probability that the side effect is reported on a label; "
-        "band: the predicted CIOMS band if reported; uncertainty: spread across ensemble "
+        "band: the predicted frequency if reported; uncertainty: spread across ensemble "
         "members; conformal bands: the set of bands kept at the 90% target.",
     )
     _line(pdf, f"Report generated {report.created}.")
@@ -576,14 +578,13 @@ def build_pdf(
         _line(
             pdf,
             "Chance reported: probability the side effect appears on the drug's label (%), "
-            "± one standard deviation across the ensemble. Band: predicted CIOMS frequency band "
+            "± one standard deviation across the ensemble. Band: predicted frequency "
             "(share of patients) if it is reported.",
         )
         top = table.head(TOP_ROWS)
         rows = []
         for row in top.itertuples():
             known = row.known_band if isinstance(row.known_band, str) else "–"
-            known = "listed, no frequency" if known == UNSTATED_BAND else known
             rows.append(
                 [
                     [str(row.rank)],

@@ -11,11 +11,11 @@ from typing import Any
 import pandas as pd
 
 from sefreq.chem.io import neutralise_formulas
-from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
+from sefreq.present.vocabulary import NOT_REPORTED, band_word, rounded
 
 #: The label data every report's known frequencies come from.
 SIDER_VERSION = "SIDER 4.1"
@@ -81,7 +81,7 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             "p_reported": rows["p_association"].astype(float).round(4).to_numpy(),
             "uncertainty": rows["uncertainty"].astype(float).round(4).to_numpy(),
             "predicted_class": rows["frequency_class"].astype(int).to_numpy(),
-            "predicted_band": rows["band"].to_numpy(),
+            "predicted_band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
             "expected_frequency": rows["expected_frequency"].astype(float).round(3).to_numpy(),
             "conformal_set": rows["conformal_set"].to_numpy(),
@@ -109,11 +109,10 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             if "on_label" in table
             else pd.Series(False, index=table.index)
         )
-        table["known_band"] = (
-            table["known_class"]
-            .map(CLASS_LABELS)
-            .where((table["known_class"] > 0) | ~listed, UNSTATED_BAND)
-        )
+        table["known_band"] = [
+            band_word(c) or (UNSTATED_BAND if on else NOT_REPORTED)
+            for c, on in zip(table["known_class"], listed, strict=True)
+        ]
         table["known_median_share"] = (table.pop("known_median_pct") / 100).round(4)
         table["n_label_statements"] = table.pop("n_labels").fillna(0).astype(int)
         table["known_source"] = KNOWN_SOURCE
@@ -226,8 +225,10 @@ def table_csv(
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of ``table`` with :func:`neutralise_formulas` applied: what every export writes."""
-    return neutralise_formulas(table).to_csv(index=False).encode("utf-8")
+    """UTF-8 CSV of ``table``, numbers rounded and blanks for missing cells
+    (:func:`~sefreq.present.vocabulary.rounded`), formulas neutralised
+    (:func:`neutralise_formulas`): what every export writes."""
+    return neutralise_formulas(rounded(table)).to_csv(index=False).encode("utf-8")
 
 
 def safe_filename(label: str, default: str = "molecule", limit: int = 80) -> str:

@@ -57,13 +57,12 @@ def footer() -> None:
 
 
 def band_legend() -> pd.DataFrame:
-    """The five CIOMS bands: class, label, label wording, share of patients."""
+    """The five frequency bands: class, SmPC word, share of patients."""
     return pd.DataFrame(
         [
             {
                 "class": band.frequency_class,
-                "band": band.label,
-                "label wording": band.smpc_wording,
+                "frequency": band.smpc_wording,
                 "patients affected": band.range_text,
             }
             for band in FREQUENCY_BANDS.values()

@@ -68,6 +68,18 @@ def test_a_new_molecule_is_filled_by_the_model_alone(world_prediction):
     assert smpc_table(world_prediction, None, None, threshold_pct=101.0).empty
 
 
+def test_labels_without_frequencies_are_a_list_by_organ_class(tiny_world, world_prediction):
+    """Warfarin's labels list 79 terms, none with a frequency: one column, not five empty."""
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=101.0)
+    unstated = table.assign(smpc_band=SMPC_BANDS[-1])
+    grid = smpc_grid(unstated, compact=True)
+    assert list(grid.columns) == ["not known"]
+    assert set(grid.index) == set(table["organ_class"])
+    assert list(smpc_grid(table, compact=True).columns) == [
+        band for band in SMPC_BANDS if band in set(table["smpc_band"])
+    ]
+
+
 def test_grid_is_the_printed_layout(tiny_world, world_prediction):
     table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=20.0)
     grid = smpc_grid(table)

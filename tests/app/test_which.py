@@ -12,6 +12,7 @@ from app_support import problems
 from tiny_world import DRUGS
 
 from sefreq.constants import DISCLAIMER
+from sefreq.present.vocabulary import COLUMN_NAMES
 from sefreq.present.which import (
     LABEL_SOURCE,
     LAY_TERM,
@@ -266,7 +267,7 @@ def test_the_page_answers_with_labels_apart_from_predictions(run_app, dataset) -
     assert labels[0]["drug"].tolist() == [reporting]  # the label table holds label facts only
     assert "p_reported_pct" not in labels[0].columns
     assert predictions[0]["drug"].tolist() == [silent]
-    reverse = next(f for f in _frames(app, "label_band") if "entered" not in f.columns)
+    reverse = next(f for f in _frames(app, COLUMN_NAMES["label_band"]) if "entered" not in f)
     assert reporting in reverse["drug"].tolist()
     download = app.get("download_button")
     assert download, "no CSV download on the page"
@@ -284,7 +285,7 @@ def test_a_symptom_with_no_match_says_so_and_offers_terms(run_app) -> None:
     assert not _frames(app, "label_median_pct")  # nothing answered before a term is chosen
     suggestions.set_value("Abdominal pain").run()
     assert not problems(app), problems(app)
-    assert _frames(app, "label_median_pct")
+    assert _frames(app, COLUMN_NAMES["label_median_pct"])  # the drugs that report it
 
 
 @pytestmark_page
