@@ -27,10 +27,23 @@ from sefreq.present.smpc import (
     smpc_summary,
     smpc_table,
 )
+from sefreq.present.standout import MOST_LIKELY, STANDS_OUT, order_profile, stands_out
 from sefreq.present.text import markdown_safe
 from sefreq.present.vocabulary import BAND_COLOURS
 from sefreq.ui import resources, state, widgets
 
+#: How this molecule compares with the approved drugs (sefreq.present.standout).
+STANDOUT_CONFIG = {
+    "percentile": st.column_config.NumberColumn(
+        "vs approved drugs (percentile)",
+        format="%.0f",
+        help="Share of the catalogue's approved drugs (%) whose chance of this side effect "
+        "is lower: 95 = higher than 95% of them.",
+    ),
+    "ratio_to_average": st.column_config.NumberColumn(
+        "× the average drug", format="%.1f×", help="This chance over the approved drugs' average."
+    ),
+}
 DETAIL_COLUMNS = {
     "side_effect": "side effect",
     "organ_class": "organ class",
@@ -46,6 +59,8 @@ DETAIL_COLUMNS = {
     ),
     "conformal_bands": "plausible bands (conformal set)",
     "in_domain": "in domain",
+    "side_effect_index": None,
+    **STANDOUT_CONFIG,
 }
 
 
@@ -80,7 +95,8 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
         "± one standard deviation across the ensemble (percentage points)."
     )
     _layout(predicted, chance=True)
-    st.dataframe(prediction_details(table), hide_index=True, column_config=DETAIL_COLUMNS)
+    details = stands_out(prediction_details(table), resources.reference())
+    st.dataframe(details, hide_index=True, column_config=DETAIL_COLUMNS)
 
 
 def _smpc_section(prediction: pd.DataFrame, dataset, drug_index: int | None, domain: dict) -> None:
@@ -126,8 +142,8 @@ if molecule is not None:
         st.subheader(molecule.markdown_label)
         _smpc_section(prediction, dataset, drug_index, domain)
 
-        st.markdown("#### Every side effect, ranked by the model's chance")
-        table = profile_table(prediction, dataset, drug_index)
+        st.markdown("#### Every side effect, ranked")
+        table = stands_out(profile_table(prediction, dataset, drug_index), resources.reference())
         columns = st.columns(4)
         columns[0].metric("Side effects scored", f"{len(table):,}")
         columns[1].metric(
@@ -140,6 +156,17 @@ if molecule is not None:
         )
         columns[3].metric("Similarity to it (Tanimoto, 0-1)", f"{domain['max_similarity']:.2f}")
 
+        order = st.radio(
+            "Order",
+            [MOST_LIKELY, STANDS_OUT],
+            horizontal=True,
+            key=state.PROFILE_ORDER,
+            persist_state=state.PERSIST,
+            help="Most likely: the highest chance first. Stands out: the side effects whose "
+            "chance is highest compared with the approved drugs first (percentile among "
+            "them), so a chance that is high for every drug does not crowd the top.",
+        )
+        table = order_profile(table, order or MOST_LIKELY)
         filters = st.columns([2, 2, 1])
         organs = filters[0].multiselect(
             "Organ classes",
@@ -231,6 +258,7 @@ if molecule is not None:
                         "label median (% of patients)", format="%.2f"
                     ),
                     "n_labels": "label statements",
+                    **STANDOUT_CONFIG,
                 },
             )
         with st.expander("Frequency bands (the words of an SmPC)"):

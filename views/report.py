@@ -62,6 +62,7 @@ def _profile_section(dataset, threshold: float) -> None:
         dataset=dataset if known_drug else None,
         drug_index=molecule.drug_index if known_drug else None,
         threshold_pct=threshold,
+        reference=resources.reference(),
     )
     summary, unreported, low = None, [], []
     if known_drug:

@@ -126,6 +126,7 @@ DETAIL_COLUMNS = (
     "uncertainty_pct",
     "conformal_bands",
     "in_domain",
+    "side_effect_index",
 )
 
 
@@ -136,7 +137,7 @@ def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
     secondary_organ_classes (the others, "; "-joined), smpc_band (the predicted band, SmPC
     wording), p_reported_pct (chance it is reported, %), uncertainty_pct (1 sd across the
     ensemble, percentage points), conformal_bands (the bands the conformal set keeps),
-    in_domain (the molecule is in the model's applicability domain).
+    in_domain (the molecule is in the model's applicability domain), side_effect_index.
     """
     rows = smpc_part(table, PREDICTION)
     rows = rows.sort_values(["p_reported_pct", "side_effect"], ascending=[False, True])

@@ -82,6 +82,7 @@ COLUMN_NAMES: dict[str, str] = {
     "max_similarity": "similarity to nearest training drug",
     "nearest_drug": "nearest training drug",
     "percentile": "percentile among approved drugs",
+    "ratio_to_average": "times the average drug",
 }
 #: Decimals shown for a column: chances and spreads in percent to 1, shares of patients
 #: to 2, similarities to 3, expected classes to 1.
@@ -94,6 +95,7 @@ DECIMALS: dict[str, int] = {
     "expected_frequency": 1,
     "max_similarity": 3,
     "percentile": 0,
+    "ratio_to_average": 1,
 }
 
 

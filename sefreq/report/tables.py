@@ -15,6 +15,7 @@ from sefreq.model.artifact import model_version as card_model_version
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
+from sefreq.present.standout import STANDOUT_COLUMNS, CatalogueReference, stands_out
 from sefreq.present.vocabulary import NOT_REPORTED, band_word, rounded
 
 #: The label data every report's known frequencies come from.
@@ -55,6 +56,7 @@ class ReportInput:
     dataset: Any = field(default=None, repr=False)
     drug_index: int | None = None
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
+    reference: CatalogueReference | None = field(default=None, repr=False)
 
     @property
     def model_version(self) -> str:
@@ -164,7 +166,9 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
     and when the report was generated. ``source`` says label or prediction; ``n_labels``
     how many label statements a label row rests on; ``p_reported_pct`` and
     ``uncertainty_pct`` are the model's chance (%) and its spread across members (1 sd,
-    percentage points) for every row, label rows included.
+    percentage points) for every row, label rows included. ``percentile`` and
+    ``ratio_to_average`` place that chance among the approved drugs' (blank without
+    ``report.reference``: :mod:`sefreq.present.standout`).
     """
     table = smpc_table(report.prediction, report.dataset, report.drug_index, report.threshold_pct)
     domain = domain_summary(report.prediction)
@@ -181,7 +185,8 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
         "standardised_smiles": report.parent_smiles,
         "generated_at": report.created,
     }
-    return table.assign(**provenance)[[*SMPC_COLUMNS, *SMPC_PROVENANCE]]
+    table = stands_out(table, report.reference)
+    return table.assign(**provenance)[[*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]]
 
 
 def smpc_csv(report: ReportInput) -> bytes:

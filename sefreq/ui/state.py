@@ -40,6 +40,7 @@ LOOKUP_QUERY = "w.lookup_query"
 PROFILE_ORGANS = "w.profile_organs"
 PROFILE_SEARCH = "w.profile_search"
 PROFILE_TOP = "w.profile_top"
+PROFILE_ORDER = "w.profile_order"  # most likely first, or what stands out first
 COMPARE_ORGAN = "w.compare_organ"
 COMPARE_TOP = "w.compare_top"
 # The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
@@ -55,6 +56,7 @@ PERSISTENT = (
     PROFILE_ORGANS,
     PROFILE_SEARCH,
     PROFILE_TOP,
+    PROFILE_ORDER,
     COMPARE_ORGAN,
     COMPARE_TOP,
     PREDICTION_THRESHOLD,

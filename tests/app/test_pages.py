@@ -7,6 +7,7 @@ from app_support import APP, PAGES, captions, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
+from sefreq.present.standout import STANDS_OUT
 from sefreq.ui import state
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
 
@@ -298,6 +299,22 @@ def test_profile_filters_by_organ_class_and_search(run_app) -> None:
     assert _ranked(app)["side_effect"].tolist() == ["Nausea"]
     app.text_input(key=state.PROFILE_SEARCH).input("no such effect").run()
     assert "No side effect matches" in _texts(app.info)
+
+
+def test_profile_can_be_ordered_by_what_stands_out(run_app) -> None:
+    """Each row carries its percentile among the approved drugs (issue #23), and the
+    profile can be ordered by it instead of by chance."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    ranked = _ranked(app)
+    assert ranked["percentile"].between(0, 100).all() and ranked["ratio_to_average"].gt(0).all()
+    assert ranked["p_reported_pct"].is_monotonic_decreasing
+    app.radio(key=state.PROFILE_ORDER).set_value(STANDS_OUT).run()
+    ranked = _ranked(app)
+    assert ranked["percentile"].is_monotonic_decreasing
+    assert not ranked["p_reported_pct"].is_monotonic_decreasing
+    details = next(f.value for f in app.dataframe if "smpc_band" in f.value.columns)
+    assert details["percentile"].notna().all()
 
 
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:

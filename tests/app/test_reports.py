@@ -22,6 +22,7 @@ from sefreq.model.predictor import Predictor
 from sefreq.present import molecules
 from sefreq.present.profile import domain_summary, known_frequencies
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, SMPC_COLUMNS, smpc_table
+from sefreq.present.standout import STANDOUT_COLUMNS
 from sefreq.present.vocabulary import COLUMN_NAMES
 from sefreq.report import (
     ReportInput,
@@ -131,7 +132,7 @@ def test_smpc_csv_has_the_rows_of_smpc_table_with_provenance(report, tiny_world)
     pd.testing.assert_frame_equal(table[list(SMPC_COLUMNS)], expected)
 
     written = pd.read_csv(io.BytesIO(smpc_csv(report)), keep_default_na=False)
-    assert list(written.columns) == [*SMPC_COLUMNS, *SMPC_PROVENANCE]
+    assert list(written.columns) == [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
     keys = ["organ_class", "smpc_band", "side_effect", "source"]
     assert written[keys].to_numpy().tolist() == expected[keys].to_numpy().tolist()
     assert written["side_effect_index"].tolist() == expected["side_effect_index"].tolist()
@@ -395,6 +396,7 @@ def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app, tiny_env) -
     ]
     preview = app.dataframe[0].value
     assert list(preview.columns) == [
-        COLUMN_NAMES.get(c, c) for c in [*SMPC_COLUMNS, *SMPC_PROVENANCE]
+        COLUMN_NAMES.get(c, c) for c in [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
     ]
     assert (preview["model_version"] == "0.0.tiny").all()
+    assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs
