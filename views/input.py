@@ -14,7 +14,17 @@ from sefreq.chem.drawing import (
 )
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
-from sefreq.present.lookup import exact_match, lookup_drug, name_key
+from sefreq.present.lookup import (
+    ATC_GROUP,
+    atc_group_message,
+    combination_message,
+    combination_parts,
+    exact_match,
+    lookup_combination,
+    lookup_drug,
+    name_key,
+    not_found_message,
+)
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
@@ -55,15 +65,18 @@ def _lookup_tab(dataset) -> None:
     new_query = bool(st.session_state.pop(NEW_QUERY, False))
     if not query or not query.strip():
         return
-    matches = lookup_drug(query, dataset.names, dataset.catalogue)
+    parts = combination_parts(query)
+    if parts:
+        matches, missing = lookup_combination(parts, dataset.names, dataset.catalogue)
+        st.info(combination_message(query, parts, missing))
+    else:
+        matches = lookup_drug(query, dataset.names, dataset.catalogue)
     if matches.empty:
-        st.warning(
-            f"No drug among the {len(dataset.catalogue):,} known ones matches "
-            f"“{markdown_safe(query)}”. "
-            "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
-        )
+        st.warning(not_found_message(query, len(dataset.catalogue)))
         return
-    exact = exact_match(matches)
+    if (matches["how"] == ATC_GROUP).any():
+        st.info(atc_group_message(query))
+    exact = None if parts else exact_match(matches)
     if new_query and exact is not None:  # one drug has exactly this name: no click needed
         _use(molecules.known_drug(exact, dataset.catalogue, query.strip()))
         st.rerun()

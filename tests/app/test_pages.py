@@ -149,6 +149,34 @@ def test_a_new_search_starts_at_its_best_match(run_app) -> None:
     assert _current(app).drug_name == "aspirin"
 
 
+@pytest.mark.parametrize("query", ["amoxicillin/clavulanate", "co-amoxiclav", "Augmentin"])
+def test_a_combination_is_named_by_its_components(run_app, query: str) -> None:
+    """Issue #23: combinations failed ("no drug matches") or silently became amoxicillin."""
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input(query).run()
+    assert not problems(app)
+    note = _texts(app.info)
+    assert "is a combination" in note and "amoxicillin + clav" in note
+    assert "Not in the data: clavulan" in note  # the tiny world has no clavulanic acid
+    assert _current(app) is None  # nothing taken without a click
+    assert app.button(key="w.lookup_use").label == "Use amoxicillin"
+
+
+def test_a_full_atc_code_no_drug_carries_offers_its_group(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("N02BE99").run()
+    assert "No drug in the data carries the ATC code N02BE99" in _texts(app.info)
+    assert app.button(key="w.lookup_use").label == "Use paracetamol"
+
+
+def test_a_drug_newer_than_the_data_says_how_to_go_on(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("sotorasib").run()
+    warning = _texts(app.warning)
+    assert "SIDER 4.1 (labels up to 2015), DrugBank and DrugCentral" in warning
+    assert "Paste SMILES" in warning
+
+
 def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
     app = mode(run_app(), state.MODE_LOOKUP)
     app.text_input(key=state.LOOKUP_QUERY).input("xyzzyq").run()
