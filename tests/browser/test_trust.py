@@ -69,3 +69,21 @@ def test_22_a_new_search_starts_at_its_best_match(browser_page) -> None:
     settle(page)
     page.get_by_text("aspirin is now the current drug.").wait_for()
     assert "Current drug: aspirin" in page.inner_text("body")
+
+
+def test_23_profile_lists_each_term_once_and_says_what_stands_out(browser_page) -> None:
+    page, console = browser_page
+    go(page, "Profile")
+    # (tables are drawn on a canvas: what they hold is checked by the AppTests)
+    page.locator("[data-testid='stRadio']").get_by_text("stands out", exact=True).click()
+    settle(page)
+    check(page, console, "23_profile_stands_out")
+
+
+def test_24_a_combination_is_named_by_its_components(browser_page) -> None:
+    page, console = browser_page
+    go(page, "Drug input")
+    search(page, "co-amoxiclav")
+    page.get_by_text("is a combination").wait_for()
+    page.get_by_role("button", name="Use amoxicillin").wait_for()
+    check(page, console, "24_lookup_combination")
