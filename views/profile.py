@@ -29,7 +29,7 @@ from sefreq.present.smpc import (
 )
 from sefreq.present.standout import MOST_LIKELY, STANDS_OUT, order_profile, stands_out
 from sefreq.present.text import markdown_safe
-from sefreq.present.vocabulary import BAND_COLOURS
+from sefreq.present.vocabulary import BAND_COLOURS, NOT_REPORTED
 from sefreq.ui import resources, state, widgets
 
 #: How this molecule compares with the approved drugs (sefreq.present.standout).
@@ -212,7 +212,8 @@ if molecule is not None:
                 },
             )
             if drug_index is not None:
-                known = chart[chart["known_class"].fillna(0) > 0]
+                # every term on the labels, with or without a stated frequency
+                known = chart[~chart["known_band"].isin([NOT_REPORTED, ""])]
                 figure.add_scatter(
                     x=[102] * len(known),
                     y=known["side_effect"],

@@ -13,6 +13,7 @@ from sefreq.present.which import (
     drugs_reporting,
     match_symptom,
     split_drug_list,
+    tie_note,
     which_drugs,
 )
 from sefreq.report import table_csv
@@ -20,27 +21,29 @@ from sefreq.ui import resources, state, widgets
 
 COLUMN_CONFIG = {
     "entered": "as entered",
-    "label_band": "label band (median)",
+    "label_band": "label frequency (median)",
     "label_median_pct": st.column_config.NumberColumn(
         "label median (% of patients)", format="%.2f"
     ),
     "n_labels": "frequency statements",
     "n_postmarketing": "post-marketing reports",
-    "placebo_band": "placebo band",
+    "placebo_band": "placebo frequency",
     "placebo_median_pct": st.column_config.NumberColumn(
         "placebo median (% of patients)", format="%.2f"
     ),
     "placebo_at_least_drug": "placebo as often",
     "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
     "uncertainty_pct": st.column_config.NumberColumn("± (pp)", format="%.0f"),
-    "predicted_band": "predicted band (if reported)",
+    "predicted_band": "predicted frequency (if reported)",
     "conformal_bands": "conformal set (90%)",
     "in_domain": "in domain",
+    "reason": "why this rank",
 }
 LABEL_COLUMNS = [
     "rank",
     "drug",
     "entered",
+    "reason",
     "label_band",
     "label_median_pct",
     "n_labels",
@@ -135,6 +138,9 @@ def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
         st.caption(f"No drug of the list has {term} on its labels (SIDER 4.1).")
     else:
         st.dataframe(on_label[LABEL_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        note = tie_note(on_label)
+        if note:
+            st.caption(note)
         st.caption(
             "What the drugs' labels report (SIDER 4.1): the band of the median label "
             "statement, the number of statements, and what placebo arms report where a "

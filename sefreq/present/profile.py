@@ -45,6 +45,14 @@ def conformal_bands(mask_text: str) -> str:
 UNSTATED_BAND = NOT_KNOWN
 
 
+def label_classes(pairs: pd.DataFrame) -> pd.Series:
+    """The label class (0..5) of SIDER drug-side-effect pairs, the one rule every page and
+    report uses: the band of the median label statement where the labels state a frequency,
+    else Galeano's class; 0 where the labels list the side effect without a frequency."""
+    derived = pairs["derived_class"].astype(int)
+    return derived.where(derived > 0, pairs["galeano_class"].astype(int))
+
+
 def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
     """SIDER summary per side effect of a known drug (empty without one).
 
@@ -68,11 +76,7 @@ def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
     if dataset is None or drug_index is None:
         return pd.DataFrame(columns=columns)
     pairs = dataset.pairs[dataset.pairs["drug_index"] == drug_index]
-    known_class = (
-        pairs["derived_class"]
-        .astype(int)
-        .where(pairs["derived_class"] > 0, pairs["galeano_class"].astype(int))
-    )
+    known_class = label_classes(pairs)
     return pd.DataFrame(
         {
             "side_effect_index": pairs["side_effect_index"].astype(int).to_numpy(),

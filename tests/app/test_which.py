@@ -26,7 +26,9 @@ from sefreq.present.which import (
     UnknownSymptomError,
     drugs_reporting,
     match_symptom,
+    rank_answers,
     split_drug_list,
+    tie_note,
     which_drugs,
 )
 from sefreq.ui import state
@@ -372,3 +374,23 @@ def _stub(smiles: list[str], ids: list[str]) -> pd.DataFrame:
         for k in range(30)
     ]
     return pd.DataFrame(rows)
+
+
+def test_labels_that_all_list_it_without_a_frequency_are_told_apart_and_say_why() -> None:
+    """Issue #23: three drugs whose labels all list tinnitus without a frequency came in
+    typing order, furosemide (the classic ototoxic drug, with post-marketing reports) last."""
+    columns = [c for c in WHICH_COLUMNS if c not in ("rank", "reason")]
+    rows = [
+        {"drug": drug, "source": LABEL_SOURCE, "label_class": 0, "label_band": "not known",
+         "n_labels": 0, "n_postmarketing": reports, "p_reported_pct": chance, "error": ""}
+        for drug, reports, chance in (("ibuprofen", 0, 40.0), ("aspirin", 0, 70.0),
+                                      ("furosemide", 3, 20.0))
+    ]  # fmt: skip
+    table = rank_answers(pd.DataFrame(rows, columns=columns))
+    assert table["drug"].tolist() == ["furosemide", "aspirin", "ibuprofen"]
+    assert table["reason"].iloc[0] == (
+        "labels: not known; no label statement gives a frequency; 3 post-marketing report(s); "
+        "model: 20%"
+    )
+    assert tie_note(table).startswith("All 3 labels list it; none states a frequency")
+    assert tie_note(table.head(1)) == ""
