@@ -71,6 +71,7 @@ def _symptom(dataset) -> SymptomMatch | None:
         "Symptom",
         key=state.WHICH_SYMPTOM,
         persist_state=state.PERSIST,
+        bind=state.URL,
         placeholder="e.g. tinnitus, ringing in ears, heartburn, headaches",
         help="Any wording: a MedDRA term, a wording labels use, a lay term. Case, "
         "punctuation, plurals and small typos do not matter.",
@@ -112,6 +113,7 @@ def _medication_list(dataset) -> list[str]:
         "Medication list (paste)",
         key=state.WHICH_DRUGS,
         persist_state=state.PERSIST,
+        bind=state.URL,
         placeholder="ibuprofen, furosemide, Lasix, CC(=O)Nc1ccc(O)cc1",
         help="Names, brands or SMILES, separated by commas, semicolons or new lines.",
     )

@@ -46,8 +46,12 @@ COMPARE_TOP = "w.compare_top"
 # The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
 PREDICTION_THRESHOLD = "w.prediction_threshold"
 # Which drug? (views/which.py): the symptom, the pasted medication list, the drugs picked.
-WHICH_SYMPTOM = "w.which_symptom"
-WHICH_DRUGS = "w.which_drugs"
+# The symptom and the pasted list are also kept in the page URL (their keys name the query
+# parameters: ?symptom=...&drugs=...), so a reload or a shared link restores them.
+WHICH_SYMPTOM = "symptom"
+WHICH_DRUGS = "drugs"
+#: What the widgets kept in the URL pass as ``bind``.
+URL = "query-params"
 WHICH_PICKED = "w.which_picked"
 PERSISTENT = (
     INPUT_MODE,
