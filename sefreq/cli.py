@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "sefreq.model.cli",
     "sefreq.explain.cli",
     "sefreq.present.cli",
+    "sefreq.report.cli",
 )
 
 
