@@ -319,10 +319,16 @@ def _frame_table(pdf, frame: pd.DataFrame, float_format: str = "{:.1f}", size: f
 # --------------------------------------------------------------------------- the profile
 
 
+def smpc_bands(table: pd.DataFrame) -> list[str]:
+    """The SmPC bands that hold a term of ``table``, in SmPC order: the PDF's columns (a
+    drug whose labels state no frequency gets "not known" alone, not five empty columns)."""
+    return [band for band in SMPC_BANDS if band in set(table["smpc_band"])]
+
+
 def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[list[str]]]:
     """:func:`sefreq.present.smpc.smpc_grid` as the renderer takes it: one row per organ
-    class in the table's order, [organ class], then a list of terms per SmPC band
-    (:data:`SMPC_BANDS`), predictions ending with ``mark``."""
+    class in the table's order, [organ class], then a list of terms per band of
+    :func:`smpc_bands`, predictions ending with ``mark``."""
     terms = [
         f"{name}{mark}" if source == PREDICTION else str(name)
         for name, source in zip(table["side_effect"], table["source"], strict=True)
@@ -331,7 +337,7 @@ def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[li
     lists = cells.agg(list)
     rows = []
     for organ in dict.fromkeys(table["organ_class"]):
-        rows.append([[str(organ)], *(lists.get((organ, band), []) for band in SMPC_BANDS)])
+        rows.append([[str(organ)], *(lists.get((organ, band), []) for band in smpc_bands(table))])
     return rows
 
 
@@ -370,10 +376,11 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
         return
     width = _width(pdf)
     organ_width = 34.0
+    bands = smpc_bands(smpc)
     table = _Table(
         pdf,
-        ["System organ class", *SMPC_BANDS],
-        [organ_width, *[(width - organ_width) / len(SMPC_BANDS)] * len(SMPC_BANDS)],
+        ["System organ class", *bands],
+        [organ_width, *[(width - organ_width) / len(bands)] * len(bands)],
         font_size=6.5,
     )
     table.draw(smpc_cells(smpc))

@@ -32,7 +32,7 @@ from sefreq.report import (
     table_csv,
     table_pdf,
 )
-from sefreq.report.pdf import PREDICTION_MARK, smpc_cells
+from sefreq.report.pdf import PREDICTION_MARK, smpc_bands, smpc_cells
 from sefreq.report.tables import SIDER_VERSION, SMPC_PROVENANCE
 from sefreq.ui import state
 
@@ -400,3 +400,12 @@ def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app, tiny_env) -
     ]
     assert (preview["model_version"] == "0.0.tiny").all()
     assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs
+
+
+def test_the_pdf_table_has_only_the_bands_that_hold_a_term(report) -> None:
+    """Warfarin's labels state no frequency: one "not known" column, not five empty ones."""
+    table = smpc_report_table(report)
+    assert smpc_bands(table) == [band for band in SMPC_BANDS if band in set(table["smpc_band"])]
+    unstated = table[table["source"] == LABEL].assign(smpc_band=SMPC_BANDS[-1])
+    assert smpc_bands(unstated) == ["not known"]
+    assert all(len(row) == 2 for row in smpc_cells(unstated))  # organ class, then one cell
