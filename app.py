@@ -49,7 +49,9 @@ def main() -> None:
         ]
     )
     st.sidebar.title("SEFreq")
-    st.sidebar.caption("How often a drug causes each of 994 side effects, in CIOMS bands.")
+    st.sidebar.caption(
+        "How often a drug causes each of 994 side effects, in the words of a drug label."
+    )
     widgets.current_drug_panel()
     widgets.restart_notice()  # after st.navigation: it links to a page
 

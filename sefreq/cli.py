@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "sefreq.screen.cli",
     "sefreq.explain.cli",
     "sefreq.present.cli",
+    "sefreq.report.cli",
 )
 
 

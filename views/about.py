@@ -12,15 +12,14 @@ from sefreq.ui import resources
 
 
 def _band_table(frequency: np.ndarray) -> pd.DataFrame:
-    """Reported drug-side-effect pairs per CIOMS band, most frequent band first."""
+    """Reported drug-side-effect pairs per frequency band, most frequent band first."""
     counts = np.bincount(frequency.ravel(), minlength=max(FREQUENCY_BANDS) + 1)
     reported = max(int(counts[1:].sum()), 1)
     return pd.DataFrame(
         [
             {
                 "class": band.frequency_class,
-                "band": band.label,
-                "label wording": band.smpc_wording,
+                "frequency": band.smpc_wording,
                 "patients affected": band.range_text,
                 "reported pairs": int(counts[band.frequency_class]),
                 "share of reported pairs (%)": 100 * counts[band.frequency_class] / reported,
@@ -64,7 +63,7 @@ def _dataset_summary(dataset) -> None:
 st.title("About SEFreq")
 st.markdown(
     "SEFreq predicts, for any small molecule, how likely each of 994 MedDRA side effects is "
-    "to be reported on its label and in which CIOMS frequency band (share of patients)."
+    "to be reported on its label and how often (very common .. very rare, as an SmPC says it)."
 )
 st.subheader("Intended use")
 st.markdown(model_card.INTENDED_USE)

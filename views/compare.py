@@ -120,7 +120,7 @@ elif widgets.require_model():
         key=state.COMPARE_ORGAN,
         persist_state=state.PERSIST,
     )
-    st.session_state.setdefault(state.COMPARE_TOP, 10)
+    state.keep(state.COMPARE_TOP, 10)
     top = filters[1].number_input(
         "Top side effects per drug",
         3,

@@ -14,7 +14,17 @@ from sefreq.chem.drawing import (
 )
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS
 from sefreq.present import molecules
-from sefreq.present.lookup import exact_match, lookup_drug
+from sefreq.present.lookup import (
+    ATC_GROUP,
+    atc_group_message,
+    combination_message,
+    combination_parts,
+    exact_match,
+    lookup_combination,
+    lookup_drug,
+    name_key,
+    not_found_message,
+)
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
@@ -22,6 +32,7 @@ THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3D
 # Set when the look-up text has just been changed: an exact single match is then taken
 # at once, and only then (coming back to the same text never replaces a later choice).
 NEW_QUERY = "sefreq.lookup_new_query"
+LOOKUP_CHOICE = "w.lookup_choice"  # + ":" + the search's key
 
 
 def _use(molecule: molecules.Molecule) -> None:
@@ -54,33 +65,42 @@ def _lookup_tab(dataset) -> None:
     new_query = bool(st.session_state.pop(NEW_QUERY, False))
     if not query or not query.strip():
         return
-    matches = lookup_drug(query, dataset.names, dataset.catalogue)
+    parts = combination_parts(query)
+    if parts:
+        matches, missing = lookup_combination(parts, dataset.names, dataset.catalogue)
+        st.info(combination_message(query, parts, missing))
+    else:
+        matches = lookup_drug(query, dataset.names, dataset.catalogue)
     if matches.empty:
-        st.warning(
-            f"No drug among the {len(dataset.catalogue):,} known ones matches "
-            f"“{markdown_safe(query)}”. "
-            "Check the spelling, try the generic name or an ATC code, or paste its SMILES."
-        )
+        st.warning(not_found_message(query, len(dataset.catalogue)))
         return
-    exact = exact_match(matches)
+    if (matches["how"] == ATC_GROUP).any():
+        st.info(atc_group_message(query))
+    exact = None if parts else exact_match(matches)
     if new_query and exact is not None:  # one drug has exactly this name: no click needed
         _use(molecules.known_drug(exact, dataset.catalogue, query.strip()))
         st.rerun()
-    labels = [
-        f"{row.drug} (matched '{row.matched_name}', {row.how})" for row in matches.itertuples()
-    ]
-    choice = st.selectbox(
-        "Matches, best first",
-        range(len(labels)),
-        format_func=labels.__getitem__,
-        key="w.lookup_choice",
+    labels = {
+        int(row.drug_index): f"{row.drug} (matched '{row.matched_name}', {row.how})"
+        for row in matches.itertuples()
+    }
+    # The options are drugs, not positions, and each search has its own box: a choice made
+    # among one search's matches is never carried to the next search (the box showed one
+    # drug while the button used another).
+    choice = int(
+        st.selectbox(
+            "Matches, best first",
+            list(labels),
+            format_func=labels.__getitem__,
+            key=f"{LOOKUP_CHOICE}:{name_key(query)}",
+        )
     )
-    chosen = matches.iloc[int(choice or 0)]
+    drug = str(dataset.catalogue.loc[choice, "name"])
     current = state.current()
-    if current is not None and current.drug_name == chosen["drug"]:
-        st.caption(f"{markdown_safe(chosen['drug'])} is the current drug.")
-    elif st.button(f"Use {chosen['drug']}", type="primary", key="w.lookup_use"):
-        _use(molecules.known_drug(int(chosen["drug_index"]), dataset.catalogue, query.strip()))
+    if current is not None and current.drug_name == drug:
+        st.caption(f"{markdown_safe(drug)} is the current drug.")
+    elif st.button(f"Use {drug}", type="primary", key="w.lookup_use"):
+        _use(molecules.known_drug(choice, dataset.catalogue, query.strip()))
         st.rerun()
 
 

@@ -72,7 +72,7 @@ def _known_drug(molecule, dataset, prediction) -> None:
             y="p_reported_pct",
             hover_name="side_effect",
             labels={
-                "label_class": "label band (class 1-5)",
+                "label_class": "label frequency (1 very rare .. 5 very common)",
                 "p_reported_pct": "predicted chance reported (%)",
             },
         )

@@ -12,7 +12,6 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import (
     domain_summary,
     filter_profile,
@@ -28,19 +27,29 @@ from sefreq.present.smpc import (
     smpc_summary,
     smpc_table,
 )
+from sefreq.present.standout import MOST_LIKELY, STANDS_OUT, order_profile, stands_out
 from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import BAND_COLOURS, NOT_REPORTED
 from sefreq.ui import resources, state, widgets
 
-BAND_COLOURS = {
-    FREQUENCY_BANDS[5].label: "#b2182b",
-    FREQUENCY_BANDS[4].label: "#ef8a62",
-    FREQUENCY_BANDS[3].label: "#f4c7a1",
-    FREQUENCY_BANDS[2].label: "#92c5de",
-    FREQUENCY_BANDS[1].label: "#4393c3",
+#: How this molecule compares with the approved drugs (sefreq.present.standout).
+STANDOUT_CONFIG = {
+    "percentile": st.column_config.NumberColumn(
+        "vs approved drugs (percentile)",
+        format="%.0f",
+        help="Share of the catalogue's approved drugs (%) whose chance of this side effect "
+        "is lower: 95 = higher than 95% of them.",
+    ),
+    "ratio_to_average": st.column_config.NumberColumn(
+        "× the average drug", format="%.1f×", help="This chance over the approved drugs' average."
+    ),
 }
 DETAIL_COLUMNS = {
     "side_effect": "side effect",
-    "organ_classes": "organ classes",
+    "organ_class": "organ class",
+    "secondary_organ_classes": st.column_config.TextColumn(
+        "also under", help="The side effect's other organ classes (MedDRA links it to them too)"
+    ),
     "smpc_band": "predicted band",
     "p_reported_pct": st.column_config.ProgressColumn(
         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
@@ -50,13 +59,15 @@ DETAIL_COLUMNS = {
     ),
     "conformal_bands": "plausible bands (conformal set)",
     "in_domain": "in domain",
+    "side_effect_index": None,
+    **STANDOUT_CONFIG,
 }
 
 
 def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
-    """Rows of the SmPC table as the printed grid (st.table: cells wrap, and are markdown,
-    so each term is escaped)."""
-    grid = smpc_grid(rows, chance=chance).rename_axis(index="organ class")
+    """Rows of the SmPC table as the printed grid, the bands that hold a term (st.table:
+    cells wrap, and are markdown, so each term is escaped)."""
+    grid = smpc_grid(rows, chance=chance, compact=True).rename_axis(index="organ class")
     st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
 
 
@@ -84,7 +95,8 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
         "± one standard deviation across the ensemble (percentage points)."
     )
     _layout(predicted, chance=True)
-    st.dataframe(prediction_details(table), hide_index=True, column_config=DETAIL_COLUMNS)
+    details = stands_out(prediction_details(table), resources.reference())
+    st.dataframe(details, hide_index=True, column_config=DETAIL_COLUMNS)
 
 
 def _smpc_section(prediction: pd.DataFrame, dataset, drug_index: int | None, domain: dict) -> None:
@@ -130,8 +142,8 @@ if molecule is not None:
         st.subheader(molecule.markdown_label)
         _smpc_section(prediction, dataset, drug_index, domain)
 
-        st.markdown("#### Every side effect, ranked by the model's chance")
-        table = profile_table(prediction, dataset, drug_index)
+        st.markdown("#### Every side effect, ranked")
+        table = stands_out(profile_table(prediction, dataset, drug_index), resources.reference())
         columns = st.columns(4)
         columns[0].metric("Side effects scored", f"{len(table):,}")
         columns[1].metric(
@@ -144,6 +156,17 @@ if molecule is not None:
         )
         columns[3].metric("Similarity to it (Tanimoto, 0-1)", f"{domain['max_similarity']:.2f}")
 
+        order = st.radio(
+            "Order",
+            [MOST_LIKELY, STANDS_OUT],
+            horizontal=True,
+            key=state.PROFILE_ORDER,
+            persist_state=state.PERSIST,
+            help="Most likely: the highest chance first. Stands out: the side effects whose "
+            "chance is highest compared with the approved drugs first (percentile among "
+            "them), so a chance that is high for every drug does not crowd the top.",
+        )
+        table = order_profile(table, order or MOST_LIKELY)
         filters = st.columns([2, 2, 1])
         organs = filters[0].multiselect(
             "Organ classes",
@@ -157,7 +180,7 @@ if molecule is not None:
             placeholder="e.g. nausea",
             persist_state=state.PERSIST,
         )
-        st.session_state.setdefault(state.PROFILE_TOP, min(30, len(table)))
+        state.keep(state.PROFILE_TOP, min(30, len(table)))
         top = filters[2].number_input(
             "Rows",
             min_value=1,
@@ -189,7 +212,8 @@ if molecule is not None:
                 },
             )
             if drug_index is not None:
-                known = chart[chart["known_class"].fillna(0) > 0]
+                # every term on the labels, with or without a stated frequency
+                known = chart[~chart["known_band"].isin([NOT_REPORTED, ""])]
                 figure.add_scatter(
                     x=[102] * len(known),
                     y=known["side_effect"],
@@ -205,7 +229,7 @@ if molecule is not None:
                 legend={"orientation": "h", "y": -0.15},
             )
             st.plotly_chart(figure, width="stretch")
-            display = shown.drop(columns=["side_effect_index", "known_class"])
+            display = shown.drop(columns=["side_effect_index", "organ_classes", "known_class"])
             if drug_index is None:
                 display = display.drop(columns=["known_band", "known_median_pct", "n_labels"])
             st.dataframe(
@@ -214,19 +238,20 @@ if molecule is not None:
                 column_config={
                     "rank": st.column_config.NumberColumn("#", width="small"),
                     "side_effect": "side effect",
-                    "organ_classes": "organ classes",
+                    "organ_class": "organ class",
+                    "secondary_organ_classes": st.column_config.TextColumn(
+                        "also under", help="The side effect's other organ classes"
+                    ),
                     "p_reported_pct": st.column_config.ProgressColumn(
                         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
                     ),
                     "uncertainty_pct": st.column_config.NumberColumn(
                         "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
                     ),
-                    "frequency_class": st.column_config.NumberColumn("class (1-5)"),
+                    "frequency_class": None,
                     "band": "predicted band",
                     "band_range": "share of patients",
-                    "expected_frequency": st.column_config.NumberColumn(
-                        "expected class (1-5)", format="%.2f"
-                    ),
+                    "expected_frequency": None,
                     "conformal_bands": "plausible bands (conformal set)",
                     "in_domain": "in domain",
                     "known_band": "label band",
@@ -234,9 +259,10 @@ if molecule is not None:
                         "label median (% of patients)", format="%.2f"
                     ),
                     "n_labels": "label statements",
+                    **STANDOUT_CONFIG,
                 },
             )
-        with st.expander("CIOMS frequency bands"):
+        with st.expander("Frequency bands (the words of an SmPC)"):
             st.dataframe(widgets.band_legend(), hide_index=True)
         st.caption(
             "Chance reported: probability the side effect appears on the drug's label at all. "

@@ -6,14 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from sefreq.present.compare import band_comparison, comparison_cells, comparison_labels
-from sefreq.present.known import (
-    agreement,
-    comparison_table,
-    predicted_not_reported,
-    reported_predicted_low,
-)
-from sefreq.present.profile import known_frequencies
-from sefreq.report import ReportInput, build_pdf, table_csv, table_pdf
+from sefreq.present.vocabulary import readable
+from sefreq.report import ReportInput, profile_pdf, report_input, table_csv, table_pdf
 from sefreq.report.pdf import COMPARISON_NOTES
 from sefreq.report.tables import (
     batch_report_table,
@@ -31,12 +25,10 @@ CSV_FULL = "every side effect (long form)"
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def _pdf(
-    key: str, _report: ReportInput, _summary: dict | None, _unreported: list[str], _low: list[str]
-) -> bytes:
+def _pdf(key: str, _report: ReportInput) -> bytes:
     """The PDF, built once per ``key`` (model, molecule, threshold); underscored arguments
     are not hashed."""
-    return build_pdf(_report, _summary, _unreported, _low)
+    return profile_pdf(_report)
 
 
 def _profile_section(dataset, threshold: float) -> None:
@@ -46,28 +38,10 @@ def _profile_section(dataset, threshold: float) -> None:
     prediction = widgets.prediction_for(molecule)
     if prediction is None:
         return
-    known_drug = dataset is not None and molecule.drug_index is not None
-    report = ReportInput(
-        molecule_id=molecule.id,
-        entered=molecule.entered,
-        source=molecule.source,
-        input_smiles=molecule.smiles,
-        parent_smiles=molecule.parent_smiles,
-        prediction=prediction,
-        card=resources.model_card(),
-        drug_name=molecule.drug_name,
-        standardisation=molecule.changes,
-        known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,
-        dataset=dataset if known_drug else None,
-        drug_index=molecule.drug_index if known_drug else None,
-        threshold_pct=threshold,
+    report = report_input(
+        molecule, prediction, dataset, resources.model_card(), threshold, resources.reference()
     )
-    summary, unreported, low = None, [], []
-    if known_drug:
-        table = comparison_table(prediction, dataset, molecule.drug_index)
-        summary = agreement(table)
-        unreported = predicted_not_reported(table, 10)["side_effect"].tolist()
-        low = reported_predicted_low(table, 10)["side_effect"].tolist()
+    known_drug = report.drug_index is not None
     name = safe_filename(molecule.label)
     st.markdown(
         f"A report for **{molecule.markdown_label}** with model version "
@@ -95,7 +69,7 @@ def _profile_section(dataset, threshold: float) -> None:
             f"{resources.model_dir()}|{molecule.id}|{molecule.parent_smiles}|{known_drug}"
             f"|{threshold}"
         )
-        pdf = _pdf(key, report, summary, unreported, low)
+        pdf = _pdf(key, report)
     columns[1].download_button(
         "Download PDF",
         pdf,
@@ -106,7 +80,7 @@ def _profile_section(dataset, threshold: float) -> None:
         type="primary",
     )
     st.markdown("**Preview of the SmPC CSV** (first 20 rows)")
-    st.dataframe(smpc_report_table(report).head(20), hide_index=True)
+    st.dataframe(readable(smpc_report_table(report).head(20)), hide_index=True)
 
 
 def _compare_section(dataset, threshold: float) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import readable
 from sefreq.present.which import (
     LABEL_SOURCE,
     PREDICTION_SOURCE,
@@ -12,6 +13,7 @@ from sefreq.present.which import (
     drugs_reporting,
     match_symptom,
     split_drug_list,
+    tie_note,
     which_drugs,
 )
 from sefreq.report import table_csv
@@ -19,27 +21,29 @@ from sefreq.ui import resources, state, widgets
 
 COLUMN_CONFIG = {
     "entered": "as entered",
-    "label_band": "label band (median)",
+    "label_band": "label frequency (median)",
     "label_median_pct": st.column_config.NumberColumn(
         "label median (% of patients)", format="%.2f"
     ),
     "n_labels": "frequency statements",
     "n_postmarketing": "post-marketing reports",
-    "placebo_band": "placebo band",
+    "placebo_band": "placebo frequency",
     "placebo_median_pct": st.column_config.NumberColumn(
         "placebo median (% of patients)", format="%.2f"
     ),
     "placebo_at_least_drug": "placebo as often",
     "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
     "uncertainty_pct": st.column_config.NumberColumn("± (pp)", format="%.0f"),
-    "predicted_band": "predicted band (if reported)",
+    "predicted_band": "predicted frequency (if reported)",
     "conformal_bands": "conformal set (90%)",
     "in_domain": "in domain",
+    "reason": "why this rank",
 }
 LABEL_COLUMNS = [
     "rank",
     "drug",
     "entered",
+    "reason",
     "label_band",
     "label_median_pct",
     "n_labels",
@@ -67,6 +71,7 @@ def _symptom(dataset) -> SymptomMatch | None:
         "Symptom",
         key=state.WHICH_SYMPTOM,
         persist_state=state.PERSIST,
+        bind=state.URL,
         placeholder="e.g. tinnitus, ringing in ears, heartburn, headaches",
         help="Any wording: a MedDRA term, a wording labels use, a lay term. Case, "
         "punctuation, plurals and small typos do not matter.",
@@ -108,6 +113,7 @@ def _medication_list(dataset) -> list[str]:
         "Medication list (paste)",
         key=state.WHICH_DRUGS,
         persist_state=state.PERSIST,
+        bind=state.URL,
         placeholder="ibuprofen, furosemide, Lasix, CC(=O)Nc1ccc(O)cc1",
         help="Names, brands or SMILES, separated by commas, semicolons or new lines.",
     )
@@ -134,10 +140,13 @@ def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
         st.caption(f"No drug of the list has {term} on its labels (SIDER 4.1).")
     else:
         st.dataframe(on_label[LABEL_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        note = tie_note(on_label)
+        if note:
+            st.caption(note)
         st.caption(
             "What the drugs' labels report (SIDER 4.1): the band of the median label "
             "statement, the number of statements, and what placebo arms report where a "
-            "trial gives it. “Frequency not stated”: the labels list it without a number."
+            "trial gives it. “Not known”: the labels list it without a frequency."
         )
     st.subheader("Predicted by the model, where the labels are silent")
     if predicted.empty:
@@ -151,7 +160,7 @@ def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
             "the drugs the model learnt from."
         )
     with st.expander("The whole answer, ranked (as the CSV holds it)"):
-        st.dataframe(table, hide_index=True, column_config=COLUMN_CONFIG)
+        st.dataframe(readable(table.drop(columns="drug_index")), hide_index=True)
     st.download_button(
         "Download the answer (CSV)",
         table_csv(
@@ -187,7 +196,6 @@ if dataset is not None:
             st.caption("No known drug's labels report it.")
         else:
             st.dataframe(
-                reporting.drop(columns=["side_effect", "drug_index"]),
+                readable(reporting.drop(columns=["side_effect", "drug_index"])),
                 hide_index=True,
-                column_config=COLUMN_CONFIG,
             )

@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import UNSTATED_BAND, profile_table
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
+from sefreq.present.vocabulary import band_word
 
 
 def comparison_labels(labels: list[str]) -> list[str]:
@@ -90,7 +90,7 @@ CELL_COLUMNS = (
     "drug",
     "side_effect_index",
     "side_effect",
-    "organ_classes",
+    "organ_class",
     "source",
     "band",
     "level",
@@ -131,14 +131,14 @@ def comparison_cells(
         for k in range(len(profile)):
             if known_class[k] > 0 or listed[k]:
                 stated = known_class[k] > 0
-                wording = FREQUENCY_BANDS[known_class[k]].smpc_wording if stated else NOT_KNOWN
+                wording = band_word(known_class[k]) if stated else NOT_KNOWN
                 source.append(LABEL)
                 band.append(wording)
                 level.append(int(known_class[k]) or NOT_KNOWN_LEVEL)
                 text.append(f"{wording} (label)")
                 short.append(f"{wording}, label")
             elif chance[k] >= threshold_pct and predicted_class[k] > 0:
-                wording = FREQUENCY_BANDS[predicted_class[k]].smpc_wording
+                wording = band_word(predicted_class[k])
                 source.append(PREDICTION)
                 band.append(wording)
                 level.append(int(predicted_class[k]))
@@ -156,7 +156,7 @@ def comparison_cells(
                     "drug": drug,
                     "side_effect_index": profile["side_effect_index"].to_numpy(),
                     "side_effect": profile["side_effect"].to_numpy(),
-                    "organ_classes": profile["organ_classes"].to_numpy(),
+                    "organ_class": profile["organ_class"].to_numpy(),
                     "source": source,
                     "band": band,
                     "level": np.asarray(level, dtype=int),
@@ -174,14 +174,14 @@ def comparison_cells(
 def _differences(cells: pd.DataFrame) -> pd.DataFrame:
     """Per side effect with something to show for at least one drug: difference (highest
     minus lowest level across the drugs, in bands), top level, n_label (drugs whose labels
-    report it), first organ class list; largest difference first."""
+    report it), primary organ class; largest difference first."""
     shown = cells.groupby("side_effect_index")["source"].transform(lambda s: (s != NEITHER).any())
     cells = cells[shown.to_numpy(bool)]
     grouped = cells.groupby("side_effect_index", sort=False)
     summary = pd.DataFrame(
         {
             "side_effect": grouped["side_effect"].first(),
-            "organ_classes": grouped["organ_classes"].first(),
+            "organ_class": grouped["organ_class"].first(),
             "difference": grouped["level"].max() - grouped["level"].min(),
             "top_level": grouped["level"].max(),
             "n_label": grouped["source"].agg(lambda s: int((s == LABEL).sum())),
@@ -197,9 +197,9 @@ def _differences(cells: pd.DataFrame) -> pd.DataFrame:
 def band_comparison(cells: pd.DataFrame, organ_class: str | None = None) -> pd.DataFrame:
     """The side-by-side table of :func:`comparison_cells`: what a page and a CSV show.
 
-    One row per organ class x side effect that the labels report or the model predicts for
-    at least one drug (a side effect in several organ classes is listed under each; only
-    ``organ_class`` when given). Columns: organ_class, side_effect, one column per drug
+    One row per side effect that the labels report or the model predicts for at least one
+    drug, under its primary organ class (only ``organ_class`` when given). Columns:
+    organ_class, side_effect, one column per drug
     (its ``text``: "common (label)", "~uncommon (predicted, 62%)", "not reported"), then
     difference: how far apart the drugs are on the band scale (highest minus lowest
     ``level``, 0-5 bands; a side effect one drug has and another has not counts its full
@@ -213,10 +213,6 @@ def band_comparison(cells: pd.DataFrame, organ_class: str | None = None) -> pd.D
         return pd.DataFrame(columns=columns)
     wide = cells.pivot(index="side_effect_index", columns="drug", values="text")
     table = differences.join(wide[drugs])
-    table = table.assign(organ_class=table["organ_classes"].fillna("").str.split("; ")).explode(
-        "organ_class"
-    )
-    table["organ_class"] = table["organ_class"].replace("", "Unclassified").fillna("Unclassified")
     if organ_class:
         table = table[table["organ_class"] == organ_class]
     group_top = table.groupby("organ_class")["difference"].transform("max")
@@ -235,13 +231,7 @@ def difference_summary(cells: pd.DataFrame, organ_class: str | None = None, limi
     ("" when no side effect differs)."""
     differences = _differences(cells)
     if organ_class:
-        keep = (
-            differences["organ_classes"]
-            .fillna("")
-            .str.split("; ")
-            .map(lambda names: organ_class in names)
-        )
-        differences = differences[keep.to_numpy(bool)]
+        differences = differences[differences["organ_class"] == organ_class]
     differences = differences[differences["difference"] > 0].head(limit)
     if differences.empty:
         return ""

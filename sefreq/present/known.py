@@ -9,8 +9,8 @@ import pandas as pd
 
 from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
-from sefreq.constants import CLASS_LABELS
 from sefreq.present.profile import known_frequencies, profile_table
+from sefreq.present.vocabulary import band_word
 
 #: A side effect counts as "predicted" when its chance of being reported is at least this.
 PREDICTED_THRESHOLD = 0.5
@@ -36,9 +36,7 @@ def comparison_table(prediction: pd.DataFrame, dataset, drug_index: int) -> pd.D
     table["n_placebo"] = table["n_placebo"].fillna(0).astype(int)
     table["n_postmarketing"] = table["n_postmarketing"].fillna(0).astype(int)
     table["postmarketing_only"] = table["postmarketing_only"].fillna(False).astype(bool)
-    table["placebo_band"] = [
-        CLASS_LABELS[int(c)] if pd.notna(c) and int(c) > 0 else "" for c in table["placebo_class"]
-    ]
+    table["placebo_band"] = [band_word(c) for c in table["placebo_class"]]
     return table
 
 
@@ -116,10 +114,7 @@ def label_rows(dataset, drug_index: int, side_effect_index: int | None = None) -
             "as written on the label": rows["frequency_text"].to_numpy(),
             "lower_pct": (100 * rows["lower"]).to_numpy(dtype=float),
             "upper_pct": (100 * rows["upper"]).to_numpy(dtype=float),
-            "band": [
-                CLASS_LABELS[int(c)] if pd.notna(c) and int(c) > 0 else "(no number)"
-                for c in rows["frequency_class"]
-            ],
+            "band": [band_word(c, "(no number)") for c in rows["frequency_class"]],
         }
     )
 
@@ -173,5 +168,5 @@ def neighbour_reports(dataset, drug_indices: list[int], top: int = 15) -> pd.Dat
     )
     for row, drug_index in enumerate(drug_indices):
         name = str(dataset.drugs["name"].iloc[drug_index])
-        table[name] = [CLASS_LABELS[int(c)] if c > 0 else "" for c in frequency[row, order]]
+        table[name] = [band_word(c) for c in frequency[row, order]]
     return table

@@ -3,7 +3,9 @@ ATC code.
 
 Forgiving on purpose: case and spacing never matter, salt words ("hydrochloride",
 "sodium") are ignored, an ATC prefix ("N02BE") lists its drugs, a name's start is enough
-("ibupro"), and typos are caught by difflib's ratio ("ibuprofin").
+("ibupro"), and typos are caught by difflib's ratio ("ibuprofin"). A combination
+("amoxicillin/clavulanate", "co-amoxiclav", "Augmentin") is named by its components
+(:func:`combination_parts`).
 """
 
 from __future__ import annotations
@@ -15,12 +17,15 @@ from functools import lru_cache
 import pandas as pd
 
 from sefreq.data.names import SALT_WORDS, name_key, strip_salts  # noqa: F401 (re-exported)
+from sefreq.present.text import markdown_safe
 
 _ATC = re.compile(r"^[a-z]\d{2}([a-z]([a-z](\d{2})?)?)?$")
 
 #: Match strengths, best first; also the ``how`` column of :func:`lookup_drug`.
 EXACT, SALT, ATC_CODE, PREFIX, FUZZY = "exact", "salt form", "ATC code", "name start", "similar"
-_SCORE = {EXACT: 1.0, SALT: 0.97, ATC_CODE: 0.95, PREFIX: 0.9}
+#: A full ATC code no drug carries: the drugs of its chemical subgroup (its first 5 signs).
+ATC_GROUP = "same ATC group"
+_SCORE = {EXACT: 1.0, SALT: 0.97, ATC_CODE: 0.95, PREFIX: 0.9, ATC_GROUP: 0.8}
 #: difflib ratio below which a name is not offered as a typo match.
 FUZZY_CUTOFF = 0.75
 
@@ -72,6 +77,15 @@ def lookup_drug(
             ATC_CODE,
             _SCORE[ATC_CODE],
         )
+    if is_atc and not hits and len(compact) == 7:
+        # DrugBank gives ATC codes to part of the catalogue only (warfarin has none here):
+        # a full code that no drug carries lists the drugs of its chemical subgroup.
+        group = compact[:5]
+        add(
+            [r for r, k in enumerate(keys) if kinds[r] == "atc" and k.startswith(group)],
+            ATC_GROUP,
+            _SCORE[ATC_GROUP],
+        )
     if len(key) >= 4:
         add([r for r, k in enumerate(keys) if k.startswith(key)], PREFIX, _SCORE[PREFIX])
     if stripped_query and len(stripped_query) >= 3 and not is_atc:
@@ -95,6 +109,96 @@ def lookup_drug(
     found = found.drop_duplicates("drug_index").head(limit)
     found.insert(1, "drug", drugs.loc[found["drug_index"], "name"].to_numpy())
     return found[list(COLUMNS)].reset_index(drop=True)
+
+
+#: Fixed combinations a pharmacy counter names by one word, as their components: the
+#: British Approved Names of the BNF ("co-" names) and a few brands of the same products.
+#: SEFreq profiles one molecule at a time, so a combination is answered component by
+#: component (the catalogue's DrugBank aliases give some brands to one component only:
+#: Augmentin to amoxicillin).
+COMBINATIONS: dict[str, tuple[str, ...]] = {
+    "co-amoxiclav": ("amoxicillin", "clavulanic acid"),
+    "augmentin": ("amoxicillin", "clavulanic acid"),
+    "co-trimoxazole": ("sulfamethoxazole", "trimethoprim"),
+    "bactrim": ("sulfamethoxazole", "trimethoprim"),
+    "septra": ("sulfamethoxazole", "trimethoprim"),
+    "co-codamol": ("codeine", "paracetamol"),
+    "co-dydramol": ("dihydrocodeine", "paracetamol"),
+    "co-careldopa": ("carbidopa", "levodopa"),
+    "sinemet": ("carbidopa", "levodopa"),
+    "co-beneldopa": ("benserazide", "levodopa"),
+    "madopar": ("benserazide", "levodopa"),
+    "co-tenidone": ("atenolol", "chlortalidone"),
+    "co-amilofruse": ("amiloride", "furosemide"),
+    "co-amilozide": ("amiloride", "hydrochlorothiazide"),
+    "co-triamterzide": ("triamterene", "hydrochlorothiazide"),
+    "co-fluampicil": ("flucloxacillin", "ampicillin"),
+}
+#: What joins the components of a combination typed out: "/", "+", "&", "with".
+_JOINS = re.compile(r"\s*(?:/|\+|&|\bwith\b)\s*", re.IGNORECASE)
+
+
+def combination_parts(query: str) -> list[str]:
+    """The components a combination's name stands for ("amoxicillin/clavulanate",
+    "co-amoxiclav", "Augmentin" -> two names); [] for a single drug."""
+    known = COMBINATIONS.get(name_key(query))
+    if known:
+        return list(known)
+    parts = [part for part in _JOINS.split(query) if part.strip()]
+    return parts if len(parts) > 1 else []
+
+
+def lookup_combination(
+    parts: list[str], names: pd.DataFrame, drugs: pd.DataFrame
+) -> tuple[pd.DataFrame, list[str]]:
+    """The best match of each component of a combination (:func:`lookup_drug`'s columns,
+    one row per component found, in the order given) and the components nothing matches."""
+    found, missing = [], []
+    for part in parts:
+        best = lookup_drug(part, names, drugs, limit=1)
+        (found if len(best) else missing).append(best if len(best) else part)
+    if not found:
+        return pd.DataFrame(columns=list(COLUMNS)), missing
+    matches = pd.concat(found, ignore_index=True).drop_duplicates("drug_index")
+    return matches.reset_index(drop=True), missing
+
+
+#: Where the catalogue's drugs come from, as a user is told when a name is not among them.
+SNAPSHOTS = "SIDER 4.1 (labels up to 2015), DrugBank and DrugCentral open data"
+
+
+def not_found_message(query: str, n_drugs: int) -> str:
+    """What to say when nothing matches ``query`` (markdown, the query escaped)."""
+    return (
+        f"No drug among the {n_drugs:,} known ones matches “{markdown_safe(query)}”. Check "
+        "the spelling, or try the generic name or an ATC code. A drug approved after the "
+        f"data snapshots ({SNAPSHOTS}) is not known by name: paste its structure (SMILES, "
+        "from PubChem or the label) under **Paste SMILES**, and the model predicts it as a "
+        "new molecule."
+    )
+
+
+def combination_message(query: str, parts: list[str], missing: list[str]) -> str:
+    """What to say when ``query`` names a combination of ``parts`` (markdown, escaped)."""
+    names = " + ".join(markdown_safe(p) for p in parts)
+    text = (
+        f"“{markdown_safe(query)}” is a combination: {names}. SEFreq profiles one molecule "
+        "at a time and the data hold no label of the combination itself: pick a component "
+        "below for its own profile, then the next one."
+    )
+    if missing:
+        text += " Not in the data: " + ", ".join(markdown_safe(m) for m in missing) + "."
+    return text
+
+
+def atc_group_message(query: str) -> str:
+    """What to say when a full ATC code is carried by no drug (:data:`ATC_GROUP` matches)."""
+    code = name_key(query).replace(" ", "").upper()
+    return (
+        f"No drug in the data carries the ATC code {code} (DrugBank gives codes to part of "
+        f"the catalogue only): below, the drugs of its group {code[:5]}. Try the drug's "
+        "name too."
+    )
 
 
 def exact_match(matches: pd.DataFrame) -> int | None:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import CLASS_LABELS, FREQUENCY_BANDS
+from sefreq.constants import FREQUENCY_BANDS
+from sefreq.present.organs import predicted_organ_classes
+from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
 
 #: Columns of :func:`profile_table`, in display order.
 PROFILE_COLUMNS = (
     "rank",
     "side_effect_index",
     "side_effect",
-    "organ_classes",
+    "organ_class",
+    "secondary_organ_classes",
     "p_reported_pct",
     "uncertainty_pct",
     "frequency_class",
@@ -33,20 +36,21 @@ def band_range(frequency_class: int) -> str:
     return f"{band.range_text} of patients" if band else ""
 
 
-def band_text(frequency_class: int) -> str:
-    """ "frequent (1% to < 10% of patients)"; "not reported" for 0."""
-    band = FREQUENCY_BANDS.get(int(frequency_class))
-    return f"{band.label} ({band.range_text} of patients)" if band else CLASS_LABELS[0]
-
-
 def conformal_bands(mask_text: str) -> str:
-    """ "3,4" -> "infrequent | frequent" (the classes the conformal set keeps)."""
-    classes = [int(c) for c in str(mask_text).split(",") if c.strip().isdigit()]
-    return " | ".join(FREQUENCY_BANDS[c].label for c in sorted(classes, reverse=True))
+    """ "3,4" -> "common | uncommon" (the classes the conformal set keeps)."""
+    return conformal_words(mask_text)
 
 
 #: The known band of a side effect SIDER lists for the drug without any frequency.
-UNSTATED_BAND = "reported, frequency not stated"
+UNSTATED_BAND = NOT_KNOWN
+
+
+def label_classes(pairs: pd.DataFrame) -> pd.Series:
+    """The label class (0..5) of SIDER drug-side-effect pairs, the one rule every page and
+    report uses: the band of the median label statement where the labels state a frequency,
+    else Galeano's class; 0 where the labels list the side effect without a frequency."""
+    derived = pairs["derived_class"].astype(int)
+    return derived.where(derived > 0, pairs["galeano_class"].astype(int))
 
 
 def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
@@ -72,11 +76,7 @@ def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
     if dataset is None or drug_index is None:
         return pd.DataFrame(columns=columns)
     pairs = dataset.pairs[dataset.pairs["drug_index"] == drug_index]
-    known_class = (
-        pairs["derived_class"]
-        .astype(int)
-        .where(pairs["derived_class"] > 0, pairs["galeano_class"].astype(int))
-    )
+    known_class = label_classes(pairs)
     return pd.DataFrame(
         {
             "side_effect_index": pairs["side_effect_index"].astype(int).to_numpy(),
@@ -102,11 +102,15 @@ def profile_table(
 ) -> pd.DataFrame:
     """Ranked profile of one molecule: most likely reported side effects first.
 
-    ``prediction``: the predictor's rows of one molecule. Percentages are shares (0-100 %):
+    ``prediction``: the predictor's rows of one molecule. ``organ_class`` is the side
+    effect's primary organ class (:mod:`sefreq.present.organs`), ``secondary_organ_classes``
+    the others ("; "-joined) and ``organ_classes`` all of them. Percentages are shares (0-100 %):
     ``p_reported_pct`` the chance the side effect is reported on a label,
     ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
     ``known_median_pct`` the median share of patients on the drug's labels.
-    ``frequency_class``/``band``: the predicted CIOMS band if it is reported.
+    ``frequency_class``/``band``: the predicted band if it is reported, in the SmPC's
+    words (:mod:`sefreq.present.vocabulary`), as is ``known_band`` ("not known": listed
+    without a frequency).
     """
     rows = prediction[prediction["side_effect_index"] >= 0]
     table = pd.DataFrame(
@@ -117,13 +121,14 @@ def profile_table(
             "p_reported_pct": (100 * rows["p_association"]).to_numpy(dtype=float),
             "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(dtype=float),
             "frequency_class": rows["frequency_class"].astype(int).to_numpy(),
-            "band": rows["band"].to_numpy(),
+            "band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
             "expected_frequency": rows["expected_frequency"].to_numpy(dtype=float),
             "conformal_bands": [conformal_bands(s) for s in rows["conformal_set"]],
             "in_domain": rows["in_domain"].astype(bool).to_numpy(),
         }
     )
+    table = table.join(predicted_organ_classes(rows, dataset), on="side_effect_index")
     known = known_frequencies(dataset, drug_index)
     table = table.merge(
         known[["side_effect_index", "known_class", "known_median_pct", "n_labels", "on_label"]],
@@ -132,9 +137,8 @@ def profile_table(
     )
     on_label = table.pop("on_label").fillna(False).astype(bool)
     table["known_band"] = [
-        CLASS_LABELS[int(c)]
-        if pd.notna(c) and int(c) > 0
-        else (UNSTATED_BAND if listed else ("not reported" if drug_index is not None else ""))
+        band_word(c)
+        or (UNSTATED_BAND if listed else (NOT_REPORTED if drug_index is not None else ""))
         for c, listed in zip(table["known_class"], on_label, strict=True)
     ]
     table["n_labels"] = table["n_labels"].fillna(0).astype(int)
@@ -142,13 +146,12 @@ def profile_table(
         ["p_reported_pct", "expected_frequency"], ascending=False, kind="stable"
     ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[[*PROFILE_COLUMNS, "known_class"]]
+    return table[[*PROFILE_COLUMNS, "organ_classes", "known_class"]]
 
 
 def organ_class_options(table: pd.DataFrame) -> list[str]:
-    """Every organ class named in a profile, sorted."""
-    names = {name for text in table["organ_classes"] for name in str(text).split("; ") if name}
-    return sorted(names)
+    """Every primary organ class of a profile, sorted."""
+    return sorted(set(table["organ_class"]))
 
 
 def filter_profile(
@@ -157,11 +160,12 @@ def filter_profile(
     search: str = "",
     top: int | None = None,
 ) -> pd.DataFrame:
-    """Rows in any of ``organ_classes`` whose name holds ``search`` (any case); first ``top``."""
+    """Rows whose primary organ class is one of ``organ_classes`` and whose name holds
+    ``search`` (any case); the first ``top``."""
     keep = np.ones(len(table), dtype=bool)
     if organ_classes:
         wanted = set(organ_classes)
-        keep &= [bool(wanted & set(str(t).split("; "))) for t in table["organ_classes"]]
+        keep &= table["organ_class"].isin(wanted).to_numpy()
     text = search.strip().casefold()
     if text:
         keep &= table["side_effect"].str.casefold().str.contains(text, regex=False).to_numpy()

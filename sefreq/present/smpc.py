@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.profile import UNSTATED_BAND, profile_table
+from sefreq.present.vocabulary import SMPC_BANDS, band_word
 
-#: SmPC frequency headings, most frequent first; "not known": reported, frequency not stated.
-SMPC_BANDS: tuple[str, ...] = (
-    *(FREQUENCY_BANDS[c].smpc_wording for c in (5, 4, 3, 2, 1)),
-    "not known",
-)
 LABEL, PREDICTION = "label", "prediction"
 #: Columns of :func:`smpc_table`.
 SMPC_COLUMNS = (
@@ -28,6 +23,7 @@ SMPC_COLUMNS = (
     "smpc_band",
     "side_effect",
     "side_effect_index",
+    "secondary_organ_classes",
     "source",
     "n_labels",
     "p_reported_pct",
@@ -51,29 +47,24 @@ def smpc_table(
     ``drug_index``: the drug's label data, when it has some. ``source`` says where a row
     comes from: ``label`` (band = the median of the label statements; "not known" where
     SIDER states no frequency) or ``prediction`` (band = the predicted class; only side
-    effects the labels do not report, with a chance of at least ``threshold_pct``). A side
-    effect in several organ classes (SIDER's mapping gives no primary one) is listed under
-    each. Sorted by organ class, band (most frequent first), labels before predictions,
-    then chance.
+    effects the labels do not report, with a chance of at least ``threshold_pct``). Each
+    side effect is listed once, under its primary organ class (:mod:`sefreq.present.organs`);
+    ``secondary_organ_classes`` names the others. Sorted by organ class, band (most
+    frequent first), labels before predictions, then chance.
     """
     profile = profile_table(prediction, dataset, drug_index)
     known_class = profile["known_class"].fillna(0).astype(int)
     listed = profile["known_band"] == UNSTATED_BAND
     on_label = (known_class > 0) | listed
     predicted = ~on_label & (profile["p_reported_pct"] >= threshold_pct)
-    band_of = {c: FREQUENCY_BANDS[c].smpc_wording for c in FREQUENCY_BANDS}
-    label_band = [band_of.get(int(c), "not known") for c in known_class]
-    predicted_band = [band_of.get(int(c), "not known") for c in profile["frequency_class"]]
+    label_band = [band_word(c, UNSTATED_BAND) for c in known_class]
+    predicted_band = [band_word(c, UNSTATED_BAND) for c in profile["frequency_class"]]
     rows = profile.assign(
         source=[LABEL if k else PREDICTION for k in on_label],
         smpc_band=[
             lb if k else pb for k, lb, pb in zip(on_label, label_band, predicted_band, strict=True)
         ],
     )[on_label | predicted]
-    rows = rows.assign(organ_class=rows["organ_classes"].fillna("").str.split("; ")).explode(
-        "organ_class"
-    )
-    rows["organ_class"] = rows["organ_class"].replace("", "Unclassified").fillna("Unclassified")
     rank = {band: i for i, band in enumerate(SMPC_BANDS)}
     rows = rows.assign(
         _band=rows["smpc_band"].map(rank), _source=(rows["source"] == PREDICTION).astype(int)
@@ -85,12 +76,16 @@ def smpc_table(
     return rows[list(SMPC_COLUMNS)].reset_index(drop=True)
 
 
-def smpc_grid(table: pd.DataFrame, mark: str = "*", chance: bool = False) -> pd.DataFrame:
+def smpc_grid(
+    table: pd.DataFrame, mark: str = "*", chance: bool = False, compact: bool = False
+) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
     SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
 
     With ``chance``, a prediction also carries its chance and spread, "Nausea* (62% ± 4)"
     (percent, ± one standard deviation across the ensemble in percentage points).
+    With ``compact``, only the bands that hold a term: a drug whose labels state no
+    frequency gets one column, "not known", a list by organ class.
     """
     names = [
         prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect
@@ -102,7 +97,8 @@ def smpc_grid(table: pd.DataFrame, mark: str = "*", chance: bool = False) -> pd.
         .agg(", ".join)
         .unstack("smpc_band")
     )
-    cells = cells.reindex(columns=list(SMPC_BANDS)).astype(object)
+    bands = [b for b in SMPC_BANDS if b in cells.columns] if compact else list(SMPC_BANDS)
+    cells = cells.reindex(columns=bands).astype(object)
     return cells.where(cells.notna(), "").rename_axis(columns=None)
 
 
@@ -123,28 +119,27 @@ def smpc_part(table: pd.DataFrame, source: str) -> pd.DataFrame:
 #: Columns of :func:`prediction_details`.
 DETAIL_COLUMNS = (
     "side_effect",
-    "organ_classes",
+    "organ_class",
+    "secondary_organ_classes",
     "smpc_band",
     "p_reported_pct",
     "uncertainty_pct",
     "conformal_bands",
     "in_domain",
+    "side_effect_index",
 )
 
 
 def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
     """The predictions of :func:`smpc_table`, one row per side effect, highest chance first.
 
-    Columns (:data:`DETAIL_COLUMNS`): side_effect, organ_classes (joined by "; "),
-    smpc_band (the predicted band, SmPC wording), p_reported_pct (chance it is reported,
-    %), uncertainty_pct (1 sd across the ensemble, percentage points), conformal_bands
-    (the bands the conformal set keeps), in_domain (the molecule is in the model's
-    applicability domain).
+    Columns (:data:`DETAIL_COLUMNS`): side_effect, organ_class (the primary one),
+    secondary_organ_classes (the others, "; "-joined), smpc_band (the predicted band, SmPC
+    wording), p_reported_pct (chance it is reported, %), uncertainty_pct (1 sd across the
+    ensemble, percentage points), conformal_bands (the bands the conformal set keeps),
+    in_domain (the molecule is in the model's applicability domain), side_effect_index.
     """
     rows = smpc_part(table, PREDICTION)
-    organs = rows.groupby("side_effect_index", sort=False)["organ_class"].agg("; ".join)
-    rows = rows.drop_duplicates("side_effect_index").set_index("side_effect_index")
-    rows["organ_classes"] = organs
     rows = rows.sort_values(["p_reported_pct", "side_effect"], ascending=[False, True])
     return rows[list(DETAIL_COLUMNS)].reset_index(drop=True)
 
@@ -152,7 +147,7 @@ def prediction_details(table: pd.DataFrame) -> pd.DataFrame:
 def smpc_summary(table: pd.DataFrame) -> dict[str, int]:
     """Counts of distinct side effects in :func:`smpc_table`: n_label (on the labels),
     n_label_stated (with a frequency), n_label_not_known (listed without one), n_predicted."""
-    labels = smpc_part(table, LABEL).drop_duplicates("side_effect_index")
+    labels = smpc_part(table, LABEL)
     predicted = smpc_part(table, PREDICTION)["side_effect_index"].nunique()
     not_known = int((labels["smpc_band"] == SMPC_BANDS[-1]).sum())
     return {

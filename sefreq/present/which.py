@@ -29,11 +29,11 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from sefreq.constants import CLASS_LABELS
 from sefreq.data.sider import PLACEBO
 from sefreq.present import molecules
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
-from sefreq.present.profile import UNSTATED_BAND, conformal_bands
+from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes
+from sefreq.present.vocabulary import band_word
 
 # --------------------------------------------------------------------------- symptoms
 
@@ -335,6 +335,7 @@ WHICH_COLUMNS = (
     "read_as",
     "side_effect",
     "source",
+    "reason",
     "label_band",
     "label_class",
     "label_median_pct",
@@ -374,7 +375,7 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
 
     Indexed by drug_index. Columns: label_class (0..5: the band of the median label
     statement; 0 where the labels list it without a frequency), label_band (the band's
-    name, or "reported, frequency not stated"), label_median_pct (median share of
+    name, or "not known": listed without a frequency), label_median_pct (median share of
     patients in the drug arms, %), n_labels (label statements with a frequency),
     n_postmarketing, postmarketing_only, placebo_band, placebo_median_pct (median share
     in the placebo arms, %; NaN without a placebo figure), placebo_at_least_drug (the
@@ -383,11 +384,7 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
     pairs = dataset.pairs[dataset.pairs["side_effect_index"] == side_effect_index]
     listed = pairs["on_label"].astype(bool) if "on_label" in pairs else pairs["n_labels"] > 0
     pairs = pairs[listed | (pairs["galeano_class"] > 0) | (pairs["n_labels"] > 0)]
-    label_class = (
-        pairs["derived_class"]
-        .astype(int)
-        .where(pairs["derived_class"] > 0, pairs["galeano_class"].astype(int))
-    )
+    label_class = label_classes(pairs)
     evidence = dataset.evidence
     placebo = evidence[
         (evidence["side_effect_index"] == side_effect_index)
@@ -399,14 +396,12 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
     table = pd.DataFrame(
         {
             "label_class": label_class.to_numpy(),
-            "label_band": [CLASS_LABELS[c] if c > 0 else UNSTATED_BAND for c in label_class],
+            "label_band": [band_word(c, UNSTATED_BAND) for c in label_class],
             "label_median_pct": (100 * pairs["median_midpoint"]).to_numpy(dtype=float),
             "n_labels": pairs["n_labels"].astype(int).to_numpy(),
             "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
             "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
-            "placebo_band": [
-                CLASS_LABELS[int(c)] if int(c) > 0 else "" for c in pairs["placebo_class"]
-            ],
+            "placebo_band": [band_word(c) for c in pairs["placebo_class"]],
             "placebo_at_least_drug": pairs["placebo_at_least_drug"].astype(bool).to_numpy(),
         },
         index=pd.Index(pairs["drug_index"].astype(int).to_numpy(), name="drug_index"),
@@ -449,13 +444,14 @@ def which_drugs(
     predictor's long table (default: the bundled model).
 
     Order: drugs whose labels report the symptom, by label band (most frequent first;
-    "frequency not stated" after the stated bands), then by label statements, then by
-    predicted chance; then the others by predicted chance; then entries with nothing to
-    rank (no structure and not on the labels, or an ``error``).
+    "not known" after the stated bands), then by label statements, then by post-marketing
+    reports, then by predicted chance; then the others by predicted chance; then entries
+    with nothing to rank (no structure and not on the labels, or an ``error``).
 
     Columns (:data:`WHICH_COLUMNS`): rank (1 = most likely cause), entered (as typed),
     drug (the name it was read as), read_as (name / SMILES / similar name), side_effect,
     source ("label" when the labels report it, else "prediction"; "" for an error row),
+    reason (why the row stands where it does, :func:`rank_answers`),
     the label evidence of :func:`label_evidence`, with label_band "not on its labels"
     (SIDER covers the drug and does not list the symptom) or "no label data" (a new
     molecule, or a drug SIDER does not cover); the model's p_reported_pct (chance it is
@@ -523,7 +519,8 @@ def which_drugs(
             if drug_index is None:
                 row |= {"source": "", "label_band": ""}
         rows.append(row)
-    return _ranked(pd.DataFrame(rows, columns=[c for c in WHICH_COLUMNS if c != "rank"]))
+    columns = [c for c in WHICH_COLUMNS if c not in ("rank", "reason")]
+    return rank_answers(pd.DataFrame(rows, columns=columns))
 
 
 def _predicted(smiles: list[str], side_effect_index: int, predict) -> pd.DataFrame:
@@ -552,31 +549,72 @@ def _predicted(smiles: list[str], side_effect_index: int, predict) -> pd.DataFra
     return out[~out.index.duplicated()]
 
 
-def _ranked(table: pd.DataFrame) -> pd.DataFrame:
-    """Order rows as :func:`which_drugs` promises and number them."""
+def rank_answers(table: pd.DataFrame) -> pd.DataFrame:
+    """Order the rows of an answer as :func:`which_drugs` promises, number them and say
+    why each stands where it does (``reason``).
+
+    Label rows: by label band, then label statements with a frequency, then post-marketing
+    reports, then the model's chance (three labels that all list tinnitus without a
+    frequency are told apart by their reports and the model, not left in typing order).
+    """
     on_label = table["source"] == LABEL_SOURCE
     chance = pd.to_numeric(table["p_reported_pct"], errors="coerce")
     group = np.where(on_label, 0, np.where(chance.notna(), 1, 2))
-    label_class = pd.to_numeric(table["label_class"], errors="coerce").fillna(0)
-    table = table.assign(
-        _group=group,
-        _class=np.where(on_label, label_class, 0),
-        _labels=np.where(on_label, table["n_labels"].fillna(0), 0),
-        _chance=chance.fillna(-1),
-    ).sort_values(
-        ["_group", "_class", "_labels", "_chance"],
-        ascending=[True, False, False, False],
-        kind="stable",
-    )
-    table = table.drop(columns=["_group", "_class", "_labels", "_chance"])
-    table.insert(0, "rank", np.arange(1, len(table) + 1))
     for column in ("label_class", "n_labels", "n_postmarketing"):
         table[column] = pd.to_numeric(table[column], errors="coerce").fillna(0).astype(int)
+    table = table.assign(
+        _group=group,
+        _class=np.where(on_label, table["label_class"], 0),
+        _labels=np.where(on_label, table["n_labels"], 0),
+        _reports=np.where(on_label, table["n_postmarketing"], 0),
+        _chance=chance.fillna(-1),
+    ).sort_values(
+        ["_group", "_class", "_labels", "_reports", "_chance"],
+        ascending=[True, False, False, False, False],
+        kind="stable",
+    )
+    table = table.drop(columns=["_group", "_class", "_labels", "_reports", "_chance"])
+    table.insert(0, "rank", np.arange(1, len(table) + 1))
+    table["reason"] = [_reason(row) for row in table.itertuples()]
     for column in ("placebo_at_least_drug", "in_domain"):
         table[column] = table[column].astype("boolean")
     for column in ("label_band", "placebo_band", "predicted_band", "conformal_bands", "source"):
         table[column] = table[column].astype(object).fillna("").astype(str)
     return table[list(WHICH_COLUMNS)].reset_index(drop=True)
+
+
+def _reason(row) -> str:
+    """Why an answer row stands where it does, in a few words."""
+    if row.error and row.source != LABEL_SOURCE:
+        return ""
+    parts = []
+    if row.source == LABEL_SOURCE:
+        parts.append(f"labels: {row.label_band}")
+        parts.append(
+            f"{row.n_labels} statement{'s' if row.n_labels != 1 else ''} with a frequency"
+            if row.n_labels
+            else "no label statement gives a frequency"
+        )
+        if row.n_postmarketing:
+            parts.append(f"{row.n_postmarketing} post-marketing report(s)")
+    elif row.label_band:
+        parts.append(str(row.label_band))
+    if pd.notna(row.p_reported_pct):
+        parts.append(f"model: {row.p_reported_pct:.0f}%")
+    return "; ".join(parts)
+
+
+def tie_note(table: pd.DataFrame) -> str:
+    """A sentence when the drugs whose labels list the symptom cannot be told apart by their
+    labels ("" otherwise): e.g. all list it, none with a frequency."""
+    labelled = table[table["source"] == LABEL_SOURCE]
+    if len(labelled) < 2 or labelled[["label_class", "n_labels"]].nunique().max() > 1:
+        return ""
+    how = "none states a frequency" if (labelled["label_class"] == 0).all() else "at one band"
+    return (
+        f"All {len(labelled)} labels list it; {how}: they are ordered by post-marketing "
+        "reports, then by the model's chance."
+    )
 
 
 def drugs_reporting(

@@ -6,6 +6,7 @@ Built from the tables of :mod:`sefreq.present`; no Streamlit here.
 
 from __future__ import annotations
 
+from sefreq.report.build import profile_pdf, report_input, write_report
 from sefreq.report.pdf import build_pdf, table_pdf
 from sefreq.report.tables import (
     ReportInput,
@@ -24,11 +25,14 @@ __all__ = [
     "build_pdf",
     "csv_bytes",
     "export_table",
+    "profile_pdf",
     "report_csv",
+    "report_input",
     "report_table",
     "safe_filename",
     "smpc_csv",
     "smpc_report_table",
     "table_csv",
     "table_pdf",
+    "write_report",
 ]

@@ -23,6 +23,8 @@ from sefreq.present.card import licences
 from sefreq.present.profile import UNSTATED_BAND, domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
+from sefreq.present.vocabulary import BAND_COLOURS as SMPC_COLOURS
+from sefreq.present.vocabulary import BAND_WORDS
 from sefreq.report.tables import (
     SIDER_VERSION,
     ReportInput,
@@ -58,7 +60,7 @@ COMPARISON_NOTES = (
 )
 FONT = "DejaVu"
 #: Colours of the predicted bands in the chart, most frequent first.
-BAND_COLOURS = {5: "#b2182b", 4: "#ef8a62", 3: "#fddbc7", 2: "#d1e5f0", 1: "#67a9cf"}
+BAND_COLOURS = {c: SMPC_COLOURS[word] for c, word in BAND_WORDS.items()}
 
 
 def _font_path() -> Path:
@@ -317,10 +319,16 @@ def _frame_table(pdf, frame: pd.DataFrame, float_format: str = "{:.1f}", size: f
 # --------------------------------------------------------------------------- the profile
 
 
+def smpc_bands(table: pd.DataFrame) -> list[str]:
+    """The SmPC bands that hold a term of ``table``, in SmPC order: the PDF's columns (a
+    drug whose labels state no frequency gets "not known" alone, not five empty columns)."""
+    return [band for band in SMPC_BANDS if band in set(table["smpc_band"])]
+
+
 def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[list[str]]]:
     """:func:`sefreq.present.smpc.smpc_grid` as the renderer takes it: one row per organ
-    class in the table's order, [organ class], then a list of terms per SmPC band
-    (:data:`SMPC_BANDS`), predictions ending with ``mark``."""
+    class in the table's order, [organ class], then a list of terms per band of
+    :func:`smpc_bands`, predictions ending with ``mark``."""
     terms = [
         f"{name}{mark}" if source == PREDICTION else str(name)
         for name, source in zip(table["side_effect"], table["source"], strict=True)
@@ -329,7 +337,7 @@ def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[li
     lists = cells.agg(list)
     rows = []
     for organ in dict.fromkeys(table["organ_class"]):
-        rows.append([[str(organ)], *(lists.get((organ, band), []) for band in SMPC_BANDS)])
+        rows.append([[str(organ)], *(lists.get((organ, band), []) for band in smpc_bands(table))])
     return rows
 
 
@@ -354,7 +362,8 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
     _line(pdf, legend)
     _line(
         pdf,
-        "A term in several organ classes is listed under each. Bands: "
+        "Each term is listed once, under its primary organ class (the CSV names the others). "
+        "Bands: "
         + "; ".join(
             f"{FREQUENCY_BANDS[c].smpc_wording} {FREQUENCY_BANDS[c].range_text}"
             for c in (5, 4, 3, 2, 1)
@@ -367,10 +376,11 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
         return
     width = _width(pdf)
     organ_width = 34.0
+    bands = smpc_bands(smpc)
     table = _Table(
         pdf,
-        ["System organ class", *SMPC_BANDS],
-        [organ_width, *[(width - organ_width) / len(SMPC_BANDS)] * len(SMPC_BANDS)],
+        ["System organ class", *bands],
+        [organ_width, *[(width - organ_width) / len(bands)] * len(bands)],
         font_size=6.5,
     )
     table.draw(smpc_cells(smpc))
@@ -383,7 +393,7 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
 
 
 def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
-    """PNG: the ``rows`` side effects most likely reported, grouped under their first organ
+    """PNG: the ``rows`` side effects most likely reported, grouped under their primary organ
     class (classes with the likeliest first), bars coloured by predicted band, ± one sd
     across the ensemble, the labelled band written beside a term the labels report.
 
@@ -394,9 +404,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    top = table.head(rows).assign(
-        organ=lambda t: t["organ_classes"].fillna("").str.split("|").str[0].replace("", "Other")
-    )
+    top = table.head(rows).assign(organ=lambda t: t["organ_class"])
     order = top.groupby("organ", sort=False)["p_reported"].max().sort_values(ascending=False)
     positions, names, heads = [], [], []
     y = 0
@@ -422,7 +430,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     for (position, row), value in zip(positions, values, strict=True):
         band = row.known_band if isinstance(row.known_band, str) else ""
         if band and band != "not reported":
-            text = "label: no frequency" if band == UNSTATED_BAND else f"label: {band}"
+            text = "label: not known" if band == UNSTATED_BAND else f"label: {band}"
             axes.text(min(value, 100) + 2, position, text, va="center", fontsize=5.5)
     for position, organ in heads:
         axes.text(-1, position, str(organ)[:60], va="center", ha="right", fontsize=6.5,
@@ -437,7 +445,7 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     handles = [plt.Rectangle((0, 0), 1, 1, color=BAND_COLOURS[c]) for c in BAND_COLOURS]
     axes.legend(
         handles,
-        [f"{FREQUENCY_BANDS[c].label} ({FREQUENCY_BANDS[c].range_text})" for c in BAND_COLOURS],
+        [f"{BAND_WORDS[c]} ({FREQUENCY_BANDS[c].range_text})" for c in BAND_COLOURS],
         title="predicted band",
         fontsize=5.5,
         title_fontsize=6,
@@ -502,7 +510,7 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
         f"Predictions: SEFreq model {report.model_version}"
         + (f" ({details})" if details else "")
         + ". Chance: calibrated probability that the side effect is reported on a label; "
-        "band: the predicted CIOMS band if reported; uncertainty: spread across ensemble "
+        "band: the predicted frequency if reported; uncertainty: spread across ensemble "
         "members; conformal bands: the set of bands kept at the 90% target.",
     )
     _line(pdf, f"Report generated {report.created}.")
@@ -577,14 +585,13 @@ def build_pdf(
         _line(
             pdf,
             "Chance reported: probability the side effect appears on the drug's label (%), "
-            "± one standard deviation across the ensemble. Band: predicted CIOMS frequency band "
+            "± one standard deviation across the ensemble. Band: predicted frequency "
             "(share of patients) if it is reported.",
         )
         top = table.head(TOP_ROWS)
         rows = []
         for row in top.itertuples():
             known = row.known_band if isinstance(row.known_band, str) else "–"
-            known = "listed, no frequency" if known == UNSTATED_BAND else known
             rows.append(
                 [
                     [str(row.rank)],

@@ -11,10 +11,12 @@ from typing import Any
 import pandas as pd
 
 from sefreq.chem.io import neutralise_formulas
-from sefreq.constants import CLASS_LABELS
 from sefreq.model.artifact import model_version as card_model_version
+from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
+from sefreq.present.standout import STANDOUT_COLUMNS, CatalogueReference, stands_out
+from sefreq.present.vocabulary import NOT_REPORTED, band_word, rounded
 
 #: The label data every report's known frequencies come from.
 SIDER_VERSION = "SIDER 4.1"
@@ -54,6 +56,7 @@ class ReportInput:
     dataset: Any = field(default=None, repr=False)
     drug_index: int | None = None
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
+    reference: CatalogueReference | None = field(default=None, repr=False)
 
     @property
     def model_version(self) -> str:
@@ -63,7 +66,8 @@ class ReportInput:
 def report_table(report: ReportInput) -> pd.DataFrame:
     """One row per side effect, most likely reported first.
 
-    Prediction columns: side_effect, organ_classes, p_reported (0-1), uncertainty (sd of
+    Prediction columns: side_effect, organ_class (the primary one) and
+    secondary_organ_classes (:mod:`sefreq.present.organs`), p_reported (0-1), uncertainty (sd of
     p_reported across members), predicted_class (1-5) and predicted_band with
     band_range (share of patients), expected_frequency (1-5 scale), conformal_set,
     in_domain, max_similarity (Tanimoto), nearest_drug. Known columns (empty for a new
@@ -76,11 +80,10 @@ def report_table(report: ReportInput) -> pd.DataFrame:
         {
             "side_effect_index": rows["side_effect_index"].astype(int).to_numpy(),
             "side_effect": rows["side_effect"].to_numpy(),
-            "organ_classes": rows["organ_classes"].to_numpy(),
             "p_reported": rows["p_association"].astype(float).round(4).to_numpy(),
             "uncertainty": rows["uncertainty"].astype(float).round(4).to_numpy(),
             "predicted_class": rows["frequency_class"].astype(int).to_numpy(),
-            "predicted_band": rows["band"].to_numpy(),
+            "predicted_band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
             "expected_frequency": rows["expected_frequency"].astype(float).round(3).to_numpy(),
             "conformal_set": rows["conformal_set"].to_numpy(),
@@ -88,6 +91,15 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             "max_similarity": rows["max_similarity"].astype(float).round(3).to_numpy(),
             "nearest_drug": rows["nearest_drug"].to_numpy(),
         }
+    )
+    organs = predicted_organ_classes(rows, report.dataset)
+    table.insert(
+        2, "organ_class", organs["organ_class"].reindex(table["side_effect_index"]).to_numpy()
+    )
+    table.insert(
+        3,
+        "secondary_organ_classes",
+        organs["secondary_organ_classes"].reindex(table["side_effect_index"]).to_numpy(),
     )
     if report.known is not None and len(report.known):
         columns = ["side_effect_index", "known_class", "known_median_pct", "n_labels"]
@@ -99,11 +111,10 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             if "on_label" in table
             else pd.Series(False, index=table.index)
         )
-        table["known_band"] = (
-            table["known_class"]
-            .map(CLASS_LABELS)
-            .where((table["known_class"] > 0) | ~listed, UNSTATED_BAND)
-        )
+        table["known_band"] = [
+            band_word(c) or (UNSTATED_BAND if on else NOT_REPORTED)
+            for c, on in zip(table["known_class"], listed, strict=True)
+        ]
         table["known_median_share"] = (table.pop("known_median_pct") / 100).round(4)
         table["n_label_statements"] = table.pop("n_labels").fillna(0).astype(int)
         table["known_source"] = KNOWN_SOURCE
@@ -155,7 +166,9 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
     and when the report was generated. ``source`` says label or prediction; ``n_labels``
     how many label statements a label row rests on; ``p_reported_pct`` and
     ``uncertainty_pct`` are the model's chance (%) and its spread across members (1 sd,
-    percentage points) for every row, label rows included.
+    percentage points) for every row, label rows included. ``percentile`` and
+    ``ratio_to_average`` place that chance among the approved drugs' (blank without
+    ``report.reference``: :mod:`sefreq.present.standout`).
     """
     table = smpc_table(report.prediction, report.dataset, report.drug_index, report.threshold_pct)
     domain = domain_summary(report.prediction)
@@ -172,7 +185,8 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
         "standardised_smiles": report.parent_smiles,
         "generated_at": report.created,
     }
-    return table.assign(**provenance)[[*SMPC_COLUMNS, *SMPC_PROVENANCE]]
+    table = stands_out(table, report.reference)
+    return table.assign(**provenance)[[*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]]
 
 
 def smpc_csv(report: ReportInput) -> bytes:
@@ -216,8 +230,10 @@ def table_csv(
 
 
 def csv_bytes(table: pd.DataFrame) -> bytes:
-    """UTF-8 CSV of ``table`` with :func:`neutralise_formulas` applied: what every export writes."""
-    return neutralise_formulas(table).to_csv(index=False).encode("utf-8")
+    """UTF-8 CSV of ``table``, numbers rounded and blanks for missing cells
+    (:func:`~sefreq.present.vocabulary.rounded`), formulas neutralised
+    (:func:`neutralise_formulas`): what every export writes."""
+    return neutralise_formulas(rounded(table)).to_csv(index=False).encode("utf-8")
 
 
 def safe_filename(label: str, default: str = "molecule", limit: int = 80) -> str:

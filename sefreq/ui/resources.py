@@ -30,11 +30,13 @@ from sefreq.data.registry import (
     REGISTRY,
     DataMissingError,
     FileStatus,
+    cache_dir,
     data_dir,
     file_status,
 )
 from sefreq.model.artifact import MODEL_DIR_ENV, model_dir
 from sefreq.model.artifact import model_version as model_version_of
+from sefreq.present.standout import CatalogueReference, catalogue_reference
 
 DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
 
@@ -158,6 +160,35 @@ def predict(smiles: list[str], ids: list[str]) -> pd.DataFrame:
     if model is None:
         raise RuntimeError(error)
     return _predict(str(model_dir()), tuple(smiles), tuple(ids))
+
+
+@st.cache_resource(
+    show_spinner="Placing this model's predictions among the approved drugs (once per model)…"
+)
+def _reference(directory: str, folder: str | None, data: str) -> Any:
+    model = _predictor(directory)
+    drugs = _dataset(data, folder)
+    weights = str(model.card.get("weights_sha256", "unknown"))[:16]
+    path = cache_dir() / f"catalogue_reference_{weights}_{len(drugs.catalogue)}.npz"
+    with _logged("catalogue reference"):
+        try:
+            return CatalogueReference.load(path)
+        except (OSError, ValueError, KeyError):
+            reference = catalogue_reference(model, drugs.catalogue)
+            with contextlib.suppress(OSError):  # a read-only cache only costs time
+                reference.save(path)
+            return reference
+
+
+def reference() -> CatalogueReference | None:
+    """The model's chances for the catalogue's approved drugs (what :func:`stands_out`
+    compares with), computed once per model and kept in the cache folder; None without a
+    model or the data."""
+    state = data_state()
+    model, _ = predictor()
+    if model is None or state.error:
+        return None
+    return _reference(str(model_dir()), os.environ.get(DATASET_FOLDER_ENV), str(state.directory))
 
 
 def model_card() -> dict:

@@ -40,13 +40,18 @@ LOOKUP_QUERY = "w.lookup_query"
 PROFILE_ORGANS = "w.profile_organs"
 PROFILE_SEARCH = "w.profile_search"
 PROFILE_TOP = "w.profile_top"
+PROFILE_ORDER = "w.profile_order"  # most likely first, or what stands out first
 COMPARE_ORGAN = "w.compare_organ"
 COMPARE_TOP = "w.compare_top"
 # The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
 PREDICTION_THRESHOLD = "w.prediction_threshold"
 # Which drug? (views/which.py): the symptom, the pasted medication list, the drugs picked.
-WHICH_SYMPTOM = "w.which_symptom"
-WHICH_DRUGS = "w.which_drugs"
+# The symptom and the pasted list are also kept in the page URL (their keys name the query
+# parameters: ?symptom=...&drugs=...), so a reload or a shared link restores them.
+WHICH_SYMPTOM = "symptom"
+WHICH_DRUGS = "drugs"
+#: What the widgets kept in the URL pass as ``bind``.
+URL = "query-params"
 WHICH_PICKED = "w.which_picked"
 PERSISTENT = (
     INPUT_MODE,
@@ -55,6 +60,7 @@ PERSISTENT = (
     PROFILE_ORGANS,
     PROFILE_SEARCH,
     PROFILE_TOP,
+    PROFILE_ORDER,
     COMPARE_ORGAN,
     COMPARE_TOP,
     PREDICTION_THRESHOLD,
@@ -65,6 +71,20 @@ PERSISTENT = (
 #: What every widget of :data:`PERSISTENT` passes as ``persist_state``: its value lives as
 #: long as the session, across page switches.
 PERSIST = "session"
+
+
+def keep(key: str, default: Any) -> Any:
+    """Write a kept widget's value (the last one, else ``default``) before it is drawn.
+
+    A widget of :data:`PERSISTENT` drawn by a second page (the threshold slider of Profile,
+    Compare and Report) reaches the browser there for the first time: unless its value is
+    written to session state in the run that draws it, the browser mounts it at the
+    element's default (a slider at its minimum, 0%) and sends that back, replacing the kept
+    value. ``setdefault`` writes only the first time, so it is not enough.
+    """
+    value = st.session_state.get(key, default)
+    st.session_state[key] = value
+    return value
 
 
 def current() -> Molecule | None:

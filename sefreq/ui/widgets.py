@@ -57,13 +57,12 @@ def footer() -> None:
 
 
 def band_legend() -> pd.DataFrame:
-    """The five CIOMS bands: class, label, label wording, share of patients."""
+    """The five frequency bands: class, SmPC word, share of patients."""
     return pd.DataFrame(
         [
             {
                 "class": band.frequency_class,
-                "band": band.label,
-                "label wording": band.smpc_wording,
+                "frequency": band.smpc_wording,
                 "patients affected": band.range_text,
             }
             for band in FREQUENCY_BANDS.values()
@@ -155,7 +154,7 @@ def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
 
 def threshold_slider(where: str) -> float:
     """The chance (%) at or above which a prediction is shown ``where`` (kept across pages)."""
-    st.session_state.setdefault(state.PREDICTION_THRESHOLD, round(DEFAULT_THRESHOLD_PCT))
+    state.keep(state.PREDICTION_THRESHOLD, round(DEFAULT_THRESHOLD_PCT))
     return float(
         st.slider(
             f"Show predictions {where} from a chance of (%)",

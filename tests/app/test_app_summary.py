@@ -127,7 +127,7 @@ def test_summary_with_real_data(real_data_dir: Path, monkeypatch: pytest.MonkeyP
     bands = _table(app, "reported pairs").set_index("class")
     assert list(bands.index) == list(FREQUENCY_BANDS)
     for frequency_class, band in FREQUENCY_BANDS.items():
-        assert bands.loc[frequency_class, "band"] == band.label
+        assert bands.loc[frequency_class, "frequency"] == band.smpc_wording
         assert bands.loc[frequency_class, "patients affected"] == band.range_text
         assert bands.loc[frequency_class, "reported pairs"] == np.count_nonzero(
             matrix == frequency_class

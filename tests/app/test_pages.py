@@ -7,6 +7,7 @@ from app_support import APP, PAGES, captions, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
+from sefreq.present.standout import STANDS_OUT
 from sefreq.ui import state
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
 
@@ -128,6 +129,52 @@ def test_lookup_finds_the_drug(run_app, query: str, drug: str) -> None:
     assert current.drug_name == drug and current.ok
     assert current.source == "look-up" and current.entered == query.strip()
     assert f"{drug} is now the current drug." in _texts(app.success)
+
+
+def test_a_new_search_starts_at_its_best_match(run_app) -> None:
+    """A match picked among one search's results is not carried, by position, to the next
+    search (issue #23: the box showed piracetam, the button read "Use bupropion")."""
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("c07a").run()  # atenolol, propranolol, ...
+
+    def picker():
+        return next(box for box in app.selectbox if box.label == "Matches, best first")
+
+    picker().select_index(1).run()
+    assert app.button(key="w.lookup_use").label == "Use propranolol"
+    app.text_input(key=state.LOOKUP_QUERY).input("n02").run()  # aspirin, paracetamol, ...
+    assert picker().index == 0
+    assert app.button(key="w.lookup_use").label == "Use aspirin"
+    app.button(key="w.lookup_use").click().run()
+    assert _current(app).drug_name == "aspirin"
+
+
+@pytest.mark.parametrize("query", ["amoxicillin/clavulanate", "co-amoxiclav", "Augmentin"])
+def test_a_combination_is_named_by_its_components(run_app, query: str) -> None:
+    """Issue #23: combinations failed ("no drug matches") or silently became amoxicillin."""
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input(query).run()
+    assert not problems(app)
+    note = _texts(app.info)
+    assert "is a combination" in note and "amoxicillin + clav" in note
+    assert "Not in the data: clavulan" in note  # the tiny world has no clavulanic acid
+    assert _current(app) is None  # nothing taken without a click
+    assert app.button(key="w.lookup_use").label == "Use amoxicillin"
+
+
+def test_a_full_atc_code_no_drug_carries_offers_its_group(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("N02BE99").run()
+    assert "No drug in the data carries the ATC code N02BE99" in _texts(app.info)
+    assert app.button(key="w.lookup_use").label == "Use paracetamol"
+
+
+def test_a_drug_newer_than_the_data_says_how_to_go_on(run_app) -> None:
+    app = mode(run_app(), state.MODE_LOOKUP)
+    app.text_input(key=state.LOOKUP_QUERY).input("sotorasib").run()
+    warning = _texts(app.warning)
+    assert "SIDER 4.1 (labels up to 2015), DrugBank and DrugCentral" in warning
+    assert "Paste SMILES" in warning
 
 
 def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
@@ -280,6 +327,22 @@ def test_profile_filters_by_organ_class_and_search(run_app) -> None:
     assert _ranked(app)["side_effect"].tolist() == ["Nausea"]
     app.text_input(key=state.PROFILE_SEARCH).input("no such effect").run()
     assert "No side effect matches" in _texts(app.info)
+
+
+def test_profile_can_be_ordered_by_what_stands_out(run_app) -> None:
+    """Each row carries its percentile among the approved drugs (issue #23), and the
+    profile can be ordered by it instead of by chance."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    ranked = _ranked(app)
+    assert ranked["percentile"].between(0, 100).all() and ranked["ratio_to_average"].gt(0).all()
+    assert ranked["p_reported_pct"].is_monotonic_decreasing
+    app.radio(key=state.PROFILE_ORDER).set_value(STANDS_OUT).run()
+    ranked = _ranked(app)
+    assert ranked["percentile"].is_monotonic_decreasing
+    assert not ranked["p_reported_pct"].is_monotonic_decreasing
+    details = next(f.value for f in app.dataframe if "smpc_band" in f.value.columns)
+    assert details["percentile"].notna().all()
 
 
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:

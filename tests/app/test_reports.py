@@ -22,6 +22,8 @@ from sefreq.model.predictor import Predictor
 from sefreq.present import molecules
 from sefreq.present.profile import domain_summary, known_frequencies
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, SMPC_COLUMNS, smpc_table
+from sefreq.present.standout import STANDOUT_COLUMNS
+from sefreq.present.vocabulary import COLUMN_NAMES
 from sefreq.report import (
     ReportInput,
     build_pdf,
@@ -30,7 +32,7 @@ from sefreq.report import (
     table_csv,
     table_pdf,
 )
-from sefreq.report.pdf import PREDICTION_MARK, smpc_cells
+from sefreq.report.pdf import PREDICTION_MARK, smpc_bands, smpc_cells
 from sefreq.report.tables import SIDER_VERSION, SMPC_PROVENANCE
 from sefreq.ui import state
 
@@ -130,11 +132,20 @@ def test_smpc_csv_has_the_rows_of_smpc_table_with_provenance(report, tiny_world)
     pd.testing.assert_frame_equal(table[list(SMPC_COLUMNS)], expected)
 
     written = pd.read_csv(io.BytesIO(smpc_csv(report)), keep_default_na=False)
-    assert list(written.columns) == [*SMPC_COLUMNS, *SMPC_PROVENANCE]
+    assert list(written.columns) == [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
     keys = ["organ_class", "smpc_band", "side_effect", "source"]
     assert written[keys].to_numpy().tolist() == expected[keys].to_numpy().tolist()
     assert written["side_effect_index"].tolist() == expected["side_effect_index"].tolist()
-    assert np.allclose(written["p_reported_pct"], expected["p_reported_pct"])
+    # rounded numbers (not 15 decimals), no "None", the SmPC words
+    assert written["p_reported_pct"].astype(str).str.split(".").str[-1].str.len().max() == 1
+    assert "None" not in smpc_csv(report).decode()
+    assert set(written["smpc_band"]) <= set(SMPC_BANDS)
+    # each term once, under its primary organ class; the others named beside it
+    assert written["side_effect_index"].is_unique
+    somnolence = written[written["side_effect"] == "Somnolence"]
+    assert somnolence["organ_class"].tolist() == ["Nervous system disorders"]
+    assert somnolence["secondary_organ_classes"].tolist() == ["Psychiatric disorders"]
+    assert np.allclose(written["p_reported_pct"], expected["p_reported_pct"], atol=0.05)  # 0.1
     assert written["n_labels"].tolist() == expected["n_labels"].tolist()
     domain = domain_summary(report.prediction)
     assert (written["sider_version"] == SIDER_VERSION).all()
@@ -384,5 +395,17 @@ def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app, tiny_env) -
         "Download comparison PDF",
     ]
     preview = app.dataframe[0].value
-    assert list(preview.columns) == [*SMPC_COLUMNS, *SMPC_PROVENANCE]
+    assert list(preview.columns) == [
+        COLUMN_NAMES.get(c, c) for c in [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
+    ]
     assert (preview["model_version"] == "0.0.tiny").all()
+    assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs
+
+
+def test_the_pdf_table_has_only_the_bands_that_hold_a_term(report) -> None:
+    """Warfarin's labels state no frequency: one "not known" column, not five empty ones."""
+    table = smpc_report_table(report)
+    assert smpc_bands(table) == [band for band in SMPC_BANDS if band in set(table["smpc_band"])]
+    unstated = table[table["source"] == LABEL].assign(smpc_band=SMPC_BANDS[-1])
+    assert smpc_bands(unstated) == ["not known"]
+    assert all(len(row) == 2 for row in smpc_cells(unstated))  # organ class, then one cell

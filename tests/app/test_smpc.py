@@ -44,8 +44,9 @@ def test_labels_come_first_and_predictions_only_fill_the_gaps(tiny_world, world_
         assert bands == {expected}
     predictions = table[table["source"] == PREDICTION]
     assert not set(predictions["side_effect_index"]) & set(reported["side_effect_index"])
-    # threshold 0: every side effect is in the table, under each of its organ classes.
+    # threshold 0: every side effect is in the table, once, under its primary organ class.
     assert table["side_effect_index"].nunique() == world_prediction["side_effect_index"].nunique()
+    assert table["side_effect_index"].is_unique
     # Order: organ class, then band from very common to not known, labels first.
     for _, group in table.groupby("organ_class", sort=False):
         ranks = group["smpc_band"].map(SMPC_BANDS.index).tolist()
@@ -65,6 +66,18 @@ def test_a_new_molecule_is_filled_by_the_model_alone(world_prediction):
     assert len(table) and (table["source"] == PREDICTION).all()
     assert set(table["smpc_band"]) <= set(SMPC_BANDS[:-1])  # a prediction always has a band
     assert smpc_table(world_prediction, None, None, threshold_pct=101.0).empty
+
+
+def test_labels_without_frequencies_are_a_list_by_organ_class(tiny_world, world_prediction):
+    """Warfarin's labels list 79 terms, none with a frequency: one column, not five empty."""
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=101.0)
+    unstated = table.assign(smpc_band=SMPC_BANDS[-1])
+    grid = smpc_grid(unstated, compact=True)
+    assert list(grid.columns) == ["not known"]
+    assert set(grid.index) == set(table["organ_class"])
+    assert list(smpc_grid(table, compact=True).columns) == [
+        band for band in SMPC_BANDS if band in set(table["smpc_band"])
+    ]
 
 
 def test_grid_is_the_printed_layout(tiny_world, world_prediction):
@@ -101,9 +114,10 @@ def test_prediction_details_is_one_row_per_predicted_side_effect(world_predictio
     assert list(details.columns) == list(DETAIL_COLUMNS)
     assert len(details) == world_prediction["side_effect_index"].nunique()
     assert details["p_reported_pct"].is_monotonic_decreasing
-    # a side effect in two organ classes is one row naming both
-    somnolence = details.set_index("side_effect").loc["Somnolence", "organ_classes"]
-    assert somnolence == "Nervous system disorders; Psychiatric disorders"
+    # a side effect in two organ classes is one row, under its primary one, naming the other
+    somnolence = details.set_index("side_effect").loc["Somnolence"]
+    assert somnolence["organ_class"] == "Nervous system disorders"
+    assert somnolence["secondary_organ_classes"] == "Psychiatric disorders"
     assert details["conformal_bands"].str.len().gt(0).all()
 
 

@@ -141,7 +141,7 @@ def test_profile_table_is_ranked_with_bands(ibuprofen, tiny_world) -> None:
 
 
 def test_conformal_bands() -> None:
-    assert conformal_bands("3,4") == "frequent | infrequent"
+    assert conformal_bands("3,4") == "common | uncommon"
     assert conformal_bands("") == ""
 
 
@@ -357,6 +357,6 @@ def test_report_says_when_a_listed_side_effect_has_no_stated_frequency(report) -
     known = pd.concat([known[known["side_effect_index"] != first], unstated], ignore_index=True)
     table = report_table(ReportInput(**{**report.__dict__, "known": known}))
     row = table[table["side_effect_index"] == first].iloc[0]
-    assert row["known_band"] == "reported, frequency not stated" and row["known_class"] == 0
+    assert row["known_band"] == "not known" and row["known_class"] == 0
     others = table[(table["side_effect_index"] != first) & (table["known_class"] == 0)]
     assert (others["known_band"] == "not reported").all()

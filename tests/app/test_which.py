@@ -12,6 +12,7 @@ from app_support import problems
 from tiny_world import DRUGS
 
 from sefreq.constants import DISCLAIMER
+from sefreq.present.vocabulary import COLUMN_NAMES
 from sefreq.present.which import (
     LABEL_SOURCE,
     LAY_TERM,
@@ -25,7 +26,9 @@ from sefreq.present.which import (
     UnknownSymptomError,
     drugs_reporting,
     match_symptom,
+    rank_answers,
     split_drug_list,
+    tie_note,
     which_drugs,
 )
 from sefreq.ui import state
@@ -266,7 +269,7 @@ def test_the_page_answers_with_labels_apart_from_predictions(run_app, dataset) -
     assert labels[0]["drug"].tolist() == [reporting]  # the label table holds label facts only
     assert "p_reported_pct" not in labels[0].columns
     assert predictions[0]["drug"].tolist() == [silent]
-    reverse = next(f for f in _frames(app, "label_band") if "entered" not in f.columns)
+    reverse = next(f for f in _frames(app, COLUMN_NAMES["label_band"]) if "entered" not in f)
     assert reporting in reverse["drug"].tolist()
     download = app.get("download_button")
     assert download, "no CSV download on the page"
@@ -284,7 +287,7 @@ def test_a_symptom_with_no_match_says_so_and_offers_terms(run_app) -> None:
     assert not _frames(app, "label_median_pct")  # nothing answered before a term is chosen
     suggestions.set_value("Abdominal pain").run()
     assert not problems(app), problems(app)
-    assert _frames(app, "label_median_pct")
+    assert _frames(app, COLUMN_NAMES["label_median_pct"])  # the drugs that report it
 
 
 @pytestmark_page
@@ -371,3 +374,23 @@ def _stub(smiles: list[str], ids: list[str]) -> pd.DataFrame:
         for k in range(30)
     ]
     return pd.DataFrame(rows)
+
+
+def test_labels_that_all_list_it_without_a_frequency_are_told_apart_and_say_why() -> None:
+    """Issue #23: three drugs whose labels all list tinnitus without a frequency came in
+    typing order, furosemide (the classic ototoxic drug, with post-marketing reports) last."""
+    columns = [c for c in WHICH_COLUMNS if c not in ("rank", "reason")]
+    rows = [
+        {"drug": drug, "source": LABEL_SOURCE, "label_class": 0, "label_band": "not known",
+         "n_labels": 0, "n_postmarketing": reports, "p_reported_pct": chance, "error": ""}
+        for drug, reports, chance in (("ibuprofen", 0, 40.0), ("aspirin", 0, 70.0),
+                                      ("furosemide", 3, 20.0))
+    ]  # fmt: skip
+    table = rank_answers(pd.DataFrame(rows, columns=columns))
+    assert table["drug"].tolist() == ["furosemide", "aspirin", "ibuprofen"]
+    assert table["reason"].iloc[0] == (
+        "labels: not known; no label statement gives a frequency; 3 post-marketing report(s); "
+        "model: 20%"
+    )
+    assert tie_note(table).startswith("All 3 labels list it; none states a frequency")
+    assert tie_note(table.head(1)) == ""

@@ -62,7 +62,7 @@ def test_04_profile(browser_page) -> None:
     page.get_by_role("heading", name="Side-effect profile").wait_for()
     page.locator("[data-testid='stPlotlyChart']").first.wait_for()
     body = page.inner_text("body")
-    assert "Side effects scored" in body and "CIOMS frequency bands" in body
+    assert "Side effects scored" in body and "Frequency bands" in body
     check(page, console, "04_profile")
 
 

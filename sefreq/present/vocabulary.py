@@ -1,0 +1,118 @@
+"""The one vocabulary of SEFreq's pages, CSVs, PDFs and ``sefreq which``: the words of an
+EU SmPC (section 4.8) for frequencies, one colour per band, human column names and the
+rounding a reader is shown.
+
+The model's own ``band`` column (``Predictor.predict``, ``sefreq predict``) keeps the
+CIOMS labels of :data:`sefreq.constants.FREQUENCY_BANDS`; everything a person reads says
+"very common, common, uncommon, rare, very rare, not known".
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sefreq.constants import FREQUENCY_BANDS
+
+#: The SmPC word of each frequency class 1..5, most frequent first.
+BAND_WORDS: dict[int, str] = {c: FREQUENCY_BANDS[c].smpc_wording for c in (5, 4, 3, 2, 1)}
+#: A side effect the labels list without a frequency.
+NOT_KNOWN = "not known"
+#: A side effect no label of the drug lists.
+NOT_REPORTED = "not reported"
+#: SmPC frequency headings, most frequent first, then "not known".
+SMPC_BANDS: tuple[str, ...] = (*BAND_WORDS.values(), NOT_KNOWN)
+#: One colour per band, the same on the page and in the PDF (most frequent: darkest red).
+BAND_COLOURS: dict[str, str] = {
+    BAND_WORDS[5]: "#b2182b",
+    BAND_WORDS[4]: "#ef8a62",
+    BAND_WORDS[3]: "#fddbc7",
+    BAND_WORDS[2]: "#92c5de",
+    BAND_WORDS[1]: "#4393c3",
+    NOT_KNOWN: "#bbbbbb",
+}
+
+
+def band_word(frequency_class, missing: str = "") -> str:
+    """The SmPC word of a frequency class 1..5; ``missing`` for 0 or no class."""
+    if frequency_class is None or pd.isna(frequency_class):
+        return missing
+    return BAND_WORDS.get(int(frequency_class), missing)
+
+
+def band_text(frequency_class) -> str:
+    """ "common (1% to < 10% of patients)"; "not reported" for 0."""
+    band = FREQUENCY_BANDS.get(int(frequency_class))
+    return f"{band.smpc_wording} ({band.range_text} of patients)" if band else NOT_REPORTED
+
+
+def conformal_words(mask_text: str) -> str:
+    """ "3,4" -> "common | uncommon" (the classes a conformal set keeps, most frequent first)."""
+    classes = [int(c) for c in str(mask_text).split(",") if c.strip().isdigit()]
+    return " | ".join(BAND_WORDS[c] for c in sorted(classes, reverse=True))
+
+
+#: Human names of the library's columns, for CSV headers and pages.
+COLUMN_NAMES: dict[str, str] = {
+    "rank": "rank",
+    "drug": "drug",
+    "side_effect": "side effect",
+    "side_effect_index": "side effect number",
+    "organ_class": "organ class",
+    "secondary_organ_classes": "also under organ classes",
+    "smpc_band": "frequency",
+    "source": "source",
+    "n_labels": "label statements",
+    "p_reported_pct": "chance reported (%)",
+    "uncertainty_pct": "spread (± percentage points)",
+    "conformal_bands": "plausible frequencies",
+    "in_domain": "in the model's domain",
+    "band": "predicted frequency",
+    "band_range": "share of patients",
+    "frequency_class": "predicted class (1-5)",
+    "expected_frequency": "expected class (1-5)",
+    "known_band": "label frequency",
+    "known_median_pct": "label median (% of patients)",
+    "label_band": "label frequency",
+    "label_median_pct": "label median (% of patients)",
+    "label_class": "label class (1-5)",
+    "n_postmarketing": "post-marketing reports",
+    "postmarketing_only": "post-marketing only",
+    "placebo_band": "placebo frequency",
+    "placebo_median_pct": "placebo median (% of patients)",
+    "max_similarity": "similarity to nearest training drug",
+    "nearest_drug": "nearest training drug",
+    "percentile": "percentile among approved drugs",
+    "ratio_to_average": "times the average drug",
+}
+#: Decimals shown for a column: chances and spreads in percent to 1, shares of patients
+#: to 2, similarities to 3, expected classes to 1.
+DECIMALS: dict[str, int] = {
+    "p_reported_pct": 1,
+    "uncertainty_pct": 1,
+    "known_median_pct": 2,
+    "label_median_pct": 2,
+    "placebo_median_pct": 2,
+    "expected_frequency": 1,
+    "max_similarity": 3,
+    "percentile": 0,
+    "ratio_to_average": 1,
+}
+
+
+def rounded(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its numbers rounded (:data:`DECIMALS`) and missing text cells blank
+    (never "None"), the column names kept: what a CSV writes."""
+    table = table.copy()
+    for column, decimals in DECIMALS.items():
+        if column in table:
+            table[column] = pd.to_numeric(table[column], errors="coerce").round(decimals)
+    for column in table.columns:
+        if not pd.api.types.is_numeric_dtype(table[column]):
+            table[column] = table[column].astype(object).where(table[column].notna(), "")
+    return table
+
+
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as a page shows it: :func:`rounded`, with human column names
+    (:data:`COLUMN_NAMES`)."""
+    return rounded(table).rename(columns=COLUMN_NAMES)

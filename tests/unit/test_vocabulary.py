@@ -1,0 +1,39 @@
+"""One vocabulary (issue #23): the SmPC's words, rounded numbers, no "None"."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sefreq.present.vocabulary import (
+    BAND_COLOURS,
+    SMPC_BANDS,
+    band_text,
+    band_word,
+    conformal_words,
+    readable,
+    rounded,
+)
+
+
+def test_the_smpc_words() -> None:
+    assert SMPC_BANDS == ("very common", "common", "uncommon", "rare", "very rare", "not known")
+    assert [band_word(c) for c in (5, 4, 3, 2, 1)] == list(SMPC_BANDS[:5])
+    assert band_word(0) == "" and band_word(None, "not known") == "not known"
+    assert band_word(float("nan"), "-") == "-"
+    assert band_text(4) == "common (1% to < 10% of patients)" and band_text(0) == "not reported"
+    assert conformal_words("3,4") == "common | uncommon"
+    assert set(BAND_COLOURS) == set(SMPC_BANDS)
+
+
+def test_a_table_is_rounded_blank_where_missing_and_named_for_people() -> None:
+    table = pd.DataFrame(
+        {
+            "side_effect": ["Nausea", "Rash"],
+            "p_reported_pct": [61.234567890123, 5.0],
+            "placebo_band": ["common", None],
+        }
+    )
+    assert rounded(table)["p_reported_pct"].tolist() == [61.2, 5.0]
+    assert rounded(table)["placebo_band"].tolist() == ["common", ""]
+    shown = readable(table)
+    assert list(shown.columns) == ["side effect", "chance reported (%)", "placebo frequency"]
