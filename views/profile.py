@@ -79,6 +79,8 @@ def _domain(domain: dict) -> None:
             "Outside the model's applicability domain: no training drug is similar, so "
             "these predictions lean on side-effect base rates and are less reliable."
         )
+    if domain.get("mechanism"):
+        st.caption(domain["mechanism"])
 
 
 def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:

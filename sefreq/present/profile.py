@@ -174,13 +174,31 @@ def filter_profile(
 
 
 def domain_summary(prediction: pd.DataFrame) -> dict:
-    """in_domain, max_similarity (Tanimoto 0-1) and nearest_drug of one molecule."""
+    """in_domain, max_similarity (Tanimoto 0-1), nearest_drug of one molecule, and
+    mechanism: what the model read of what the molecule acts on, in words."""
     rows = prediction[prediction["side_effect_index"] >= 0]
     if rows.empty:
-        return {"in_domain": False, "max_similarity": float("nan"), "nearest_drug": ""}
+        return {
+            "in_domain": False,
+            "max_similarity": float("nan"),
+            "nearest_drug": "",
+            "mechanism": "",
+        }
     first = rows.iloc[0]
     return {
         "in_domain": bool(first["in_domain"]),
         "max_similarity": float(first["max_similarity"]),
         "nearest_drug": str(first["nearest_drug"]),
+        "mechanism": MECHANISM_KNOWN if bool(first["known_mechanism"]) else MECHANISM_PREDICTED,
     }
+
+
+#: What the model read of a molecule's mechanism, as the profile says it.
+MECHANISM_KNOWN = (
+    "Mechanism: known targets from DrugBank / DrugCentral (the proteins this compound acts on "
+    "were read by the model)."
+)
+MECHANISM_PREDICTED = (
+    "Mechanism: predicted targets (no protein is known for this compound, so the model read "
+    "the ones it predicts from the structure)."
+)

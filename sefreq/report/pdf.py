@@ -468,11 +468,13 @@ def _domain_statement(report: ReportInput) -> str:
         f"nearest training drug {domain['nearest_drug']} "
         f"(Tanimoto similarity {domain['max_similarity']:.2f}{rule})."
     )
+    mechanism = f" {domain['mechanism']}" if domain["mechanism"] else ""
     if domain["in_domain"]:
-        return f"Inside the model's applicability domain: {similarity}"
+        return f"Inside the model's applicability domain: {similarity}{mechanism}"
     return (
         f"OUTSIDE the model's applicability domain: {similarity} Predictions for molecules "
-        "unlike any training drug lie close to side-effect base rates; read them with caution."
+        "unlike any training drug lie close to side-effect base rates; read them with "
+        f"caution.{mechanism}"
     )
 
 

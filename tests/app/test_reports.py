@@ -281,6 +281,7 @@ def _synthetic_prediction(n: int) -> pd.DataFrame:
             "expected_frequency": classes.astype(float),
             "conformal_set": [f"{c}" for c in classes],
             "in_domain": False,
+            "known_mechanism": False,
             "max_similarity": 0.12,
             "nearest_drug": "ibuprofène",
         }
