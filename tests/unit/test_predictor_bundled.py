@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from sefreq import Predictor
+from sefreq.cli import main
 from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, bundled_model_dir
 
 DEFAULT_BUNDLE_DIR = bundled_model_dir()
@@ -43,3 +46,25 @@ def test_bundled_predictor_profiles_a_molecule(smiles):
     assert len(table) == 994
     assert table["p_association"].between(0, 1).all()
     assert np.allclose(table[[f"p_class_{c}" for c in range(1, 6)]].sum(axis=1), 1, atol=1e-5)
+
+
+WARFARIN = "CC(=O)CC(c1ccccc1)c1c(O)c2ccccc2oc1=O"
+
+
+def test_a_known_drug_reads_its_known_targets_unless_structure_only(tmp_path):
+    """The shipped model knows warfarin's proteins (DrugBank, DrugCentral); a structure-only
+    prediction reads the ones it predicts, and the output says which was read."""
+    predictor = Predictor.from_bundled()
+    known = predictor.predict([WARFARIN, "O=C(Nc1ccc(F)cc1)C1CCN(Cc2ccccn2)CC1"])
+    new = predictor.predict([WARFARIN], structure_only=True)
+    by_molecule = known.groupby("id")["known_mechanism"].first()
+    assert by_molecule.tolist() == [True, False]  # the new amide has no known protein
+    assert not new["known_mechanism"].any()
+    warfarin = known[known["id"] == 0]
+    assert not np.allclose(warfarin["p_association"], new["p_association"])
+    library = tmp_path / "in.smi"
+    library.write_text(f"{WARFARIN} warfarin\n")
+    for flag, expected in (([], True), (["--structure-only"], False)):
+        out = tmp_path / f"out{len(flag)}.csv"
+        assert main(["predict", str(library), "-o", str(out), "--no-progress", *flag]) == 0
+        assert pd.read_csv(out)["known_mechanism"].eq(expected).all()
