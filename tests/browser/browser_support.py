@@ -120,6 +120,19 @@ def go(page, title: str) -> None:
     settle(page)
 
 
+def threshold(page) -> int:
+    """The value the page's threshold slider shows."""
+    return int(page.locator("[data-testid='stSliderThumbValue']").first.inner_text())
+
+
+def search(page, text: str) -> None:
+    """Type ``text`` into the look-up box of Drug input and press Enter."""
+    box = page.get_by_label("Generic or brand name, label name or ATC code")
+    box.fill(text)
+    box.press("Enter")
+    settle(page)
+
+
 def choose_mode(page, label: str) -> None:
     """Pick an input mode on the Drug input page."""
     page.locator("[data-testid='stRadio']").get_by_text(label, exact=True).click()

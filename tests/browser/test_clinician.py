@@ -113,6 +113,10 @@ def test_14_compare_two_known_drugs(real_browser_page) -> None:
     settle(page, timeout=120)
     known = page.get_by_role("heading", name="What is known, side by side")
     known.wait_for()
+    # The run that draws the heading may still be drawing the rest (settle can return
+    # before a loaded machine starts the run): wait for the last section itself.
+    page.get_by_role("heading", name="The model's chances").wait_for(timeout=120_000)
+    settle(page, timeout=120)
     body = page.inner_text("body")
     assert "The model's chances" in body
     check(page, console, "14_compare_known")

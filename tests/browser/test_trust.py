@@ -6,23 +6,9 @@ The steps share one tab, in order. Screenshots go to test-artifacts/browser/ (``
 from __future__ import annotations
 
 import pytest
-from browser_support import check, go, settle
+from browser_support import check, go, search, settle, threshold
 
 pytestmark = pytest.mark.browser
-
-LOOKUP = "Generic or brand name, label name or ATC code"
-
-
-def threshold(page) -> int:
-    """The value the page's threshold slider shows."""
-    return int(page.locator("[data-testid='stSliderThumbValue']").first.inner_text())
-
-
-def search(page, text: str) -> None:
-    box = page.get_by_label(LOOKUP)
-    box.fill(text)
-    box.press("Enter")
-    settle(page)
 
 
 def test_21_report_keeps_the_profile_threshold(browser_page) -> None:
@@ -38,10 +24,10 @@ def test_21_report_keeps_the_profile_threshold(browser_page) -> None:
     assert threshold(page) == 50
     check(page, console, "21_report_threshold_kept")
     # A threshold moved on one page is the one every other page uses.
-    page.get_by_role("slider").first.focus()
-    for _ in range(4):
+    for _ in range(4):  # one step at a time: each one reruns the page
+        page.get_by_role("slider").first.focus()
         page.keyboard.press("ArrowLeft")
-    settle(page)
+        settle(page)
     assert threshold(page) == 30
     go(page, "Profile")
     assert threshold(page) == 30
@@ -87,46 +73,6 @@ def test_24_a_combination_is_named_by_its_components(browser_page) -> None:
     page.get_by_text("is a combination").wait_for()
     page.get_by_role("button", name="Use amoxicillin").wait_for()
     check(page, console, "24_lookup_combination")
-
-
-# ----------------------------------------------------------------------- on the real data
-
-
-def test_31_the_lipitor_walk_keeps_the_threshold_and_lists_each_term_once(
-    real_browser_page,
-) -> None:
-    """The walk of issue #23 on the upstream data and the shipped model: Lipitor, Profile,
-    Report. The Report slider stays at 50% and the SmPC CSV lists each term once, under its
-    primary organ class, in the SmPC's words, placed among the approved drugs."""
-    import pandas as pd
-    from browser_support import ARTIFACTS
-
-    page, console = real_browser_page
-    settle(page, timeout=180)  # the first run loads the dataset and the model
-    search(page, "Lipitor")
-    page.get_by_text("atorvastatin is now the current drug.").wait_for(timeout=120_000)
-    go(page, "Profile")
-    settle(page, timeout=240)  # the first profile places the approved drugs (once per model)
-    assert threshold(page) == 50
-    check(page, console, "31_real_profile_atorvastatin")
-    go(page, "Report")
-    settle(page, timeout=180)
-    assert threshold(page) == 50
-    check(page, console, "31_real_report_atorvastatin")
-    with page.expect_download(timeout=120_000) as download:
-        page.get_by_role("button", name="Download CSV").click()
-    path = ARTIFACTS / "real_atorvastatin_smpc.csv"
-    download.value.save_as(path)
-    smpc = pd.read_csv(path, keep_default_na=False)
-    assert smpc["side_effect"].is_unique
-    assert (smpc.loc[smpc["source"] == "prediction", "p_reported_pct"] >= 50).all()
-    assert set(smpc["smpc_band"]) <= {
-        "very common", "common", "uncommon", "rare", "very rare", "not known"
-    }  # fmt: skip
-    primary = smpc.set_index(smpc["side_effect"].str.casefold())["organ_class"]
-    assert primary["dizziness"] == "Nervous system disorders"  # not Cardiac, not Vascular
-    assert primary["stevens-johnson syndrome"] == "Skin and subcutaneous tissue disorders"
-    assert smpc["percentile"].between(0, 100).all()  # every row placed among approved drugs
 
 
 def test_25_which_drug_survives_a_reload(browser_page) -> None:

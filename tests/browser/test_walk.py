@@ -61,6 +61,7 @@ def test_04_profile(browser_page) -> None:
     go(page, "Profile")
     page.get_by_role("heading", name="Side-effect profile").wait_for()
     page.locator("[data-testid='stPlotlyChart']").first.wait_for()
+    page.get_by_text("Frequency bands (the words of an SmPC)").wait_for()  # the page's end
     body = page.inner_text("body")
     assert "Side effects scored" in body and "Frequency bands" in body
     check(page, console, "04_profile")

@@ -1,0 +1,44 @@
+"""The walk of issue #23 in Chromium on the upstream data and the shipped model (a module
+of its own: the tiny world's tab of test_trust.py must be closed before this one opens)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from browser_support import ARTIFACTS, check, go, search, settle, threshold
+
+pytestmark = pytest.mark.browser
+
+
+def test_31_the_lipitor_walk_keeps_the_threshold_and_lists_each_term_once(
+    real_browser_page,
+) -> None:
+    """The walk of issue #23 on the upstream data and the shipped model: Lipitor, Profile,
+    Report. The Report slider stays at 50% and the SmPC CSV lists each term once, under its
+    primary organ class, in the SmPC's words, placed among the approved drugs."""
+    page, console = real_browser_page
+    settle(page, timeout=180)  # the first run loads the dataset and the model
+    search(page, "Lipitor")
+    page.get_by_text("atorvastatin is now the current drug.").wait_for(timeout=120_000)
+    go(page, "Profile")
+    settle(page, timeout=240)  # the first profile places the approved drugs (once per model)
+    assert threshold(page) == 50
+    check(page, console, "31_real_profile_atorvastatin")
+    go(page, "Report")
+    settle(page, timeout=180)
+    assert threshold(page) == 50
+    check(page, console, "31_real_report_atorvastatin")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download CSV").click()
+    path = ARTIFACTS / "real_atorvastatin_smpc.csv"
+    download.value.save_as(path)
+    smpc = pd.read_csv(path, keep_default_na=False)
+    assert smpc["side_effect"].is_unique
+    assert (smpc.loc[smpc["source"] == "prediction", "p_reported_pct"] >= 50).all()
+    assert set(smpc["smpc_band"]) <= {
+        "very common", "common", "uncommon", "rare", "very rare", "not known"
+    }  # fmt: skip
+    primary = smpc.set_index(smpc["side_effect"].str.casefold())["organ_class"]
+    assert primary["dizziness"] == "Nervous system disorders"  # not Cardiac, not Vascular
+    assert primary["stevens-johnson syndrome"] == "Skin and subcutaneous tissue disorders"
+    assert smpc["percentile"].between(0, 100).all()  # every row placed among approved drugs
