@@ -156,18 +156,37 @@ def _mechanism(molecule, side_effects: list[int]) -> None:
                 "chance": st.column_config.NumberColumn("chance", format="percent"),
             },
         )
-    summary = result.summary()
-    if summary.empty:
+    strongest = result.strongest(top=3)
+    if strongest.empty:
         st.info(
             "None of its proteins is listed with these side effects more often than by chance "
             "(Fisher's test, p < 0.05) among the SIDER drugs acting on it."
         )
     else:
-        st.dataframe(
-            summary,
-            hide_index=True,
-            column_config={"evidence": st.column_config.TextColumn(width="large")},
+        st.markdown(
+            "For each side effect, the proteins of this molecule whose training drugs list it "
+            "most clearly more often than the other drugs do (strongest evidence first):"
         )
+        st.dataframe(
+            strongest[
+                ["side_effect", "protein", "uniprot_id", "n_with", "share_with", "share_without",
+                 "lift", "p_value"]
+            ],
+            hide_index=True,
+            column_config={
+                "side_effect": "side effect",
+                "uniprot_id": "UniProt",
+                "n_with": st.column_config.NumberColumn("drugs acting on it", format="%d"),
+                "share_with": st.column_config.NumberColumn(
+                    "of those, share listing it", format="percent"
+                ),
+                "share_without": st.column_config.NumberColumn(
+                    "share of the other drugs", format="percent"
+                ),
+                "lift": st.column_config.NumberColumn("ratio", format="%.1f"),
+                "p_value": st.column_config.NumberColumn("p (Fisher)", format="%.1e"),
+            },
+        )  # fmt: skip
     st.caption(
         "Evidence from the labels of the SIDER drugs with a known mechanism (DrugBank CC BY-NC "
         "4.0, DrugCentral CC BY-SA 4.0): association in the labels, not proof of cause, since "

@@ -194,6 +194,12 @@ class MechanismExplanation:
     proteins: pd.DataFrame
     evidence: pd.DataFrame
 
+    def strongest(self, top: int = 3) -> pd.DataFrame:
+        """Per side effect, the ``top`` proteins with significant evidence (p < 0.05),
+        strongest first: :data:`EVIDENCE_COLUMNS`."""
+        significant = self.evidence[self.evidence["p_value"] < 0.05]
+        return significant.groupby("side_effect", sort=False).head(top).reset_index(drop=True)
+
     def summary(self, top: int = 3) -> pd.DataFrame:
         """Per side effect, the ``top`` proteins by lift among those whose evidence is
         significant (p < 0.05), as a readable sentence each."""
