@@ -160,9 +160,10 @@ class MechanismModel:
 
     def known(self, skeletons: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(n, V) float32 known profiles and (n,) bool: the skeleton has a known mechanism."""
-        position = self.__dict__.setdefault(
-            "_position", {s: i for i, s in enumerate(self.known_skeletons)}
-        )
+        position = self.__dict__.get("_position")
+        if position is None:  # built once: a dict of the ~5,000 known compounds
+            position = {s: i for i, s in enumerate(self.known_skeletons)}
+            self.__dict__["_position"] = position
         rows = np.array([position.get(s, -1) if s else -1 for s in skeletons], dtype=np.int64)
         found = rows >= 0
         out = np.zeros((len(skeletons), self.n_outputs), dtype=np.float32)

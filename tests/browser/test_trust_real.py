@@ -42,3 +42,26 @@ def test_31_the_lipitor_walk_keeps_the_threshold_and_lists_each_term_once(
     assert primary["dizziness"] == "Nervous system disorders"  # not Cardiac, not Vascular
     assert primary["stevens-johnson syndrome"] == "Skin and subcutaneous tissue disorders"
     assert smpc["percentile"].between(0, 100).all()  # every row placed among approved drugs
+
+
+def test_41_explain_shows_the_mechanism_the_model_read(real_browser_page) -> None:
+    """Imipramine's Profile says the model read its known targets; its Explain page lists
+    them and, for the side effects explained, the proteins that carry them (#22)."""
+    page, console = real_browser_page
+    settle(page, timeout=180)
+    search(page, "imipramine")
+    page.get_by_text("imipramine is now the current drug.").wait_for(timeout=120_000)
+    go(page, "Profile")
+    settle(page, timeout=240)
+    page.get_by_text("Mechanism: known targets from DrugBank / DrugCentral").wait_for(
+        timeout=120_000
+    )
+    go(page, "Explain")
+    settle(page, timeout=300)  # SHAP of three side effects, then the label evidence
+    page.get_by_text(
+        "Mechanism used by the model: known targets from DrugBank / DrugCentral."
+    ).wait_for(timeout=120_000)
+    assert page.get_by_text("Its proteins (").count() == 1
+    # The evidence table (a canvas grid: its cells are not text the page can search).
+    page.get_by_text("For each side effect, the proteins of this molecule").wait_for()
+    check(page, console, "41_real_explain_mechanism_imipramine")
