@@ -49,6 +49,7 @@ def test_41_explain_shows_the_mechanism_the_model_read(real_browser_page) -> Non
     them and, for the side effects explained, the proteins that carry them (#22)."""
     page, console = real_browser_page
     settle(page, timeout=180)
+    go(page, "Drug input")  # the look-up box lives there (test 31 left the tab on Report)
     search(page, "imipramine")
     page.get_by_text("imipramine is now the current drug.").wait_for(timeout=120_000)
     go(page, "Profile")
