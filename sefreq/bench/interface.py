@@ -10,12 +10,14 @@ test drug but its SMILES, and no row of a test drug appears in the training view
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from sefreq.data.types import SideEffectInfo
-from sefreq.model.mechanism import MechanismTask
+
+if TYPE_CHECKING:  # the command line imports this module: no torch at start-up
+    from sefreq.model.mechanism import MechanismTask
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,15 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sefreq.bench.interface import EvalView, QueryView, TrainView
 from sefreq.data.types import SideEffectInfo
-from sefreq.model.mechanism import MechanismTask
+
+if TYPE_CHECKING:  # imported where used: `sefreq --help` must not import torch
+    from sefreq.model.mechanism import MechanismTask
 
 # New protocols go at the end: a protocol's position seeds its fold draw.
 PROTOCOLS: tuple[str, ...] = ("WS", "ICS", "IND", "M10", "H5", "ICS-all")
@@ -144,9 +147,7 @@ class BenchData:
             ],
             extra=ExtraDrugs.from_dataset(dataset),
             listed=dataset.listed_labels(),
-            mechanism=MechanismTask.from_table(dataset.mechanism_drugs)
-            if len(dataset.mechanism_drugs)
-            else None,
+            mechanism=_mechanism_task(dataset),
         )
 
     def all_drugs(self) -> BenchData:
@@ -197,6 +198,14 @@ class BenchData:
         digest.update(self.independent_mask.astype(np.uint8).tobytes())
         digest.update(self.structure_mask.astype(np.uint8).tobytes())
         return digest.hexdigest()
+
+
+def _mechanism_task(dataset) -> MechanismTask | None:
+    """The dataset's dense mechanism task (None when it has none)."""
+    from sefreq.model.mechanism import MechanismTask
+
+    table = dataset.mechanism_drugs
+    return MechanismTask.from_table(table) if len(table) else None
 
 
 @dataclass(frozen=True)

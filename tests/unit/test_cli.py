@@ -79,3 +79,23 @@ def test_a_command_without_its_action_prints_help_and_fails(
 ) -> None:
     assert _exit_code(argv) == 2
     assert capsys.readouterr().out.startswith("usage: sefreq")
+
+
+def test_the_command_line_starts_without_torch_or_pandas():
+    """`sefreq <command> --help` answers at once: registering every sub-command imports
+    neither torch (the model, the mechanism task) nor pandas (the reports)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, contextlib, io\n"
+        "from sefreq.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    try:\n"
+        "        main(['predict', '--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in ('torch', 'pandas') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
