@@ -8,6 +8,7 @@ import streamlit as st
 from sefreq.present.compare import band_comparison, comparison_cells, comparison_labels
 from sefreq.present.vocabulary import readable
 from sefreq.report import ReportInput, profile_pdf, report_input, table_csv, table_pdf
+from sefreq.report.build import mechanism_side_effects
 from sefreq.report.pdf import COMPARISON_NOTES
 from sefreq.report.tables import (
     batch_report_table,
@@ -38,8 +39,15 @@ def _profile_section(dataset, threshold: float) -> None:
     prediction = widgets.prediction_for(molecule)
     if prediction is None:
         return
+    mechanism, _ = resources.mechanism(molecule.parent_smiles, mechanism_side_effects(prediction))
     report = report_input(
-        molecule, prediction, dataset, resources.model_card(), threshold, resources.reference()
+        molecule,
+        prediction,
+        dataset,
+        resources.model_card(),
+        threshold,
+        resources.reference(),
+        mechanism=mechanism,
     )
     known_drug = report.drug_index is not None
     name = safe_filename(molecule.label)

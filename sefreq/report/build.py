@@ -31,10 +31,12 @@ def report_input(
     card: dict | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     reference: CatalogueReference | None = None,
+    mechanism=None,
 ) -> ReportInput:
     """What a report of ``molecule`` holds: its ``prediction`` (the predictor's long rows),
     its label data when ``dataset`` has some for it, the model ``card``, the chance (%) from
-    which a prediction enters the SmPC table, and the approved drugs to place it among."""
+    which a prediction enters the SmPC table, the approved drugs to place it among, and the
+    mechanism behind its top side effects (:func:`mechanism_side_effects`)."""
     known_drug = dataset is not None and molecule.drug_index is not None
     return ReportInput(
         molecule_id=molecule.id,
@@ -51,7 +53,20 @@ def report_input(
         drug_index=molecule.drug_index if known_drug else None,
         threshold_pct=threshold_pct,
         reference=reference,
+        mechanism=mechanism,
     )
+
+
+#: How many of the most likely side effects the report's mechanism section explains.
+MECHANISM_SIDE_EFFECTS = 3
+
+
+def mechanism_side_effects(prediction: pd.DataFrame) -> list[int]:
+    """The indices of the side effects a report's mechanism section explains: the most
+    likely ones of the prediction."""
+    rows = prediction[prediction["side_effect_index"] >= 0]
+    top = rows.nlargest(MECHANISM_SIDE_EFFECTS, "p_association")
+    return [int(i) for i in top["side_effect_index"]]
 
 
 def profile_pdf(report: ReportInput) -> bytes:

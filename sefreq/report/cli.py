@@ -70,7 +70,15 @@ def _report(args: argparse.Namespace) -> int:
     error = prediction["error"].dropna()
     if len(error):
         return _fail(f"{args.drug} could not be scored: {error.iloc[0]}")
-    report = report_input(molecule, prediction, dataset, predictor.card, threshold)
+    from sefreq.explain.mechanism import explain_mechanism
+    from sefreq.report.build import mechanism_side_effects
+
+    mechanism = explain_mechanism(
+        molecule.parent_smiles, mechanism_side_effects(prediction), predictor.ensemble, dataset
+    )
+    report = report_input(
+        molecule, prediction, dataset, predictor.card, threshold, mechanism=mechanism
+    )
     write_report(report, args.out)
     print(f"{molecule.label} (read as {read_as}): wrote {args.out}")
     print(DISCLAIMER)

@@ -458,6 +458,40 @@ def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:
     return buffer.getvalue()
 
 
+def _mechanism_section(pdf, mechanism, width: float) -> None:
+    """What the molecule acts on and which of its proteins carry its top side effects."""
+    _heading(pdf, "Mechanism")
+    proteins = mechanism.proteins
+    names = [
+        user_text(p or u) for p, u in zip(proteins["protein"], proteins["uniprot_id"], strict=True)
+    ]
+    shown = ", ".join(names[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
+    _line(pdf, f"The model read {mechanism.source}: {shown or 'none'}.")
+    strongest = mechanism.strongest(top=3)
+    if strongest.empty:
+        _line(pdf, "None of these proteins is listed with the top side effects more often "
+                   "than by chance (Fisher's test, p < 0.05).")  # fmt: skip
+        return
+    rows = [
+        [
+            [user_text(r.side_effect)],
+            [user_text(r.protein or r.uniprot_id)],
+            [str(int(r.n_with))],
+            [f"{100 * r.share_with:.0f}% vs {100 * r.share_without:.0f}%"],
+            [f"{r.p_value:.1e}"],
+        ]
+        for r in strongest.itertuples()
+    ]
+    _Table(
+        pdf,
+        ["side effect", "protein", "drugs on it", "listing it: these vs others", "p"],
+        [40, 62, 22, 46, width - 170],
+        font_size=8,
+    ).draw(rows)
+    _line(pdf, "From the labels of the SIDER drugs acting on each protein: association in the "
+               "labels, not proof of cause.")  # fmt: skip
+
+
 def _domain_statement(report: ReportInput) -> str:
     domain = domain_summary(report.prediction)
     if not domain["nearest_drug"]:
@@ -609,6 +643,9 @@ def build_pdf(
             [8, 62, 32, 52, width - 154],
             font_size=8,
         ).draw(rows)
+
+    if report.mechanism is not None:
+        _mechanism_section(pdf, report.mechanism, width)
 
     if report.known is not None and len(report.known):
         _heading(pdf, "Known vs predicted (SIDER labels)")

@@ -39,7 +39,8 @@ class ReportInput:
     known drug. ``card``: the model card. ``dataset`` and ``drug_index``: the drug's label
     data for the SmPC table (:func:`smpc_report_table`); without them the table holds the
     model's predictions alone, as for a new molecule. ``threshold_pct``: the chance (%) at
-    or above which a prediction enters the SmPC table.
+    or above which a prediction enters the SmPC table. ``mechanism``: optional
+    :class:`sefreq.explain.mechanism.MechanismExplanation` of the top side effects.
     """
 
     molecule_id: str
@@ -57,6 +58,7 @@ class ReportInput:
     drug_index: int | None = None
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
     reference: CatalogueReference | None = field(default=None, repr=False)
+    mechanism: Any = field(default=None, repr=False)
 
     @property
     def model_version(self) -> str:

@@ -410,3 +410,46 @@ def test_the_pdf_table_has_only_the_bands_that_hold_a_term(report) -> None:
     unstated = table[table["source"] == LABEL].assign(smpc_band=SMPC_BANDS[-1])
     assert smpc_bands(unstated) == ["not known"]
     assert all(len(row) == 2 for row in smpc_cells(unstated))  # organ class, then one cell
+
+
+def test_the_pdf_names_the_mechanism_and_the_proteins_behind_the_top_side_effects(
+    predictor, tmp_path
+):
+    _need("pdftotext")
+    import pandas as pd
+
+    from sefreq.explain.mechanism import EVIDENCE_COLUMNS, MechanismExplanation
+
+    proteins = pd.DataFrame(
+        {
+            "uniprot_id": ["P35367", "Q12809"],
+            "protein": ["Histamine H1 receptor", ""],
+            "category": "target",
+            "source": "DrugBank",
+            "chance": 1.0,
+        }
+    )
+    evidence = pd.DataFrame(
+        [
+            ["somnolence", "P35367", "Histamine H1 receptor", "DrugBank", 1.0, 65, 56, 985, 474,
+             0.86, 0.48, 1.8, 5.5e-10],
+            ["nausea", "Q12809", "", "DrugBank", 1.0, 40, 20, 1000, 700, 0.5, 0.7, 0.7, 0.9],
+        ],
+        columns=EVIDENCE_COLUMNS,
+    )  # fmt: skip
+    mechanism = MechanismExplanation("CCO", "known targets from DrugBank / DrugCentral",
+                                     proteins, evidence)  # fmt: skip
+    report = ReportInput(
+        molecule_id="m", entered="CCO", source="pasted", input_smiles="CCO",
+        parent_smiles="CCO", prediction=_synthetic_prediction(20), card=predictor.card,
+        mechanism=mechanism,
+    )  # fmt: skip
+    path = tmp_path / "mechanism.pdf"
+    path.write_bytes(build_pdf(report))
+    text = _squash(_text(path))
+    assert "Mechanism" in text
+    assert (
+        _squash("known targets from DrugBank / DrugCentral: Histamine H1 receptor, Q12809") in text
+    )
+    # Only significant evidence (p < 0.05) is tabulated: H1 and somnolence, not nausea.
+    assert _squash("86% vs 48%") in text and _squash("50% vs 70%") not in text
