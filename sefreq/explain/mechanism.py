@@ -201,23 +201,20 @@ class MechanismExplanation:
         return significant.groupby("side_effect", sort=False).head(top).reset_index(drop=True)
 
     def summary(self, top: int = 3) -> pd.DataFrame:
-        """Per side effect, the ``top`` proteins by lift among those whose evidence is
-        significant (p < 0.05), as a readable sentence each."""
+        """:meth:`strongest` as a readable sentence each: side_effect, protein, evidence."""
         rows = []
-        significant = self.evidence[self.evidence["p_value"] < 0.05]
-        for side_effect, group in significant.groupby("side_effect", sort=False):
-            for r in group.head(top).itertuples():
-                name = f"{r.protein} ({r.uniprot_id})" if r.protein else r.uniprot_id
-                rows.append(
-                    {
-                        "side_effect": side_effect,
-                        "protein": name,
-                        "evidence": f"of the {r.n_with} training drugs acting on {name}, "
-                        f"{r.n_with_listing} list {side_effect} ({r.share_with:.0%}), against "
-                        f"{r.n_without_listing} of the {r.n_without} that do not "
-                        f"({r.share_without:.0%})",
-                    }
-                )
+        for r in self.strongest(top).itertuples():
+            name = f"{r.protein} ({r.uniprot_id})" if r.protein else r.uniprot_id
+            rows.append(
+                {
+                    "side_effect": r.side_effect,
+                    "protein": name,
+                    "evidence": f"of the {r.n_with} training drugs acting on {name}, "
+                    f"{r.n_with_listing} list {r.side_effect} ({r.share_with:.0%}), against "
+                    f"{r.n_without_listing} of the {r.n_without} that do not "
+                    f"({r.share_without:.0%})",
+                }
+            )
         return pd.DataFrame(rows, columns=["side_effect", "protein", "evidence"])
 
 

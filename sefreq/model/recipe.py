@@ -293,9 +293,10 @@ def _prior_inputs(
     """The prior the network reads, its settings chosen on the validation drugs only.
 
     A training drug is always left out of its own profile; a validation drug that is also
-    a training drug (warm protocols) too. With ``mechanism``, the similarity behind the
-    prior is ``(1 - w) * structure + w * mechanism`` (:func:`mechanism_similarity`), ``w``
-    chosen on the validation drugs among ``mechanism.weights``.
+    a training drug (warm protocols) too. With ``mechanism`` and the smoothed prior, the
+    similarity behind the prior is ``(1 - w) * structure + w * mechanism``
+    (:func:`mechanism_similarity`), ``w`` chosen on the validation drugs among
+    ``mechanism.weights``; the kNN prior stays on structure.
     """
     n_se = train.frequency.shape[1]
     knn_params = (config.knn_k, config.knn_power)
@@ -373,9 +374,10 @@ def _prior_inputs(
             weight_known,
         )
 
-    weight = weights[0]
-    fit_sim = mixed(structure(fit_features), fit_profiles, weight)
-    val_sim = mixed(val_base, val_profiles, weight)
+    # The kNN prior (not the shipped one) stays on structure: the weight is chosen only
+    # for the smoothed prior above.
+    weight = 0.0
+    fit_sim, val_sim = structure(fit_features), val_base
 
     def knn(sim, exclude, k, power):
         return knn_profiles(

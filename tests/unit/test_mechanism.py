@@ -146,23 +146,28 @@ def test_association_reads_the_mechanism_not_the_bits():
     assert not torch.allclose(a["association_logit"], c["association_logit"])
 
 
-def test_ensemble_with_mechanism_trains_saves_reloads_and_says_what_it_read(tmp_path):
-    rng = np.random.default_rng(0)
-    smiles = tiny_smiles(48)
+def _fit_with_mechanism(n: int, n_known: int, seed: int):
+    """A tiny ensemble of ``n`` drugs whose first ``n_known`` are compounds of the task."""
     from sefreq.model.data import TrainingSet
 
+    rng = np.random.default_rng(seed)
+    smiles = tiny_smiles(n)
     data = TrainingSet(
         smiles=smiles,
-        frequency=tiny_frequency(48, rng),
-        label_mask=np.ones((48, N_SE), dtype=bool),
-        drug_ids=np.arange(48),
+        frequency=tiny_frequency(n, rng),
+        label_mask=np.ones((n, N_SE), dtype=bool),
+        drug_ids=np.arange(n),
     )
-    side_effects = tiny_side_effects(rng)
     config = tiny_train()
     config.mechanism_epochs = 2
-    ensemble = fit_ensemble(
-        data, None, side_effects, tiny_network(), config, mechanism=tiny_task(smiles[:40])
-    )
+    task = tiny_task(smiles[:n_known])
+    return fit_ensemble(
+        data, None, tiny_side_effects(rng), tiny_network(), config, mechanism=task
+    ), smiles
+
+
+def test_ensemble_with_mechanism_trains_saves_reloads_and_says_what_it_read(tmp_path):
+    ensemble, smiles = _fit_with_mechanism(48, 40, seed=0)
     assert ensemble.mechanism is not None
     assert ensemble.config.n_mechanism == len(ensemble.mechanism.vocabulary)
     query = [smiles[0], smiles[45]]  # a compound of the task, and one that is not
@@ -223,21 +228,7 @@ def test_knn_targets_uses_known_proteins_and_falls_back_to_structure():
 
 
 def test_the_prior_mixes_mechanism_with_the_weight_of_how_the_profile_was_read():
-    rng = np.random.default_rng(1)
-    smiles = tiny_smiles(40)
-    from sefreq.model.data import TrainingSet
-
-    data = TrainingSet(
-        smiles=smiles,
-        frequency=tiny_frequency(40, rng),
-        label_mask=np.ones((40, N_SE), dtype=bool),
-        drug_ids=np.arange(40),
-    )
-    config = tiny_train()
-    config.mechanism_epochs = 2
-    ensemble = fit_ensemble(
-        data, None, tiny_side_effects(rng), tiny_network(), config, mechanism=tiny_task(smiles)
-    )
+    ensemble, smiles = _fit_with_mechanism(40, 40, seed=1)
     assert ensemble.reference_mechanism.shape == (
         len(ensemble.reference_names),
         ensemble.config.n_mechanism,
