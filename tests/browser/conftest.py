@@ -123,10 +123,16 @@ def _tab(server: str):
                 else None
             ),
         )
+        # net::ERR_ABORTED is the browser cancelling its own request: Streamlit replaces
+        # an iframe (the 3D viewer, a chart) on a rerun while its script is still loading.
+        # Nothing failed that a user sees; a missing or broken file is a response, which the
+        # console reports as an error ("Failed to load resource"), and that still fails.
         page.on(
             "requestfailed",
-            lambda request: console.errors.append(
-                f"request failed: {request.url} ({request.failure})"
+            lambda request: (
+                console.errors.append(f"request failed: {request.url} ({request.failure})")
+                if "net::ERR_ABORTED" not in (request.failure or "")
+                else None
             ),
         )
         page.on(
