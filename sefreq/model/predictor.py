@@ -122,8 +122,15 @@ class Predictor:
         input order.
         """
         build = self._builder(format, k)
+        if type(batch_size) is not int or batch_size < 1:
+            raise ValueError(f"batch_size must be a whole number of at least 1, not {batch_size!r}")
         if isinstance(smiles, str):
             smiles = [smiles]
+        if smiles is None or isinstance(smiles, bytes | bytearray) or not _iterable(smiles):
+            raise TypeError(
+                "smiles must be a SMILES string or a sequence of them, not "
+                f"{type(smiles).__name__}" + (" (decode bytes first)" if smiles else "")
+            )
         smiles = list(smiles)
         ids = list(range(len(smiles))) if ids is None else list(ids)
         if len(ids) != len(smiles):
@@ -150,8 +157,8 @@ class Predictor:
         if bad:
             frames.append(
                 self._error_rows(
-                    [ids[i] for i in bad], [smiles[i] for i in bad], [errors[i] for i in bad],
-                    format,
+                    [ids[i] for i in bad], [_echo(smiles[i]) for i in bad],
+                    [errors[i] for i in bad], format,
                 )
             )  # fmt: skip
         if not frames:
@@ -308,3 +315,19 @@ def _categorical(codes: np.ndarray, values) -> pd.Categorical:
     return pd.Categorical.from_codes(
         inverse.ravel()[codes], pd.Index(list(categories), dtype=object)
     )
+
+
+def _iterable(value: object) -> bool:
+    try:
+        iter(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _echo(value: object) -> str | None:
+    """A refused input as it can be written back (the ``smiles`` of its error row): text
+    with any lone surrogate escaped (no file format can hold one), anything else as repr."""
+    if value is None or isinstance(value, str):
+        return value if value is None else value.encode("utf-8", "backslashreplace").decode()
+    return repr(value)

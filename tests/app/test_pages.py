@@ -544,8 +544,10 @@ BAD = _bad_inputs()
 
 
 def test_pasting_the_bad_smiles_corpus_names_each_problem(run_app) -> None:
-    # One SMILES a line: cases with spaces or line breaks would be split, so they stay out.
-    lines = [(n, s) for n, s in BAD.SMILES_CASES if s and not any(c.isspace() for c in s)]
+    # One SMILES a line: cases with spaces or line breaks would be split, so they stay out;
+    # so does a lone surrogate, which no browser sends (the API's case).
+    lines = [(n, s) for n, s in BAD.SMILES_CASES
+             if s and not any(c.isspace() for c in s) and "surrogate" not in n]  # fmt: skip
     text = "\n".join(f"{s} case{i}" for i, (_, s) in enumerate(lines) if not s.startswith("#"))
     app = paste(use_drug(run_app(), "ibuprofen"), text)
     assert not app.exception

@@ -100,6 +100,16 @@ SMILES_CASES: list[tuple[str, str]] = [
     ("10k aromatic", "c1ccccc1" * 1_250),
     ("just over the limit", "C" * 10_001),
     ("100k carbons", "C" * 100_000),
+    # cages and fused systems: ring perception grows exponentially (#25)
+    ("cage of 106 rings", "C1" + "C%10C%11C%12" * 70 + "C1"),
+    ("cage of 31 rings", "C1" + "C%10C%11C%12" * 20 + "C1"),
+    ("cage of 22 rings", "C1" + "C%10C%11C%12" * 14 + "C1"),
+    ("fused 40 benzene rings", "c1ccc2cc3ccccc3cc2c1" * 8),
+    # characters RDKit stops at, reading only what came before (#25)
+    ("trailing trademark", "CC™"),
+    ("trailing accent", "CCOé"),
+    ("lone surrogate", "CC\ud800"),
+    ("zero-width joiner", "CC\u200dO"),
     # huge molecules
     ("600-carbon chain", "C" * 600),
     ("1000-carbon chain", "C" * 1_000),
