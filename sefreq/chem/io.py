@@ -10,6 +10,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import tempfile
+import unicodedata
+from pathlib import Path
 
 import pandas as pd
 from rdkit import Chem
@@ -17,6 +21,40 @@ from rdkit import Chem
 
 class MoleculeInputError(ValueError):
     """Input that cannot be read at all (an empty paste, a malformed file)."""
+
+
+class OutputPathError(MoleculeInputError):
+    """An output path SEFreq cannot, or must not, write (a folder, the input itself)."""
+
+
+def check_output(path: str | os.PathLike, input: str | os.PathLike | None = None) -> Path:
+    """``path`` once it is known that a file can be written there, before any work: not a
+    folder, not under a file, not the ``input`` (however it is spelled: ``./x/../in.csv``,
+    a link), and its folder writable (made if missing). Raises :class:`OutputPathError`."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise OutputPathError(f"{path} is a folder: name the file to write")
+    if input is not None:
+        source = Path(input).expanduser()
+        same = path.resolve() == source.resolve()
+        if same or (path.exists() and source.exists() and os.path.samefile(path, source)):
+            raise OutputPathError(
+                f"the output {path} is the input file {source}: name another output "
+                "(SEFreq never overwrites its input)"
+            )
+    folder = path.parent
+    ancestor = next(p for p in (folder, *folder.parents) if p.exists())
+    if not ancestor.is_dir():
+        raise OutputPathError(f"cannot write {path}: {ancestor} is a file, not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise OutputPathError(
+            f"cannot write {path}: {error.strerror or error} ({folder})"
+        ) from None
+    return path
 
 
 #: Column names (any case) of a table's SMILES and id, in order of preference.
@@ -175,5 +213,11 @@ def neutralise_formulas(table: pd.DataFrame) -> pd.DataFrame:
 
 def neutralise_cell(value: object) -> object:
     """``value`` with a leading apostrophe when it is text a spreadsheet would read as a
-    formula (:data:`FORMULA_STARTS`); anything else unchanged."""
-    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+    formula: starting with one of :data:`FORMULA_STARTS`, also after leading spaces or line
+    breaks, or in a full-width form (``＝``, read as ``=`` once NFKC-normalised); anything
+    else unchanged."""
+    if not isinstance(value, str):
+        return value
+    head = unicodedata.normalize("NFKC", value[:16]).lstrip()
+    risky = value.startswith(FORMULA_STARTS) or head.startswith(FORMULA_STARTS)
+    return "'" + value if risky else value

@@ -9,6 +9,17 @@ from pathlib import Path
 from sefreq.model.artifact import MODEL_DIR_ENV
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (else argparse's own error line)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def register(subparsers, formatter) -> None:
     predict = subparsers.add_parser(
         "predict",
@@ -47,7 +58,7 @@ def register(subparsers, formatter) -> None:
     predict.add_argument(
         "--format", default="long", choices=("long", "wide", "top-k"), help="output form"
     )
-    predict.add_argument("-k", "--top-k", type=int, default=10, help="K of --format top-k")
+    predict.add_argument("-k", "--top-k", type=positive_int, default=10, help="K of --format top-k")
     predict.add_argument(
         "--columns", default="", help="output columns to keep, comma-separated (id and "
         "input_row always stay; in wide form `p_association` keeps all 994 of them)"
@@ -58,11 +69,11 @@ def register(subparsers, formatter) -> None:
     predict.add_argument("--smiles-column", default=None, help="the SMILES column of a table")
     predict.add_argument("--id-column", default=None, help="the id column of a table")
     predict.add_argument(
-        "--chunk-size", type=int, default=None,
+        "--chunk-size", type=positive_int, default=None,
         help="molecules per chunk (default: 200 for long, 1000 for wide and top-k)",
     )  # fmt: skip
     predict.add_argument(
-        "--jobs", type=int, default=None, help="worker processes (default: the cores)"
+        "--jobs", type=positive_int, default=None, help="worker processes (default: the cores)"
     )
     predict.add_argument(
         "--resume", action="store_true",
@@ -78,7 +89,7 @@ def register(subparsers, formatter) -> None:
         "model bundle and the output folder",
     )  # fmt: skip
     predict.add_argument(
-        "--dask-workers", type=int, default=2, help="workers of the local Dask cluster"
+        "--dask-workers", type=positive_int, default=2, help="workers of the local Dask cluster"
     )
     predict.add_argument(
         "--structure-only", action="store_true",

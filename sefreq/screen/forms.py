@@ -164,7 +164,12 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
         "id": per_molecule(chunk.ids, large=True),
         "input_row": pa.array(chunk.first_row + molecule),
         "smiles": per_molecule(chunk.smiles, large=True),
-        **{name: per_molecule(values, large=True) for name, values in chunk.columns.items()},
+        # The names come from the user (--keep) and the input's header: a CSV neutralises
+        # them as it does the cells.
+        **{
+            _cells([name], settings.neutralise)[0]: per_molecule(values, large=True)
+            for name, values in chunk.columns.items()
+        },
     }
     for name in form.columns(predictor.side_effect_names):
         if name == "nearest_drug":

@@ -8,8 +8,8 @@ the caller can report it in place instead of stopping.
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import gzip
 import io
 import itertools
 from collections.abc import Iterator, Sequence
@@ -20,6 +20,8 @@ import pandas as pd
 from rdkit import Chem, RDLogger
 
 from sefreq.chem.io import ID_COLUMNS, SMILES_COLUMNS, MoleculeInputError, find_column, smiles_line
+from sefreq.chem.standardize import MAX_RING_BONDS
+from sefreq.screen.source import MAX_LINE_BYTES, open_input, open_text
 
 RDLogger.DisableLog("rdApp.*")
 
@@ -66,16 +68,6 @@ def file_kind(path: Path | str) -> str:
     )
 
 
-def _open_binary(path: Path):
-    with open(path, "rb") as probe:
-        compressed = probe.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
-
-
-def _open_text(path: Path):
-    return io.TextIOWrapper(_open_binary(path), encoding="utf-8-sig", errors="replace", newline="")
-
-
 def count_molecules(path: Path | str) -> int:
     """How many molecule records ``path`` holds (for the progress bar): data lines of a
     table, non-empty non-comment lines of a SMI file, ``$$$$`` blocks of an SDF."""
@@ -83,20 +75,36 @@ def count_molecules(path: Path | str) -> int:
     kind = file_kind(path)
     if kind == "sdf":
         n, tail = 0, b""
-        with _open_binary(path) as handle:
+        with open_input(path) as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
                 n += (tail + block).count(b"$$$$")
                 tail = block[-3:]
         return n
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         if kind == "smi":
             return sum(1 for line in handle if line.strip() and not line.lstrip().startswith("#"))
         reader = csv.reader(handle, delimiter=_sniff_separator(path))
-        return max(sum(1 for row in reader if any(c.strip() for c in row)) - 1, 0)
+        with _csv_errors(path, reader):
+            return max(sum(1 for row in reader if any(c.strip() for c in row)) - 1, 0)
+
+
+# The stream (sefreq.screen.source) already bounds a line; the csv module's own limit
+# (128 KB a field) would refuse a long but legal field with no file or row named.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+
+
+@contextlib.contextmanager
+def _csv_errors(path: Path, reader):
+    try:
+        yield
+    except csv.Error as error:
+        raise MoleculeInputError(
+            f"{path.name}, line {reader.line_num:,}: the table could not be read ({error})"
+        ) from None
 
 
 def _sniff_separator(path: Path) -> str:
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         head = handle.read(4096)
     try:
         return csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
@@ -148,8 +156,10 @@ def _pick(columns: Sequence[str], wanted: str | None, defaults: Sequence[str], w
 
 def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[MoleculeChunk]:
     separator = _sniff_separator(path)
-    with _open_text(path) as handle:
-        header = next(csv.reader(handle, delimiter=separator), None)
+    with open_text(path) as handle:
+        rows = csv.reader(handle, delimiter=separator)
+        with _csv_errors(path, rows):
+            header = next(rows, None)
     if not header:
         raise MoleculeInputError(f"{path.name}: the file is empty")
     smiles_name = _pick(header, smiles_column, SMILES_COLUMNS, "SMILES")
@@ -160,9 +170,9 @@ def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[
         )
     id_name = _pick(header, id_column, ID_COLUMNS, "id")
     kept = [_pick(header, c, (), "--keep") for c in keep]
-    # Read through the same opener as the header (gzip found by its magic bytes, UTF-8
-    # with undecodable bytes replaced), whatever the file is called.
-    with _open_text(path) as handle:
+    # Read through the same checked stream as the header (gzip found by its magic bytes,
+    # strict UTF-8, bounded lines), whatever the file is called.
+    with open_text(path) as handle:
         reader = _parsed(
             lambda: pd.read_csv(handle, sep=separator, dtype=str, keep_default_na=False,
                                 chunksize=chunk_size, skip_blank_lines=True),
@@ -172,9 +182,11 @@ def _table_chunks(path, chunk_size, smiles_column, id_column, keep) -> Iterator[
 
 
 def _table_rows(reader, smiles_name, id_name, kept) -> Iterator[MoleculeChunk]:
-    first = 0
-    for index, frame in enumerate(reader):
+    first, index = 0, 0
+    for frame in reader:
         n = len(frame)
+        if not n:  # a header with no row under it: no molecule
+            continue
         ids = (
             frame[id_name].astype(str).tolist()
             if id_name is not None
@@ -189,6 +201,7 @@ def _table_rows(reader, smiles_name, id_name, kept) -> Iterator[MoleculeChunk]:
             errors=[None] * n,
         )
         first += n
+        index += 1
 
 
 def _parsed(open_reader, path: Path):
@@ -201,7 +214,7 @@ def _parsed(open_reader, path: Path):
 def _smi_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
     if keep:
         raise MoleculeInputError("a .smi file has no named columns to keep; use a CSV")
-    with _open_text(path) as handle:
+    with open_text(path) as handle:
         lines = (line.strip() for line in handle)
         entries = (line for line in lines if line and not line.startswith("#"))
         first = 0
@@ -221,28 +234,101 @@ def _smi_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
 
 
 def _sdf_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
-    with _open_binary(path) as handle:
-        supplier = Chem.ForwardSDMolSupplier(handle, sanitize=True, removeHs=True)
+    with open_input(path) as handle:
+        records = _sdf_molecules(_sdf_records(handle), keep)
         first = 0
         for index in itertools.count():
-            ids, smiles, errors = [], [], []
-            columns: dict[str, list] = {c: [] for c in keep}
-            for mol in itertools.islice(supplier, chunk_size):
-                row = first + len(ids) + 1
-                if mol is None:
-                    ids.append(f"record{row}")
-                    smiles.append("")
-                    errors.append(f"SDF record {row} could not be read by RDKit")
-                    for column in keep:
-                        columns[column].append("")
-                    continue
-                title = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
-                ids.append(title or f"record{row}")
-                smiles.append(Chem.MolToSmiles(mol))
-                errors.append(None)
-                for column in keep:
-                    columns[column].append(mol.GetProp(column) if mol.HasProp(column) else "")
-            if not ids:
+            block = list(itertools.islice(records, chunk_size))
+            if not block:
                 return
+            ids, smiles, errors, columns = [], [], [], {c: [] for c in keep}
+            for offset, (title, structure, error, properties) in enumerate(block):
+                ids.append(title or f"record{first + offset + 1}")
+                smiles.append(structure)
+                errors.append(error)
+                for column in keep:
+                    columns[column].append(properties.get(column, ""))
             yield MoleculeChunk(index, first, ids, smiles, columns, errors)
             first += len(ids)
+
+
+#: The most atoms (hydrogens included) an SDF record may declare on its counts line, and
+#: the most bytes it may hold: checked before RDKit builds the molecule (a record of 20,000
+#: atoms crashed RDKit's reader, one of 200,000 made no progress in minutes; #25).
+MAX_SDF_ATOMS = 2_000
+MAX_SDF_RECORD_BYTES = 5_000_000
+#: A V2000 counts line has three characters for the atoms: a record of 20,000 atoms
+#: declares "200". Its lines are counted too (an atom or a bond is a line).
+MAX_SDF_RECORD_LINES = 3 * MAX_SDF_ATOMS
+
+
+def _sdf_records(handle) -> Iterator[tuple[list[bytes], str | None]]:
+    """(lines, None) per record of an SDF, or (its first lines, why it is refused)."""
+    lines: list[bytes] = []
+    size, refused = 0, None
+    for line in handle:
+        if line.rstrip() == b"$$$$":
+            yield lines, refused
+            lines, size, refused = [], 0, None
+            continue
+        if refused is not None:
+            continue  # a refused record is skipped to its end, never held
+        lines.append(line)
+        size += len(line)
+        if size > MAX_SDF_RECORD_BYTES or len(lines) > MAX_SDF_RECORD_LINES:
+            refused = (
+                f"the record is larger than {MAX_SDF_RECORD_BYTES / 1e6:.0f} MB or "
+                f"{MAX_SDF_RECORD_LINES:,} lines; SEFreq reads records of at most "
+                f"{MAX_SDF_ATOMS:,} atoms: proteins and polymers are out of scope"
+            )
+            del lines[4:]
+        elif len(lines) == 4 or (len(lines) > 4 and lines[3].rstrip().endswith(b"V3000")):
+            refused = _counts_refusal(lines)
+    if any(line.strip() for line in lines):  # a last record without its $$$$
+        yield lines, refused
+
+
+def _counts_refusal(lines: list[bytes]) -> str | None:
+    """Why a record's declared size is refused (V2000 counts line, or V3000 COUNTS), or None."""
+    counts = lines[3]
+    if counts.rstrip().endswith(b"V3000"):
+        last = lines[-1].split()
+        if last[:3] != [b"M", b"V30", b"COUNTS"]:
+            return None  # not yet read
+        numbers = last[3:5]
+    else:
+        numbers = [counts[0:3], counts[3:6]]
+    try:
+        atoms, bonds = (int(n) for n in numbers)
+    except ValueError:
+        return None  # RDKit will say the record is malformed
+    if atoms > MAX_SDF_ATOMS:
+        return (
+            f"the record declares {atoms:,} atoms; SEFreq reads records of at most "
+            f"{MAX_SDF_ATOMS:,} (hydrogens included): proteins and polymers are out of scope"
+        )
+    if bonds - atoms + 1 > MAX_RING_BONDS:
+        return (
+            f"the record declares {bonds - atoms + 1} or more rings; SEFreq reads molecules of "
+            f"at most {MAX_RING_BONDS}: cages and large fused systems are out of scope"
+        )
+    return None
+
+
+def _sdf_molecules(records, keep) -> Iterator[tuple[str, str, str | None, dict]]:
+    """(title, SMILES, error, properties) per record: a refused or unreadable record has an
+    empty SMILES and its error."""
+    for row, (lines, refused) in enumerate(records, 1):
+        if refused is not None:  # named by its position, as an unreadable record is
+            yield "", "", f"SDF record {row}: {refused}", {}
+            continue
+        supplier = Chem.ForwardSDMolSupplier(
+            io.BytesIO(b"".join(lines) + b"$$$$\n"), sanitize=True, removeHs=True
+        )
+        mol = next(supplier, None)
+        if mol is None:
+            yield "", "", f"SDF record {row} could not be read by RDKit", {}
+            continue
+        title = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
+        properties = {c: mol.GetProp(c) for c in keep if mol.HasProp(c)}
+        yield title, Chem.MolToSmiles(mol), None, properties

@@ -19,11 +19,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sefreq.chem.io import MoleculeInputError
+from sefreq.chem.io import MoleculeInputError, check_output
 from sefreq.screen.forms import FORMS, ScreenSettings
 from sefreq.screen.reader import MoleculeChunk, count_molecules, read_chunks
 from sefreq.screen.workers import default_jobs, predict_part, run_processes, worker_predictor
-from sefreq.screen.writer import Parts, file_type
+from sefreq.screen.writer import OutputLock, Parts, file_type
 
 
 @dataclass
@@ -83,76 +83,96 @@ def screen(
     key = str(format).replace("-", "_").lower()
     if key not in FORMS:
         raise MoleculeInputError(f"unknown format {format!r}; choose from long, wide, top-k")
+    for name, value in (("k", k), ("chunk_size", chunk_size), ("jobs", jobs),
+                        ("dask_workers", dask_workers)):  # fmt: skip
+        if value is not None and (type(value) is not int or value < 1):
+            raise MoleculeInputError(f"{name} must be a whole number of at least 1, not {value!r}")
     settings = ScreenSettings(
         key, int(k), tuple(columns), tuple(keep), file_type(output).suffix, structure_only
     )
+    if not input.is_file():
+        raise MoleculeInputError(f"no input file {input}")
+    check_output(output, input)  # before any work: never the input, never a folder
     chunk_size = chunk_size or FORMS[key].chunk_size
     model = str(Path(model_dir or default_model_dir()).resolve())
     card = Path(model) / CARD_FILE
     if not card.is_file():
         raise MoleculeInputError(f"no model bundle in {model} (it has no {CARD_FILE})")
-    chunks = read_chunks(
-        input, chunk_size, smiles_column=smiles_column, id_column=id_column, keep=keep
-    )
-    first = next(chunks, None)  # a bad header fails here, before any part is written
-    if first is None:
-        raise MoleculeInputError(f"{input.name}: the file holds no molecule")
-    second = next(chunks, None)
-    if second is None and not (dask or scheduler):
-        jobs = 1  # one chunk: starting worker processes would cost more than it saves
-    stat = input.stat()
-    manifest = {
-        "input": str(input.resolve()),
-        "input_bytes": stat.st_size,
-        "input_mtime_ns": stat.st_mtime_ns,
-        "chunk_size": chunk_size,
-        "settings": asdict(settings),
-        "model": model,
-        "model_card_sha256": file_sha256(card),
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    parts = Parts(output, manifest, resume)
-    done = parts.done() if resume else {}
-    total = count_molecules(input) if progress else None
-    engine = "dask" if (dask or scheduler) else "processes"
-    jobs = jobs or default_jobs()
-    # A broken bundle fails here once, not in every worker. With workers, only its files
-    # are checked here: loading it in this process too would hold up their start.
-    if engine == "processes" and jobs <= 1:
-        worker_predictor(model, 1)
-    else:
-        check_bundle(model)  # no torch in this process: the workers start sooner
-    summary = ScreenSummary(output=output, engine=engine)
-    summary.n_resumed = sum(d["molecules"] for d in done.values())
-    started = time.perf_counter()
+    with OutputLock(output):  # a second run on the same output is refused at once
+        chunks = read_chunks(
+            input, chunk_size, smiles_column=smiles_column, id_column=id_column, keep=keep
+        )
+        first = next(chunks, None)  # a bad header fails here, before any part is written
+        if first is None:
+            raise MoleculeInputError(f"{input.name}: the file holds no molecule")
+        second = next(chunks, None)
+        if second is None and not (dask or scheduler):
+            jobs = 1  # one chunk: starting worker processes would cost more than it saves
+        stat = input.stat()
+        manifest = {
+            "input": str(input.resolve()),
+            "input_bytes": stat.st_size,
+            "input_mtime_ns": stat.st_mtime_ns,
+            "chunk_size": chunk_size,
+            "settings": asdict(settings),
+            "model": model,
+            "model_card_sha256": file_sha256(card),
+        }
+        total = count_molecules(input) if progress else None
+        engine = "dask" if (dask or scheduler) else "processes"
+        jobs = jobs or default_jobs()
+        # A broken bundle fails here once, not in every worker. With workers, only its files
+        # are checked here: loading it in this process too would hold up their start.
+        if engine == "processes" and jobs <= 1:
+            worker_predictor(model, 1)
+        else:
+            check_bundle(model)  # no torch in this process: the workers start sooner
+        parts = Parts(output, manifest, resume)
+        done = parts.done() if resume else {}
+        summary = ScreenSummary(output=output, engine=engine)
+        summary.n_resumed = sum(d["molecules"] for d in done.values())
+        started = time.perf_counter()
 
-    from tqdm.auto import tqdm
+        from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=summary.n_resumed, unit="mol", disable=not progress,
-               desc="predicting", smoothing=0.1)  # fmt: skip
-    results = dict(done)
+        bar = tqdm(total=total, initial=summary.n_resumed, unit="mol", disable=not progress,
+                   desc="predicting", smoothing=0.1)  # fmt: skip
+        results = dict(done)
 
-    def finished(result: dict) -> None:
-        results[result["index"]] = result
-        bar.update(result["molecules"])
+        def finished(result: dict) -> None:
+            results[result["index"]] = result
+            bar.update(result["molecules"])
 
-    head = [first] if second is None else [first, second]
-    todo = (c for c in _chain(head, chunks) if c.index not in done)
-    run = (
-        functools.partial(_run_dask, scheduler=scheduler, n_workers=dask_workers)
-        if engine == "dask"
-        else functools.partial(run_processes, jobs=jobs)
-    )
-    try:
-        summary.details = run(todo, parts, settings, model, finished) or {}
-    finally:
-        bar.close()
-    summary.parts = len(results)
-    summary.n_molecules = sum(r["molecules"] for r in results.values())
-    summary.n_errors = sum(r["errors"] for r in results.values())
-    summary.output_bytes = parts.join(settings.suffix)
-    summary.seconds = time.perf_counter() - started
-    return summary
+        head = [first] if second is None else [first, second]
+        read = {"chunks": 0, "molecules": 0}  # what the input holds, counted as it is read
+
+        def counted(chunk: MoleculeChunk) -> MoleculeChunk:
+            read["chunks"] = chunk.index + 1
+            read["molecules"] = chunk.first_row + len(chunk)
+            return chunk
+
+        todo = (c for c in map(counted, _chain(head, chunks)) if c.index not in done)
+        run = (
+            functools.partial(_run_dask, scheduler=scheduler, n_workers=dask_workers)
+            if engine == "dask"
+            else functools.partial(run_processes, jobs=jobs)
+        )
+        try:
+            summary.details = run(todo, parts, settings, model, finished) or {}
+        except KeyboardInterrupt:
+            raise  # the finished parts stay for --resume
+        except BaseException:
+            if len(results) == len(done) == 0:
+                parts.discard()  # nothing written: nothing to resume
+            raise
+        finally:
+            bar.close()
+        summary.parts = len(results)
+        summary.n_molecules = sum(r["molecules"] for r in results.values())
+        summary.n_errors = sum(r["errors"] for r in results.values())
+        summary.output_bytes = parts.join(settings.suffix, read["chunks"], read["molecules"])
+        summary.seconds = time.perf_counter() - started
+        return summary
 
 
 def _chain(head: list[MoleculeChunk], rest: Iterable[MoleculeChunk]):

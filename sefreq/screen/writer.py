@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from sefreq.chem.io import MoleculeInputError
+from sefreq.chem.io import MoleculeInputError, OutputPathError
 
 MANIFEST = "manifest.json"
 
@@ -50,7 +50,9 @@ class Parts:
         if resume and path.is_file():
             found = json.loads(path.read_text())
             changed = sorted(
-                k for k in set(found) | set(manifest) if found.get(k) != manifest.get(k)
+                k
+                for k in (set(found) | set(manifest)) - {"chunks"}  # "chunks": set at the join
+                if found.get(k) != manifest.get(k)
             )
             if changed:
                 raise ResumeError(
@@ -66,23 +68,99 @@ class Parts:
         return self.folder / f"part-{index:07d}{suffix}"
 
     def done(self) -> dict[int, dict]:
-        """{chunk index: its summary} of the parts already written whole."""
+        """{chunk index: its summary} of the parts written whole: a summary whose part file
+        is missing (deleted, or a run killed between the two renames) is not done."""
         out = {}
         for meta in self.folder.glob("part-*.json"):
-            out[int(meta.stem.split("-")[1])] = json.loads(meta.read_text())
+            index = int(meta.stem.split("-")[1])
+            if self.path(index, self.manifest["settings"]["suffix"]).is_file():
+                out[index] = json.loads(meta.read_text())
         return out
 
-    def join(self, suffix: str) -> int:
+    def join(self, suffix: str, n_chunks: int, n_molecules: int) -> int:
         """Join the parts, in input order, into the output; remove the parts folder. Returns
-        the output's size in bytes."""
-        parts = sorted(self.folder.glob(f"part-*{suffix}"))
-        tmp = self.output.with_name(f".{self.output.name}.tmp")
-        if not parts:
+        the output's size in bytes.
+
+        Refuses an incomplete set: every chunk ``0 .. n_chunks - 1`` of the input must have
+        its part and summary, and the summaries must add up to ``n_molecules``; the chunk
+        count is written to the manifest first, so the set is checked against the list."""
+        if not n_chunks:
             raise MoleculeInputError("the input holds no molecule")
+        self.manifest["chunks"] = n_chunks
+        (self.folder / MANIFEST).write_text(json.dumps(self.manifest, indent=1))
+        parts = [self.path(i, suffix) for i in range(n_chunks)]
+        done = self.done()
+        missing = [i for i in range(n_chunks) if i not in done]
+        found = sum(d["molecules"] for i, d in done.items() if i < n_chunks)
+        if missing or found != n_molecules:
+            raise IncompleteRunError(
+                f"the parts in {self.folder} are incomplete (chunks missing: "
+                f"{_ranges(missing) or 'none'}; {found:,} of {n_molecules:,} molecules): "
+                f"{self.output} was not written. Run again with --resume to predict what is "
+                "missing."
+            )
+        tmp = self.output.with_name(f".{self.output.name}.tmp")
         FILE_TYPES[suffix].join(parts, tmp)
         os.replace(tmp, self.output)
         shutil.rmtree(self.folder, ignore_errors=True)
         return self.output.stat().st_size
+
+    def discard(self) -> None:
+        """Remove the parts folder (a run that failed before writing any part)."""
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class IncompleteRunError(MoleculeInputError):
+    """Some parts of a run are missing: the output is not written."""
+
+
+def _ranges(indices: list[int]) -> str:
+    shown = ", ".join(str(i) for i in indices[:10])
+    return shown + (f" and {len(indices) - 10} more" if len(indices) > 10 else "")
+
+
+class OutputLock:
+    """Only one run writes an output at a time: a file lock beside it (filelock), held for
+    the run; a second run is refused at once with who holds it (pid, host, start)."""
+
+    def __init__(self, output: Path) -> None:
+        from filelock import FileLock
+
+        self.output = Path(output)
+        self._path = self.output.parent / f".{self.output.name}.lock"
+        self._owner = self._path.with_name(self._path.name + ".owner")
+        self._lock = FileLock(str(self._path), timeout=0)
+
+    def __enter__(self) -> OutputLock:
+        from filelock import Timeout
+
+        try:
+            self._lock.acquire()
+        except Timeout:
+            try:
+                owner = json.loads(self._owner.read_text())
+                who = f"process {owner['pid']} on {owner['host']}, started {owner['started']}"
+            except (OSError, ValueError, KeyError):
+                who = "another process"
+            raise OutputPathError(
+                f"{self.output} is being written by another run ({who}); wait for it to "
+                "finish, or write to another file"
+            ) from None
+        import datetime
+        import socket
+
+        started = datetime.datetime.now().isoformat(timespec="seconds")
+        self._owner.write_text(
+            json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": started})
+        )
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._owner.unlink(missing_ok=True)
+        # Removed while held, so no later run finds a stale file; a run that opened it in
+        # the instant before locks a file nobody else will see (three at once, never two).
+        self._path.unlink(missing_ok=True)
+        self._lock.release()
 
 
 def write_part(table: pa.Table, path: Path, summary: dict) -> None:
