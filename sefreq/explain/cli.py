@@ -67,6 +67,15 @@ def _explain(args: argparse.Namespace) -> int:
     if args.out is None and not args.mechanism:
         print("error: give -o DRAWING (.svg or .png), or --mechanism", file=sys.stderr)
         return 2
+    if args.out is not None:
+        from sefreq.chem.io import OutputPathError, check_output
+
+        try:  # before any work: a folder, a path under a file, an unwritable one
+            check_output(args.out)
+            check_output(args.out.with_suffix(".json"))
+        except OutputPathError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     if args.mechanism:
         code = _mechanism(args)
         if code or args.out is None:
@@ -89,7 +98,6 @@ def _explain(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     drawing = draw_explanation(explanation, fmt=suffix[1:])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     save_drawing(drawing, args.out)
     json_path = args.out.with_suffix(".json")
     json_path.write_text(json.dumps(explanation.to_json(), indent=1))

@@ -94,6 +94,13 @@ def _which(args: argparse.Namespace) -> int:
 
     if args.top < 1:
         return _fail("--top must be at least 1")
+    if args.csv is not None:
+        from sefreq.chem.io import OutputPathError, check_output
+
+        try:  # before any work
+            check_output(args.csv)
+        except OutputPathError as error:
+            return _fail(str(error))
     entries = split_drug_list(args.drugs)
     if not args.reverse and not entries:
         return _fail('give the medication list with --drugs "a, b, c" (or use --reverse)')

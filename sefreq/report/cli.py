@@ -56,6 +56,12 @@ def _report(args: argparse.Namespace) -> int:
 
     if args.out.suffix.lower() not in (".pdf", ".csv"):
         return _fail(f"{args.out.name}: write the report to a .pdf or a .csv file")
+    from sefreq.chem.io import OutputPathError, check_output
+
+    try:  # before any work
+        check_output(args.out)
+    except OutputPathError as error:
+        return _fail(str(error))
     threshold = DEFAULT_THRESHOLD_PCT if args.threshold is None else args.threshold
     if not 0 <= threshold <= 100:
         return _fail("--threshold is a chance in percent, from 0 to 100")

@@ -343,3 +343,20 @@ def test_csv_headers_and_disguised_formulas_are_neutralised(bundle_dir, tmp_path
     for safe in ("CCO", "1.5", "a=b"):
         assert neutralise_cell(safe) == safe
     assert json.dumps(neutralise_cell("\u3000=1")).startswith("\"'")
+
+
+def test_every_command_refuses_a_bad_output_path_before_any_work(tmp_path, capsys, monkeypatch):
+    import sefreq.data
+
+    monkeypatch.setattr(sefreq.data, "load_dataset", _never)  # no work before the check
+    folder = tmp_path / "d.csv"
+    folder.mkdir()
+    afile = tmp_path / "f.txt"
+    afile.write_text("x")
+    for argv in (["which", "--symptom", "headache", "--drugs", "aspirin", "--csv", str(folder)],
+                 ["explain", "CCO", "-o", str(afile / "x.svg")],
+                 ["report", "aspirin", "-o", str(folder)]):  # fmt: skip
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code != 0 and err.startswith("error: ") and "Traceback" not in err, argv
+        assert "is a folder" in err or "is a file, not a folder" in err, err
