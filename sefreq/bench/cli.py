@@ -154,6 +154,10 @@ def _confidence(args: argparse.Namespace) -> int:
     report = held_out_report(args.protocol, args.folds, args.variant, **options)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=1))
+    from sefreq.model.artifact import MANIFEST_FILE, write_manifest
+
+    if (args.out.parent / MANIFEST_FILE).is_file():  # written into a bundle: list it there
+        write_manifest(args.out.parent)
     print(json.dumps({k: v for k, v in report.items() if k != "per_fold"}, indent=1))
     return 0
 

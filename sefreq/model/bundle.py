@@ -33,6 +33,7 @@ from sefreq.model.artifact import (
     BundleIntegrityError,
     check_bundle,
     file_sha256,
+    write_manifest,
 )
 from sefreq.model.inference import FusedEnsemble, class_probabilities
 from sefreq.model.mechanism import MechanismModel, mechanism_similarity, mix_similarity
@@ -447,6 +448,7 @@ class SEFreqEnsemble:
             }
         )
         (directory / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
+        write_manifest(directory)
         return directory
 
     @classmethod
@@ -521,7 +523,8 @@ class SEFreqEnsemble:
 
 
 def _read_weights(path: Path) -> dict[str, np.ndarray]:
-    """The weights (safetensors only: nothing is unpickled); :func:`_check_weights` first."""
+    """The weights (safetensors only: nothing is unpickled), once the manifest's sha256 of
+    them is checked (:func:`~sefreq.model.artifact.check_bundle`)."""
     try:
         return load_file(path)
     except Exception as error:  # safetensors' own error types; the sum matched, so rare

@@ -15,10 +15,13 @@ from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 from sefreq.cli import main
 from sefreq.model.artifact import (
     CARD_FILE,
+    EVALUATION_FILE,
+    MANIFEST_FILE,
     WEIGHTS_FILE,
     BundleIntegrityError,
     check_bundle,
     file_sha256,
+    write_manifest,
 )
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.predictor import Predictor
@@ -48,6 +51,7 @@ def test_the_shipped_card_records_the_shipped_weights():
 
     card = json.loads((bundled_model_dir() / CARD_FILE).read_text())
     assert card["weights_sha256"] == file_sha256(bundled_model_dir() / WEIGHTS_FILE)
+    assert check_bundle(bundled_model_dir()) == card  # its manifest lists every file
 
 
 def test_a_flipped_byte_is_refused(bundle):
@@ -96,16 +100,73 @@ def test_a_pickle_in_place_of_the_weights_is_refused_unread(bundle, monkeypatch)
         SEFreqEnsemble.load(bundle)
 
 
-def test_a_card_without_the_sum_or_unreadable_is_refused(bundle):
-    card_path = bundle / CARD_FILE
-    card = json.loads(card_path.read_text())
-    del card["weights_sha256"]
-    card_path.write_text(json.dumps(card))
-    with pytest.raises(BundleIntegrityError, match="records no sha256"):
+def _edit(path: Path, change, manifest: bool = True) -> None:
+    """Change a JSON file of the bundle; with ``manifest``, as a deliberate edit would (the
+    manifest rewritten), so only the card's own validation can refuse it."""
+    value = json.loads(path.read_text())
+    change(value)
+    path.write_text(json.dumps(value))
+    if manifest:
+        write_manifest(path.parent)
+
+
+def test_every_file_is_checked_against_the_manifest(bundle):
+    # #25: temperature 0.92 -> 0.12 in the card moved a p_association from 0.60 to 0.95.
+    _edit(bundle / CARD_FILE, lambda c: c.update(temperature=0.12), manifest=False)
+    with pytest.raises(BundleIntegrityError, match=r"card\.json does not match the sha256"):
         SEFreqEnsemble.load(bundle)
-    card_path.write_text('{"bundle_format": 1, "network": ')
-    with pytest.raises(BundleIntegrityError, match="not a readable model card"):
+
+
+def test_an_evaluation_changed_or_added_unlisted_is_refused(bundle):
+    (bundle / EVALUATION_FILE).write_text('{"mean": {}}')
+    with pytest.raises(BundleIntegrityError, match=r"not listed: evaluation\.json"):
+        check_bundle(bundle)
+    write_manifest(bundle)
+    check_bundle(bundle)
+    (bundle / EVALUATION_FILE).write_text('{"mean": {"auroc": 0.99}}')
+    with pytest.raises(BundleIntegrityError, match=r"evaluation\.json does not match"):
+        check_bundle(bundle)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.update(temperature="0.92"), "'temperature' must be a float, not str"),
+        (lambda c: c.update(temperature=0.0), "'temperature' is 0.0, outside"),
+        (lambda c: c.update(n_members=0), "'n_members' must be at least 1"),
+        (lambda c: c.update(n_members=2.5), "'n_members' must be a int"),
+        (lambda c: c.pop("knn_k"), "'knn_k' is missing"),
+        (lambda c: c.update(side_effects=c["side_effects"][:-1]), "'side_effects' lists"),
+        (lambda c: c.update(reference_drugs=[1, 2]), "'reference_drugs' must list names"),
+        (lambda c: c.update(network=[]), "'network' must be a dict"),
+        (lambda c: c.update(ad_threshold=float("nan")), "'ad_threshold' must be a finite"),
+    ],
+)
+def test_a_malformed_card_is_one_clear_error(bundle, change, message):
+    _edit(bundle / CARD_FILE, change)
+    with pytest.raises(BundleIntegrityError, match=re.escape(message)):
         SEFreqEnsemble.load(bundle)
+
+
+def test_another_bundle_format_or_no_manifest_is_refused(bundle):
+    _edit(bundle / MANIFEST_FILE, lambda m: m.update(bundle_format=3), manifest=False)
+    with pytest.raises(BundleIntegrityError, match="has format 3; this SEFreq reads format 2"):
+        check_bundle(bundle)
+    (bundle / MANIFEST_FILE).unlink()  # a bundle of format 1, made before manifests
+    with pytest.raises(BundleIntegrityError, match="has no manifest"):
+        check_bundle(bundle)
+    (bundle / MANIFEST_FILE).write_text('{"bundle_format": 2, "files": ')
+    with pytest.raises(BundleIntegrityError, match="not readable JSON"):
+        check_bundle(bundle)
+
+
+def test_a_missing_weights_file_is_an_error_line(bundle, tmp_path, capsys):
+    (bundle / WEIGHTS_FILE).unlink()
+    molecules = tmp_path / "in.smi"
+    molecules.write_text("CCO\n")
+    code = main(["predict", str(molecules), "--model", str(bundle), "-o", str(tmp_path / "o.csv")])
+    err = capsys.readouterr().err
+    assert code == 2 and f"has no {WEIGHTS_FILE}" in err and "Traceback" not in err
 
 
 def test_the_cli_says_so_without_a_traceback(bundle, tmp_path, capsys):

@@ -267,7 +267,11 @@ def test_save_load_round_trip_is_exact_and_pickle_free(
     data, _ = tiny_data
     before = tiny_ensemble.predict_arrays([*data.smiles[:4], "CCCCCCCCO"])
     tiny_ensemble.save(tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["card.json", "weights.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "card.json",
+        "manifest.json",
+        "weights.safetensors",
+    ]
     import pickle
 
     def refuse(*args, **kwargs):
