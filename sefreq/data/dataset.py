@@ -25,7 +25,7 @@ from filelock import FileLock
 from sefreq.constants import INDEPENDENT_TEST_DRUGS, N_DRUGS, N_SIDE_EFFECTS, UNSTATED
 from sefreq.data import curation, sider
 from sefreq.data.catalogue import CATALOGUE_KEYS, build_catalogue
-from sefreq.data.registry import REGISTRY, resolve
+from sefreq.data.registry import REGISTRY, resolve, sha256_of
 from sefreq.data.registry import cache_dir as default_cache_dir
 from sefreq.data.synonyms import build_synonyms, empty_synonyms, read_term_pairs
 from sefreq.data.targets import (
@@ -304,8 +304,6 @@ _TABLES = (
     "targets",
     "mechanism_drugs",
 )
-#: Tables a dataset folder written before they existed may lack (read back empty).
-_OPTIONAL_TABLES = {"synonyms": empty_synonyms}
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"
 
@@ -339,6 +337,8 @@ def _write_cache(dataset: Dataset, folder: Path) -> None:
             "build_version": BUILD_VERSION,
             "organ_class_names": dataset.organ_class_names,
             "group_term_names": dataset.group_term_names,
+            # Checked at every read: a flipped byte or a missing file rebuilds the cache.
+            "files": {name: sha256_of(staging / name) for name in _cache_files()},
         }
         (staging / "meta.json").write_text(json.dumps(meta))
         (staging / _DONE).write_text("")
@@ -349,19 +349,24 @@ def _write_cache(dataset: Dataset, folder: Path) -> None:
         raise
 
 
+def _cache_files() -> list[str]:
+    return ["arrays.npz", *(f"{name}.parquet" for name in _TABLES)]
+
+
+class DamagedCacheError(ValueError):
+    """A cached dataset file is missing or does not match the sha256 its folder records."""
+
+
 def _read_cache(folder: Path) -> Dataset:
     meta = json.loads((folder / "meta.json").read_text())
+    recorded = meta.get("files") or {}
+    for name in _cache_files():  # verified, not trusted: every file, every read
+        if name not in recorded or sha256_of(folder / name) != recorded[name]:
+            raise DamagedCacheError(f"{folder / name} is missing or changed")
     with np.load(folder / "arrays.npz") as arrays:
         frequency = arrays["frequency"]
         similarity = arrays["side_effect_similarity"]
-    tables = {
-        name: (
-            _OPTIONAL_TABLES[name]()
-            if name in _OPTIONAL_TABLES and not (folder / f"{name}.parquet").is_file()
-            else pd.read_parquet(folder / f"{name}.parquet")
-        )
-        for name in _TABLES
-    }
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _TABLES}
     side_effects = tables["side_effects"]
     for column in _LIST_COLUMNS:
         side_effects[column] = [

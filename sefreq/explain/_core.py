@@ -22,6 +22,7 @@ import torch
 from rdkit import Chem
 
 from sefreq.chem.features import descriptors
+from sefreq.data.cachefiles import read_verified, write_verified
 from sefreq.data.registry import cache_dir
 from sefreq.explain import adapter
 from sefreq.explain.atoms import BitMap, bit_map, environment_smarts, share_matrix
@@ -297,20 +298,12 @@ class Explainer:
         if self._cache:
             name = f"background-{self.bundle_sha[:16]}-n{self.n_background}-s{self.seed}.npy"
             path = cache_dir() / "explain" / name
-            if path.is_file():
-                try:
-                    cached = np.load(path)
-                    if cached.shape[1] == self.layout.n_features:
-                        return cached
-                except (OSError, ValueError):
-                    pass  # a damaged cache file is rebuilt below
+            cached = read_verified(path, np.load)  # a damaged file is rebuilt below
+            if cached is not None and cached.shape[1] == self.layout.n_features:
+                return cached
         background = background_inputs(self.ensemble, self.n_background, self.seed)
         if path is not None:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                np.save(path, background)
-            except OSError:
-                pass  # a read-only cache only costs recomputing next time
+            write_verified(path, lambda tmp: np.save(tmp, background))
         return background
 
     def resolve(self, side_effects: str | int | Sequence[str | int]) -> list[int]:

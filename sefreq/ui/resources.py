@@ -23,6 +23,7 @@ import streamlit as st
 
 from sefreq.chem.drawing import molblock_3d
 from sefreq.data import load_dataset
+from sefreq.data.cachefiles import read_verified, write_verified
 from sefreq.data.dataset import read_dataset
 from sefreq.data.registry import (
     DATA_DIR_ENV,
@@ -171,13 +172,11 @@ def _reference(directory: str, folder: str | None, data: str) -> Any:
     weights = str(model.card.get("weights_sha256", "unknown"))[:16]
     path = cache_dir() / f"catalogue_reference_{weights}_{len(drugs.catalogue)}.npz"
     with _logged("catalogue reference"):
-        try:
-            return CatalogueReference.load(path)
-        except (OSError, ValueError, KeyError):
+        reference = read_verified(path, CatalogueReference.load)  # None: damaged or absent
+        if reference is None:
             reference = catalogue_reference(model, drugs.catalogue)
-            with contextlib.suppress(OSError):  # a read-only cache only costs time
-                reference.save(path)
-            return reference
+            write_verified(path, reference.save)  # a read-only cache only costs time
+        return reference
 
 
 def reference() -> CatalogueReference | None:

@@ -191,3 +191,43 @@ def test_a_dataset_without_the_catalogue_has_no_extra_drugs():
     assert dataset.catalogue["in_sider"].all()
     rows, labels = dataset.extra_training_drugs()
     assert rows.empty and labels.shape == (0, 3)
+
+
+@pytest.mark.parametrize("damage", ["flip a byte of labels", "delete synonyms", "no record"])
+def test_a_damaged_cache_file_is_rebuilt_never_trusted(fake_inputs, tmp_path: Path, damage):
+    # #25: one flipped byte in labels.parquet loaded with two label URLs changed; a deleted
+    # synonyms.parquet loaded with no synonyms.
+    import json
+
+    cache = tmp_path / "cache"
+    first = load_dataset(cache_dir=cache)
+    folder = cache / "dataset-test"
+    if damage == "flip a byte of labels":
+        data = bytearray((folder / "labels.parquet").read_bytes())
+        data[len(data) // 2] ^= 0x01
+        (folder / "labels.parquet").write_bytes(bytes(data))
+    elif damage == "delete synonyms":
+        (folder / "synonyms.parquet").unlink()
+    else:
+        meta = json.loads((folder / "meta.json").read_text())
+        del meta["files"]
+        (folder / "meta.json").write_text(json.dumps(meta))
+    again = load_dataset(cache_dir=cache)
+    assert len(fake_inputs) == 2  # rebuilt, not read
+    pd.testing.assert_frame_equal(again.labels, first.labels)
+    assert load_dataset(cache_dir=cache) is not None and len(fake_inputs) == 2  # and kept
+
+
+def test_the_other_caches_are_verified_too(tmp_path: Path):
+    from sefreq.data.cachefiles import read_verified, write_verified
+
+    path = tmp_path / "background.npy"
+    write_verified(path, lambda tmp: np.save(tmp, np.arange(5)))
+    assert read_verified(path, np.load).tolist() == [0, 1, 2, 3, 4]
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # still a valid .npy, one value changed
+    path.write_bytes(bytes(data))
+    assert read_verified(path, np.load) is None and not path.exists()
+    write_verified(path, lambda tmp: np.save(tmp, np.arange(5)))
+    path.with_name(path.name + ".sha256").unlink()
+    assert read_verified(path, np.load) is None
