@@ -10,3 +10,11 @@
 
 Imports nothing of sefreq but :mod:`sefreq.constants` (docs/ARCHITECTURE.md).
 """
+
+from rdkit import RDLogger as _RDLogger
+
+# RDKit's own messages (parse warnings, MolStandardize's "Running Normalizer" lines) are
+# off for the whole of SEFreq: every refusal is reported by SEFreq itself, with the reason.
+# Nothing may turn them back on (#25: a re-enable in the catalogue build made the first
+# dataset build print about 2,650 lines).
+_RDLogger.DisableLog("rdApp.*")

@@ -112,11 +112,8 @@ def _inchi_smiles(inchi: str) -> str | None:
 
     if not inchi:
         return None
-    RDLogger.DisableLog("rdApp.*")
-    try:
-        mol = Chem.MolFromInchi(inchi, sanitize=True, treatWarningAsError=False)
-    finally:
-        RDLogger.EnableLog("rdApp.*")
+    RDLogger.DisableLog("rdApp.*")  # never re-enabled: later standardisation stays quiet
+    mol = Chem.MolFromInchi(inchi, sanitize=True, treatWarningAsError=False)
     return Chem.MolToSmiles(mol) if mol is not None else None
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 from rdkit import Chem, RDLogger
 
 from sefreq.chem.io import ID_COLUMNS, SMILES_COLUMNS, MoleculeInputError, find_column, smiles_line
-from sefreq.chem.standardize import MAX_RING_BONDS
+from sefreq.chem.standardize import fused_ring_refusal
 from sefreq.screen.source import MAX_LINE_BYTES, open_input, open_text
 
 RDLogger.DisableLog("rdApp.*")
@@ -289,28 +289,25 @@ def _sdf_records(handle) -> Iterator[tuple[list[bytes], str | None]]:
 
 
 def _counts_refusal(lines: list[bytes]) -> str | None:
-    """Why a record's declared size is refused (V2000 counts line, or V3000 COUNTS), or None."""
+    """Why a record's declared atoms are refused (V2000 counts line, or V3000 COUNTS), or
+    None. (Its ring systems are checked on the unsanitised molecule, before RDKit perceives
+    them: :func:`~sefreq.chem.standardize.fused_ring_refusal`.)"""
     counts = lines[3]
     if counts.rstrip().endswith(b"V3000"):
         last = lines[-1].split()
         if last[:3] != [b"M", b"V30", b"COUNTS"]:
             return None  # not yet read
-        numbers = last[3:5]
+        declared = last[3]
     else:
-        numbers = [counts[0:3], counts[3:6]]
+        declared = counts[0:3]
     try:
-        atoms, bonds = (int(n) for n in numbers)
+        atoms = int(declared)
     except ValueError:
         return None  # RDKit will say the record is malformed
     if atoms > MAX_SDF_ATOMS:
         return (
             f"the record declares {atoms:,} atoms; SEFreq reads records of at most "
             f"{MAX_SDF_ATOMS:,} (hydrogens included): proteins and polymers are out of scope"
-        )
-    if bonds - atoms + 1 > MAX_RING_BONDS:
-        return (
-            f"the record declares {bonds - atoms + 1} or more rings; SEFreq reads molecules of "
-            f"at most {MAX_RING_BONDS}: cages and large fused systems are out of scope"
         )
     return None
 
@@ -322,9 +319,13 @@ def _sdf_molecules(records, keep) -> Iterator[tuple[str, str, str | None, dict]]
         if refused is not None:  # named by its position, as an unreadable record is
             yield "", "", f"SDF record {row}: {refused}", {}
             continue
-        supplier = Chem.ForwardSDMolSupplier(
-            io.BytesIO(b"".join(lines) + b"$$$$\n"), sanitize=True, removeHs=True
-        )
+        block = b"".join(lines) + b"$$$$\n"
+        raw = next(Chem.ForwardSDMolSupplier(io.BytesIO(block), sanitize=False), None)
+        refusal = fused_ring_refusal(raw) if raw is not None else None
+        if refusal:  # checked before RDKit perceives the rings (sanitisation)
+            yield "", "", f"SDF record {row}: {refusal}", {}
+            continue
+        supplier = Chem.ForwardSDMolSupplier(io.BytesIO(block), sanitize=True, removeHs=True)
         mol = next(supplier, None)
         if mol is None:
             yield "", "", f"SDF record {row} could not be read by RDKit", {}

@@ -102,6 +102,10 @@ SMILES_CASES: list[tuple[str, str]] = [
     ("100k carbons", "C" * 100_000),
     # cages and fused systems: ring perception grows exponentially (#25)
     ("cage of 106 rings", "C1" + "C%10C%11C%12" * 70 + "C1"),
+    (
+        "antisense oligonucleotide, 40 rings in a chain",
+        "OCC1OC(n2ccc(=O)[nH]c2=O)CC1OP(=O)(O)" * 20 + "O",
+    ),
     ("cage of 31 rings", "C1" + "C%10C%11C%12" * 20 + "C1"),
     ("cage of 22 rings", "C1" + "C%10C%11C%12" * 14 + "C1"),
     ("fused 40 benzene rings", "c1ccc2cc3ccccc3cc2c1" * 8),
@@ -305,3 +309,81 @@ def file_cases() -> list[tuple[str, str, bytes]]:
         ("smiles with spaces", "x.csv", b"smiles,id\n  CCO  ,a\n"),
         ("huge molecule rows", "x.csv", b"smiles\n" + b"C" * 5000 + b"\nCCO\n"),
     ]
+
+
+def v2000_chain(n_atoms: int, counts: str) -> bytes:
+    atoms = "".join("    0.0000    0.0000    0.0000 C   0  0\n" for _ in range(n_atoms))
+    bonds = "".join(f"{i + 1:3d}{i + 2:3d}  1  0\n" for i in range(n_atoms - 1))
+    header = f"chain\n  x\n\n{counts}  0  0  0  0  0  0  0  0999 V2000\n"
+    return f"{header}{atoms}{bonds}M  END\n$$$$\n".encode()
+
+
+def v3000_chain(n_atoms: int) -> bytes:
+    atoms = (f"M  V30 {i + 1} C 0 0 0 0" for i in range(n_atoms))
+    bonds = (f"M  V30 {i + 1} 1 {i + 1} {i + 2}" for i in range(n_atoms - 1))
+    lines = ["chain3", "  x", "", "  0  0  0     0  0            999 V3000", "M  V30 BEGIN CTAB",
+             f"M  V30 COUNTS {n_atoms} {n_atoms - 1} 0 0 0", "M  V30 BEGIN ATOM", *atoms,
+             "M  V30 END ATOM", "M  V30 BEGIN BOND", *bonds, "M  V30 END BOND",
+             "M  V30 END CTAB", "M  END", "$$$$"]  # fmt: skip
+    return ("\n".join(lines) + "\n").encode()
+
+
+def v2000_of(smiles: str, title: str) -> bytes:
+    """A V2000 record of ``smiles``'s graph written by hand (RDKit's writer perceives the
+    rings first, which on a cage never finishes)."""
+    from rdkit import Chem
+
+    raw = Chem.MolFromSmiles(smiles, sanitize=False)
+    atoms = "".join(
+        f"    0.0000    0.0000    0.0000 {a.GetSymbol():<3} 0  0\n" for a in raw.GetAtoms()
+    )
+    bonds = "".join(
+        f"{b.GetBeginAtomIdx() + 1:3d}{b.GetEndAtomIdx() + 1:3d}  1  0\n" for b in raw.GetBonds()
+    )
+    counts = f"{raw.GetNumAtoms():3d}{raw.GetNumBonds():3d}  0  0  0  0  0  0  0  0999 V2000"
+    return f"{title}\n  x\n\n{counts}\n{atoms}{bonds}M  END\n$$$$\n".encode()
+
+
+CAGE = "C1" + "C%10C%11C%12" * 70 + "C1"  # 844 characters, 212 atoms, 106 fused rings
+
+
+def hostile_files(folder) -> list[tuple[str, object]]:
+    """(case, path) of screening inputs written into ``folder`` that once crashed, hung or
+    filled memory in ``sefreq predict`` (#25): decompression bombs, a truncated gzip, other
+    encodings, a 1 MB field, SDF records of 20,000 and 200,000 atoms, a header alone."""
+    import gzip
+    from pathlib import Path
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cases = []
+
+    def write(name: str, content: bytes, case: str) -> None:
+        (folder / name).write_bytes(content)
+        cases.append((case, folder / name))
+
+    zeros = bytes(1 << 24)
+    for suffix in ("csv", "smi", "sdf"):
+        path = folder / f"bomb.{suffix}.gz"
+        with gzip.open(path, "wb", compresslevel=9) as handle:
+            handle.write(b"smiles\n" if suffix == "csv" else b"")
+            for _ in range(16):  # 256 MB of zeros in 0.25 MB
+                handle.write(zeros)
+        cases.append((f"gzip bomb .{suffix}.gz", path))
+    path = folder / "blank.smi.gz"
+    with gzip.open(path, "wb", compresslevel=9) as handle:
+        for _ in range(16):
+            handle.write(b"\n" * (1 << 24))
+    cases.append(("gzip of blank lines", path))
+    data = gzip.compress(b"smiles\n" + b"CCO\n" * 100_000)
+    write("truncated.csv.gz", data[: len(data) // 2], "truncated gzip")
+    write("latin1.csv", "smiles,id\nCCO,a\nCCN,café\n".encode("latin-1"), "Latin-1 table")
+    write("utf16.csv", "smiles,id\nCCO,é\n".encode("utf-16"), "UTF-16 table")
+    write("field.csv", b"smiles,id\nCCO,a\n" + b"C" * 1_100_000 + b",b\n", "a 1 MB field")
+    write("header.csv", b"smiles,id\n", "a header alone")
+    write("empty.smi", b"", "an empty .smi")
+    write("cage.smi", CAGE.encode() + b" cage\nCCO ethanol\n", "a 106-ring cage")
+    write("cage.sdf", v2000_of(CAGE, "cage") + v2000_of("CCO", "ethanol"), "a cage in an SDF")
+    write("atoms20k.sdf", v2000_chain(20_000, "2000019999"), "SDF record of 20,000 atoms")
+    write("atoms200k.sdf", v3000_chain(200_000), "V3000 record of 200,000 atoms")
+    return cases

@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import json
 import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.chem.io import OutputPathError, check_output, neutralise_cell
-from sefreq.chem.standardize import MAX_RING_BONDS, model_structure
+from sefreq.chem.standardize import MAX_FUSED_RINGS, model_structure
 from sefreq.cli import main
 from sefreq.model.predictor import Predictor
 from sefreq.screen import run as run_module
@@ -22,6 +24,12 @@ from sefreq.screen.reader import MAX_SDF_ATOMS, read_chunks
 from sefreq.screen.run import screen
 from sefreq.screen.source import MAX_GZIP_RATIO, MAX_LINE_BYTES
 from sefreq.screen.writer import IncompleteRunError, OutputLock, Parts
+
+_spec = importlib.util.spec_from_file_location(
+    "bad_inputs", Path(__file__).parents[1] / "data" / "bad_inputs.py"
+)
+corpus = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(corpus)
 
 LIBRARY = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "CCN(CC)CC", "OC(=O)c1ccccc1",
            "C1CCNCC1", "c1ccncc1", "CCCl", "OCC(O)CO", "CC(C)=O"]  # fmt: skip
@@ -272,23 +280,6 @@ def test_a_gzip_of_blank_lines_is_refused_at_once(tmp_path):
     assert MAX_GZIP_RATIO * path.stat().st_size < 32 * (1 << 24)  # the ratio cap is the backstop
 
 
-def _v2000(n_atoms: int, declared: str) -> bytes:
-    atoms = "".join("    0.0000    0.0000    0.0000 C   0  0\n" for _ in range(n_atoms))
-    bonds = "".join(f"{i + 1:3d}{i + 2:3d}  1  0\n" for i in range(n_atoms - 1))
-    counts = f"{declared}  0  0  0  0  0  0  0  0999 V2000"
-    return f"big\n  x\n\n{counts}\n{atoms}{bonds}M  END\n$$$$\n".encode()
-
-
-def _v3000(n_atoms: int) -> bytes:
-    atoms = (f"M  V30 {i + 1} C 0 0 0 0" for i in range(n_atoms))
-    bonds = (f"M  V30 {i + 1} 1 {i + 1} {i + 2}" for i in range(n_atoms - 1))
-    lines = ["big3", "  x", "", "  0  0  0     0  0            999 V3000", "M  V30 BEGIN CTAB",
-             f"M  V30 COUNTS {n_atoms} {n_atoms - 1} 0 0 0", "M  V30 BEGIN ATOM", *atoms,
-             "M  V30 END ATOM", "M  V30 BEGIN BOND", *bonds, "M  V30 END BOND",
-             "M  V30 END CTAB", "M  END", "$$$$"]  # fmt: skip
-    return ("\n".join(lines) + "\n").encode()
-
-
 def test_sdf_records_are_sized_from_their_counts_line_before_rdkit(tmp_path):
     good = (
         b"ethanol\n  x\n\n  3  2  0  0  0  0  0  0  0  0999 V2000\n"
@@ -296,9 +287,9 @@ def test_sdf_records_are_sized_from_their_counts_line_before_rdkit(tmp_path):
         + b"  1  2  1  0\n  2  3  1  0\nM  END\n$$$$\n"
     )
     cases = {
-        "20,000 atoms (the counts line overflows)": _v2000(20_000, "2000019999"),
-        "200,000 atoms, V3000": _v3000(200_000),
-        "2,500 atoms, V3000": _v3000(2_500),
+        "20,000 atoms (the counts line overflows)": corpus.v2000_chain(20_000, "2000019999"),
+        "200,000 atoms, V3000": corpus.v3000_chain(200_000),
+        "2,500 atoms, V3000": corpus.v3000_chain(2_500),
     }
     for name, record in cases.items():
         path = _write(tmp_path / "big.sdf", record + good)
@@ -310,19 +301,26 @@ def test_sdf_records_are_sized_from_their_counts_line_before_rdkit(tmp_path):
         assert errors[1] is None and chunks[0].ids[1] == "ethanol" and chunks[0].smiles[1] == "CCO"
 
 
-CAGE = "C1" + "C%10C%11C%12" * 70 + "C1"  # 844 characters, 212 atoms: 3 GB in 66 s on main
+CAGE = corpus.CAGE  # 844 characters, 212 atoms: 3 GB in 66 s on main
 
 
-def test_pathological_structures_are_answered_within_two_seconds(predictor):
+def test_pathological_structures_are_answered_within_two_seconds(predictor, tmp_path):
     for smiles in (CAGE, "C1" + "C%10C%11C%12" * 14 + "C1", "c1ccc2cc3ccccc3cc2c1" * 8):
         started = time.perf_counter()
         parent, error = model_structure(smiles)
         table = predictor.predict([smiles])
         assert time.perf_counter() - started < 2
         if parent is None:
-            assert f"at most {MAX_RING_BONDS}" in error or "heavy atoms" in error
+            assert f"at most {MAX_FUSED_RINGS}" in error or "heavy atoms" in error
             assert len(table) == 1 and table["error"].iloc[0] == error
     assert model_structure(CAGE)[0] is None
+    # Rings in a chain are cheap to perceive and are drugs: an antisense oligonucleotide
+    # (40 rings, one sugar and one base at a time) is scored.
+    oligo = "OCC1OC(n2ccc(=O)[nH]c2=O)CC1OP(=O)(O)" * 20 + "O"
+    assert model_structure(oligo)[1] is None
+    sdf = _write(tmp_path / "cage.sdf", corpus.v2000_of(CAGE, "c") + corpus.v2000_of("CCO", "e"))
+    (chunk,) = read_chunks(sdf)
+    assert "106 fused rings" in chunk.errors[0] and chunk.smiles[1] == "CCO"
 
 
 # --- 10. spreadsheet formulas ----------------------------------------------------------------
@@ -360,3 +358,31 @@ def test_every_command_refuses_a_bad_output_path_before_any_work(tmp_path, capsy
         err = capsys.readouterr().err
         assert code != 0 and err.startswith("error: ") and "Traceback" not in err, argv
         assert "is a folder" in err or "is a file, not a folder" in err, err
+
+
+def test_every_hostile_file_of_the_corpus_is_answered_within_two_seconds(
+    bundle_dir, tmp_path, capsys
+):
+    for case, path in corpus.hostile_files(tmp_path / "corpus"):
+        started = time.perf_counter()
+        code = _predict(bundle_dir, path, "-o", tmp_path / "out.csv", "--jobs", "1")
+        seconds = time.perf_counter() - started
+        err = capsys.readouterr().err
+        assert code in (0, 2) and seconds < 2, (case, code, seconds)
+        assert "Traceback" not in err and (code == 0 or err.startswith("error: ")), (case, err)
+        assert _leftovers(tmp_path) == [], case
+
+
+def test_rdkit_prints_nothing_even_after_an_inchi_is_read(capfd):
+    # #25: the first dataset build printed about 2,650 RDKit lines (the catalogue turned
+    # RDKit's log back on after reading each InChI).
+    from sefreq.chem.standardize import standardize
+    from sefreq.data.catalogue import _inchi_smiles
+
+    assert _inchi_smiles("InChI=1S/C2H6O/c1-2-3/h3H,2H2,1H3") == "CCO"
+    standardize("CC(=O)[O-].[Na+]")
+    model_structure("C1CC(")
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    package = Path(__file__).resolve().parents[2] / "sefreq"
+    assert not [p.name for p in package.rglob("*.py") if "EnableLog" in p.read_text()]
