@@ -16,7 +16,6 @@ import unicodedata
 from pathlib import Path
 
 import pandas as pd
-from rdkit import Chem
 
 
 class MoleculeInputError(ValueError):
@@ -175,19 +174,18 @@ def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[tuple
 
 
 def _read_sdf(content: bytes, max_rows: int | None) -> list[tuple[str, str]]:
+    from sefreq.chem.sdf import sdf_molecules
+
     text = _decode(content)
     if "$$$$" not in text and "M  END" not in text:
         raise MoleculeInputError("The file is not an SDF (no 'M  END' / '$$$$' records).")
-    supplier = Chem.ForwardSDMolSupplier(io.BytesIO(text.encode()), sanitize=True)
     entries: list[tuple[str, str]] = []
-    for k, mol in enumerate(supplier):
-        default = f"record{k + 1}"
-        if mol is None:
-            # Kept with an empty SMILES so the user sees which record was unreadable.
-            entries.append((default, ""))
-            continue
-        name = mol.GetProp("id") if mol.HasProp("id") else mol.GetProp("_Name").strip()
-        entries.append((name or default, Chem.MolToSmiles(mol)))
+    records = sdf_molecules(io.BytesIO(text.encode()), keep=("id",))
+    for k, (title, smiles, _error, properties) in enumerate(records):
+        # An unreadable or refused record is kept with an empty SMILES so the user sees
+        # which record it was; its record is sized before RDKit builds it (a cage or a
+        # record of 20,000 atoms cannot hang the page).
+        entries.append((properties.get("id") or title or f"record{k + 1}", smiles))
         _check_size(len(entries), max_rows)
     if not entries:
         raise MoleculeInputError("The SDF holds no molecule records.")

@@ -112,6 +112,8 @@ def check_smiles_text(smiles: object) -> str:
     ring_bonds = len(_RING_LABEL.findall(_BRACKET_ATOM.sub("", text))) // 2
     if ring_bonds > MAX_FUSED_RINGS:
         raw = Chem.MolFromSmiles(text, sanitize=False)  # no ring perception: fast
+        if raw is not None and raw.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
+            raise MoleculeTooLargeError(_too_many_atoms(raw.GetNumHeavyAtoms()))
         refusal = fused_ring_refusal(raw) if raw is not None else None
         if refusal:
             raise MoleculeTooLargeError(refusal)
@@ -128,14 +130,20 @@ def check_smiles_text(smiles: object) -> str:
 
 def fused_ring_refusal(raw: Chem.Mol) -> str | None:
     """Why an unsanitised molecule is refused before its rings are perceived (its largest
-    ring system has more than :data:`MAX_FUSED_RINGS` independent rings), or None. The
-    ring systems are the graph's biconnected components (networkx); each has
-    ``bonds - atoms + 1`` independent rings."""
+    ring system has more than :data:`MAX_FUSED_RINGS` independent rings), or None."""
+    bonds = [(b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in raw.GetBonds()]
+    return ring_system_refusal(bonds)
+
+
+def ring_system_refusal(bonds: list[tuple[int, int]]) -> str | None:
+    """:func:`fused_ring_refusal` on a bond list (an SDF record's, read before RDKit builds
+    the molecule: its reader perceives rings even unsanitised). The ring systems are the
+    graph's biconnected components (networkx); each has ``bonds - atoms + 1`` rings."""
+    if _independent_rings(bonds) <= MAX_FUSED_RINGS:
+        return None  # the whole molecule has too few rings for any system to have more
     import networkx as nx
 
-    if raw.GetNumBonds() - raw.GetNumAtoms() + 1 <= MAX_FUSED_RINGS:
-        return None  # the whole molecule has too few rings for any system to have more
-    graph = nx.Graph((b.GetBeginAtomIdx(), b.GetEndAtomIdx()) for b in raw.GetBonds())
+    graph = nx.Graph(bonds)
     largest = max(
         (len(edges) - len({a for edge in edges for a in edge}) + 1
          for edges in nx.biconnected_component_edges(graph)),
@@ -148,6 +156,26 @@ def fused_ring_refusal(raw: Chem.Mol) -> str | None:
         f"systems of at most {MAX_FUSED_RINGS} (a steroid has 4): cages and large fused "
         "systems are out of scope."
     )
+
+
+def _independent_rings(bonds: list[tuple[int, int]]) -> int:
+    """The cyclomatic number of a bond list: bonds that close a cycle (union-find)."""
+    parent: dict[int, int] = {}
+
+    def root(a: int) -> int:
+        while parent.setdefault(a, a) != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    closing = 0
+    for a, b in bonds:
+        ra, rb = root(a), root(b)
+        if ra == rb:
+            closing += 1
+        else:
+            parent[ra] = rb
+    return closing
 
 
 def _syntax_error(text: str) -> str:
@@ -179,11 +207,15 @@ def parse_smiles(smiles: str) -> Chem.Mol:
         )
     n_heavy = mol.GetNumHeavyAtoms()
     if n_heavy > MAX_HEAVY_ATOMS:
-        raise MoleculeTooLargeError(
-            f"The molecule has {n_heavy:,} heavy atoms; SEFreq handles small molecules of at "
-            f"most {MAX_HEAVY_ATOMS} (proteins and polymers are out of scope)."
-        )
+        raise MoleculeTooLargeError(_too_many_atoms(n_heavy))
     return mol
+
+
+def _too_many_atoms(n_heavy: int) -> str:
+    return (
+        f"The molecule has {n_heavy:,} heavy atoms; SEFreq handles small molecules of at "
+        f"most {MAX_HEAVY_ATOMS} (proteins and polymers are out of scope)."
+    )
 
 
 def _organic_components(mol: Chem.Mol) -> tuple[Chem.Mol, list[str]]:

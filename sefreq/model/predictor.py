@@ -186,6 +186,8 @@ class Predictor:
         ...     frame.to_parquet(...)
         """
         self._builder(format, k)  # an unknown format fails before any work
+        if type(chunk_size) is not int or chunk_size < 1:  # 0 would hold the whole input
+            raise ValueError(f"chunk_size must be a whole number of at least 1, not {chunk_size!r}")
         ids_iter = iter(ids) if ids is not None else itertools.count()
         batch_smiles: list[str] = []
         batch_ids: list = []

@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import io
 import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from rdkit import Chem, RDLogger
 
 from sefreq.chem.io import ID_COLUMNS, SMILES_COLUMNS, MoleculeInputError, find_column, smiles_line
-from sefreq.chem.standardize import fused_ring_refusal
+from sefreq.chem.sdf import sdf_molecules
 from sefreq.screen.source import MAX_LINE_BYTES, open_input, open_text
-
-RDLogger.DisableLog("rdApp.*")
 
 TABLE_SUFFIXES = ("csv", "tsv", "txt")
 SMI_SUFFIXES = ("smi", "smiles")
@@ -235,7 +231,7 @@ def _smi_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
 
 def _sdf_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
     with open_input(path) as handle:
-        records = _sdf_molecules(_sdf_records(handle), keep)
+        records = sdf_molecules(handle, keep)
         first = 0
         for index in itertools.count():
             block = list(itertools.islice(records, chunk_size))
@@ -250,86 +246,3 @@ def _sdf_chunks(path, chunk_size, keep) -> Iterator[MoleculeChunk]:
                     columns[column].append(properties.get(column, ""))
             yield MoleculeChunk(index, first, ids, smiles, columns, errors)
             first += len(ids)
-
-
-#: The most atoms (hydrogens included) an SDF record may declare on its counts line, and
-#: the most bytes it may hold: checked before RDKit builds the molecule (a record of 20,000
-#: atoms crashed RDKit's reader, one of 200,000 made no progress in minutes; #25).
-MAX_SDF_ATOMS = 2_000
-MAX_SDF_RECORD_BYTES = 5_000_000
-#: A V2000 counts line has three characters for the atoms: a record of 20,000 atoms
-#: declares "200". Its lines are counted too (an atom or a bond is a line).
-MAX_SDF_RECORD_LINES = 3 * MAX_SDF_ATOMS
-
-
-def _sdf_records(handle) -> Iterator[tuple[list[bytes], str | None]]:
-    """(lines, None) per record of an SDF, or (its first lines, why it is refused)."""
-    lines: list[bytes] = []
-    size, refused = 0, None
-    for line in handle:
-        if line.rstrip() == b"$$$$":
-            yield lines, refused
-            lines, size, refused = [], 0, None
-            continue
-        if refused is not None:
-            continue  # a refused record is skipped to its end, never held
-        lines.append(line)
-        size += len(line)
-        if size > MAX_SDF_RECORD_BYTES or len(lines) > MAX_SDF_RECORD_LINES:
-            refused = (
-                f"the record is larger than {MAX_SDF_RECORD_BYTES / 1e6:.0f} MB or "
-                f"{MAX_SDF_RECORD_LINES:,} lines; SEFreq reads records of at most "
-                f"{MAX_SDF_ATOMS:,} atoms: proteins and polymers are out of scope"
-            )
-            del lines[4:]
-        elif len(lines) == 4 or (len(lines) > 4 and lines[3].rstrip().endswith(b"V3000")):
-            refused = _counts_refusal(lines)
-    if any(line.strip() for line in lines):  # a last record without its $$$$
-        yield lines, refused
-
-
-def _counts_refusal(lines: list[bytes]) -> str | None:
-    """Why a record's declared atoms are refused (V2000 counts line, or V3000 COUNTS), or
-    None. (Its ring systems are checked on the unsanitised molecule, before RDKit perceives
-    them: :func:`~sefreq.chem.standardize.fused_ring_refusal`.)"""
-    counts = lines[3]
-    if counts.rstrip().endswith(b"V3000"):
-        last = lines[-1].split()
-        if last[:3] != [b"M", b"V30", b"COUNTS"]:
-            return None  # not yet read
-        declared = last[3]
-    else:
-        declared = counts[0:3]
-    try:
-        atoms = int(declared)
-    except ValueError:
-        return None  # RDKit will say the record is malformed
-    if atoms > MAX_SDF_ATOMS:
-        return (
-            f"the record declares {atoms:,} atoms; SEFreq reads records of at most "
-            f"{MAX_SDF_ATOMS:,} (hydrogens included): proteins and polymers are out of scope"
-        )
-    return None
-
-
-def _sdf_molecules(records, keep) -> Iterator[tuple[str, str, str | None, dict]]:
-    """(title, SMILES, error, properties) per record: a refused or unreadable record has an
-    empty SMILES and its error."""
-    for row, (lines, refused) in enumerate(records, 1):
-        if refused is not None:  # named by its position, as an unreadable record is
-            yield "", "", f"SDF record {row}: {refused}", {}
-            continue
-        block = b"".join(lines) + b"$$$$\n"
-        raw = next(Chem.ForwardSDMolSupplier(io.BytesIO(block), sanitize=False), None)
-        refusal = fused_ring_refusal(raw) if raw is not None else None
-        if refusal:  # checked before RDKit perceives the rings (sanitisation)
-            yield "", "", f"SDF record {row}: {refusal}", {}
-            continue
-        supplier = Chem.ForwardSDMolSupplier(io.BytesIO(block), sanitize=True, removeHs=True)
-        mol = next(supplier, None)
-        if mol is None:
-            yield "", "", f"SDF record {row} could not be read by RDKit", {}
-            continue
-        title = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
-        properties = {c: mol.GetProp(c) for c in keep if mol.HasProp(c)}
-        yield title, Chem.MolToSmiles(mol), None, properties

@@ -16,11 +16,13 @@ import pytest
 from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.chem.io import OutputPathError, check_output, neutralise_cell
+from sefreq.chem.sdf import MAX_SDF_ATOMS
 from sefreq.chem.standardize import MAX_FUSED_RINGS, model_structure
 from sefreq.cli import main
 from sefreq.model.predictor import Predictor
+from sefreq.present import molecules
 from sefreq.screen import run as run_module
-from sefreq.screen.reader import MAX_SDF_ATOMS, read_chunks
+from sefreq.screen.reader import read_chunks
 from sefreq.screen.run import screen
 from sefreq.screen.source import MAX_GZIP_RATIO, MAX_LINE_BYTES
 from sefreq.screen.writer import IncompleteRunError, OutputLock, Parts
@@ -211,6 +213,8 @@ def test_the_api_refuses_what_is_not_smiles(predictor, value, error):
 def test_the_api_refuses_a_batch_size_that_would_drop_rows(predictor, batch_size):
     with pytest.raises(ValueError, match="batch_size"):
         predictor.predict(["CCO", "CCN"], batch_size=batch_size)
+    with pytest.raises(ValueError, match="chunk_size"):  # 0 held the whole input at once
+        next(predictor.predict_chunks(["CCO", "CCN"], chunk_size=batch_size))
 
 
 def _write(path, content: bytes, compress: bool = False):
@@ -319,8 +323,11 @@ def test_pathological_structures_are_answered_within_two_seconds(predictor, tmp_
     oligo = "OCC1OC(n2ccc(=O)[nH]c2=O)CC1OP(=O)(O)" * 20 + "O"
     assert model_structure(oligo)[1] is None
     sdf = _write(tmp_path / "cage.sdf", corpus.v2000_of(CAGE, "c") + corpus.v2000_of("CCO", "e"))
-    (chunk,) = read_chunks(sdf)
+    started = time.perf_counter()
+    (chunk,) = read_chunks(sdf)  # RDKit's SDF reader perceives rings even unsanitised
     assert "106 fused rings" in chunk.errors[0] and chunk.smiles[1] == "CCO"
+    assert molecules.read_upload("cage.sdf", sdf.read_bytes()) == [("record1", ""), ("e", "CCO")]
+    assert time.perf_counter() - started < 2
 
 
 # --- 10. spreadsheet formulas ----------------------------------------------------------------
