@@ -174,6 +174,29 @@ def test_workers_die_with_a_killed_parent(tmp_path, library, bundle_dir):
         _kill_leftovers(workers)
 
 
+@pytest.mark.slow
+@needs_proc
+def test_ctrl_c_stops_a_local_dask_cluster_too(tmp_path, library, bundle_dir):
+    pytest.importorskip("dask.distributed")
+    (tmp_path / library.name).symlink_to(library)
+    args = _command(library, bundle_dir, "--dask", "--dask-workers", "2")
+    process = _start(args, tmp_path)
+    workers: list[int] = []
+    try:
+        _wait_for_parts(process, tmp_path, 1)
+        workers = _descendants(process.pid)
+        os.killpg(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=HANG_GUARD_SECONDS)
+        assert process.returncode == 130, err
+        line = err.splitlines()[-1]
+        assert "Traceback" not in err and line.startswith("interrupted: "), err
+        assert line.endswith(shlex.join(["sefreq", *args, "--resume"])), err
+        assert _wait_gone(workers) == []
+    finally:
+        process.kill()
+        _kill_leftovers(workers)
+
+
 def test_an_interrupted_screen_says_what_it_wrote(tmp_path, library, bundle_dir, monkeypatch,
                                                   capsys):  # fmt: skip
     """In one process (--jobs 1): Ctrl-C during the third chunk."""
