@@ -56,9 +56,14 @@ def _start(args: list[str], cwd: Path) -> subprocess.Popen:
     source = str(Path(sefreq.__file__).resolve().parents[1])
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
         p for p in (source, os.environ.get("PYTHONPATH")) if p)}  # fmt: skip
-    return subprocess.Popen([sys.executable, "-m", "sefreq.cli", *args], cwd=cwd, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # fmt: skip
+    # Run in the background (`&`, nohup), pytest ignores SIGINT and the command would too.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen([sys.executable, "-m", "sefreq.cli", *args], cwd=cwd, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                start_new_session=True)  # fmt: skip
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_DFL if previous is None else previous)
 
 
 def _finished_parts(cwd: Path) -> int:
