@@ -105,6 +105,7 @@ def _predict(args: argparse.Namespace) -> int:
     import csv
 
     from sefreq.chem.io import MoleculeInputError
+    from sefreq.screen.lifetime import ScreenInterrupted
     from sefreq.screen.run import screen
 
     def names(text: str) -> tuple[str, ...]:
@@ -133,6 +134,9 @@ def _predict(args: argparse.Namespace) -> int:
     except (MoleculeInputError, csv.Error, UnicodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except ScreenInterrupted as interrupted:
+        print(_interrupted_line(interrupted, getattr(args, "argv", None)), file=sys.stderr)
+        return 130
     resumed = f", {summary.n_resumed} from the interrupted run" if summary.n_resumed else ""
     bad = (
         f" {summary.n_errors} could not be read: see the `error` column."
@@ -145,3 +149,18 @@ def _predict(args: argparse.Namespace) -> int:
         f"({summary.rate:.0f} molecules/s).{bad}"
     )
     return 0
+
+
+def _interrupted_line(interrupted, argv: list[str] | None) -> str:
+    """The one line Ctrl-C leaves: what is written, and the command that continues."""
+    chunks = f"{interrupted.chunks} chunk{'' if interrupted.chunks == 1 else 's'}"
+    line = (
+        f"interrupted: {interrupted.molecules} molecules in {chunks} are written "
+        f"(in {interrupted.parts})"
+    )
+    if argv is None:  # called without main(): the command line is not known
+        return f"{line}; continue with the same command and --resume"
+    import shlex
+
+    words = ["sefreq", *argv, *([] if "--resume" in argv else ["--resume"])]
+    return f"{line}; continue with: {shlex.join(words)}"

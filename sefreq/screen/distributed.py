@@ -11,9 +11,14 @@ the output folder on storage all of them reach (a shared filesystem).
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import signal
 from collections.abc import Callable, Iterable
 
 from sefreq.chem.io import MoleculeInputError
+from sefreq.screen.lifetime import interrupts_held
 from sefreq.screen.workers import without_main_script
 
 
@@ -46,7 +51,10 @@ def run_on_dask(
         # glibc's mmap threshold: every array over 128 KB is then mapped and unmapped anew,
         # and prediction runs 1.3x slower (benchmarks/batch_speed.py). Left unset here.
         no_trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
-        with without_main_script(), dask.config.set(no_trim):
+        # Started with Ctrl-C held, the cluster's threads and so its worker processes keep
+        # it held: the terminal's SIGINT reaches this process alone, which stops them all.
+        # (A Ctrl-C during these seconds of start-up comes through when they end.)
+        with without_main_script(), dask.config.set(no_trim), interrupts_held():
             cluster = LocalCluster(
                 n_workers=n_workers, threads_per_worker=1, processes=True, dashboard_address=None
             )
@@ -66,7 +74,36 @@ def run_on_dask(
         for future in queue:
             finished(future.result())
         return {"scheduler": scheduler or "LocalCluster", "worker_threads": threads}
+    except KeyboardInterrupt:
+        # Ctrl-C leaves one line: the workers' and nannies' complaints about the closing
+        # are not news. A remote cluster's workers finish the chunk they run.
+        with interrupts_held(), _silenced(logging.getLogger("distributed")):
+            if cluster is not None:
+                _kill_local_workers(cluster)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+        raise
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _kill_local_workers(cluster) -> None:
+    """End a local cluster's worker processes now: a graceful close waits for the chunks
+    they run, which may take minutes."""
+    for nanny in cluster.workers.values():
+        nanny.close_gracefully(reason="interrupted")  # a nanny must not restart its worker
+        if nanny.pid:
+            os.kill(nanny.pid, signal.SIGKILL)
+
+
+@contextlib.contextmanager
+def _silenced(logger: logging.Logger):
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from sefreq.chem.io import MoleculeInputError, check_output
 from sefreq.screen.forms import FORMS, ScreenSettings
+from sefreq.screen.lifetime import ScreenInterrupted
 from sefreq.screen.reader import MoleculeChunk, count_molecules, read_chunks
 from sefreq.screen.workers import default_jobs, predict_part, run_processes, worker_predictor
 from sefreq.screen.writer import OutputLock, Parts, file_type
@@ -74,7 +75,9 @@ def screen(
     runs the chunks on a Dask cluster instead (``pip install sefreq[distributed]``; default
     a local cluster of ``dask_workers``). Unreadable molecules are written with their
     ``error``; they never stop the run. ``structure_only``: every molecule read as new
-    (its predicted mechanism, even where its proteins are known).
+    (its predicted mechanism, even where its proteins are known). Ctrl-C stops the workers
+    at once and raises :class:`~sefreq.screen.lifetime.ScreenInterrupted` (a
+    KeyboardInterrupt that says what is written); ``resume=True`` continues.
     """
     from sefreq.model.artifact import CARD_FILE, check_bundle, file_sha256
     from sefreq.model.artifact import model_dir as default_model_dir
@@ -159,8 +162,9 @@ def screen(
         )
         try:
             summary.details = run(todo, parts, settings, model, finished) or {}
-        except KeyboardInterrupt:
-            raise  # the finished parts stay for --resume
+        except KeyboardInterrupt:  # the finished parts stay for --resume
+            bar.leave = False  # the interrupt's one line takes the bar's place
+            raise ScreenInterrupted.from_parts(parts.folder) from None
         except BaseException:
             if len(results) == len(done) == 0:
                 parts.discard()  # nothing written: nothing to resume

@@ -13,6 +13,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 
 from sefreq.screen.forms import ScreenSettings, chunk_table
+from sefreq.screen.lifetime import stop_workers, worker_context, worker_started
 from sefreq.screen.reader import MoleculeChunk
 from sefreq.screen.writer import Parts, write_part
 
@@ -89,18 +90,22 @@ def run_processes(
             part = str(parts.path(chunk.index, settings.suffix))
             finished(predict_part(chunk, settings, model, part, threads))
         return {"jobs": 1, "torch_threads": threads}
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")  # no forked torch or RDKit state
-    with without_main_script(), ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending: set = set()
-        for chunk in chunks:
-            part = str(parts.path(chunk.index, settings.suffix))
-            pending.add(pool.submit(predict_part, chunk, settings, model, part, threads))
-            if len(pending) >= 2 * jobs:
-                complete, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in complete:
-                    finished(future.result())
-        for future in pending:
-            finished(future.result())
+    # Workers start deaf to Ctrl-C and die with this process (sefreq.screen.lifetime);
+    # they are spawned at the first submits, inside without_main_script().
+    pool = ProcessPoolExecutor(jobs, mp_context=worker_context(), initializer=worker_started)
+    with without_main_script(), pool:
+        try:
+            pending: set = set()
+            for chunk in chunks:
+                part = str(parts.path(chunk.index, settings.suffix))
+                pending.add(pool.submit(predict_part, chunk, settings, model, part, threads))
+                if len(pending) >= 2 * jobs:
+                    complete, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in complete:
+                        finished(future.result())
+            for future in pending:
+                finished(future.result())
+        except BaseException:  # Ctrl-C above all: the pool's exit would wait for every chunk
+            stop_workers(pool)
+            raise
     return {"jobs": jobs, "torch_threads": threads}
