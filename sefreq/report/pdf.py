@@ -44,7 +44,6 @@ USER_TEXT_LIMIT = 300
 CELL_TEXT_LIMIT = 300
 #: What follows a predicted term in the SmPC table.
 PREDICTION_MARK = "*"
-CODE_LICENCE = "SEFreq code: MIT licence."
 #: What the cells of the comparison table (:func:`sefreq.present.compare.band_comparison`)
 #: mean, printed above it.
 COMPARISON_NOTES = (

@@ -480,23 +480,6 @@ def test_explain_shows_atoms_and_substructures(run_app) -> None:
     assert "Choose at least one side effect." in _texts(app.info)
 
 
-def test_explain_without_sefreq_explain_says_so(run_app, monkeypatch) -> None:
-    import importlib
-
-    real = importlib.import_module
-
-    def no_explain(name, *args, **kwargs):
-        if name == "sefreq.explain":
-            raise ImportError("not installed")
-        return real(name, *args, **kwargs)
-
-    app = use_drug(run_app(), "ibuprofen")
-    monkeypatch.setattr(importlib, "import_module", no_explain)
-    app = run_app("explain", app)
-    assert not problems(app)
-    assert "not available in this version" in _texts(app.info)
-
-
 def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:
     app = paste(run_app(), "CCO ethanol\nC1CC( broken\nc1ccccc1O phenol")
     app = run_app("report", app)
