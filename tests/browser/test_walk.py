@@ -12,7 +12,8 @@ import subprocess
 import time
 
 import pytest
-from browser_support import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
+
+from tests.support.browser import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
 
 pytestmark = pytest.mark.browser
 
