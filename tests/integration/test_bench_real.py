@@ -13,7 +13,7 @@ import pytest
 from sefreq.bench.protocols import BenchData, build_fold, make_assignment
 from sefreq.bench.runner import run_benchmark
 from sefreq.cli import main
-from sefreq.data.dataset import load_dataset
+from sefreq.data.cache import load_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 

@@ -286,7 +286,7 @@ def train_bundle(dataset, out_dir: Path) -> Path:
 
 def build_tiny_world(root: Path) -> TinyWorld:
     """Write the tiny dataset folder and bundle under ``root``; return their paths."""
-    from sefreq.data.dataset import save_dataset
+    from sefreq.data.cache import save_dataset
 
     dataset = build_dataset()
     folder = root / "dataset"
