@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint data bench clean assets browser-deps
+.PHONY: run test test-fast lint data bench clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,14 @@ browser-deps:
 run: data assets
 	$(VENV)/bin/streamlit run app.py
 
+# Both cores (pytest-xdist); the browser tests share one worker (their xdist group).
 test: $(STAMP) assets browser-deps
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2 --dist loadgroup
+
+# The library's unit tests on both cores, without process pools, Dask or the upstream
+# files (about a minute): the loop while working. `make test` runs everything, as CI does.
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit -m "not slow and not realdata" -n 2
 
 # ruff (lint + format) and the one-way layers contract in pyproject.toml (import-linter).
 lint: $(STAMP)
