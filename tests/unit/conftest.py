@@ -1,4 +1,7 @@
-"""Fixtures of the library's unit tests: a tiny model trained on synthetic data (seconds)."""
+"""Fixtures of the library's unit tests: a tiny model trained on synthetic data (seconds).
+
+Both are built once per session and shared: a test must not change them (copy first).
+"""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ from sefreq.model.recipe import fit_ensemble
 from tests.support.tiny_model import N_SE, tiny_network, tiny_train, tiny_training_set
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_data() -> tuple[TrainingSet, SideEffectInfo]:
     """48 small molecules x 30 side effects with random frequencies, and the side effects."""
     return tiny_training_set()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def tiny_ensemble(tiny_data) -> SEFreqEnsemble:
     """A 2-member ensemble trained for a few epochs on :func:`tiny_data`."""
     data, side_effects = tiny_data
