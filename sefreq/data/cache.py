@@ -21,7 +21,6 @@ from sefreq.data.build import BUILD_VERSION, INPUT_KEYS, build_dataset
 from sefreq.data.dataset import Dataset, with_none
 from sefreq.data.registry import REGISTRY, resolve
 from sefreq.data.registry import cache_dir as default_cache_dir
-from sefreq.data.synonyms import empty_synonyms
 
 
 def load_dataset(
@@ -102,8 +101,6 @@ _TABLES = (
     "targets",
     "mechanism_drugs",
 )
-#: Tables a dataset folder written before they existed may lack (read back empty).
-_OPTIONAL_TABLES = {"synonyms": empty_synonyms}
 _LIST_COLUMNS = ("organ_classes", "group_terms")
 _LIST_SEP = "|"
 
@@ -152,14 +149,7 @@ def _read_cache(folder: Path) -> Dataset:
     with np.load(folder / "arrays.npz") as arrays:
         frequency = arrays["frequency"]
         similarity = arrays["side_effect_similarity"]
-    tables = {
-        name: (
-            _OPTIONAL_TABLES[name]()
-            if name in _OPTIONAL_TABLES and not (folder / f"{name}.parquet").is_file()
-            else pd.read_parquet(folder / f"{name}.parquet")
-        )
-        for name in _TABLES
-    }
+    tables = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _TABLES}
     side_effects = tables["side_effects"]
     for column in _LIST_COLUMNS:
         side_effects[column] = [

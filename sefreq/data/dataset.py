@@ -8,15 +8,65 @@ Rows are in *Galeano order* (FrequencyData.mat ``drugs``), columns in Galeano or
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from sefreq.constants import UNSTATED
-from sefreq.data.synonyms import empty_synonyms
+from sefreq.data.synonyms import SYNONYM_COLUMNS
 from sefreq.data.targets import TARGET_COLUMNS
 from sefreq.data.types import SideEffectInfo
+
+#: The columns of every table of a :class:`Dataset` (what the build writes; a table may
+#: carry more). :meth:`Dataset.validate` checks them.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "drugs": (
+        "name", "pubchem_cid", "pubchem_cid_flat", "sider_stereo_cid", "atc", "smiles",
+        "smiles_source", "inchikey", "parent_smiles", "has_structure", "curation_status",
+        "curation_note", "is_independent", "smiles_pubchem", "smiles_drugbank",
+        "standardization",
+    ),
+    "side_effects": ("name", "umls_cui", "organ_classes", "group_terms", "n_drugs_with_freq"),
+    "names": ("name", "key", "kind", "drug_index"),
+    "labels": ("drug_index", "label_name", "brand", "url", "label_id"),
+    "evidence": (
+        "drug_index", "side_effect_index", "kind", "frequency_text", "lower", "upper",
+        "frequency_class",
+    ),
+    "pairs": (
+        "drug_index", "side_effect_index", "n_labels", "n_placebo", "n_postmarketing",
+        "median_lower", "median_upper", "median_midpoint", "median_class", "derived_class",
+        "galeano_class", "placebo_class", "placebo_at_least_drug", "postmarketing_only",
+        "on_label",
+    ),
+    "catalogue": (
+        "name", "source", "sider_stereo_cid", "sider_flat_cid", "drugbank_id",
+        "drugcentral_id", "atc", "smiles", "smiles_source", "inchikey", "parent_smiles",
+        "has_structure", "curation_status", "curation_note", "same_parent_as", "in_sider",
+        "n_side_effects", "has_frequencies",
+    ),
+    "associations": ("drug_index", "side_effect_index"),
+    "synonyms": SYNONYM_COLUMNS,
+    "targets": tuple(TARGET_COLUMNS),
+    "mechanism_drugs": ("skeleton", "smiles", "proteins", "atc"),
+}  # fmt: skip
+#: Flags the pages and the model read as booleans.
+BOOL_COLUMNS = (
+    ("drugs", "has_structure"),
+    ("drugs", "is_independent"),
+    ("pairs", "on_label"),
+    ("pairs", "placebo_at_least_drug"),
+    ("pairs", "postmarketing_only"),
+    ("catalogue", "has_structure"),
+    ("catalogue", "in_sider"),
+    ("catalogue", "has_frequencies"),
+)
+
+
+class DatasetSchemaError(ValueError):
+    """A :class:`Dataset` whose tables are not the shape the build makes (a developer's
+    error: a hand-made dataset, or a dataset folder from another version)."""
 
 
 @dataclass(frozen=True)
@@ -75,26 +125,63 @@ class Dataset:
     labels: pd.DataFrame
     evidence: pd.DataFrame
     pairs: pd.DataFrame
-    catalogue: pd.DataFrame = field(default_factory=pd.DataFrame)
-    associations: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["drug_index", "side_effect_index"])
-    )
-    synonyms: pd.DataFrame = field(default_factory=empty_synonyms)
-    targets: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=TARGET_COLUMNS))
-    mechanism_drugs: pd.DataFrame = field(
-        default_factory=lambda: pd.DataFrame(columns=["skeleton", "smiles", "proteins", "atc"])
-    )
+    catalogue: pd.DataFrame
+    associations: pd.DataFrame
+    synonyms: pd.DataFrame
+    targets: pd.DataFrame
+    mechanism_drugs: pd.DataFrame
 
     def __post_init__(self) -> None:
-        if self.catalogue.empty:  # a dataset built without the catalogue files (tests)
-            catalogue = self.drugs.assign(
-                source="sider", in_sider=True, has_frequencies=True, same_parent_as=pd.NA
-            )
-            object.__setattr__(self, "catalogue", catalogue)
+        self.validate()
         # One Dataset is shared (e.g. cached across app sessions): an in-place edit of a
         # protocol's training copy must fail loudly instead of changing everyone's data.
         self.frequency.setflags(write=False)
         self.side_effect_similarity.setflags(write=False)
+
+    def validate(self) -> None:
+        """Check the schema: every table has its :data:`COLUMNS`, the flags are bool, the
+        arrays fit the tables, and the catalogue starts with :attr:`drugs`.
+
+        Runs on every :class:`Dataset` made (the build, a cache or dataset folder read
+        back, a test's), so that nothing above has to guess at a missing column. Raises
+        :class:`DatasetSchemaError` naming what is wrong.
+        """
+        problems = []
+        for name, columns in COLUMNS.items():
+            table = getattr(self, name)
+            if not isinstance(table, pd.DataFrame):
+                problems.append(f"{name} is a {type(table).__name__}, not a DataFrame")
+                continue
+            missing = [column for column in columns if column not in table.columns]
+            if missing:
+                problems.append(f"{name} lacks {missing}")
+        for name, column in BOOL_COLUMNS:
+            table = getattr(self, name)
+            if column in table.columns and table[column].dtype != bool:
+                problems.append(f"{name}.{column} is {table[column].dtype}, not bool")
+        if problems:
+            raise DatasetSchemaError("; ".join(problems))
+        n_drugs, n_side_effects = len(self.drugs), len(self.side_effects)
+        if self.frequency.dtype != np.uint8 or self.frequency.shape != (n_drugs, n_side_effects):
+            problems.append(
+                f"frequency is {self.frequency.dtype} {self.frequency.shape}, not uint8 "
+                f"({n_drugs}, {n_side_effects})"
+            )
+        if self.side_effect_similarity.shape != (n_side_effects, n_side_effects):
+            problems.append(f"side_effect_similarity is {self.side_effect_similarity.shape}")
+        catalogue_names = self.catalogue["name"].iloc[:n_drugs].tolist()
+        if catalogue_names != self.drugs["name"].tolist():
+            problems.append("the catalogue does not start with the drugs, in their order")
+        for name, vocabulary in (
+            ("organ_classes", self.organ_class_names),
+            ("group_terms", self.group_term_names),
+        ):
+            unknown = {item for items in self.side_effects[name] for item in items}
+            unknown -= set(vocabulary)
+            if unknown:
+                problems.append(f"side_effects.{name} outside the vocabulary: {sorted(unknown)}")
+        if problems:
+            raise DatasetSchemaError("; ".join(problems))
 
     @property
     def independent_mask(self) -> np.ndarray:
@@ -128,7 +215,7 @@ class Dataset:
         """
         catalogue = self.catalogue
         n = len(self.drugs)
-        if len(catalogue) <= n or "n_side_effects" not in catalogue:  # no drug beyond the 759
+        if len(catalogue) <= n:  # no drug beyond the 759
             return catalogue.iloc[:0], np.zeros((0, self.frequency.shape[1]), dtype=np.uint8)
         rows = catalogue[
             (catalogue.index >= n)

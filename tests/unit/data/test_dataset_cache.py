@@ -12,6 +12,7 @@ from sefreq.data import cache as cache_module
 from sefreq.data.cache import load_dataset
 from sefreq.data.dataset import Dataset
 from sefreq.data.registry import REGISTRY, DataMissingError
+from tests.support.toy_dataset import toy_dataset
 
 
 def _tiny_dataset() -> Dataset:
@@ -52,13 +53,10 @@ def _tiny_dataset() -> Dataset:
             "frequency_class": [4.0],
         }
     )
-    return Dataset(
-        frequency=np.array([[4, 0, 0], [0, 3, 0]], dtype=np.uint8),
-        drugs=drugs,
-        side_effects=side_effects,
-        organ_class_names=["A", "B", "Gastrointestinal disorders"],
-        group_term_names=["G1", "G2", "G3"],
-        side_effect_similarity=np.eye(3, dtype=np.float32),
+    return toy_dataset(
+        np.array([[4, 0, 0], [0, 3, 0]], dtype=np.uint8),
+        drugs,
+        side_effects,
         names=pd.DataFrame(
             {"name": ["Aspirin"], "key": ["aspirin"], "kind": ["generic"], "drug_index": [0]}
         ),
