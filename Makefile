@@ -52,14 +52,15 @@ browser-deps:
 run: data assets
 	$(VENV)/bin/streamlit run app.py
 
-# Both cores (pytest-xdist); the browser tests share one worker (their xdist group).
 test: $(STAMP) assets browser-deps
-	$(PY) -m pytest -n 2 --dist loadgroup
+	$(PY) -m pytest
 
-# The library's unit tests on both cores, without process pools, Dask or the upstream
-# files (about a minute): the loop while working. `make test` runs everything, as CI does.
+# The library's unit tests without process pools, Dask or the upstream files (under a
+# minute): the loop while working. `make test` runs everything, as CI does. Both run on one
+# core: pytest-xdist on two cores was slower here (each worker builds the session's tiny
+# model and world again, and a module's dataset build runs in both workers).
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit -m "not slow and not realdata" -n 2
+	$(PY) -m pytest tests/unit -m "not slow and not realdata"
 
 # ruff (lint + format) and the one-way layers contract in pyproject.toml (import-linter).
 lint: $(STAMP)

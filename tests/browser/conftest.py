@@ -5,9 +5,6 @@ neither the upstream data nor the bundled model; set SEFREQ_BROWSER_REAL=1 to wa
 ones instead (skipped when they are not there). ``real_server`` always serves the upstream
 data and the shipped model (skipped without them; CI has both): the clinician's flows are
 checked against what users get.
-
-Every browser test is in the xdist group "browser": under ``-n 2`` one worker runs them
-all, so the servers start once and the tab-per-module walks keep their order.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import pytest
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT
 from tests.support.browser import ARTIFACTS, check, go, settle
 
-pytestmark = [pytest.mark.browser, pytest.mark.realdata, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 MEDICATIONS = "ibuprofen, furosemide, Tylenol, CCCCCCCCCCCCCCCC(=O)O"
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.browser import check, go, search, settle, threshold
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def test_21_report_keeps_the_profile_threshold(browser_page) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.browser import ARTIFACTS, check, go, search, settle, threshold
 
-pytestmark = [pytest.mark.browser, pytest.mark.realdata, pytest.mark.xdist_group("browser")]
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 
 def test_31_the_lipitor_walk_keeps_the_threshold_and_lists_each_term_once(

@@ -15,7 +15,7 @@ import pytest
 
 from tests.support.browser import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
+pytestmark = pytest.mark.browser
 
 
 def test_01_start_page(browser_page) -> None:
