@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint data bench clean assets browser-deps
+.PHONY: run test test-fast lint data bench clean assets browser-deps
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,13 @@ run: data assets
 
 test: $(STAMP) assets browser-deps
 	$(PY) -m pytest
+
+# The library's unit tests without process pools, Dask or the upstream files (under a
+# minute): the loop while working. `make test` runs everything, as CI does. Both run on one
+# core: pytest-xdist on two cores was slower here (each worker builds the session's tiny
+# model and world again, and a module's dataset build runs in both workers).
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit -m "not slow and not realdata"
 
 # ruff (lint + format) and the one-way layers contract in pyproject.toml (import-linter).
 lint: $(STAMP)

@@ -21,9 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-# The browser suite's server and Chromium helpers (tests/browser/browser_support.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from browser_support import (
+# The browser suite's server and Chromium helpers (tests/support/browser.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     ROOT,

@@ -1,6 +1,6 @@
 """How long the slowest bad input takes to be answered (target: every one within 2 s).
 
-Each SMILES of the corpus (tests/data/bad_inputs.py) goes through the bundled model's
+Each SMILES of the corpus (tests/support/bad_inputs.py) goes through the bundled model's
 ``Predictor.predict`` as a batch of one, and through the dashboard's preparation
 (``sefreq.present.molecules.prepare``); each file through the upload reader and the batch
 preparation; each hostile screening file (bombs, huge SDF records, cages, encodings:
@@ -19,7 +19,7 @@ import statistics
 import time
 from pathlib import Path
 
-CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "bad_inputs.py"
+CORPUS = Path(__file__).resolve().parents[1] / "tests" / "support" / "bad_inputs.py"
 
 
 def _corpus():

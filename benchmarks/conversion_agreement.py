@@ -14,7 +14,7 @@ import argparse
 from pathlib import Path
 
 from sefreq.data import sider
-from sefreq.data.dataset import load_dataset
+from sefreq.data.cache import load_dataset
 
 
 def main() -> None:

@@ -36,9 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
-# The browser suite's server and Chromium helpers (tests/browser/browser_support.py).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "browser"))
-from browser_support import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server
+# The browser suite's server and Chromium helpers (tests/support/browser.py).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.browser import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, start_server, stop_server
 
 MAX_SESSIONS = 50
 STEPS = ("lookup", "profile", "explain", "report")

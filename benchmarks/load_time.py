@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sefreq.data.dataset import load_dataset
+from sefreq.data.cache import load_dataset
 
 
 def _time(call) -> float:

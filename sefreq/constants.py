@@ -57,7 +57,7 @@ CLASS_LABELS: dict[int, str] = {0: "not reported"} | {
     k: band.label for k, band in FREQUENCY_BANDS.items()
 }
 
-# The 9 drugs that follow-up work holds out as the independent test set (SCIENCE.md).
+# The 9 drugs that follow-up work holds out as the independent test set (docs/SCIENCE.md).
 INDEPENDENT_TEST_DRUGS = (
     "cisatracurium",
     "everolimus",

@@ -1,4 +1,9 @@
-"""Shared fixtures. Real-data tests run only where SEFREQ_DATA_DIR points at the upstream files."""
+"""Shared fixtures. Real-data tests run only where SEFREQ_DATA_DIR points at the upstream files.
+
+A test that asks for the upstream files (``real_data_dir``, ``reference_dir``) or the real
+dashboard (``real_server``) must say so with the ``realdata`` marker, so that
+``-m "not realdata"`` means what it says; collection stops on one that does not.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.tiny_world import TinyWorld, build_tiny_world
+
 SMILES = {
     "aspirin": "CC(=O)Oc1ccccc1C(=O)O",
     "caffeine": "Cn1cnc2c1c(=O)n(C)c(=O)n2C",
@@ -14,6 +21,24 @@ SMILES = {
     "paracetamol": "CC(=O)Nc1ccc(O)cc1",
     "sodium_benzoate": "[Na+].[O-]C(=O)c1ccccc1",
 }
+
+
+#: Fixtures that read SEFREQ_DATA_DIR.
+REAL_DATA_FIXTURES = frozenset({"real_data_dir", "reference_dir", "real_server"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    unmarked = [
+        item.nodeid
+        for item in items
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ()))
+        and item.get_closest_marker("realdata") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError(
+            "these tests read SEFREQ_DATA_DIR but are not marked realdata:\n  "
+            + "\n  ".join(unmarked)
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,6 +61,12 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory):
 def smiles() -> dict[str, str]:
     """A few small, well-known molecules."""
     return dict(SMILES)
+
+
+@pytest.fixture(scope="session")
+def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
+    """39 real drugs x 30 side effects, and a 2-member model trained on them (seconds)."""
+    return build_tiny_world(tmp_path_factory.mktemp("tiny_world"))
 
 
 @pytest.fixture(scope="session")

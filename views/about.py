@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -9,6 +11,9 @@ import streamlit as st
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present import card as model_card
 from sefreq.ui import resources
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 
 def _band_table(frequency: np.ndarray) -> pd.DataFrame:
@@ -29,7 +34,7 @@ def _band_table(frequency: np.ndarray) -> pd.DataFrame:
     )
 
 
-def _dataset_summary(dataset) -> None:
+def _dataset_summary(dataset: Dataset) -> None:
     frequency = np.asarray(dataset.frequency)
     drugs = dataset.drugs
     reported = int(np.count_nonzero(frequency))
@@ -41,17 +46,14 @@ def _dataset_summary(dataset) -> None:
         f"{reported:,}",
         help=f"{reported / frequency.size:.1%} of all drug-side-effect pairs",
     )
-    if "has_structure" in drugs:
-        columns[3].metric("Drugs with a usable structure", f"{int(drugs['has_structure'].sum()):,}")
-    if "is_independent" in drugs:
-        columns[4].metric("Independent test drugs", f"{int(drugs['is_independent'].sum()):,}")
-    catalogue = getattr(dataset, "catalogue", None)
-    if catalogue is not None and "source" in catalogue:
-        st.markdown(
-            f"**Drugs you can look up: {len(catalogue):,}** (the {frequency.shape[0]} of the "
-            "frequency matrix above are the first SIDER drugs)"
-        )
-        st.dataframe(model_card.catalogue_summary(catalogue), hide_index=True)
+    columns[3].metric("Drugs with a usable structure", f"{int(drugs['has_structure'].sum()):,}")
+    columns[4].metric("Independent test drugs", f"{int(drugs['is_independent'].sum()):,}")
+    catalogue = dataset.catalogue
+    st.markdown(
+        f"**Drugs you can look up: {len(catalogue):,}** (the {frequency.shape[0]} of the "
+        "frequency matrix above are the first SIDER drugs)"
+    )
+    st.dataframe(model_card.catalogue_summary(catalogue), hide_index=True)
     st.markdown("**Reported pairs per frequency band**")
     st.dataframe(
         _band_table(frequency),

@@ -4,6 +4,8 @@ chances across their top side effects."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import plotly.express as px
 import streamlit as st
 
@@ -22,6 +24,9 @@ from sefreq.present.profile import organ_class_options, profile_table
 from sefreq.present.text import html_safe, markdown_safe
 from sefreq.ui import resources, state, widgets
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 
 def _add(molecule: molecules.Molecule) -> None:
     if not molecule.ok:
@@ -34,7 +39,7 @@ def _add(molecule: molecules.Molecule) -> None:
         st.rerun()
 
 
-def _pickers(dataset) -> None:
+def _pickers(dataset: Dataset) -> None:
     current = state.current()
     columns = st.columns(3)
     with columns[0]:

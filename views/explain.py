@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import base64
-import importlib
 
 import streamlit as st
 
+import sefreq.explain as explain_api
 from sefreq.present.profile import profile_table
 from sefreq.ui import resources, widgets
 
@@ -18,19 +18,11 @@ OUTPUTS = {
 }
 
 
-def _explain_module():
-    """:mod:`sefreq.explain` when it is installed, else None (the page then says so)."""
-    try:
-        return importlib.import_module("sefreq.explain")
-    except ImportError:
-        return None
-
-
 def _svg_data_url(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
 
 
-def _page(explain_module) -> None:
+def _page() -> None:
     molecule = widgets.require_current()
     if molecule is None:
         return
@@ -49,7 +41,7 @@ def _page(explain_module) -> None:
         max_selections=MAX_SIDE_EFFECTS,
         key="w.explain_side_effects",
         help=f"At most {MAX_SIDE_EFFECTS} at once. An explanation stops after "
-        f"{explain_module.EXPLAIN_TIME_LIMIT_S:.0f} s and says so; choose fewer to go faster.",
+        f"{explain_api.EXPLAIN_TIME_LIMIT_S:.0f} s and says so; choose fewer to go faster.",
     )
     output = columns[1].radio(
         "Explain", list(OUTPUTS), format_func=OUTPUTS.__getitem__, key="w.explain_output"
@@ -62,7 +54,7 @@ def _page(explain_module) -> None:
             explanation = resources.explanation(
                 molecule.parent_smiles, [int(index_of[name]) for name in chosen], output
             )
-    except explain_module.ExplainInputError as error:
+    except explain_api.ExplainInputError as error:
         st.error(f"{error}")
         return
 
@@ -71,7 +63,7 @@ def _page(explain_module) -> None:
         "**Atom contributions**: red atoms raise the output, blue atoms lower it (shared "
         f"scale, in {unit}). Panel legends give the output and its average over training drugs."
     )
-    st.image(explain_module.draw_explanation(explanation), width="stretch")
+    st.image(explain_api.draw_explanation(explanation), width="stretch")
 
     summary = explanation.summary()
     st.markdown(
@@ -95,7 +87,7 @@ def _page(explain_module) -> None:
     )
 
     focus = st.selectbox("Substructures of", explanation.side_effects, key="w.explain_focus")
-    top = explain_module.top_substructures(explanation, focus, top=4, images=True, fmt="svg")
+    top = explain_api.top_substructures(explanation, focus, top=4, images=True, fmt="svg")
     if len(top):
         top = top.assign(image=[_svg_data_url(svg) for svg in top["image"]])
         st.dataframe(
@@ -195,12 +187,5 @@ def _mechanism(molecule, side_effects: list[int]) -> None:
 
 
 st.title("Explain a prediction")
-explain_module = _explain_module()
-if explain_module is None or not hasattr(explain_module, "explain"):
-    st.info(
-        "Explanations (which atoms and substructures drive a prediction) are not available "
-        "in this version. The Profile and Known vs predicted pages show what the model "
-        "predicts and how it compares with the labels."
-    )
-elif widgets.require_model():
-    _page(explain_module)
+if widgets.require_model():
+    _page()

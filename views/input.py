@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -28,6 +29,9 @@ from sefreq.present.lookup import (
 from sefreq.present.text import markdown_safe
 from sefreq.ui import resources, state, widgets
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 THREEDMOL_FILE = Path(__file__).resolve().parents[1] / "assets" / "vendor" / "3Dmol-min.js"
 # Set when the look-up text has just been changed: an exact single match is then taken
 # at once, and only then (coming back to the same text never replaces a later choice).
@@ -51,7 +55,7 @@ def _query_changed() -> None:
     st.session_state[NEW_QUERY] = True
 
 
-def _lookup_tab(dataset) -> None:
+def _lookup_tab(dataset: Dataset) -> None:
     if dataset is None:
         st.info("Looking drugs up needs the SIDER data (see the message above).")
         return

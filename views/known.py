@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import plotly.express as px
 import streamlit as st
@@ -17,6 +18,9 @@ from sefreq.present.known import (
     reported_predicted_low,
 )
 from sefreq.ui import widgets
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 COLUMN_CONFIG = {
     "side_effect": "side effect",
@@ -45,7 +49,7 @@ def _pct(value: float) -> str:
     return "–" if math.isnan(value) else f"{100 * value:.0f}%"
 
 
-def _known_drug(molecule, dataset, prediction) -> None:
+def _known_drug(molecule, dataset: Dataset, prediction) -> None:
     table = comparison_table(prediction, dataset, molecule.drug_index)
     figures = agreement(table)
     st.subheader(f"{molecule.markdown_label}: labels vs model")
@@ -134,7 +138,7 @@ def _known_drug(molecule, dataset, prediction) -> None:
         )
 
 
-def _new_molecule(molecule, dataset) -> None:
+def _new_molecule(molecule, dataset: Dataset) -> None:
     st.subheader(f"{molecule.markdown_label}: not one of the known drugs")
     st.caption(
         "No label data exists for a new molecule. Here are the most similar known drugs "

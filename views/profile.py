@@ -8,6 +8,8 @@ chance, comes last.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import plotly.express as px
 import streamlit as st
@@ -31,6 +33,9 @@ from sefreq.present.standout import MOST_LIKELY, STANDS_OUT, order_profile, stan
 from sefreq.present.text import markdown_safe
 from sefreq.present.vocabulary import BAND_COLOURS, NOT_REPORTED
 from sefreq.ui import resources, state, widgets
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 #: How this molecule compares with the approved drugs (sefreq.present.standout).
 STANDOUT_CONFIG = {
@@ -101,7 +106,9 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
     st.dataframe(details, hide_index=True, column_config=DETAIL_COLUMNS)
 
 
-def _smpc_section(prediction: pd.DataFrame, dataset, drug_index: int | None, domain: dict) -> None:
+def _smpc_section(
+    prediction: pd.DataFrame, dataset: Dataset, drug_index: int | None, domain: dict
+) -> None:
     """Labels first (when the drug has some), then the predictions above the threshold."""
     if drug_index is None:
         st.markdown("#### Predicted side effects (no label data)")

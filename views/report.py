@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import streamlit as st
 
@@ -20,6 +22,9 @@ from sefreq.report.tables import (
 )
 from sefreq.ui import resources, state, widgets
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 #: What the profile CSV holds, as the page offers it.
 CSV_SMPC = "SmPC table (labels first, then predictions)"
 CSV_FULL = "every side effect (long form)"
@@ -32,7 +37,7 @@ def _pdf(key: str, _report: ReportInput) -> bytes:
     return profile_pdf(_report)
 
 
-def _profile_section(dataset, threshold: float) -> None:
+def _profile_section(dataset: Dataset, threshold: float) -> None:
     molecule = widgets.require_current()
     if molecule is None:
         return
@@ -91,7 +96,7 @@ def _profile_section(dataset, threshold: float) -> None:
     st.dataframe(readable(smpc_report_table(report).head(20)), hide_index=True)
 
 
-def _compare_section(dataset, threshold: float) -> None:
+def _compare_section(dataset: Dataset, threshold: float) -> None:
     chosen = state.compare_list()
     if len(chosen) < 2 or not widgets.require_model():
         return

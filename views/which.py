@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from sefreq.present.text import markdown_safe
@@ -18,6 +20,9 @@ from sefreq.present.which import (
 )
 from sefreq.report import table_csv
 from sefreq.ui import resources, state, widgets
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 COLUMN_CONFIG = {
     "entered": "as entered",
@@ -65,7 +70,7 @@ PREDICTION_COLUMNS = [
 ]
 
 
-def _symptom(dataset) -> SymptomMatch | None:
+def _symptom(dataset: Dataset) -> SymptomMatch | None:
     """The symptom box, the term it matched and the alternatives; None until one is chosen."""
     query = st.text_input(
         "Symptom",
@@ -106,7 +111,7 @@ def _symptom(dataset) -> SymptomMatch | None:
     return match
 
 
-def _medication_list(dataset) -> list[str]:
+def _medication_list(dataset: Dataset) -> list[str]:
     """The pasted list and the drugs picked from the catalogue, in that order."""
     left, right = st.columns(2)
     text = left.text_area(
@@ -126,7 +131,7 @@ def _medication_list(dataset) -> list[str]:
     return [*split_drug_list(text), *picked]
 
 
-def _answer(match: SymptomMatch, entries: list[str], dataset) -> None:
+def _answer(match: SymptomMatch, entries: list[str], dataset: Dataset) -> None:
     with st.spinner(f"Reading {len(entries)} drug(s) against {match.side_effect}…"):
         table = which_drugs(match, entries, dataset, predict=resources.predict)
     term = markdown_safe(match.side_effect)

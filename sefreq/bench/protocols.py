@@ -37,6 +37,9 @@ import numpy as np
 from sefreq.bench.interface import EvalView, QueryView, TrainView
 from sefreq.data.types import SideEffectInfo
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 if TYPE_CHECKING:  # imported where used: `sefreq --help` must not import torch
     from sefreq.model.mechanism import MechanismTask
 
@@ -87,7 +90,7 @@ class ExtraDrugs:
     catalogue_ids: np.ndarray
 
     @classmethod
-    def from_dataset(cls, dataset, listed: bool = True) -> ExtraDrugs | None:
+    def from_dataset(cls, dataset: Dataset, listed: bool = True) -> ExtraDrugs | None:
         """The extra drugs of ``dataset`` (:meth:`Dataset.extra_training_drugs`); None when
         it has no catalogue."""
         from sefreq.data.names import name_key
@@ -127,11 +130,10 @@ class BenchData:
     mechanism: MechanismTask | None = None
 
     @classmethod
-    def from_dataset(cls, dataset) -> BenchData:
+    def from_dataset(cls, dataset: Dataset) -> BenchData:
         """Adapt a :class:`sefreq.data.dataset.Dataset` (``sefreq.load_dataset()``)."""
         drugs = dataset.drugs
-        smiles_column = "parent_smiles" if "parent_smiles" in drugs.columns else "smiles"
-        smiles = [s if isinstance(s, str) and s else None for s in drugs[smiles_column]]
+        smiles = [s if isinstance(s, str) and s else None for s in drugs["parent_smiles"]]
         structure = np.asarray(dataset.structure_mask, dtype=bool)
         smiles = [s if ok else None for s, ok in zip(smiles, structure, strict=True)]
         return cls(
@@ -200,7 +202,7 @@ class BenchData:
         return digest.hexdigest()
 
 
-def _mechanism_task(dataset) -> MechanismTask | None:
+def _mechanism_task(dataset: Dataset) -> MechanismTask | None:
     """The dataset's dense mechanism task (None when it has none)."""
     from sefreq.model.mechanism import MechanismTask
 

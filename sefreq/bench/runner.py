@@ -4,7 +4,7 @@
 replaces only the rows of the (protocol, model) pairs it ran, so the tables can be built
 up one model at a time. ``benchmarks/results.md`` is rendered from the whole CSV: one
 table per protocol, mean ± std over folds, the margin over the prevalence baseline, and
-the published numbers of SCIENCE.md in the same table.
+the published numbers of docs/SCIENCE.md in the same table.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 PUBLISHED: dict[str, list[tuple[str, dict[str, float]]]] = {
     "ICS": [
         (
-            "prevalence floor (SCIENCE.md, 10 random drug folds)",
+            "prevalence floor (docs/SCIENCE.md, 10 random drug folds)",
             {"auroc": 0.824, "aupr": 0.294, "auroc_per_drug": 0.875, "rmse": 0.812},
         ),
         ("MultiFG, cold-start result file", {"auroc": 0.820, "aupr": 0.296, "rmse": 0.787}),

@@ -28,7 +28,7 @@ __all__ = [
 
 
 def load_dataset(*args, **kwargs):
-    """Build (or load from the cache) the curated dataset; see :mod:`sefreq.data.dataset`."""
-    from sefreq.data.dataset import load_dataset as _load
+    """Build (or load from the cache) the curated dataset; see :mod:`sefreq.data.cache`."""
+    from sefreq.data.cache import load_dataset as _load
 
     return _load(*args, **kwargs)

@@ -44,7 +44,7 @@ PLACEBO = "placebo"
 POSTMARKETING = "postmarketing"
 EVIDENCE_KINDS = (DRUG, PLACEBO, POSTMARKETING)
 
-#: Frequency words on labels -> class (CIOMS bands; SCIENCE.md).
+#: Frequency words on labels -> class (CIOMS bands; docs/SCIENCE.md).
 WORD_CLASSES: dict[str, int] = {
     "very common": 5,
     "very frequent": 5,

@@ -149,16 +149,3 @@ def build_synonyms(term_pairs: pd.DataFrame, side_effects: pd.DataFrame) -> pd.D
     table["n_drugs"] = table["n_drugs"].astype("int64")
     table["share"] = table["share"].astype(float)
     return table.sort_values(["synonym", "side_effect_index"], kind="stable").reset_index(drop=True)
-
-
-def empty_synonyms() -> pd.DataFrame:
-    """A synonyms table with no rows (a dataset built without SIDER's LLTs)."""
-    return pd.DataFrame(
-        {
-            "synonym": pd.Series(dtype=object),
-            "side_effect_index": pd.Series(dtype="int64"),
-            "source": pd.Series(dtype=object),
-            "n_drugs": pd.Series(dtype="int64"),
-            "share": pd.Series(dtype=float),
-        }
-    )

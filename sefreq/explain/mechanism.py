@@ -16,6 +16,7 @@ catalogue, else those the model predicts with their chance.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,9 @@ from sefreq.chem.standardize import model_molecule, skeleton_of
 from sefreq.data.targets import CATEGORIES
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.mechanism import ATC_PREFIX
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 #: Predicted proteins below this chance are not listed as the drug's mechanism.
 MIN_CHANCE = 0.3
@@ -59,7 +63,7 @@ class MechanismEvidence:
     listed: csr_matrix  # (n_drugs, 994) 0/1
 
     @classmethod
-    def from_dataset(cls, dataset) -> MechanismEvidence:
+    def from_dataset(cls, dataset: Dataset) -> MechanismEvidence:
         """From a :class:`~sefreq.data.dataset.Dataset`: the catalogue's SIDER drugs that
         have both a listing and a known human protein."""
         targets = dataset.targets
@@ -135,7 +139,7 @@ class MechanismEvidence:
 
 
 def drug_proteins(
-    ensemble: SEFreqEnsemble, dataset, smiles: str, structure_only: bool = False
+    ensemble: SEFreqEnsemble, dataset: Dataset, smiles: str, structure_only: bool = False
 ) -> pd.DataFrame:
     """The proteins of a molecule: uniprot_id, protein, category, source ("DrugBank",
     "DrugCentral" or "predicted") and chance (1 for a known one). Known where the
@@ -222,7 +226,7 @@ def explain_mechanism(
     smiles: str,
     side_effects: list[int],
     ensemble: SEFreqEnsemble,
-    dataset,
+    dataset: Dataset,
     structure_only: bool = False,
     evidence: MechanismEvidence | None = None,
 ) -> MechanismExplanation:

@@ -19,6 +19,7 @@ import torch
 from safetensors.numpy import load_file, save_file
 
 from sefreq.chem.features import (
+    DESCRIPTOR_NAMES,
     LEGACY_DESCRIPTOR_NAMES,
     DescriptorScaler,
     featurize_mols,
@@ -101,8 +102,9 @@ class SEFreqEnsemble:
     # "kernel": the reference drugs' kernel fingerprints (of KERNEL_FINGERPRINTS): their names
     # are the ones the prior reads
     reference_kernel_fingerprints: dict[str, np.ndarray] | None = None
-    # RDKit descriptors the network reads (sefreq.chem.features), in order
-    descriptor_names: tuple[str, ...] = LEGACY_DESCRIPTOR_NAMES
+    # RDKit descriptors the network reads (sefreq.chem.features), in order: the training
+    # default; a card names its own (one without, from before the set changed, the legacy)
+    descriptor_names: tuple[str, ...] = DESCRIPTOR_NAMES
     temperature: float = 1.0
     conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
     ad_threshold: float = 0.0

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -14,6 +15,9 @@ from sefreq.data import load_dataset
 from sefreq.data.registry import REGISTRY, file_status
 from sefreq.data.types import SideEffectInfo
 from sefreq.model.mechanism import MechanismTask
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 
 @dataclass
@@ -92,8 +96,7 @@ def load_bundle_data(with_sider: bool = False) -> BundleData:
     drugs = dataset.drugs
     usable = np.asarray(dataset.structure_mask, dtype=bool)
     rows = np.flatnonzero(usable)
-    smiles_column = "parent_smiles" if "parent_smiles" in drugs.columns else "smiles"
-    smiles = [drugs[smiles_column].iloc[i] for i in rows]
+    smiles = [drugs["parent_smiles"].iloc[i] for i in rows]
     frequency = dataset.listed_labels()[rows].astype(np.uint8)
     training = TrainingSet(
         smiles=smiles,
@@ -117,7 +120,7 @@ def load_bundle_data(with_sider: bool = False) -> BundleData:
     )
 
 
-def _with_extra_drugs(training: TrainingSet, dataset) -> TrainingSet:
+def _with_extra_drugs(training: TrainingSet, dataset: Dataset) -> TrainingSet:
     """``training`` plus SIDER's drugs beyond the 759 (:meth:`Dataset.extra_training_drugs`)."""
     rows, frequency = dataset.extra_training_drugs()
     return concatenate(

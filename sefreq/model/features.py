@@ -11,7 +11,7 @@ from scipy.special import expit, logit
 
 from sefreq.constants import N_CLASSES, stated
 
-# Global class shares of Galeano's matrix (SCIENCE.md), used only when a training set is
+# Global class shares of Galeano's matrix (docs/SCIENCE.md), used only when a training set is
 # too small to estimate them (tiny synthetic fixtures).
 _DEFAULT_CLASS_SHARES = np.array([1190, 4203, 10027, 17795, 4226], dtype=np.float64)
 

@@ -17,7 +17,7 @@ On the shipped ensemble (five members), 256 drugs at a time on one thread, this 
 a small part of the whole path, which benchmarks/batch_speed.py times).
 
 The outputs equal the members' own forward passes to float32 rounding
-(``tests/unit/test_model.py`` checks it); training and explanations use the members.
+(``tests/unit/model/test_model.py`` checks it); training and explanations use the members.
 """
 
 from __future__ import annotations

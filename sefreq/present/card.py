@@ -27,7 +27,7 @@ LIMITATIONS = (
 )
 
 
-#: Published results to beat (docs: SCIENCE.md); protocols differ, never compare across them.
+#: Published results to beat (docs/SCIENCE.md); protocols differ, never compare across them.
 PUBLISHED = pd.DataFrame(
     [
         (

@@ -4,6 +4,8 @@ model's chances across their top side effects (:func:`comparison_matrix`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
@@ -11,6 +13,9 @@ from sefreq.present.profile import UNSTATED_BAND, profile_table
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
 from sefreq.present.vocabulary import band_word
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 
 def comparison_labels(labels: list[str]) -> list[str]:
@@ -102,7 +107,7 @@ CELL_COLUMNS = (
 
 def comparison_cells(
     entries: dict[str, tuple[pd.DataFrame, int | None]],
-    dataset=None,
+    dataset: Dataset | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
 ) -> pd.DataFrame:
     """What is known of each side effect for each drug: long rows (:data:`CELL_COLUMNS`).

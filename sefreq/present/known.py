@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,13 +13,16 @@ from sefreq.chem.similarity import tanimoto_bits
 from sefreq.present.profile import known_frequencies, profile_table
 from sefreq.present.vocabulary import band_word
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 #: A side effect counts as "predicted" when its chance of being reported is at least this.
 PREDICTED_THRESHOLD = 0.5
 #: ... and "predicted low" when it is below this.
 LOW_THRESHOLD = 0.2
 
 
-def comparison_table(prediction: pd.DataFrame, dataset, drug_index: int) -> pd.DataFrame:
+def comparison_table(prediction: pd.DataFrame, dataset: Dataset, drug_index: int) -> pd.DataFrame:
     """One row per side effect: prediction beside the drug's SIDER summary.
 
     Adds to :func:`sefreq.present.profile.profile_table`: reported (bool, in the label data),
@@ -96,7 +100,9 @@ def reported_predicted_low(table: pd.DataFrame, limit: int = 15) -> pd.DataFrame
     return rows.sort_values("p_reported_pct").head(limit)
 
 
-def label_rows(dataset, drug_index: int, side_effect_index: int | None = None) -> pd.DataFrame:
+def label_rows(
+    dataset: Dataset, drug_index: int, side_effect_index: int | None = None
+) -> pd.DataFrame:
     """The drug's SIDER rows, one per label statement.
 
     Columns: side_effect, evidence (drug / placebo / postmarketing), the text as written,
@@ -124,7 +130,7 @@ def _reference_fingerprints(smiles: tuple[str | None, ...]) -> np.ndarray:
     return morgan_fingerprints(list(smiles))
 
 
-def nearest_known_drugs(parent_smiles: str, dataset, k: int = 5) -> pd.DataFrame:
+def nearest_known_drugs(parent_smiles: str, dataset: Dataset, k: int = 5) -> pd.DataFrame:
     """The ``k`` known drugs most similar in structure.
 
     Columns: drug_index, drug, tanimoto (0-1, Morgan r=2), n_reported (side effects on labels).
@@ -150,7 +156,7 @@ def nearest_known_drugs(parent_smiles: str, dataset, k: int = 5) -> pd.DataFrame
     )
 
 
-def neighbour_reports(dataset, drug_indices: list[int], top: int = 15) -> pd.DataFrame:
+def neighbour_reports(dataset: Dataset, drug_indices: list[int], top: int = 15) -> pd.DataFrame:
     """Side effects most often reported among ``drug_indices``, with each drug's label band.
 
     Columns: side_effect, n_drugs (how many of them report it), then one column per drug

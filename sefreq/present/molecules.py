@@ -113,8 +113,8 @@ def known_drug(drug_index: int, drugs: pd.DataFrame, entered: str) -> Molecule:
     """
     row = drugs.loc[drug_index]
     name = str(row["name"])
-    labelled = bool(row.get("in_sider", True))
-    if not row.get("has_structure", True) or not row.get("smiles"):
+    labelled = bool(row["in_sider"])
+    if not row["has_structure"] or not row["smiles"]:
         where = (
             "Its label-reported frequencies are on the Known vs predicted page."
             if labelled

@@ -30,8 +30,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 CONGENITAL = "Congenital, familial and genetic disorders"
 NEOPLASMS = "Neoplasms benign, malignant and unspecified (incl cysts and polyps)"
@@ -134,7 +138,9 @@ def organ_class_table(side_effects: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def predicted_organ_classes(prediction: pd.DataFrame, dataset=None) -> pd.DataFrame:
+def predicted_organ_classes(
+    prediction: pd.DataFrame, dataset: Dataset | None = None
+) -> pd.DataFrame:
     """:func:`organ_class_table` of the side effects in a predictor's long rows (index
     side_effect_index): from the dataset's side effects, group terms included, when there
     is one, else from the rows' own ``organ_classes`` ("|"-joined)."""

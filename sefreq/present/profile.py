@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 #: Columns of :func:`profile_table`, in display order.
 PROFILE_COLUMNS = (
@@ -53,7 +58,7 @@ def label_classes(pairs: pd.DataFrame) -> pd.Series:
     return derived.where(derived > 0, pairs["galeano_class"].astype(int))
 
 
-def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
+def known_frequencies(dataset: Dataset, drug_index: int | None) -> pd.DataFrame:
     """SIDER summary per side effect of a known drug (empty without one).
 
     Columns: side_effect_index, known_class (0..5, the median of the label rows),
@@ -88,17 +93,13 @@ def known_frequencies(dataset, drug_index: int | None) -> pd.DataFrame:
             "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
             "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
             "galeano_class": pairs["galeano_class"].astype(int).to_numpy(),
-            "on_label": (
-                pairs["on_label"].astype(bool).to_numpy()
-                if "on_label" in pairs
-                else (known_class > 0).to_numpy()
-            ),
+            "on_label": pairs["on_label"].to_numpy(bool),
         }
     )
 
 
 def profile_table(
-    prediction: pd.DataFrame, dataset=None, drug_index: int | None = None
+    prediction: pd.DataFrame, dataset: Dataset | None = None, drug_index: int | None = None
 ) -> pd.DataFrame:
     """Ranked profile of one molecule: most likely reported side effects first.
 

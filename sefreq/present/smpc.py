@@ -11,10 +11,15 @@ chooses. A new molecule (no label data) gets the same layout filled by the model
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from sefreq.present.profile import UNSTATED_BAND, profile_table
 from sefreq.present.vocabulary import SMPC_BANDS, band_word
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 LABEL, PREDICTION = "label", "prediction"
 #: Columns of :func:`smpc_table`.
@@ -37,7 +42,7 @@ DEFAULT_THRESHOLD_PCT = 50.0
 
 def smpc_table(
     prediction: pd.DataFrame,
-    dataset=None,
+    dataset: Dataset | None = None,
     drug_index: int | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
 ) -> pd.DataFrame:

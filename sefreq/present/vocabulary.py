@@ -39,12 +39,6 @@ def band_word(frequency_class, missing: str = "") -> str:
     return BAND_WORDS.get(int(frequency_class), missing)
 
 
-def band_text(frequency_class) -> str:
-    """ "common (1% to < 10% of patients)"; "not reported" for 0."""
-    band = FREQUENCY_BANDS.get(int(frequency_class))
-    return f"{band.smpc_wording} ({band.range_text} of patients)" if band else NOT_REPORTED
-
-
 def conformal_words(mask_text: str) -> str:
     """ "3,4" -> "common | uncommon" (the classes a conformal set keeps, most frequent first)."""
     classes = [int(c) for c in str(mask_text).split(",") if c.strip().isdigit()]

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,9 @@ from sefreq.present import molecules
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
 from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes
 from sefreq.present.vocabulary import band_word
+
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
 
 # --------------------------------------------------------------------------- symptoms
 
@@ -105,11 +109,9 @@ def _index(texts: tuple[str, ...], indices: tuple[int, ...], vias: tuple[str, ..
     return _Index(texts, indices, vias, folded, keys, sorted_keys, tuple(word_sets))
 
 
-def _symptom_index(dataset) -> _Index:
+def _symptom_index(dataset: Dataset) -> _Index:
     names = dataset.side_effects["name"].astype(str)
-    synonyms = getattr(dataset, "synonyms", None)
-    if synonyms is None or synonyms.empty:
-        synonyms = pd.DataFrame({"synonym": [], "side_effect_index": [], "source": []})
+    synonyms = dataset.synonyms
     texts = (*names, *synonyms["synonym"].astype(str))
     indices = (*range(len(names)), *(int(k) for k in synonyms["side_effect_index"]))
     vias = (*([TERM] * len(names)), *(_VIA.get(str(s), str(s)) for s in synonyms["source"]))
@@ -157,7 +159,7 @@ class SymptomMatch:
         return f'"{self.query}" -> {best["side_effect"]} ({how})'
 
 
-def match_symptom(query: str, dataset, limit: int = 8) -> SymptomMatch:
+def match_symptom(query: str, dataset: Dataset, limit: int = 8) -> SymptomMatch:
     """The side effects ``query`` may name, best first (see :class:`SymptomMatch`).
 
     ``dataset``: the curated dataset (its ``side_effects`` names and ``synonyms``). At
@@ -232,7 +234,7 @@ def match_symptom(query: str, dataset, limit: int = 8) -> SymptomMatch:
     return SymptomMatch(text, strong[list(MATCH_COLUMNS)].head(limit).reset_index(drop=True))
 
 
-def _word_suggestions(key: str, index: _Index, dataset, limit: int) -> tuple[str, ...]:
+def _word_suggestions(key: str, index: _Index, dataset: Dataset, limit: int) -> tuple[str, ...]:
     """Terms sharing a word that looks like one of ``key``'s ("headake nausia" -> ...)."""
     vocabulary = sorted({w for words in index.word_sets for w in words})
     near: set[str] = set()
@@ -257,7 +259,7 @@ class UnknownSymptomError(ValueError):
         self.suggestions = match.suggestions
 
 
-def resolve_symptom(symptom: str | int | SymptomMatch, dataset) -> SymptomMatch:
+def resolve_symptom(symptom: str | int | SymptomMatch, dataset: Dataset) -> SymptomMatch:
     """``symptom`` as a match with a term: typed text, a side_effect_index, or a match.
 
     Raises :class:`UnknownSymptomError` when nothing matches.
@@ -290,7 +292,7 @@ def split_drug_list(text: str | Sequence[str]) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
 
 
-def resolve_drug(entry: str, dataset, position: int = 0) -> tuple[molecules.Molecule, str]:
+def resolve_drug(entry: str, dataset: Dataset, position: int = 0) -> tuple[molecules.Molecule, str]:
     """One list entry as a molecule, and how it was read (:data:`READ_NAME` ...).
 
     A drug name, brand, label name, synonym or ATC code of the catalogue first (exact or
@@ -370,7 +372,7 @@ REPORTING_COLUMNS = (
 )
 
 
-def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
+def label_evidence(dataset: Dataset, side_effect_index: int) -> pd.DataFrame:
     """What SIDER says of one side effect for every catalogue drug that lists it.
 
     Indexed by drug_index. Columns: label_class (0..5: the band of the median label
@@ -382,8 +384,7 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
     placebo arms report it at least as often).
     """
     pairs = dataset.pairs[dataset.pairs["side_effect_index"] == side_effect_index]
-    listed = pairs["on_label"].astype(bool) if "on_label" in pairs else pairs["n_labels"] > 0
-    pairs = pairs[listed | (pairs["galeano_class"] > 0) | (pairs["n_labels"] > 0)]
+    pairs = pairs[pairs["on_label"]]  # the build counts a class in R or a label row as listed
     label_class = label_classes(pairs)
     evidence = dataset.evidence
     placebo = evidence[
@@ -410,14 +411,11 @@ def label_evidence(dataset, side_effect_index: int) -> pd.DataFrame:
     return table
 
 
-def _labelled(dataset, drug_index: int | None) -> bool:
+def _labelled(dataset: Dataset, drug_index: int | None) -> bool:
     """True when SIDER has label data for the drug (so a missing row means "not listed")."""
     if drug_index is None:
         return False
-    catalogue = dataset.catalogue
-    if "in_sider" in catalogue and drug_index in catalogue.index:
-        return bool(catalogue.at[drug_index, "in_sider"])
-    return drug_index < len(dataset.drugs)
+    return bool(dataset.catalogue.at[drug_index, "in_sider"])
 
 
 #: How ``entered`` joins the entries of one drug (:func:`which_drugs`).
@@ -427,7 +425,7 @@ SAME_DRUG = " / "
 def which_drugs(
     symptom: str | int | SymptomMatch,
     drugs: str | Sequence[str],
-    dataset=None,
+    dataset: Dataset | None = None,
     predict: Callable[[list[str], list[str]], pd.DataFrame] | None = None,
 ) -> pd.DataFrame:
     """Which drug of ``drugs`` could cause ``symptom``, and how often: one row per drug.
@@ -618,7 +616,7 @@ def tie_note(table: pd.DataFrame) -> str:
 
 
 def drugs_reporting(
-    symptom: str | int | SymptomMatch, dataset=None, n: int | None = 20
+    symptom: str | int | SymptomMatch, dataset: Dataset | None = None, n: int | None = 20
 ) -> pd.DataFrame:
     """The known drugs whose labels report ``symptom`` most often (:data:`REPORTING_COLUMNS`).
 

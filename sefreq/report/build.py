@@ -4,6 +4,7 @@ prediction in, the :class:`~sefreq.report.tables.ReportInput` and the files out.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -20,6 +21,9 @@ from sefreq.present.standout import CatalogueReference
 from sefreq.report.pdf import build_pdf
 from sefreq.report.tables import ReportInput, smpc_csv
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 #: How many side effects the PDF names as predicted-but-not-reported and the reverse.
 DISAGREEMENTS = 10
 
@@ -27,7 +31,7 @@ DISAGREEMENTS = 10
 def report_input(
     molecule: Molecule,
     prediction: pd.DataFrame,
-    dataset=None,
+    dataset: Dataset | None = None,
     card: dict | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     reference: CatalogueReference | None = None,

@@ -44,7 +44,6 @@ USER_TEXT_LIMIT = 300
 CELL_TEXT_LIMIT = 300
 #: What follows a predicted term in the SmPC table.
 PREDICTION_MARK = "*"
-CODE_LICENCE = "SEFreq code: MIT licence."
 #: What the cells of the comparison table (:func:`sefreq.present.compare.band_comparison`)
 #: mean, printed above it.
 COMPARISON_NOTES = (
@@ -518,7 +517,7 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
     if report.known is not None and len(report.known):
         known = report.known
         stated = int((known["known_class"] > 0).sum())
-        listed = int(known["on_label"].sum()) if "on_label" in known else stated
+        listed = int(known["on_label"].sum())
         _line(
             pdf,
             f"Drug labels: {SIDER_VERSION} (Kuhn et al.), {max(listed, stated)} side effects "

@@ -105,14 +105,10 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     )
     if report.known is not None and len(report.known):
         columns = ["side_effect_index", "known_class", "known_median_pct", "n_labels"]
-        known = report.known[[*columns, *(["on_label"] if "on_label" in report.known else [])]]
+        known = report.known[[*columns, "on_label"]]
         table = table.merge(known, on="side_effect_index", how="left")
         table["known_class"] = table["known_class"].fillna(0).astype(int)
-        listed = (
-            table.pop("on_label").fillna(False).astype(bool)
-            if "on_label" in table
-            else pd.Series(False, index=table.index)
-        )
+        listed = table.pop("on_label").fillna(False).astype(bool)
         table["known_band"] = [
             band_word(c) or (UNSTATED_BAND if on else NOT_REPORTED)
             for c, on in zip(table["known_class"], listed, strict=True)

@@ -3,6 +3,8 @@ bookmarked: opening such a link makes the drug current, and choosing a drug writ
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import streamlit as st
 
 from sefreq.present import molecules
@@ -10,13 +12,16 @@ from sefreq.present.lookup import exact_match, lookup_drug
 from sefreq.present.text import markdown_safe
 from sefreq.ui import state
 
+if TYPE_CHECKING:
+    from sefreq.data.dataset import Dataset
+
 DRUG_PARAM = "drug"
 # The ?drug= value this session has acted on (or written), so a link is followed once and
 # a drug chosen later is not replaced by the link's.
 _FOLLOWED = "sefreq.url_drug"
 
 
-def drug_link(dataset) -> None:
+def drug_link(dataset: Dataset) -> None:
     """Open the drug the URL names (once per value), then write the current drug's name
     into the URL; call once per run, before the sidebar draws the current drug."""
     wanted = (st.query_params.get(DRUG_PARAM) or "").strip()
@@ -34,7 +39,7 @@ def drug_link(dataset) -> None:
         del st.query_params[DRUG_PARAM]
 
 
-def _open(wanted: str, dataset) -> None:
+def _open(wanted: str, dataset: Dataset) -> None:
     shown = markdown_safe(wanted)
     if dataset is None:
         st.warning(

@@ -23,8 +23,8 @@ import streamlit as st
 
 from sefreq.chem.drawing import molblock_3d
 from sefreq.data import load_dataset
+from sefreq.data.cache import read_dataset
 from sefreq.data.cachefiles import read_verified, write_verified
-from sefreq.data.dataset import read_dataset
 from sefreq.data.registry import (
     DATA_DIR_ENV,
     FETCH_HINT,

@@ -1,26 +1,15 @@
-"""Dashboard fixtures: a tiny dataset + model (trained once per session), and an AppTest runner."""
+"""Dashboard fixtures: the app on the tiny world (tests/conftest.py), and an AppTest runner."""
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from app_support import APP, clear_caches
-from tiny_world import TinyWorld, build_tiny_world
-
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
-
-
-@pytest.fixture(scope="session")
-def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    """39 real drugs x 30 side effects, and a 2-member model trained on them (seconds)."""
-    return build_tiny_world(tmp_path_factory.mktemp("tiny_world"))
+from tests.support.apptest import APP, clear_caches
+from tests.support.tiny_world import TinyWorld
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -14,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.data.dataset import Dataset
 from sefreq.data.registry import (
     DATA_DIR_ENV,
     FETCH_HINT,
@@ -21,6 +21,7 @@ from sefreq.data.registry import (
     DataMissingError,
     UpstreamFile,
 )
+from tests.support.toy_dataset import toy_dataset
 
 APP = "../../app.py"  # AppTest resolves it relative to this file
 
@@ -52,7 +53,7 @@ def _captions(app: AppTest) -> str:
 
 
 @pytest.fixture
-def toy_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace:
+def toy_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Dataset:
     """A one-file registry, verified in a temporary data folder, and a 2 x 3 toy dataset."""
     for key in list(REGISTRY):
         monkeypatch.delitem(REGISTRY, key)
@@ -64,18 +65,18 @@ def toy_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> SimpleNamespace
     monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path))
     st.cache_resource.clear()
     st.cache_data.clear()
-    dataset = SimpleNamespace(
-        frequency=np.array([[5, 0, 3], [0, 1, 5]], dtype=np.uint8),
-        drugs=pd.DataFrame(
+    dataset = toy_dataset(
+        np.array([[5, 0, 3], [0, 1, 5]], dtype=np.uint8),
+        pd.DataFrame(
             {"name": ["a", "b"], "has_structure": [True, False], "is_independent": [False, True]}
         ),
-        side_effects=pd.DataFrame({"name": ["x", "y", "z"], "organ_classes": [[], [], []]}),
+        pd.DataFrame({"name": ["x", "y", "z"], "organ_classes": [[], [], []]}),
     )
     monkeypatch.setattr("sefreq.ui.resources.load_dataset", lambda data_dir: dataset)
     return dataset
 
 
-def test_summary_draws_what_the_loader_returns(toy_data: SimpleNamespace) -> None:
+def test_summary_draws_what_the_loader_returns(toy_data: Dataset) -> None:
     app = _run(timeout=30)
 
     assert not app.exception and not app.error
@@ -93,7 +94,7 @@ def test_summary_draws_what_the_loader_returns(toy_data: SimpleNamespace) -> Non
 
 
 def test_loader_missing_data_shows_the_fix(
-    toy_data: SimpleNamespace, monkeypatch: pytest.MonkeyPatch
+    toy_data: Dataset, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def missing(data_dir: Path) -> None:
         raise DataMissingError(f"meddra_freq.tsv.gz is missing. Run `{FETCH_HINT}`.")

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from app_support import APP, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, SMPC_BANDS
 from sefreq.ui import state
 from sefreq.ui.links import DRUG_PARAM
+from tests.support.apptest import APP, mode, paste, problems, use_drug
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
 

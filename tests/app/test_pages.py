@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from app_support import APP, PAGES, captions, mode, paste, problems, use_drug
 from streamlit.testing.v1 import AppTest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
-from sefreq.present.standout import STANDS_OUT
+from sefreq.present import molecules
+from sefreq.present.smpc import SMPC_COLUMNS
+from sefreq.present.standout import STANDOUT_COLUMNS, STANDS_OUT
+from sefreq.present.vocabulary import COLUMN_NAMES
+from sefreq.report.tables import SMPC_PROVENANCE
 from sefreq.ui import state
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
+from tests.support import bad_inputs
+from tests.support.apptest import APP, PAGES, captions, mode, paste, problems, use_drug
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
 
@@ -480,23 +485,6 @@ def test_explain_shows_atoms_and_substructures(run_app) -> None:
     assert "Choose at least one side effect." in _texts(app.info)
 
 
-def test_explain_without_sefreq_explain_says_so(run_app, monkeypatch) -> None:
-    import importlib
-
-    real = importlib.import_module
-
-    def no_explain(name, *args, **kwargs):
-        if name == "sefreq.explain":
-            raise ImportError("not installed")
-        return real(name, *args, **kwargs)
-
-    app = use_drug(run_app(), "ibuprofen")
-    monkeypatch.setattr(importlib, "import_module", no_explain)
-    app = run_app("explain", app)
-    assert not problems(app)
-    assert "not available in this version" in _texts(app.info)
-
-
 def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:
     app = paste(run_app(), "CCO ethanol\nC1CC( broken\nc1ccccc1O phenol")
     app = run_app("report", app)
@@ -529,18 +517,7 @@ def test_an_unexpected_error_is_a_message_not_a_traceback(run_app, monkeypatch) 
     assert _current(app).drug_name == "ibuprofen"  # and keeps the current drug
 
 
-def _bad_inputs():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "data" / "bad_inputs.py"
-    spec = importlib.util.spec_from_file_location("bad_inputs", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-BAD = _bad_inputs()
+BAD = bad_inputs
 
 
 def test_pasting_the_bad_smiles_corpus_names_each_problem(run_app) -> None:
@@ -575,3 +552,26 @@ def test_every_bad_upload_is_answered_on_the_page(run_app, case) -> None:
         assert _current(app).drug_name == "ibuprofen"
     else:  # read: the file's first usable molecule is now the current drug
         assert _current(app).drug_name != "ibuprofen"
+
+
+def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app) -> None:
+    app = use_drug(run_app(), "ibuprofen")
+    app.session_state[state.COMPARE] = [
+        molecules.prepare("CCO", "ethanol", molecules.PASTED),
+        molecules.prepare("CCCO", "propanol", molecules.PASTED),
+    ]
+    app = run_app("report", app)
+    assert not problems(app)
+    labels = [button.label for button in app.get("download_button")]
+    assert labels == [
+        "Download CSV",
+        "Download PDF",
+        "Download comparison CSV",
+        "Download comparison PDF",
+    ]
+    preview = app.dataframe[0].value
+    assert list(preview.columns) == [
+        COLUMN_NAMES.get(c, c) for c in [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
+    ]
+    assert (preview["model_version"] == "0.0.tiny").all()
+    assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from app_support import clear_caches, paste, problems, use_drug
 
 from sefreq.constants import N_SIDE_EFFECTS
 from sefreq.model.artifact import bundled_model_dir
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
+from tests.support.apptest import clear_caches, paste, problems, use_drug
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 

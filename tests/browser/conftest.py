@@ -1,6 +1,6 @@
 """A real Streamlit server and Debian's Chromium (through playwright) for the browser suite.
 
-``server`` runs on the tiny dataset and model (tests/app/tiny_world.py), so the walk needs
+``server`` runs on the tiny dataset and model (tests/support/tiny_world.py), so the walk needs
 neither the upstream data nor the bundled model; set SEFREQ_BROWSER_REAL=1 to walk the real
 ones instead (skipped when they are not there). ``real_server`` always serves the upstream
 data and the shipped model (skipped without them; CI has both): the clinician's flows are
@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from browser_support import (
+from tests.support.browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -29,8 +26,6 @@ from browser_support import (
     start_server,
     stop_server,
 )
-
-sys.path.insert(0, str(ROOT / "tests" / "app"))
 
 
 def _need_browser() -> None:
@@ -52,7 +47,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if os.environ.get("SEFREQ_BROWSER_REAL"):
         _need_real("SEFREQ_BROWSER_REAL")
     else:
-        from tiny_world import build_tiny_world
+        from tests.support.tiny_world import build_tiny_world
 
         world = build_tiny_world(tmp_path_factory.mktemp("browser_world"))
         env["SEFREQ_DATASET_FOLDER"] = str(world.dataset_folder)

@@ -14,11 +14,11 @@ import subprocess
 
 import pandas as pd
 import pytest
-from browser_support import ARTIFACTS, check, go, settle
 
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT
+from tests.support.browser import ARTIFACTS, check, go, settle
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 MEDICATIONS = "ibuprofen, furosemide, Tylenol, CCCCCCCCCCCCCCCC(=O)O"
 

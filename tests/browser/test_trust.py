@@ -6,7 +6,8 @@ The steps share one tab, in order. Screenshots go to test-artifacts/browser/ (``
 from __future__ import annotations
 
 import pytest
-from browser_support import check, go, search, settle, threshold
+
+from tests.support.browser import check, go, search, settle, threshold
 
 pytestmark = pytest.mark.browser
 

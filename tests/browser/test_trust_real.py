@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from browser_support import ARTIFACTS, check, go, search, settle, threshold
 
-pytestmark = pytest.mark.browser
+from tests.support.browser import ARTIFACTS, check, go, search, settle, threshold
+
+pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
 
 def test_31_the_lipitor_walk_keeps_the_threshold_and_lists_each_term_once(

@@ -12,7 +12,8 @@ import subprocess
 import time
 
 import pytest
-from browser_support import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
+
+from tests.support.browser import ARTIFACTS, KETCHER_INIT_ERROR, check, choose_mode, go, settle
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +53,8 @@ def test_03_bad_smiles_is_a_message(browser_page) -> None:
     page.get_by_role("button", name="Use these molecules").click()
     settle(page)
     page.get_by_text("not valid SMILES syntax").first.wait_for()
+    # The sidebar redraws after the message on a loaded machine: wait for it, then check.
+    page.wait_for_function("() => document.body.innerText.includes('Current drug: ibuprofen')")
     assert "Current drug: ibuprofen" in page.inner_text("body")
     check(page, console, "03_input_bad_smiles")
 

@@ -1,6 +1,6 @@
 """Regenerate ``golden_profile.parquet``: the shipped model's profile of a few molecules.
 
-``tests/unit/test_golden_profile.py`` compares the bundled model's predictions with this
+``tests/unit/model/test_golden_profile.py`` compares the bundled model's predictions with this
 file to 1e-6, so a refactor that changes what users get fails loudly. Rerun only when the
 shipped model is retrained on purpose::
 

@@ -1,4 +1,4 @@
-"""The benchmark on the real data: the prevalence floor lands where SCIENCE.md says.
+"""The benchmark on the real data: the prevalence floor lands where docs/SCIENCE.md says.
 
 Skipped unless SEFREQ_DATA_DIR points at the upstream files.
 """
@@ -13,7 +13,7 @@ import pytest
 from sefreq.bench.protocols import BenchData, build_fold, make_assignment
 from sefreq.bench.runner import run_benchmark
 from sefreq.cli import main
-from sefreq.data.dataset import load_dataset
+from sefreq.data.cache import load_dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -32,7 +32,7 @@ def test_benchmark_drugs(data):
 def test_prevalence_floor_on_ics(data):
     results = run_benchmark(data, ["ICS"], ["prevalence"], folds=2, progress=False)
     mean = results.groupby("metric")["value"].mean()
-    # SCIENCE.md: AUROC 0.824, AUPR 0.294, per-drug AUROC 0.875, RMSE 0.812 over 10 folds
+    # docs/SCIENCE.md: AUROC 0.824, AUPR 0.294, per-drug AUROC 0.875, RMSE 0.812 over 10 folds
     assert 0.79 < mean["auroc"] < 0.86
     assert 0.25 < mean["aupr"] < 0.34
     assert 0.85 < mean["auroc_per_drug"] < 0.90

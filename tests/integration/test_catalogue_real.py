@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sefreq.data.dataset import Dataset, load_dataset
+from sefreq.data.cache import load_dataset
+from sefreq.data.dataset import Dataset
 from sefreq.present.lookup import lookup_drug
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
@@ -148,7 +149,7 @@ def test_validation_stays_on_the_759_when_training_with_sider(dataset):
 def test_the_catalogue_is_read_back_from_the_cache(real_data_dir, tmp_path, monkeypatch):
     """A second load reads the cache instead of building again (a cached catalogue once
     failed to read, so every load rebuilt for 12 s)."""
-    import sefreq.data.dataset as module
+    import sefreq.data.cache as module
 
     first = load_dataset(data_dir=real_data_dir, cache_dir=tmp_path)
 

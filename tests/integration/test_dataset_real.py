@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sefreq.data.dataset import Dataset, load_dataset
+from sefreq.data.cache import load_dataset
+from sefreq.data.dataset import Dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from sefreq.constants import UNSTATED
-from sefreq.data.dataset import Dataset, load_dataset
+from sefreq.data.cache import load_dataset
+from sefreq.data.dataset import Dataset
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 

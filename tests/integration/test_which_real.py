@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sefreq.data.dataset import Dataset, load_dataset
+from sefreq.data.cache import load_dataset
+from sefreq.data.dataset import Dataset
 from sefreq.present.which import (
     LABEL_SOURCE,
     LAY_TERM,

@@ -1,26 +1,19 @@
-"""Every case of the bad-input corpus (tests/data/bad_inputs.py) through the API, the CLI and
+"""Every case of the bad-input corpus (tests/support/bad_inputs.py) through the API, the CLI and
 the upload reader: a specific message or a profile, never an exception, and the rest of the
 batch still scored."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.chem.standardize import MAX_HEAVY_ATOMS, model_structure
 from sefreq.cli import main
 from sefreq.model.predictor import Predictor
 from sefreq.present import molecules
+from tests.support import bad_inputs as corpus
+from tests.support.tiny_model import N_SE
 
-_spec = importlib.util.spec_from_file_location(
-    "bad_inputs", Path(__file__).parents[1] / "data" / "bad_inputs.py"
-)
-corpus = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(corpus)
 CASES = corpus.SMILES_CASES
 FILES = corpus.file_cases()
 MUST_REFUSE = ("syntax", "blank", "10k", "100k", "just over", "600-", "1000-", "peptide",
@@ -35,7 +28,7 @@ def test_the_corpus_is_large_and_covers_the_kinds():
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def bundle_dir(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 
@@ -129,10 +122,17 @@ def test_specific_uploads():
             read(*files[name])
 
 
+#: Files of two chunks or more: `sefreq predict` reads them with a pool of worker processes.
+POOLED = ("601 rows", "sdf 601 records")
+
+
 @pytest.mark.parametrize(
     "case",
-    [c for c in FILES if c[0] not in ("over 20 MB",)],
-    ids=[c[0] for c in FILES if c[0] not in ("over 20 MB",)],
+    [
+        pytest.param(c, marks=[pytest.mark.slow] if c[0] in POOLED else [], id=c[0])
+        for c in FILES
+        if c[0] not in ("over 20 MB",)
+    ],
 )
 def test_cli_answers_each_file(case, bundle_dir, tmp_path, capsys):
     _, filename, content = case

@@ -249,6 +249,7 @@ def test_every_model_is_paired_by_fold_against_knn_listed():
     assert paired_against(pd.DataFrame(rows).query("model != 'knn-listed'"), "knn-listed") == []
 
 
+@pytest.mark.slow  # every model of the quick benchmark trained on every protocol
 def test_quick_benchmark_runs_every_listed_protocol_to_the_end(monkeypatch, tmp_path, capsys):
     """`sefreq bench --quick` as the README runs it, on tiny data with SIDER-like extra
     drugs (side effects without a frequency): every protocol it lists finishes, and a

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_model import tiny_data, tiny_ensemble, tiny_smiles  # noqa: F401 (fixtures)
 
 import sefreq
 from sefreq.cli import main
 from sefreq.screen import workers as workers_module
 from sefreq.screen.lifetime import ScreenInterrupted
 from sefreq.screen.run import screen
+from tests.support.tiny_model import tiny_smiles
 
 CHUNK = 2500  # molecules: a few seconds of one worker on the tiny bundle
 N_MOLECULES = 6 * CHUNK
@@ -33,7 +33,7 @@ HANG_GUARD_SECONDS = 60  # not a timing under test: only how long to wait before
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def bundle_dir(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 

@@ -7,7 +7,6 @@ import pandas as pd
 from sefreq.present.vocabulary import (
     BAND_COLOURS,
     SMPC_BANDS,
-    band_text,
     band_word,
     conformal_words,
     readable,
@@ -20,7 +19,6 @@ def test_the_smpc_words() -> None:
     assert [band_word(c) for c in (5, 4, 3, 2, 1)] == list(SMPC_BANDS[:5])
     assert band_word(0) == "" and band_word(None, "not known") == "not known"
     assert band_word(float("nan"), "-") == "-"
-    assert band_text(4) == "common (1% to < 10% of patients)" and band_text(0) == "not reported"
     assert conformal_words("3,4") == "common | uncommon"
     assert set(BAND_COLOURS) == set(SMPC_BANDS)
 

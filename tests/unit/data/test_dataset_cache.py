@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sefreq.data import dataset as dataset_module
-from sefreq.data.dataset import Dataset, load_dataset
+from sefreq.data import cache as cache_module
+from sefreq.data.cache import load_dataset
+from sefreq.data.dataset import Dataset
 from sefreq.data.registry import REGISTRY, DataMissingError
+from tests.support.toy_dataset import toy_dataset
 
 
 def _tiny_dataset() -> Dataset:
@@ -51,13 +53,10 @@ def _tiny_dataset() -> Dataset:
             "frequency_class": [4.0],
         }
     )
-    return Dataset(
-        frequency=np.array([[4, 0, 0], [0, 3, 0]], dtype=np.uint8),
-        drugs=drugs,
-        side_effects=side_effects,
-        organ_class_names=["A", "B", "Gastrointestinal disorders"],
-        group_term_names=["G1", "G2", "G3"],
-        side_effect_similarity=np.eye(3, dtype=np.float32),
+    return toy_dataset(
+        np.array([[4, 0, 0], [0, 3, 0]], dtype=np.uint8),
+        drugs,
+        side_effects,
         names=pd.DataFrame(
             {"name": ["Aspirin"], "key": ["aspirin"], "kind": ["generic"], "drug_index": [0]}
         ),
@@ -78,8 +77,8 @@ def _tiny_dataset() -> Dataset:
 def test_cache_round_trip(tmp_path: Path):
     original = _tiny_dataset()
     folder = tmp_path / "dataset-x"
-    dataset_module._write_cache(original, folder)
-    loaded = dataset_module._read_cache(folder)
+    cache_module._write_cache(original, folder)
+    loaded = cache_module._read_cache(folder)
     assert np.array_equal(loaded.frequency, original.frequency)
     assert loaded.frequency.dtype == np.uint8
     assert loaded.side_effect_similarity.dtype == np.float32
@@ -105,13 +104,13 @@ def test_missing_upstream_file_names_the_fetch_command(tmp_path: Path):
 
 
 def test_cache_key_follows_inputs_and_build_version(monkeypatch, tmp_path: Path):
-    paths = {key: tmp_path / REGISTRY[key].filename for key in dataset_module.INPUT_KEYS}
-    first = dataset_module._cache_key(paths)
+    paths = {key: tmp_path / REGISTRY[key].filename for key in cache_module.INPUT_KEYS}
+    first = cache_module._cache_key(paths)
     subset = REGISTRY["sider_frequencies"].variants[1][0]
     other = dict(paths, sider_frequencies=tmp_path / subset)
-    assert dataset_module._cache_key(other) != first
-    monkeypatch.setattr(dataset_module, "BUILD_VERSION", "test")
-    assert dataset_module._cache_key(paths) != first
+    assert cache_module._cache_key(other) != first
+    monkeypatch.setattr(cache_module, "BUILD_VERSION", "test")
+    assert cache_module._cache_key(paths) != first
 
 
 def test_arrays_are_read_only():
@@ -137,9 +136,9 @@ def fake_inputs(monkeypatch, tmp_path: Path):
         time.sleep(0.3)
         return _tiny_dataset()
 
-    monkeypatch.setattr(dataset_module, "resolve", lambda key, data_dir=None: tmp_path / key)
-    monkeypatch.setattr(dataset_module, "_cache_key", lambda paths: "test")
-    monkeypatch.setattr(dataset_module, "build_dataset", slow_build)
+    monkeypatch.setattr(cache_module, "resolve", lambda key, data_dir=None: tmp_path / key)
+    monkeypatch.setattr(cache_module, "_cache_key", lambda paths: "test")
+    monkeypatch.setattr(cache_module, "build_dataset", slow_build)
     return calls
 
 
@@ -161,7 +160,7 @@ def test_a_cache_deleted_while_running_is_rebuilt(fake_inputs, tmp_path: Path):
     shutil.rmtree(cache)
     again = load_dataset(cache_dir=cache)
     assert len(fake_inputs) == 2 and again.frequency.shape == (2, 3)
-    assert (cache / "dataset-test" / dataset_module._DONE).is_file()
+    assert (cache / "dataset-test" / cache_module._DONE).is_file()
 
 
 def test_a_half_written_cache_is_never_read(fake_inputs, tmp_path: Path):
@@ -177,7 +176,7 @@ def test_a_cache_that_cannot_be_written_still_answers(fake_inputs, monkeypatch, 
     def read_only(*args, **kwargs):
         raise PermissionError("read-only file system")
 
-    monkeypatch.setattr(dataset_module, "_write_cache", read_only)
+    monkeypatch.setattr(cache_module, "_write_cache", read_only)
     assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
     assert load_dataset(cache_dir=tmp_path / "cache").frequency.shape == (2, 3)
     assert len(fake_inputs) == 2

@@ -8,7 +8,6 @@ import torch
 
 from sefreq.bench.interface import EvalView, QueryView, TrainView
 from sefreq.bench.models.sefreq_net import make_model
-from sefreq.data.types import SideEffectInfo
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.confidence import conformal_threshold, fit_temperature, set_coverage
 from sefreq.model.config import TrainConfig
@@ -17,122 +16,27 @@ from sefreq.model.features import transfer_edges
 from sefreq.model.inference import FusedEnsemble, class_probabilities
 from sefreq.model.network import (
     VARIANTS,
-    NetworkConfig,
-    SEFreqNet,
     coral_class_probabilities,
     coral_loss,
 )
 from sefreq.model.recipe import fit_ensemble
 from sefreq.priors import knn_profiles
-
-N_SE = 30
-
-
-def tiny_smiles(n: int) -> list[str]:
-    """n distinct small molecules."""
-    cores = ["c1ccccc1", "C1CCCCC1", "c1ccncc1", "C1CCOC1", "c1ccoc1"]
-    tails = ["", "O", "N", "C(=O)O", "Cl", "CO", "CN", "C(F)(F)F"]
-    out = []
-    for chain in range(1, 5):
-        for core in cores:
-            for tail in tails:
-                out.append("C" * chain + core + tail)
-    return out[:n]
-
-
-def tiny_side_effects(rng: np.random.Generator) -> SideEffectInfo:
-    organ = (rng.random((N_SE, 5)) < 0.3).astype(np.float32)
-    organ[np.arange(N_SE), rng.integers(0, 5, N_SE)] = 1
-    group = (rng.random((N_SE, 8)) < 0.2).astype(np.float32)
-    sim = rng.random((N_SE, N_SE)).astype(np.float32)
-    sim = (sim + sim.T) / 2
-    np.fill_diagonal(sim, 1)
-    return SideEffectInfo([f"effect {j}" for j in range(N_SE)], organ, group, sim)
-
-
-def tiny_frequency(n: int, rng: np.random.Generator) -> np.ndarray:
-    prevalence = np.linspace(0.05, 0.6, N_SE)
-    reported = rng.random((n, N_SE)) < prevalence
-    classes = rng.integers(1, 6, (n, N_SE))
-    return np.where(reported, classes, 0).astype(np.uint8)
-
-
-def tiny_network(variant: str = "asym_i_ii") -> NetworkConfig:
-    return NetworkConfig(
-        variant=variant, hidden=32, embedding=8, n_similarity_components=4, transfer_k=3
-    )
-
-
-def tiny_train(seed: int = 0) -> TrainConfig:
-    return TrainConfig(
-        n_members=2, max_epochs=4, patience=2, batch_size=16, seed=seed, progress=False
-    )
-
-
-@pytest.fixture(scope="module")
-def tiny_data():
-    rng = np.random.default_rng(0)
-    n = 48
-    smiles = tiny_smiles(n)
-    frequency = tiny_frequency(n, rng)
-    data = TrainingSet(
-        smiles=smiles,
-        frequency=frequency,
-        label_mask=np.ones(frequency.shape, dtype=bool),
-        names=[f"mol{i}" for i in range(n)],
-        drug_ids=np.arange(n),
-    )
-    return data, tiny_side_effects(rng)
-
-
-@pytest.fixture(scope="module")
-def tiny_ensemble(tiny_data) -> SEFreqEnsemble:
-    data, side_effects = tiny_data
-    ensemble = fit_ensemble(data, None, side_effects, tiny_network(), tiny_train())
-    ensemble.card["side_effect_organ_classes"] = [["organ a"] for _ in range(N_SE)]
-    ensemble.ad_threshold = 0.3
-    return ensemble
-
-
-def _network(
-    variant: str, rng: np.random.Generator | None = None, n_mechanism: int = 0
-) -> SEFreqNet:
-    rng = rng or np.random.default_rng(1)
-    se = tiny_side_effects(rng)
-    counts = rng.integers(1, 50, N_SE)
-    sources, valid = transfer_edges(
-        counts, se.organ_classes, se.similarity, rng.random((10, N_SE)) < 0.3, 3
-    )
-    config = tiny_network(variant)
-    config.n_side_effects, config.n_organ_classes, config.n_group_terms = N_SE, 5, 8
-    config.n_fingerprint_bits, config.n_descriptors = 64, 3
-    config.n_mechanism = n_mechanism
-    return SEFreqNet(
-        config,
-        se.organ_classes,
-        se.group_terms,
-        rng.standard_normal((N_SE, 4)),
-        np.full(N_SE, -1.0),
-        np.zeros(N_SE),
-        sources,
-        valid,
-    )
-
-
-def _batch(n: int = 6, seed: int = 0):
-    g = torch.Generator().manual_seed(seed)
-    fp = (torch.rand(n, 64, generator=g) < 0.2).float()
-    desc = torch.randn(n, 3, generator=g)
-    knn_a = torch.randn(n, N_SE, generator=g)
-    knn_f = torch.randn(n, N_SE, generator=g)
-    return fp, desc, knn_a, knn_f
+from tests.support.tiny_model import (
+    N_SE,
+    tiny_batch,
+    tiny_frequency,
+    tiny_net,
+    tiny_network,
+    tiny_side_effects,
+    tiny_train,
+)
 
 
 @pytest.mark.parametrize("variant", ["asym_i", "asym_i_ii"])
 def test_frequency_loss_never_reaches_association_parameters(variant):
-    net = _network(variant)
+    net = tiny_net(variant)
     net.train()
-    out = net(*_batch())
+    out = net(*tiny_batch())
     classes = torch.randint(1, 6, (6 * N_SE,))
     coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
     for p in net.association_parameters():
@@ -142,8 +46,8 @@ def test_frequency_loss_never_reaches_association_parameters(variant):
 
 
 def test_symmetric_frequency_loss_trains_the_shared_encoder():
-    net = _network("symmetric")
-    out = net(*_batch())
+    net = tiny_net("symmetric")
+    out = net(*tiny_batch())
     classes = torch.randint(1, 6, (6 * N_SE,))
     coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
     assert torch.count_nonzero(net.association_encoder[1].weight.grad) > 0
@@ -164,7 +68,7 @@ def test_transfer_edges_only_flow_from_more_to_less_labelled():
 
 
 def test_transfer_weights_shrink_as_source_loss_grows():
-    net = _network("asym_i_ii")
+    net = tiny_net("asym_i_ii")
     transfer = net.frequency_transfer
     before = transfer.edge_weights().detach().clone()
     source = int(transfer.sources[transfer.valid][0])
@@ -177,7 +81,7 @@ def test_transfer_weights_shrink_as_source_loss_grows():
 
 
 def test_transfer_does_not_send_gradient_to_sources():
-    net = _network("asym_i_ii")
+    net = tiny_net("asym_i_ii")
     u = torch.randn(4, N_SE, requires_grad=True)
     target = int(torch.nonzero(net.frequency_transfer.valid.any(1))[0])
     net.frequency_transfer(u)[:, target].sum().backward()
@@ -196,7 +100,7 @@ def test_coral_probabilities_are_a_distribution():
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_runs_forward(variant):
-    out = _network(variant)(*_batch())
+    out = tiny_net(variant)(*tiny_batch())
     assert out["association_logit"].shape == (6, N_SE)
     assert out["cumulative_logit"].shape == (6, N_SE, 4)
 
@@ -344,7 +248,7 @@ def test_make_model_rejects_unknown_variant():
 
 
 def test_dense_transfer_matches_the_gather():
-    net = _network("asym_i_ii")
+    net = tiny_net("asym_i_ii")
     u = torch.randn(5, N_SE)
     transfer = net.frequency_transfer
     with torch.no_grad():
@@ -354,8 +258,8 @@ def test_dense_transfer_matches_the_gather():
 
 
 def test_inference_cache_matches_training_mode_forward():
-    net = _network("asym_i_ii")
-    batch = _batch()
+    net = tiny_net("asym_i_ii")
+    batch = tiny_batch()
     net.eval()
     with torch.enable_grad():
         reference = net(*batch)["association_logit"].detach()
@@ -541,7 +445,7 @@ def test_fused_ensemble_equals_the_members_forward(variant):
     """Prediction's batched pass (FusedEnsemble) gives each member's own outputs."""
     members = []
     for seed in (1, 2, 3):
-        net = _network(variant, np.random.default_rng(seed))
+        net = tiny_net(variant, np.random.default_rng(seed))
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():  # every parameter away from its initial value
             for parameter in net.parameters():
@@ -549,7 +453,7 @@ def test_fused_ensemble_equals_the_members_forward(variant):
             if variant == "asym_i_ii":
                 net.association_transfer.ema_loss.uniform_(0.5, 2.0, generator=g)
         members.append(net.eval())
-    fp, desc, knn_a, knn_f = _batch(n=9, seed=4)
+    fp, desc, knn_a, knn_f = tiny_batch(n=9, seed=4)
     fused = FusedEnsemble(members)
     logits, greater = fused(fp.numpy().astype(np.uint8), desc.numpy(), knn_a.numpy(), knn_f.numpy())
     with torch.no_grad():

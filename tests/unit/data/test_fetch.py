@@ -108,6 +108,7 @@ def _info_states(output: str) -> dict[str, str]:
     return {name: state for state, name in _INFO_LINE.findall(output)}
 
 
+@pytest.mark.realdata
 def test_fetch_downloads_and_verifies_every_good_file(mirror: Mirror, tmp_path: Path) -> None:
     target = tmp_path / "data"
     states, messages = _fetch(target, mirror)
@@ -120,6 +121,7 @@ def test_fetch_downloads_and_verifies_every_good_file(mirror: Mirror, tmp_path: 
     assert mirror.requests == Counter(mirror.served())  # each file asked for exactly once
 
 
+@pytest.mark.realdata
 def test_fetch_deletes_a_download_that_fails_its_sum(mirror: Mirror, tmp_path: Path) -> None:
     target = tmp_path / "data"
     _fetch(target, mirror)
@@ -136,6 +138,7 @@ def test_fetch_deletes_a_download_that_fails_its_sum(mirror: Mirror, tmp_path: P
     assert REGISTRY["organ_classes"].sha256 in failures[0]  # says which sum was expected
 
 
+@pytest.mark.realdata
 def test_fetch_replaces_a_local_file_with_the_wrong_sum(mirror: Mirror, tmp_path: Path) -> None:
     target = tmp_path / "data"
     target.mkdir()
@@ -155,6 +158,7 @@ def test_fetch_replaces_a_local_file_with_the_wrong_sum(mirror: Mirror, tmp_path
     assert mirror.requests["meddra_freq.tsv.gz"] == 1
 
 
+@pytest.mark.realdata
 def test_fetch_does_not_download_a_verified_file_again(mirror: Mirror, tmp_path: Path) -> None:
     target = tmp_path / "data"
     target.mkdir()
@@ -173,6 +177,7 @@ def test_fetch_does_not_download_a_verified_file_again(mirror: Mirror, tmp_path:
     assert mirror.requests - before == Counter({CORRUPTED: 1})
 
 
+@pytest.mark.realdata
 def test_fetch_reports_a_file_the_mirror_does_not_have(mirror: Mirror, tmp_path: Path) -> None:
     (mirror.root / "multifg_drug.csv.gz").unlink()
     states, messages = _fetch(tmp_path / "data", mirror)
@@ -186,6 +191,7 @@ def test_fetch_reports_a_file_the_mirror_does_not_have(mirror: Mirror, tmp_path:
     assert states["multifg_adr.csv.gz"] == "verified"  # one failure does not stop the rest
 
 
+@pytest.mark.realdata
 def test_cli_fetch_exit_code_follows_the_result(
     mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -202,6 +208,7 @@ def test_cli_fetch_exit_code_follows_the_result(
     assert f"{len(REGISTRY)}/{len(REGISTRY)} files verified" in capsys.readouterr().out
 
 
+@pytest.mark.realdata
 def test_cli_info_after_a_fetch_names_the_fix(
     mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -219,6 +226,7 @@ def test_cli_info_after_a_fetch_names_the_fix(
     assert str(target) in out
 
 
+@pytest.mark.realdata
 def test_cli_info_shows_a_corrupt_file(
     mirror: Mirror, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -234,6 +242,7 @@ def test_cli_info_shows_a_corrupt_file(
     assert f"Run `{FETCH_HINT}`" in out
 
 
+@pytest.mark.realdata
 def test_cli_info_all_verified_on_the_real_folder(
     real_data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -14,16 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from app_support import problems, use_drug
 from PIL import Image
 
 from sefreq.constants import DISCLAIMER, DRUG_NAMES_LICENCE, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.model.predictor import Predictor
-from sefreq.present import molecules
 from sefreq.present.profile import domain_summary, known_frequencies
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, SMPC_COLUMNS, smpc_table
 from sefreq.present.standout import STANDOUT_COLUMNS
-from sefreq.present.vocabulary import COLUMN_NAMES
 from sefreq.report import (
     ReportInput,
     build_pdf,
@@ -34,9 +31,9 @@ from sefreq.report import (
 )
 from sefreq.report.pdf import PREDICTION_MARK, smpc_bands, smpc_cells
 from sefreq.report.tables import SIDER_VERSION, SMPC_PROVENANCE
-from sefreq.ui import state
+from tests.support import ROOT
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
+ARTIFACTS = ROOT / "test-artifacts" / "reports"
 #: fpdf2's bottom margin (mm) in points: no text but the footer may sit below it.
 BOTTOM_MARGIN_PT = 15 * 72 / 25.4
 THRESHOLD = 20.0
@@ -378,29 +375,6 @@ def test_the_comparison_exports_as_csv_and_pdf(predictor, tiny_world, tmp_path) 
 
 
 # --------------------------------------------------------------------------- the page
-
-
-def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app, tiny_env) -> None:
-    app = use_drug(run_app(), "ibuprofen")
-    app.session_state[state.COMPARE] = [
-        molecules.prepare("CCO", "ethanol", molecules.PASTED),
-        molecules.prepare("CCCO", "propanol", molecules.PASTED),
-    ]
-    app = run_app("report", app)
-    assert not problems(app)
-    labels = [button.label for button in app.get("download_button")]
-    assert labels == [
-        "Download CSV",
-        "Download PDF",
-        "Download comparison CSV",
-        "Download comparison PDF",
-    ]
-    preview = app.dataframe[0].value
-    assert list(preview.columns) == [
-        COLUMN_NAMES.get(c, c) for c in [*SMPC_COLUMNS, *STANDOUT_COLUMNS, *SMPC_PROVENANCE]
-    ]
-    assert (preview["model_version"] == "0.0.tiny").all()
-    assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs
 
 
 def test_the_pdf_table_has_only_the_bands_that_hold_a_term(report) -> None:

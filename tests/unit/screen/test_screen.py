@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from rdkit import Chem
-from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.cli import main
 from sefreq.model.predictor import MOLECULE_COLUMNS, TOP_K_COLUMNS, Predictor
@@ -18,6 +17,7 @@ from sefreq.screen import workers as workers_module
 from sefreq.screen.reader import count_molecules, read_chunks
 from sefreq.screen.run import screen
 from sefreq.screen.writer import ResumeError
+from tests.support.tiny_model import N_SE
 
 LIBRARY = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "CCN(CC)CC",
            "OC(=O)c1ccccc1", "C1CCNCC1", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1ccncc1", "CCCl",
@@ -25,7 +25,7 @@ LIBRARY = ["CCO", "c1ccccc1O", "CC(=O)Oc1ccccc1C(=O)O", "not a smiles", "CCN(CC)
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def bundle_dir(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 
@@ -147,6 +147,7 @@ def test_columns_keep_only_what_is_asked(tmp_path, library_csv, bundle_dir):
     assert code == 2
 
 
+@pytest.mark.slow  # a process pool
 def test_several_processes_write_what_one_does(tmp_path, library_csv, bundle_dir):
     one, two = tmp_path / "one.parquet", tmp_path / "two.parquet"
     common = ["--format", "top-k", "-k", "3", "--chunk-size", "2"]
@@ -232,6 +233,7 @@ def test_cli_refuses_bad_requests_with_a_message(tmp_path, library_csv, bundle_d
         assert err.startswith("error: ") and "Traceback" not in err
 
 
+@pytest.mark.slow  # a Dask cluster
 def test_dask_local_cluster_writes_what_one_process_does(tmp_path, library_csv, bundle_dir):
     pytest.importorskip("dask.distributed")
     one, cluster = tmp_path / "one.parquet", tmp_path / "dask.parquet"
@@ -242,6 +244,7 @@ def test_dask_local_cluster_writes_what_one_process_does(tmp_path, library_csv, 
     pd.testing.assert_frame_equal(pd.read_parquet(one), pd.read_parquet(cluster))
 
 
+@pytest.mark.slow  # a process pool
 def test_workers_never_rerun_the_host_script(tmp_path, library_csv, bundle_dir, monkeypatch):
     """Called from a Streamlit app or a test runner, the spawned workers must not run the
     host's main script (they did: the dashboard's app.py ran in every worker and failed)."""

@@ -7,13 +7,14 @@ user gets: every score to 1e-6, every label and flag exactly.
 from __future__ import annotations
 
 import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-_SCRIPT = Path(__file__).parents[1] / "data" / "make_golden_profile.py"
+from tests.support import TEST_DATA
+
+_SCRIPT = TEST_DATA / "make_golden_profile.py"
 _spec = importlib.util.spec_from_file_location("make_golden_profile", _SCRIPT)
 golden = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(golden)

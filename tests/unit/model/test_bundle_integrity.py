@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.cli import main
 from sefreq.model.artifact import (
@@ -25,12 +24,13 @@ from sefreq.model.artifact import (
 )
 from sefreq.model.bundle import SEFreqEnsemble
 from sefreq.model.predictor import Predictor
+from tests.support import ROOT
 
-PACKAGE = Path(__file__).resolve().parents[2] / "sefreq"
+PACKAGE = ROOT / "sefreq"
 
 
 @pytest.fixture(scope="module")
-def saved(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def saved(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 

@@ -9,13 +9,6 @@ import numpy as np
 import pytest
 import torch
 from rdkit import Chem
-from test_model import (  # noqa: F401 (fixtures)
-    N_SE,
-    tiny_data,
-    tiny_ensemble,
-    tiny_network,
-    tiny_train,
-)
 
 from sefreq.cli import build_parser, main
 from sefreq.explain import (
@@ -33,6 +26,7 @@ from sefreq.explain import (
 from sefreq.explain.adapter import EnsembleOutputModule, model_inputs
 from sefreq.model.predictor import Predictor
 from sefreq.model.recipe import fit_ensemble
+from tests.support.tiny_model import N_SE, tiny_network, tiny_train
 
 MOLECULES = [
     "CC(=O)Oc1ccccc1C(=O)O",  # aspirin
@@ -50,7 +44,7 @@ def _private_cache(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def bundle_dir(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 
@@ -79,7 +73,7 @@ def test_adapter_is_the_ensemble_output(bundle_dir, output, column):
     ("variant", "use_knn"),
     [("single_task", True), ("symmetric", False), ("asym_i", True)],
 )
-def test_adapter_follows_every_variant(tiny_data, variant, use_knn):  # noqa: F811
+def test_adapter_follows_every_variant(tiny_data, variant, use_knn):
     data, side_effects = tiny_data
     network = tiny_network(variant)
     network.use_knn_prior = use_knn

@@ -5,16 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from test_model import (
-    N_SE,
-    _batch,
-    _network,
-    tiny_frequency,
-    tiny_network,
-    tiny_side_effects,
-    tiny_smiles,
-    tiny_train,
-)
 
 from sefreq.bench.interface import QueryView, TrainView
 from sefreq.bench.models.listing_knn import ListedKNNModel, TargetKNNModel
@@ -25,6 +15,16 @@ from sefreq.model.inference import FusedEnsemble, class_probabilities
 from sefreq.model.mechanism import ATC_PREFIX, MechanismTask, train_mechanism
 from sefreq.model.network import VARIANTS, coral_class_probabilities
 from sefreq.model.recipe import fit_ensemble
+from tests.support.tiny_model import (
+    N_SE,
+    tiny_batch,
+    tiny_frequency,
+    tiny_net,
+    tiny_network,
+    tiny_side_effects,
+    tiny_smiles,
+    tiny_train,
+)
 
 
 def tiny_task(smiles: list[str]) -> MechanismTask:
@@ -109,13 +109,13 @@ def test_known_profile_replaces_the_predicted_one_unless_structure_only():
 def test_fused_ensemble_with_the_mechanism_view_equals_the_members(variant):
     members = []
     for seed in (1, 2):
-        net = _network(variant, np.random.default_rng(seed), n_mechanism=7)
+        net = tiny_net(variant, np.random.default_rng(seed), n_mechanism=7)
         g = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             for parameter in net.parameters():
                 parameter.add_(0.3 * torch.randn(parameter.shape, generator=g))
         members.append(net.eval())
-    fp, desc, knn_a, knn_f = _batch(n=5, seed=3)
+    fp, desc, knn_a, knn_f = tiny_batch(n=5, seed=3)
     mechanism = torch.rand(5, 7, generator=torch.Generator().manual_seed(9))
     fused = FusedEnsemble(members)
     logits, greater = fused(
@@ -134,8 +134,8 @@ def test_fused_ensemble_with_the_mechanism_view_equals_the_members(variant):
 def test_association_reads_the_mechanism_not_the_bits():
     """With the view, the listing head's encoder reads the profile (and descriptors):
     changing a fingerprint bit moves only the frequency head."""
-    net = _network("asym_i_ii", n_mechanism=7).eval()
-    fp, desc, knn_a, knn_f = _batch(n=3)
+    net = tiny_net("asym_i_ii", n_mechanism=7).eval()
+    fp, desc, knn_a, knn_f = tiny_batch(n=3)
     mechanism = torch.rand(3, 7)
     with torch.no_grad():
         a = net(fp, desc, knn_a, knn_f, mechanism=mechanism)

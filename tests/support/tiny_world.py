@@ -4,6 +4,8 @@
 bundle trained on it in seconds, so AppTests and the browser suite run without the
 upstream data or the bundled model. Drug names and structures are real so that a walk
 ("look up ibuprofen", "Advil") reads the same as on the real data; frequencies are random.
+The dataset has every table and column the build makes: :class:`Dataset` checks it
+(:meth:`~sefreq.data.dataset.Dataset.validate`) as it checks the real one.
 """
 
 from __future__ import annotations
@@ -127,6 +129,7 @@ def build_dataset(seed: int = 0):
     from sefreq.data.names import build_names
     from sefreq.data.sider import summarise_pairs
     from sefreq.data.synonyms import build_synonyms
+    from sefreq.data.targets import TARGET_COLUMNS
 
     rng = np.random.default_rng(seed)
     n_drugs, n_se = len(DRUGS), len(SIDE_EFFECTS)
@@ -219,6 +222,10 @@ def build_dataset(seed: int = 0):
         evidence["kind"], categories=["drug", "placebo", "postmarketing"]
     )
     pairs = summarise_pairs(evidence, frequency)
+    # What the build's SIDER listings give: a side effect is on a drug's label where a
+    # label states it (here, where R has a class or a label row gives a frequency).
+    pairs["on_label"] = (pairs["galeano_class"] > 0) | (pairs["n_labels"] > 0)
+    associations = pairs.loc[pairs["on_label"], ["drug_index", "side_effect_index"]]
 
     label_rows = []
     for index, (name, _, _) in enumerate(DRUGS):
@@ -235,6 +242,35 @@ def build_dataset(seed: int = 0):
         [(1000 + k, llt, "", pt) for k, (llt, pt) in enumerate(LABEL_WORDINGS)],
         columns=["stitch_stereo", "llt", "pt_cui", "pt"],
     )
+    catalogue = pd.DataFrame(
+        {
+            "name": drugs["name"],
+            "source": "sider",
+            "sider_stereo_cid": drugs["sider_stereo_cid"].astype("Int64"),
+            "sider_flat_cid": drugs["pubchem_cid_flat"],
+            "drugbank_id": "",
+            "drugcentral_id": None,
+            **{
+                column: drugs[column]
+                for column in (
+                    "atc",
+                    "smiles",
+                    "smiles_source",
+                    "inchikey",
+                    "parent_smiles",
+                    "has_structure",
+                    "curation_status",
+                    "curation_note",
+                )
+            },
+            "same_parent_as": pd.array([pd.NA] * n_drugs, dtype="Int64"),
+            "in_sider": True,
+            "n_side_effects": associations.groupby("drug_index")
+            .size()
+            .reindex(range(n_drugs), fill_value=0),
+            "has_frequencies": (frequency > 0).any(axis=1),
+        }
+    )
     return Dataset(
         frequency=frequency,
         drugs=drugs,
@@ -247,6 +283,10 @@ def build_dataset(seed: int = 0):
         evidence=evidence,
         pairs=pairs,
         synonyms=build_synonyms(term_pairs, side_effects),
+        catalogue=catalogue,
+        associations=associations.reset_index(drop=True),
+        targets=pd.DataFrame(columns=TARGET_COLUMNS),
+        mechanism_drugs=pd.DataFrame(columns=["skeleton", "smiles", "proteins", "atc"]),
     )
 
 
@@ -286,7 +326,7 @@ def train_bundle(dataset, out_dir: Path) -> Path:
 
 def build_tiny_world(root: Path) -> TinyWorld:
     """Write the tiny dataset folder and bundle under ``root``; return their paths."""
-    from sefreq.data.dataset import save_dataset
+    from sefreq.data.cache import save_dataset
 
     dataset = build_dataset()
     folder = root / "dataset"

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from test_model import tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.chem.io import neutralise_formulas
 from sefreq.model.columns import BAND_LABELS, SET_LABELS
@@ -21,7 +20,7 @@ from sefreq.screen.reader import MoleculeChunk
 
 
 @pytest.fixture(scope="module")
-def predictor(tiny_ensemble, tmp_path_factory) -> Predictor:  # noqa: F811
+def predictor(tiny_ensemble, tmp_path_factory) -> Predictor:
     return Predictor.from_directory(tiny_ensemble.save(tmp_path_factory.mktemp("bundle")))
 
 

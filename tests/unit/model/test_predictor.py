@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from test_model import N_SE, tiny_data, tiny_ensemble  # noqa: F401 (fixtures)
 
 from sefreq.cli import build_parser, main
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.predictor import COLUMNS, Predictor
+from tests.support.tiny_model import N_SE
 
 
 @pytest.fixture(scope="module")
-def bundle_dir(tiny_ensemble, tmp_path_factory):  # noqa: F811
+def bundle_dir(tiny_ensemble, tmp_path_factory):
     return tiny_ensemble.save(tmp_path_factory.mktemp("bundle"))
 
 
@@ -62,7 +62,7 @@ def test_predict_rejects_mismatched_ids(predictor):
         predictor.predict(["CCO", "CCN"], ids=[1])
 
 
-def test_training_molecule_is_in_domain(predictor, tiny_data):  # noqa: F811
+def test_training_molecule_is_in_domain(predictor, tiny_data):
     data, _ = tiny_data
     table = predictor.predict(data.smiles[0])
     assert table["in_domain"].all()
