@@ -176,14 +176,16 @@ def prepare_batch(
 
 
 def batch_table(molecules: list[Molecule]) -> pd.DataFrame:
-    """One row per molecule: id, entered SMILES, parent, changes, known drug, problem."""
+    """One row per molecule: id, problem, entered SMILES, parent, changes, known drug. The
+    problem comes second: after a long SMILES it was off the table's right edge, and a
+    user saw "2 unusable" with no reason in sight."""
     return pd.DataFrame(
         {
             "id": [m.id for m in molecules],
+            "problem": [m.error or "" for m in molecules],
             "entered SMILES": [m.smiles for m in molecules],
             "standardised parent": [m.parent_smiles for m in molecules],
             "standardisation": ["; ".join(m.changes) or "none" for m in molecules],
             "known drug": [m.drug_name or "" for m in molecules],
-            "problem": [m.error or "" for m in molecules],
         }
     )

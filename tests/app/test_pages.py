@@ -243,6 +243,7 @@ def test_paste_batch_keeps_good_rows_and_names_bad_ones(run_app) -> None:
     assert [m.id for m in batch] == ["ethanol", "broken", "aspirin"]
     table = next(f.value for f in app.dataframe if "problem" in f.value.columns)
     assert table.set_index("id").loc["broken", "problem"] != ""
+    assert list(table.columns[:2]) == ["id", "problem"]  # the reason in sight, not past a SMILES
     assert table.set_index("id").loc["aspirin", "known drug"] == "aspirin"
     assert _current(app).id == "ethanol"
     app.selectbox(key="w.batch_pick").select(1).run()  # aspirin
