@@ -108,7 +108,7 @@ def _lookup_tab(dataset: Dataset) -> None:
         st.rerun()
 
 
-def _take_batch(entries: list[tuple[str, str]], source: str, drugs) -> None:
+def _take_batch(entries: list[molecules.MoleculeEntry], source: str, drugs) -> None:
     batch = molecules.prepare_batch(entries, source, drugs)
     good = [m for m in batch if m.ok]
     if len(batch) > 1:

@@ -14,6 +14,7 @@ import os
 import tempfile
 import unicodedata
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -67,6 +68,15 @@ def find_column(columns, names) -> str | None:
     return next((lookup[n] for n in names if n in lookup), None)
 
 
+class MoleculeEntry(NamedTuple):
+    """One molecule of a paste or an upload, before it is standardised: its id, its SMILES
+    and, where the reader already refused it (an SDF record too big or unreadable), why."""
+
+    id: str
+    smiles: str
+    problem: str | None = None
+
+
 def smiles_line(line: str, number: int) -> tuple[str, str]:
     """(id, SMILES) of a stripped ``SMILES [name]`` line; without a name ``mol{number}``."""
     parts = line.replace("\t", " ").split(maxsplit=1)
@@ -74,19 +84,19 @@ def smiles_line(line: str, number: int) -> tuple[str, str]:
     return name, parts[0]
 
 
-def split_smiles_lines(text: str, max_rows: int | None = None) -> list[tuple[str, str]]:
+def split_smiles_lines(text: str, max_rows: int | None = None) -> list[MoleculeEntry]:
     """(id, SMILES) per non-empty line of pasted text; ``SMILES name`` lines keep the name.
 
     Lines starting with ``#`` are skipped. Without a name the id is ``mol1``, ``mol2``, ...
     Raises :class:`MoleculeInputError` when nothing is left or there are more than
     ``max_rows``.
     """
-    entries: list[tuple[str, str]] = []
+    entries: list[MoleculeEntry] = []
     for line in (text or "").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
-        entries.append(smiles_line(line, len(entries) + 1))
+        entries.append(MoleculeEntry(*smiles_line(line, len(entries) + 1)))
     if not entries:
         raise MoleculeInputError("Nothing to read: paste one SMILES per line.")
     _check_size(len(entries), max_rows)
@@ -103,10 +113,11 @@ def _check_size(n: int, max_rows: int | None) -> None:
 
 def read_molecule_file(
     name: str, content: bytes, max_rows: int | None = None, max_bytes: int | None = None
-) -> list[tuple[str, str]]:
+) -> list[MoleculeEntry]:
     """(id, SMILES) per molecule of a CSV/TSV (``smiles`` column, optional ``id``), SMI or SDF.
 
-    Ids default to ``row1``, ``row2`` (tables), ``mol1`` (SMI) or ``record1`` (SDF). Raises
+    Ids default to ``row1``, ``row2`` (tables), ``mol1`` (SMI) or ``record1`` (SDF). An SDF
+    record the reader refuses is kept, with an empty SMILES and its ``problem``. Raises
     :class:`MoleculeInputError` with what to fix for a file it cannot read.
     """
     if max_bytes is not None and len(content) > max_bytes:
@@ -136,7 +147,7 @@ def _decode(content: bytes) -> str:
     raise MoleculeInputError("The file is not text: upload a CSV or SDF file.")
 
 
-def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[tuple[str, str]]:
+def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[MoleculeEntry]:
     text = _decode(content)
     if "\x00" in text:
         raise MoleculeInputError("The file is binary, not a CSV: upload a CSV or SDF file.")
@@ -170,22 +181,24 @@ def _read_table(content: bytes, suffix: str, max_rows: int | None) -> list[tuple
         if id_column is not None
         else [f"row{k + 1}" for k in range(len(table))]
     )
-    return list(zip(ids, table[smiles_column].str.strip().tolist(), strict=True))
+    smiles = table[smiles_column].str.strip().tolist()
+    return [MoleculeEntry(i, s) for i, s in zip(ids, smiles, strict=True)]
 
 
-def _read_sdf(content: bytes, max_rows: int | None) -> list[tuple[str, str]]:
+def _read_sdf(content: bytes, max_rows: int | None) -> list[MoleculeEntry]:
     from sefreq.chem.sdf import sdf_molecules
 
     text = _decode(content)
     if "$$$$" not in text and "M  END" not in text:
         raise MoleculeInputError("The file is not an SDF (no 'M  END' / '$$$$' records).")
-    entries: list[tuple[str, str]] = []
+    entries: list[MoleculeEntry] = []
     records = sdf_molecules(io.BytesIO(text.encode()), keep=("id",))
-    for k, (title, smiles, _error, properties) in enumerate(records):
-        # An unreadable or refused record is kept with an empty SMILES so the user sees
-        # which record it was; its record is sized before RDKit builds it (a cage or a
-        # record of 20,000 atoms cannot hang the page).
-        entries.append((properties.get("id") or title or f"record{k + 1}", smiles))
+    for k, (title, smiles, error, properties) in enumerate(records):
+        # An unreadable or refused record is kept with an empty SMILES and the reason, so
+        # the user sees which record it was and why; its record is sized before RDKit
+        # builds it (a cage or a record of 20,000 atoms cannot hang the page).
+        name = properties.get("id") or title or f"record{k + 1}"
+        entries.append(MoleculeEntry(name, smiles, error))
         _check_size(len(entries), max_rows)
     if not entries:
         raise MoleculeInputError("The SDF holds no molecule records.")

@@ -7,12 +7,13 @@ never raises here: each molecule carries its own ``error`` so a batch keeps its 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
 
 from sefreq.chem import io
-from sefreq.chem.io import MoleculeInputError  # noqa: F401 (what the pages catch)
+from sefreq.chem.io import MoleculeEntry, MoleculeInputError  # noqa: F401 (what the pages use)
 from sefreq.chem.standardize import StandardizationError, standardize
 from sefreq.present.text import markdown_safe
 
@@ -148,29 +149,34 @@ def known_drug(drug_index: int, drugs: pd.DataFrame, entered: str) -> Molecule:
     )
 
 
-def split_smiles_lines(text: str) -> list[tuple[str, str]]:
+def split_smiles_lines(text: str) -> list[io.MoleculeEntry]:
     """:func:`sefreq.chem.io.split_smiles_lines` within the dashboard's batch limit."""
     return io.split_smiles_lines(text, max_rows=MAX_BATCH)
 
 
-def read_upload(name: str, content: bytes) -> list[tuple[str, str]]:
+def read_upload(name: str, content: bytes) -> list[io.MoleculeEntry]:
     """:func:`sefreq.chem.io.read_molecule_file` within the dashboard's size limits."""
     return io.read_molecule_file(name, content, max_rows=MAX_BATCH, max_bytes=MAX_UPLOAD_BYTES)
 
 
 def prepare_batch(
-    entries: list[tuple[str, str]], source: str, drugs: pd.DataFrame | None = None
+    entries: Sequence[io.MoleculeEntry | tuple[str, str]],
+    source: str,
+    drugs: pd.DataFrame | None = None,
 ) -> list[Molecule]:
-    """Standardise every (id, SMILES); duplicate ids get a ``#2``, ``#3`` suffix."""
+    """Standardise every (id, SMILES[, problem]); duplicate ids get a ``#2``, ``#3`` suffix.
+    An entry its reader refused keeps the reader's reason."""
     seen: dict[str, int] = {}
     molecules = []
-    for molecule_id, smiles in entries:
+    for entry in entries:
+        molecule_id, smiles, problem = io.MoleculeEntry(*entry)
         count = seen.get(molecule_id, 0) + 1
         seen[molecule_id] = count
         unique_id = molecule_id if count == 1 else f"{molecule_id}#{count}"
         molecule = prepare(smiles, unique_id, source, drugs=drugs)
         if not smiles:
-            molecule = replace(molecule, error="This record could not be read as a molecule.")
+            reason = problem or "This record could not be read as a molecule."
+            molecule = replace(molecule, error=reason)
         molecules.append(molecule)
     return molecules
 

@@ -320,7 +320,11 @@ def test_pathological_structures_are_answered_within_two_seconds(predictor, tmp_
     started = time.perf_counter()
     (chunk,) = read_chunks(sdf)  # RDKit's SDF reader perceives rings even unsanitised
     assert "106 fused rings" in chunk.errors[0] and chunk.smiles[1] == "CCO"
-    assert molecules.read_upload("cage.sdf", sdf.read_bytes()) == [("record1", ""), ("e", "CCO")]
+    cage, ethanol = molecules.read_upload("cage.sdf", sdf.read_bytes())
+    assert (cage.id, cage.smiles, ethanol) == ("record1", "", ("e", "CCO", None))
+    # The batch table says why the record was refused, not only that it was.
+    refused, _ = molecules.prepare_batch([cage, ethanol], molecules.UPLOAD)
+    assert "106 fused rings" in refused.error and refused.error == cage.problem
     assert time.perf_counter() - started < 2
 
 
