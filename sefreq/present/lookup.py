@@ -28,8 +28,21 @@ ATC_GROUP = "same ATC group"
 _SCORE = {EXACT: 1.0, SALT: 0.97, ATC_CODE: 0.95, PREFIX: 0.9, ATC_GROUP: 0.8}
 #: difflib ratio below which a name is not offered as a typo match.
 FUZZY_CUTOFF = 0.75
+#: "clavulanic acid" and "clavulanate" name one active moiety (the acid and its anion):
+#: the BNF writes one, the catalogue the other.
+_ACID = re.compile(r"^(?P<stem>\w{3,})ic acid$")
+_ANION = re.compile(r"^(?P<stem>\w{3,})ate$")
 
 COLUMNS = ("drug_index", "drug", "matched_name", "kind", "how", "score")
+
+
+def acid_or_anion(key: str) -> str | None:
+    """The other name of an acid's active moiety: "valproic acid" <-> "valproate"."""
+    if match := _ACID.match(key):
+        return f"{match['stem']}ate"
+    if match := _ANION.match(key):
+        return f"{match['stem']}ic acid"
+    return None
 
 
 @lru_cache(maxsize=4)
@@ -68,6 +81,9 @@ def lookup_drug(
     stripped = _index(tuple(keys))
     if stripped_query:
         add(stripped.get(stripped_query, []), SALT, _SCORE[SALT])
+        other = acid_or_anion(stripped_query)
+        if other:
+            add(stripped.get(other, []), SALT, _SCORE[SALT])
     compact = key.replace(" ", "")
     is_atc = bool(_ATC.match(compact))
     if is_atc:

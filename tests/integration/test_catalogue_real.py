@@ -13,7 +13,7 @@ import pytest
 
 from sefreq.data.cache import load_dataset
 from sefreq.data.dataset import Dataset
-from sefreq.present.lookup import lookup_drug
+from sefreq.present.lookup import combination_parts, lookup_combination, lookup_drug
 
 pytestmark = [pytest.mark.slow, pytest.mark.realdata]
 
@@ -102,6 +102,13 @@ def test_frequencies_of_new_drugs_use_the_same_rule(dataset):
 def test_any_name_finds_the_drug(dataset, query, drug):
     best = lookup_drug(query, dataset.names, dataset.catalogue, limit=3)
     assert best["drug"].iloc[0] == drug
+
+
+@pytest.mark.parametrize("query", ["co-amoxiclav", "Augmentin", "amoxicillin/clavulanic acid"])
+def test_both_components_of_co_amoxiclav_are_found(dataset, query):
+    """The #23 walk: "Not in the data: clavulanic acid" (the catalogue says clavulanate)."""
+    found, missing = lookup_combination(combination_parts(query), dataset.names, dataset.catalogue)
+    assert missing == [] and list(found["drug"]) == ["amoxicillin", "clavulanate"]
 
 
 def test_a_drug_outside_sider_has_a_structure_and_no_label_data(dataset):

@@ -11,7 +11,7 @@ from sefreq.model.predictor import Predictor
 from sefreq.present import molecules
 from sefreq.present.compare import comparison_matrix, largest_differences
 from sefreq.present.known import agreement, comparison_table, nearest_known_drugs, neighbour_reports
-from sefreq.present.lookup import lookup_drug, strip_salts
+from sefreq.present.lookup import acid_or_anion, lookup_drug, strip_salts
 from sefreq.present.profile import conformal_bands, filter_profile, known_frequencies, profile_table
 
 
@@ -62,6 +62,25 @@ def test_lookup_of_nothing_is_empty(tiny_world) -> None:
     dataset = tiny_world.dataset
     assert lookup_drug("   ", dataset.names, dataset.drugs).empty
     assert lookup_drug("zzzzzzzz", dataset.names, dataset.drugs).empty
+
+
+def test_an_acid_is_found_by_its_anion_and_back() -> None:
+    """co-amoxiclav's "clavulanic acid" is the catalogue's "clavulanate" (#23 walk: "Not
+    in the data: clavulanic acid")."""
+    names = pd.DataFrame(
+        {
+            "name": ["clavulanate", "valproic acid"],
+            "key": ["clavulanate", "valproic acid"],
+            "kind": ["generic"] * 2,
+            "drug_index": [0, 1],
+        }
+    )
+    drugs = pd.DataFrame({"name": ["clavulanate", "valproic acid"]})
+    for query, drug in (("Clavulanic acid", "clavulanate"), ("valproate", "valproic acid")):
+        found = lookup_drug(query, names, drugs)
+        assert (found["drug"].iloc[0], found["how"].iloc[0]) == (drug, "salt form")
+    assert acid_or_anion("clavulanic acid") == "clavulanate"
+    assert acid_or_anion("ibuprofen") is None
 
 
 def test_strip_salts() -> None:
