@@ -538,7 +538,9 @@ def _predicted(smiles: list[str], side_effect_index: int, predict) -> pd.DataFra
         {
             "p_reported_pct": (100 * rows["p_association"]).to_numpy(float),
             "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(float),
-            "predicted_band": rows["band"].astype(str).to_numpy(),
+            # The SmPC word, as every page says it (the model's own band column keeps
+            # the CIOMS label: "frequent" for "common").
+            "predicted_band": [band_word(c) for c in rows["frequency_class"]],
             "conformal_bands": [conformal_bands(s) for s in rows["conformal_set"]],
             "in_domain": rows["in_domain"].astype(bool).to_numpy(),
         },

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sefreq.present.vocabulary import SMPC_BANDS
 from sefreq.present.which import (
     LABEL_SOURCE,
     LAY_TERM,
@@ -139,8 +140,10 @@ def test_a_drug_whose_labels_report_it_ranks_above_one_whose_labels_do_not(
     assert first["source"] == LABEL_SOURCE and first["label_class"] > 0 and first["n_labels"] > 0
     assert second["source"] == PREDICTION_SOURCE and second["label_band"] == NOT_ON_LABELS
     assert (table["side_effect"] == "Nausea").all()
-    # The model's view is carried for both, to be read beside the labels.
+    # The model's view is carried for both, to be read beside the labels, in the SmPC's
+    # words (#23: "frequent" leaked into the page, the CSV and `sefreq which`).
     assert table["p_reported_pct"].between(0, 100).all()
+    assert set(table["predicted_band"]) <= set(SMPC_BANDS)
 
 
 def test_label_rows_come_by_band_then_statements_and_predictions_by_chance(
@@ -270,6 +273,7 @@ def _stub(smiles: list[str], ids: list[str]) -> pd.DataFrame:
             "p_association": 0.5,
             "uncertainty": 0.1,
             "band": "frequent",
+            "frequency_class": 4,
             "conformal_set": "4",
             "in_domain": True,
         }
