@@ -24,7 +24,7 @@ from sefreq.data.targets import (
 )
 
 #: Bump when the build changes what it produces: the cache key includes it.
-BUILD_VERSION = "7"
+BUILD_VERSION = "8"
 
 #: Upstream files the build reads (registry keys).
 INPUT_KEYS = (

@@ -262,6 +262,14 @@ def build_catalogue(
         if not isinstance(so_far.at[index, "drugbank_id"], str):
             so_far.at[index, "drugbank_id"] = db_id
     catalogue = pd.concat([so_far, extra_rows], ignore_index=True)
+    # A drug linked to DrugBank after its row was made (by name, above; or one of the 759
+    # whose table has no code) takes DrugBank's ATC codes: warfarin had none, so its full
+    # code B01AA03 found nothing and the dense task lost its ATC classes.
+    linked = catalogue["drugbank_id"].map(lambda d: isinstance(d, str))
+    missing = linked & (catalogue["atc"].fillna("") == "")
+    catalogue.loc[missing, "atc"] = (
+        catalogue.loc[missing, "drugbank_id"].map(drugbank["atc_codes"]).fillna("").to_numpy()
+    )
     catalogue["same_parent_as"] = catalogue["same_parent_as"].astype("Int64")
     for column in ("sider_stereo_cid", "sider_flat_cid"):
         catalogue[column] = catalogue[column].astype("Int64")

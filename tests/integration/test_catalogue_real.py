@@ -97,6 +97,8 @@ def test_frequencies_of_new_drugs_use_the_same_rule(dataset):
         ("Synthroid", "levothyroxine"),
         ("ibuprofen", "ibuprofen"),
         ("Advil", "ibuprofen"),
+        # Warfarin's DrugBank link came after its ATC codes were filled (#23 walk).
+        ("B01AA03", "warfarin"),
     ],
 )
 def test_any_name_finds_the_drug(dataset, query, drug):
