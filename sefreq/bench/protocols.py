@@ -1,7 +1,7 @@
 """The evaluation protocols (WS, ICS, IND, M10, H5, ICS-all) as seeded, saved fold assignments.
 
 Each protocol is one :class:`Protocol` entry of :data:`PROTOCOLS`: its folds, how they are
-drawn and built, and how ``sefreq bench`` reports it. A protocol turns a
+drawn and built, and how ``sefreq bench`` and the model card report it. A protocol turns a
 :class:`BenchData` into folds; each :class:`Fold` holds the
 :class:`TrainView` a model fits on, a validation :class:`EvalView` carved out of the
 training part (the only thing model selection may look at), and the test
@@ -289,10 +289,22 @@ class FoldAssignment:
 @dataclass(frozen=True)
 class Published:
     """A published result on one protocol (docs/SCIENCE.md): a row of the protocol's table
-    in results.md, ``figures`` ({metric: value as published}) under ``method``."""
+    in results.md (``method``) and of the model card's table (``card_method``).
+
+    ``figures``: {metric: value as published}. ``card_row``: its place on the card (equal
+    ones in registry order); the card keeps a paper's rows together and the structure-free
+    floor last, so its order is not the protocols'. ``card_protocol``: the card's protocol
+    column where the authors' split is only like ours (MultiFG's cold start drew its own
+    drug split); None: the protocol's name. ``scores_new_molecule``: the card's answer,
+    "yes", "no" or "mostly".
+    """
 
     method: str
     figures: Mapping[str, float]
+    card_method: str
+    scores_new_molecule: str
+    card_row: int
+    card_protocol: str | None = None
 
 
 #: ``assign(data, n_folds, rng)``: a protocol's saved arrays of :class:`FoldAssignment`
@@ -769,10 +781,17 @@ PROTOCOLS: dict[str, Protocol] = {
                 Published(
                     "prevalence floor (docs/SCIENCE.md, 10 random drug folds)",
                     {"auroc": 0.824, "aupr": 0.294, "auroc_per_drug": 0.875, "rmse": 0.812},
+                    card_method="Prevalence baseline (no structure)",
+                    scores_new_molecule="no",
+                    card_row=6,
                 ),
                 Published(
                     "MultiFG, cold-start result file",
                     {"auroc": 0.820, "aupr": 0.296, "rmse": 0.787},
+                    card_method="MultiFG, cold start",
+                    scores_new_molecule="yes",
+                    card_row=1,
+                    card_protocol="cold drugs",
                 ),
             ),
         ),
@@ -817,6 +836,9 @@ PROTOCOLS: dict[str, Protocol] = {
                         "p@15": 0.206,
                         "r@15": 0.642,
                     },
+                    card_method="MultiFG (Sci Rep 2025)",
+                    scores_new_molecule="mostly",
+                    card_row=0,
                 ),
             ),
         ),
@@ -858,18 +880,30 @@ PROTOCOLS: dict[str, Protocol] = {
                         "overlap@10%": 0.436,
                         "overlap@20%": 0.579,
                     },
+                    card_method="HSTrans (Neural Networks 2025)",
+                    scores_new_molecule="yes",
+                    card_row=2,
                 ),
                 Published(
                     "DSGAT as re-run in HSTrans",
                     {"rmse": 1.300, "mae": 0.959, "spearman": 0.485},
+                    card_method="DSGAT (re-run by HSTrans)",
+                    scores_new_molecule="yes",
+                    card_row=3,
                 ),
                 Published(
                     "MGPred as re-run in HSTrans",
                     {"rmse": 1.389, "mae": 0.975, "spearman": 0.412},
+                    card_method="MGPred (re-run by HSTrans)",
+                    scores_new_molecule="no",
+                    card_row=4,
                 ),
                 Published(
                     "A3Net as re-run in HSTrans",
                     {"rmse": 1.437, "mae": 1.053, "spearman": 0.423},
+                    card_method="A3Net (re-run by HSTrans)",
+                    scores_new_molecule="yes",
+                    card_row=5,
                 ),
             ),
         ),

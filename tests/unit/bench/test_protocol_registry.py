@@ -23,8 +23,9 @@ def _deal_drugs(data, n_folds, rng):
 
 def test_a_new_protocol_is_one_entry(monkeypatch, tmp_path, capsys):
     """One entry, and `sefreq bench` runs the protocol and its +sider, saves its folds and
-    writes its tables with the published row."""
+    writes its tables with the published row; the model card lists that row too."""
     from sefreq.cli import main
+    from sefreq.present import card
 
     toy = dataclasses.replace(
         PROTOCOLS["ICS"],
@@ -34,7 +35,9 @@ def test_a_new_protocol_is_one_entry(monkeypatch, tmp_path, capsys):
         key_metrics=("auroc", "aupr", "rmse"),
         title="ICS3: cold drugs, 3 folds dealt in row order",
         note="A protocol registered by a test.",
-        published=(Published("Toy (2026)", {"auroc": 0.71, "rmse": 0.9}),),
+        published=(
+            Published("Toy (2026)", {"auroc": 0.71, "rmse": 0.9}, "Toy", "yes", card_row=7),
+        ),
     )
     monkeypatch.setitem(protocols.PROTOCOLS, "ICS3", toy)
     data = synthetic_data(n_drugs=24, seed=9, n_extra=6)
@@ -68,6 +71,8 @@ def test_a_new_protocol_is_one_entry(monkeypatch, tmp_path, capsys):
     assert "| model | folds | auroc | aupr | rmse |" in text
     assert text.count("| *published: Toy (2026)* | | 0.710 |  | 0.900 |") == 1
     assert "Paired by fold, ICS3+sider minus ICS3" in text
+
+    assert card.published().iloc[-1].tolist() == ["Toy", "ICS3", "AUROC 0.710, RMSE 0.900", "yes"]
 
 
 def test_results_md_is_the_rendering_of_results_csv():
