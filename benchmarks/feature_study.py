@@ -34,7 +34,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sefreq.bench.models.sefreq_net import make_shipped
-from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
+from sefreq.bench.protocols import PROTOCOLS, iter_folds, load_or_make_assignment
 from sefreq.bench.runner import load_bench_data
 from sefreq.bench.scoring import score
 from sefreq.chem.features import (
@@ -71,7 +71,7 @@ def featurisation_ms(smiles: list[str], settings: dict) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="harness fold seed")
-    parser.add_argument("--folds", type=int, default=N_FOLDS["ICS"])
+    parser.add_argument("--folds", type=int, default=PROTOCOLS["ICS"].n_folds)
     parser.add_argument("--members", type=int, default=None, help="ensemble size per fold")
     parser.add_argument(
         "--compare", default="legacy,fast", help="two of " + ", ".join(FEATURE_SETS)

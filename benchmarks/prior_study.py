@@ -26,7 +26,7 @@ from scipy.special import expit, logit
 from tqdm.auto import tqdm
 
 from sefreq.bench.models.kernel import KernelPriorModel
-from sefreq.bench.protocols import N_FOLDS, iter_folds, load_or_make_assignment
+from sefreq.bench.protocols import PROTOCOLS, iter_folds, load_or_make_assignment
 from sefreq.bench.runner import load_bench_data
 from sefreq.chem.features import kernel_fingerprints
 from sefreq.chem.similarity import kernel_similarity
@@ -106,7 +106,7 @@ def score_fold(fold) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=0, help="harness fold seed")
-    parser.add_argument("--folds", type=int, default=N_FOLDS["ICS"])
+    parser.add_argument("--folds", type=int, default=PROTOCOLS["ICS"].n_folds)
     args = parser.parse_args()
     data = load_bench_data()
     assignment = load_or_make_assignment(data, "ICS", args.seed, None)

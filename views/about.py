@@ -88,7 +88,7 @@ else:
     else:
         st.dataframe(benchmark, hide_index=True)
     st.markdown("**Published figures to compare with** (same protocol only)")
-    st.dataframe(model_card.PUBLISHED, hide_index=True)
+    st.dataframe(model_card.published(), hide_index=True)
     sums = model_card.provenance(card)
     if len(sums):
         st.markdown("**Training data provenance** (sha256 of each upstream file)")

@@ -101,7 +101,7 @@ def _parse_list(text: str, allowed: tuple[str, ...] | list[str], what: str) -> l
 
 
 def _bench(args: argparse.Namespace) -> int:
-    from sefreq.bench.protocols import EXTENDED_PROTOCOLS, PROTOCOLS
+    from sefreq.bench.protocols import PROTOCOLS, sider_conditions
     from sefreq.bench.registry import BASELINES, available_models
     from sefreq.bench.runner import (
         RunInfo,
@@ -116,7 +116,7 @@ def _bench(args: argparse.Namespace) -> int:
     protocols = (
         list(PROTOCOLS)
         if args.all or args.protocol.strip().lower() == "all"
-        else _parse_list(args.protocol, (*PROTOCOLS, *EXTENDED_PROTOCOLS), "protocol")
+        else _parse_list(args.protocol, (*PROTOCOLS, *sider_conditions()), "protocol")
     )
     models = _parse_list(",".join(BASELINES) if args.all else args.model, available_models(),
                          "model")  # fmt: skip

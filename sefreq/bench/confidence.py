@@ -21,7 +21,7 @@ import numpy as np
 
 from sefreq.bench.models.sefreq_net import make_model
 from sefreq.bench.protocols import (
-    N_FOLDS,
+    PROTOCOLS,
     iter_folds,
     load_or_make_assignment,
     split_condition,
@@ -52,7 +52,8 @@ def held_out_report(
     data = load_bench_data()
     base, with_sider = split_condition(protocol)
     assignment = load_or_make_assignment(data, base, seed, None)
-    n = N_FOLDS[base] if folds is None else min(folds, N_FOLDS[base])
+    n_folds = PROTOCOLS[base].n_folds
+    n = n_folds if folds is None else min(folds, n_folds)
     keys = ("raw", "cal", "y", "sets", "cls", "sim", "p", "f", "t", "prior_p", "prior_f")
     per_fold, pooled = [], {k: [] for k in keys}
     started = time.perf_counter()

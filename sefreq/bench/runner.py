@@ -24,8 +24,6 @@ import pandas as pd
 
 from sefreq.bench.interface import BenchModel, EvalView, Prediction
 from sefreq.bench.protocols import (
-    EXTENDED_PROTOCOLS,
-    N_FOLDS,
     PROTOCOLS,
     BenchData,
     has_unstated_labels,
@@ -33,6 +31,7 @@ from sefreq.bench.protocols import (
     iter_folds,
     load_or_make_assignment,
     protocol_data,
+    sider_conditions,
     split_condition,
 )
 from sefreq.bench.registry import make_model
@@ -53,82 +52,8 @@ CSV_COLUMNS = (
     "command",
 )
 
-#: Columns of each protocol's table, in order; RMSE and MAE are lower-is-better.
-KEY_METRICS: dict[str, tuple[str, ...]] = {
-    "WS": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
-           "ndcg@10"),
-    "ICS": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
-            "p@15", "r@15"),
-    "IND": ("auroc", "aupr", "auroc_per_drug", "aupr_per_drug", "rmse", "mae", "spearman",
-            "p@15", "r@15"),
-    "M10": ("auroc", "aupr", "auroc_per_drug", "rmse", "mae", "p@15", "r@15", "ndcg@10"),
-    "H5": ("rmse", "mae", "spearman", "overlap@1%", "overlap@5%", "overlap@10%", "overlap@20%",
-           "auroc", "aupr"),
-}  # fmt: skip
-KEY_METRICS["ICS-all"] = KEY_METRICS["ICS"]
+#: RMSE and MAE: lower is better (every other key metric, higher).
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
-
-#: Published numbers (docs/SCIENCE.md), shown beside ours; never mix protocols.
-PUBLISHED: dict[str, list[tuple[str, dict[str, float]]]] = {
-    "ICS": [
-        (
-            "prevalence floor (docs/SCIENCE.md, 10 random drug folds)",
-            {"auroc": 0.824, "aupr": 0.294, "auroc_per_drug": 0.875, "rmse": 0.812},
-        ),
-        ("MultiFG, cold-start result file", {"auroc": 0.820, "aupr": 0.296, "rmse": 0.787}),
-    ],
-    "M10": [
-        (
-            "MultiFG (Sci Rep 2025), repository result files",
-            {"auroc": 0.9285, "aupr": 0.527, "rmse": 0.632, "mae": 0.471, "p@15": 0.206,
-             "r@15": 0.642},
-        ),
-    ],
-    "H5": [
-        (
-            "HSTrans (Neural Networks 2025)",
-            {"rmse": 1.390, "mae": 0.725, "spearman": 0.527, "overlap@1%": 0.129,
-             "overlap@5%": 0.463, "overlap@10%": 0.436, "overlap@20%": 0.579},
-        ),
-        ("DSGAT as re-run in HSTrans", {"rmse": 1.300, "mae": 0.959, "spearman": 0.485}),
-        ("MGPred as re-run in HSTrans", {"rmse": 1.389, "mae": 0.975, "spearman": 0.412}),
-        ("A3Net as re-run in HSTrans", {"rmse": 1.437, "mae": 1.053, "spearman": 0.423}),
-    ],
-}  # fmt: skip
-
-PROTOCOL_TITLES: dict[str, str] = {
-    "WS": "WS: warm, 10 folds over the known entries (held-out entries zeroed in training)",
-    "ICS": "ICS: cold drugs, 10 folds over the drugs (a test drug's whole row hidden)",
-    "IND": "IND: train on the benchmark drugs, test the independent drugs",
-    "M10": "M10: 10 folds over all pairs, training balanced 1:1, test at natural imbalance",
-    "H5": "H5: 5 folds over the positives plus as many random zeros; regression on all pairs",
-    "ICS-all": "ICS-all: cold drugs, 10 folds over every drug with a structure (the 759 and "
-    "SIDER's others)",
-}
-PROTOCOL_NOTES: dict[str, str] = {
-    "WS": "AUROC/AUPR over the held-out positives plus every zero of the matrix; regression "
-    "on the held-out positives. No verified published number on this protocol.",
-    "ICS": "All 994 side effects of each test drug scored; regression on their reported entries.",
-    "IND": "One split of 9 test drugs, so no ± spread and a noisy estimate. No verified "
-    "published number.",
-    "M10": "Regression on the test fold's positives. MultiFG picks its best epoch on the test "
-    "fold; ours select on a validation part of the training folds.",
-    "H5": "RMSE/MAE/Spearman of the expected score association × frequency against the class "
-    "0..5 on every test pair. HSTrans tuned its baselines on the test set. Overlap@N% is "
-    "computed as sefreq.metrics defines it (hits in the top N% / (positives × N%), "
-    "up to 2 on these balanced folds); HSTrans's published Overlap values are all below 1, "
-    "so their normalisation evidently differs: compare Overlap only within this table's "
-    "own rows.",
-    "ICS-all": "As ICS, over the 759 (the independent ones too) and SIDER's drugs beyond "
-    "them that have a structure and side effects on the 994 terms. Drugs that share a "
-    "parent skeleton or a name are kept in one fold (and whole groups go to validation). "
-    "Every drug is scored and trained on its complete listing: a side effect any of its "
-    "SIDER labels lists counts as reported for AUROC/AUPR (the 759's included, where "
-    "Galeano's matrix marks only those with a stated frequency); the regression is on "
-    "the stated classes. Not comparable with ICS: other test drugs and another truth. "
-    "In the cold folds a model learns no held-out drug's mechanism (its compound is "
-    "taken out of the mechanism task).",
-}
 
 
 @dataclass(frozen=True)
@@ -221,7 +146,8 @@ def run_benchmark(
     plan = []
     for protocol in protocols:
         base, _ = split_condition(protocol)
-        n = N_FOLDS[base] if folds is None else min(folds, N_FOLDS[base])
+        n_folds = PROTOCOLS[base].n_folds
+        n = n_folds if folds is None else min(folds, n_folds)
         for key in models:
             reason = skip_reason(make_model(key, seed=seed, quick=quick), data, protocol)
             if reason:
@@ -277,7 +203,7 @@ def merge_results(new: pd.DataFrame, csv_path: Path) -> pd.DataFrame:
         merged = pd.concat([old[keep], new], ignore_index=True)
     else:
         merged = new.copy()
-    order = {p: i for i, p in enumerate(_SECTION_ORDER)}
+    order = {p: i for i, p in enumerate(section_order())}
     merged = merged.sort_values(
         ["protocol", "model", "fold", "metric"],
         key=lambda c: c.map(order) if c.name == "protocol" else c,
@@ -331,7 +257,7 @@ def render_markdown(results: pd.DataFrame, title: str = "SEFreq benchmark result
         MODEL_NOTES,
         "",
     ]
-    for protocol in _SECTION_ORDER:
+    for protocol in section_order():
         part = results[results["protocol"] == protocol]
         if part.empty:
             continue
@@ -354,7 +280,7 @@ def paired_against(part: pd.DataFrame, reference: str) -> list[str]:
     if reference not in set(part["model"]):
         return []
     base = split_condition(str(part["protocol"].iloc[0]))[0]
-    metrics = KEY_METRICS[base]
+    metrics = PROTOCOLS[base].key_metrics
     lines = [
         f"Paired by fold, each model minus `{reference}` (mean ± standard error; better on "
         "k of n folds):",
@@ -383,18 +309,21 @@ def paired_against(part: pd.DataFrame, reference: str) -> list[str]:
     return [*lines, ""]
 
 
-#: Sections in this order: each ``+sider`` table right after its 759-only one.
-_SECTION_ORDER = tuple(
-    name
-    for base in PROTOCOLS
-    for name in (base, *(e for e in EXTENDED_PROTOCOLS if e.startswith(base + "+")))
-)
+def section_order() -> tuple[str, ...]:
+    """The tables of results.md in order: the protocols', each ``+sider`` table right after
+    its 759-only one."""
+    extended = sider_conditions()
+    return tuple(
+        name
+        for base in PROTOCOLS
+        for name in (base, *(e for e in extended if e.startswith(base + "+")))
+    )
 
 
 def paired_comparison(results: pd.DataFrame, base: str, extended: str) -> list[str]:
     """Per model, the mean per-fold difference ``extended`` - ``base`` on the same test
     drugs, and on how many folds ``extended`` is better."""
-    metrics = KEY_METRICS[base]
+    metrics = PROTOCOLS[base].key_metrics
     lines = [
         f"Paired by fold, {extended} minus {base} (same test drugs; better on k of n folds):",
         "",
@@ -467,13 +396,14 @@ MODEL_NOTES = (
 
 def _protocol_section(protocol: str, part: pd.DataFrame, summary: pd.DataFrame) -> list[str]:
     base, with_sider = split_condition(protocol)
-    metrics = KEY_METRICS[base]
+    entry = PROTOCOLS[base]
+    metrics = entry.key_metrics
     first = part.iloc[0]
-    title = PROTOCOL_TITLES[base] + (", + SIDER's other drugs in training" if with_sider else "")
-    note = PROTOCOL_NOTES[base] + (f" {SIDER_NOTE}" if with_sider else "")
+    title = entry.title + (", + SIDER's other drugs in training" if with_sider else "")
+    note = entry.note + (f" {SIDER_NOTE}" if with_sider else "")
     pool = (
         f"{int(first['n_pool_drugs'])} drugs with a structure and side effects."
-        if base == "ICS-all"
+        if entry.all_drugs
         else f"{int(first['n_pool_drugs'])} benchmark drugs (the non-independent drugs with a "
         f"structure; {int(first['n_excluded_no_structure'])} without one are left out)."
     )
@@ -501,9 +431,10 @@ def _protocol_section(protocol: str, part: pd.DataFrame, summary: pd.DataFrame) 
                 cell += f" ({margin:+.3f})"
             cells.append(cell)
         lines.append(f"| {model} | {n_folds} | " + " | ".join(cells) + " |")
-    for name, numbers in [] if with_sider else PUBLISHED.get(base, []):
+    for published in () if with_sider else entry.published:
+        numbers = published.figures
         cells = [f"{numbers[m]:.3f}" if m in numbers else "" for m in metrics]
-        lines.append(f"| *published: {name}* | | " + " | ".join(cells) + " |")
+        lines.append(f"| *published: {published.method}* | | " + " | ".join(cells) + " |")
     lines.extend(["", "Runs:", ""])
     for model in models:
         row = part[part["model"] == model].iloc[0]

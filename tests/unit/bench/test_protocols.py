@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from sefreq.bench.protocols import (
-    N_FOLDS,
     PROTOCOLS,
     FoldAssignment,
     FoldMismatchError,
@@ -108,7 +107,7 @@ def test_h5_pairs_positives_with_as_many_zeros(data):
     assert np.unique(assignment.cell_fold[sampled]).tolist() == [0, 1, 2, 3, 4]
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_assignment_is_deterministic_in_the_seed(data, protocol):
     first, again = make_assignment(data, protocol, 0), make_assignment(data, protocol, 0)
     other = make_assignment(data, protocol, 1)
@@ -125,12 +124,12 @@ def test_assignment_is_deterministic_in_the_seed(data, protocol):
     np.testing.assert_array_equal(fold_a.train.label_mask, fold_b.train.label_mask)
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_saved_folds_reload_identically(tmp_path, data, protocol):
     made = load_or_make_assignment(data, protocol, 0, tmp_path)
     assert fold_path(tmp_path, protocol, 0).exists()
     loaded = load_or_make_assignment(data, protocol, 0, tmp_path)
-    assert loaded.n_folds == made.n_folds == N_FOLDS[protocol]
+    assert loaded.n_folds == made.n_folds == PROTOCOLS[protocol].n_folds
     for name in ("pool_ids", "drug_fold", "cell_fold", "test_ids"):
         a, b = getattr(made, name), getattr(loaded, name)
         if a is not None:

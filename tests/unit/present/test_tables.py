@@ -227,4 +227,16 @@ def test_model_card_tables() -> None:
     overview = card.overview({"model_version": "9", "calibration": {"conformal_alpha": 0.1}})
     assert overview.set_index("item").loc["calibration: conformal_alpha", "value"] == "0.1"
     assert "CC BY-NC-SA" in card.licences({})[0]
-    assert set(card.PUBLISHED["protocol"]) >= {"M10", "H5", "ICS"}
+    published = card.published().set_index("method")
+    assert set(published["protocol"]) >= {"M10", "H5", "ICS"}
+    # As published: MultiFG's fourth digit and a trailing zero kept; Overlap left out.
+    assert published.loc["MultiFG (Sci Rep 2025)", "published figures"].startswith(
+        "AUROC 0.9285, AUPR 0.527,"
+    )
+    assert published.loc["MultiFG, cold start"].tolist() == [
+        "cold drugs",
+        "AUROC 0.820, AUPR 0.296, RMSE 0.787",
+        "yes",
+    ]
+    assert "Overlap" not in " ".join(published["published figures"])
+    assert published.index[-1] == "Prevalence baseline (no structure)"
