@@ -40,6 +40,7 @@ from sefreq.model.features import (
     similarity_components,
     transfer_edges,
 )
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.loop import member_tensors, train_member
 from sefreq.model.mechanism import (
     CrossFitted,
@@ -157,12 +158,16 @@ def fit_ensemble(
     fit_knn, val_knn = priors.fit, priors.validation
     knn_a_params, knn_f_params = priors.association_params, priors.frequency_params
     smoothing = priors.smoothing
-    fit_t = member_tensors(
-        fit_fp, fit_desc, *fit_knn, train.frequency, train.label_mask, fit_mechanism
-    )
-    val_t = member_tensors(
-        val_fp, val_desc, *val_knn, validation.frequency, validation.label_mask, val_mechanism
-    )
+    # The inputs as the network reads them in training: a training drug's mechanism
+    # profile is cross-fitted (read known at random), its prior leaves it out.
+    fit_inputs = ModelInputs(
+        fit_fp, fit_desc, fit_features.valid, fit_features.kernel, fit_mechanism
+    ).with_prior(*fit_knn)
+    val_inputs = ModelInputs(
+        val_fp, val_desc, val_features.valid, val_features.kernel, val_mechanism
+    ).with_prior(*val_knn)
+    fit_t = member_tensors(fit_inputs, train.frequency, train.label_mask)
+    val_t = member_tensors(val_inputs, validation.frequency, validation.label_mask)
 
     floors = floors_of(validation, prevalence, mean_class)
     members, logs = [], []
