@@ -64,8 +64,10 @@ def heldout_bundle(folds_dir: Path, out_dir: Path, threads: int = 1):
         )
         config = TrainConfig(n_members=3, max_epochs=60, seed=0, threads=threads, progress=False)
         ensemble = fit_ensemble(train, validation, data.side_effects, NetworkConfig(), config)
-        ensemble.card["side_effect_organ_classes"] = load_bundle_data().organ_class_names
-        ensemble.card["heldout"] = {"protocol": "ICS", "seed": 0, "fold": 0}
+        ensemble.card = ensemble.card.updated(
+            side_effect_organ_classes=load_bundle_data().organ_class_names,
+            heldout={"protocol": "ICS", "seed": 0, "fold": 0},
+        )
         ensemble.save(out_dir)
     return out_dir, heldout
 

@@ -20,7 +20,6 @@ from safetensors.numpy import load_file, save_file
 
 from sefreq.chem.features import (
     DESCRIPTOR_NAMES,
-    LEGACY_DESCRIPTOR_NAMES,
     DescriptorScaler,
     featurize_mols,
     mol_from_smiles,
@@ -32,6 +31,7 @@ from sefreq.model.artifact import (
     CARD_FILE,
     WEIGHTS_FILE,
     BundleIntegrityError,
+    ModelCard,
     check_bundle,
     file_sha256,
     write_manifest,
@@ -104,12 +104,13 @@ class SEFreqEnsemble:
     # are the ones the prior reads
     reference_kernel_fingerprints: dict[str, np.ndarray] | None = None
     # RDKit descriptors the network reads (sefreq.chem.features), in order: the training
-    # default; a card names its own (one without, from before the set changed, the legacy)
+    # default; a card names its own
     descriptor_names: tuple[str, ...] = DESCRIPTOR_NAMES
     temperature: float = 1.0
     conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
     ad_threshold: float = 0.0
-    card: dict = field(default_factory=dict)
+    # The card (the training record until saved; as checked on load)
+    card: ModelCard = field(default_factory=ModelCard)
     reference_ids: np.ndarray | None = None  # dataset rows of the reference drugs (not saved)
     # Settings of the smoothed prior (TrainConfig.prior == "smoothed"); None: the kNN prior.
     smoothing: dict | None = None
@@ -406,7 +407,7 @@ class SEFreqEnsemble:
         save_file(
             {k: np.ascontiguousarray(v) for k, v in tensors.items()}, directory / WEIGHTS_FILE
         )
-        card = dict(self.card)
+        card = self.card.to_dict()
         card.update(
             {
                 "bundle_format": BUNDLE_FORMAT,
@@ -447,9 +448,9 @@ class SEFreqEnsemble:
         directory = Path(directory)
         card = check_bundle(directory)
         tensors = _read_weights(directory / WEIGHTS_FILE)
-        config = NetworkConfig.from_dict(card["network"])
+        config = NetworkConfig.from_dict(card.network)
         members = []
-        for i in range(card["n_members"]):
+        for i in range(card.n_members):
             prefix = f"member{i}."
             state = {
                 k[len(prefix) :]: torch.from_numpy(v)
@@ -467,7 +468,7 @@ class SEFreqEnsemble:
             member.load_state_dict(state)
             member.eval()
             members.append(member)
-        n_bits = card["n_fingerprint_bits"]
+        n_bits = card.n_fingerprint_bits
         n_se = config.n_side_effects
         return cls(
             config=config,
@@ -482,31 +483,31 @@ class SEFreqEnsemble:
             reference_mask=np.unpackbits(tensors["reference.mask_packed"], axis=1)[:, :n_se].astype(
                 bool
             ),
-            reference_names=list(card["reference_drugs"]),
-            side_effect_names=list(card["side_effects"]),
-            knn_k=card["knn_k"],
-            knn_power=card.get("knn_power", 2.0),
-            knn_similarity=card.get("knn_similarity", "morgan"),
-            knn_frequency_k=card.get("knn_frequency_k"),
-            knn_frequency_power=card.get("knn_frequency_power"),
+            reference_names=list(card.reference_drugs),
+            side_effect_names=list(card.side_effects),
+            knn_k=card.knn_k,
+            knn_power=card.knn_power,
+            knn_similarity=card.knn_similarity,
+            knn_frequency_k=card.knn_frequency_k,
+            knn_frequency_power=card.knn_frequency_power,
             reference_kernel_fingerprints=_unpack_kernel_fingerprints(tensors),
-            descriptor_names=tuple(card.get("descriptors", LEGACY_DESCRIPTOR_NAMES)),
-            smoothing=card.get("prior_smoothing"),
-            temperature=card["temperature"],
-            conformal_threshold=card["conformal_threshold"],
-            ad_threshold=card["ad_threshold"],
+            descriptor_names=tuple(card.descriptors),
+            smoothing=card.prior_smoothing,
+            temperature=card.temperature,
+            conformal_threshold=card.conformal_threshold,
+            ad_threshold=card.ad_threshold,
             card=card,
             reference_mechanism=tensors["reference.mechanism"].astype(np.float32)
             if "reference.mechanism" in tensors
             else None,
-            mechanism_weight=float(card.get("mechanism_weight", 0.0)),
-            mechanism_weight_known=float(card.get("mechanism_weight_known", 0.0)),
+            mechanism_weight=card.mechanism_weight,
+            mechanism_weight_known=card.mechanism_weight_known,
             mechanism=None
-            if not card.get("mechanism")
+            if card.mechanism is None
             else MechanismModel.from_state(
                 tensors,
-                card["mechanism"]["vocabulary"],
-                card["mechanism"]["known_skeletons"],
+                card.mechanism.vocabulary,
+                card.mechanism.known_skeletons,
             ),
         )
 

@@ -209,15 +209,13 @@ def fit_ensemble(
     calibration = confidence.calibrate(
         ensemble, validation, exclusions(validation.drug_ids, train.drug_ids)
     )
-    ensemble.card.update(
-        {
-            "training": config.to_dict(),
-            "training_log": logs,
-            "calibration": calibration,
-            "training_seconds": round(time.perf_counter() - started, 1),
-            "n_training_drugs": len(train.smiles),
-            "n_validation_drugs": len(validation.smiles),
-        }
+    ensemble.card = ensemble.card.updated(
+        training=config.to_dict(),
+        training_log=logs,
+        calibration=calibration,
+        training_seconds=round(time.perf_counter() - started, 1),
+        n_training_drugs=len(train.smiles),
+        n_validation_drugs=len(validation.smiles),
     )
     return ensemble
 
@@ -517,24 +515,22 @@ def train_bundle(
     )
     extend_reference(ensemble, validation)
     ensemble.ad_threshold = DEFAULT_AD_THRESHOLD
-    ensemble.card.update(
-        {
-            "name": "sefreq",
-            "model_version": MODEL_VERSION,
-            "sefreq_version": __version__,
-            "data_sha256": data.data_sha256,
-            "n_excluded_no_structure": data.n_excluded_no_structure,
-            "n_training_drugs": len(data.training.smiles),
-            "with_sider": with_sider,
-            "side_effect_organ_classes": data.organ_class_names,
-            "licence": SIDER_LICENCE,
-            "applicability_domain": {
-                "measure": "max Tanimoto (Morgan r=2, 2048 bits) to a training drug",
-                "threshold": DEFAULT_AD_THRESHOLD,
-                "evidence": "docs/MODEL.md, error by similarity on held-out ICS drugs",
-            },
-            "benchmark": _benchmark_figures(),
-        }
+    ensemble.card = ensemble.card.updated(
+        name="sefreq",
+        model_version=MODEL_VERSION,
+        sefreq_version=__version__,
+        data_sha256=data.data_sha256,
+        n_excluded_no_structure=data.n_excluded_no_structure,
+        n_training_drugs=len(data.training.smiles),
+        with_sider=with_sider,
+        side_effect_organ_classes=data.organ_class_names,
+        licence=SIDER_LICENCE,
+        applicability_domain={
+            "measure": "max Tanimoto (Morgan r=2, 2048 bits) to a training drug",
+            "threshold": DEFAULT_AD_THRESHOLD,
+            "evidence": "docs/MODEL.md, error by similarity on held-out ICS drugs",
+        },
+        benchmark=_benchmark_figures(),
     )
     return ensemble.save(out_dir)
 

@@ -150,7 +150,7 @@ def test_ensemble_outputs(tiny_ensemble, tiny_data):
     assert np.all(out.uncertainty[:5] >= 0)
     # A training molecule is its own nearest neighbour.
     assert np.allclose(out.max_similarity[:5], 1.0)
-    calibration = tiny_ensemble.card["calibration"]
+    calibration = tiny_ensemble.card.calibration
     assert calibration["temperature"] > 0
     assert 0 <= calibration["conformal_validation_coverage"] <= 1
 
