@@ -64,8 +64,10 @@ def heldout_bundle(folds_dir: Path, out_dir: Path, threads: int = 1):
         )
         config = TrainConfig(n_members=3, max_epochs=60, seed=0, threads=threads, progress=False)
         ensemble = fit_ensemble(train, validation, data.side_effects, NetworkConfig(), config)
-        ensemble.card["side_effect_organ_classes"] = load_bundle_data().organ_class_names
-        ensemble.card["heldout"] = {"protocol": "ICS", "seed": 0, "fold": 0}
+        ensemble.card = ensemble.card.updated(
+            side_effect_organ_classes=load_bundle_data().organ_class_names,
+            heldout={"protocol": "ICS", "seed": 0, "fold": 0},
+        )
         ensemble.save(out_dir)
     return out_dir, heldout
 
@@ -76,7 +78,8 @@ def deletion_curves(explainer, smiles: str, n_top: int, output: str, k_max: int,
     Returns a list of dicts with arrays ``shap_fixed``, ``random_fixed``, ``shap_knn``,
     ``random_knn`` (each (k_max + 1,)), and the additivity error.
     """
-    from sefreq.explain.adapter import EnsembleOutputModule, inputs_from_parts, model_inputs
+    from sefreq.explain.adapter import EnsembleOutputModule, flat_inputs, model_inputs
+    from sefreq.model.inputs import ModelInputs
 
     ensemble = explainer.ensemble
     lay = explainer.layout
@@ -102,8 +105,13 @@ def deletion_curves(explainer, smiles: str, n_top: int, output: str, k_max: int,
         masked = np.asarray(masked, dtype=np.float32)
         fixed = np.repeat(x, len(masked), axis=0)
         fixed[:, lay.bits] = masked
-        recomputed = inputs_from_parts(
-            ensemble, masked.astype(np.uint8), np.repeat(scaled, len(masked), axis=0)
+        recomputed = flat_inputs(
+            ensemble,
+            ModelInputs(
+                masked.astype(np.uint8),
+                np.repeat(scaled, len(masked), axis=0),
+                np.ones(len(masked), dtype=bool),
+            ),
         )
         with torch.no_grad():
             out_fixed = module(torch.from_numpy(fixed)).numpy()[:, column]

@@ -77,7 +77,7 @@ model, error = resources.predictor()
 if model is None:
     st.warning(error)
 else:
-    card = dict(model.card)
+    card = model.card
     st.dataframe(model_card.overview(card), hide_index=True)
     benchmark = model_card.benchmark_table(card)
     st.markdown("**SEFreq's benchmark figures** (as recorded in the model card)")

@@ -27,6 +27,7 @@ from sefreq.data.registry import cache_dir
 from sefreq.explain import adapter
 from sefreq.explain.atoms import BitMap, bit_map, environment_smarts, share_matrix
 from sefreq.model.artifact import model_dir
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.predictor import Predictor
 
 #: Background: this many training drugs, drawn once with this seed.
@@ -435,7 +436,8 @@ def background_inputs(ensemble, n: int = N_BACKGROUND, seed: int = BACKGROUND_SE
     scaled = np.zeros((len(rows), ensemble.config.n_descriptors), dtype=np.float32)
     kernel = getattr(ensemble, "reference_kernel_fingerprints", None)
     kernel = None if kernel is None else {k: v[rows] for k, v in kernel.items()}
-    return adapter.inputs_from_parts(ensemble, reference[rows], scaled, rows, kernel)
+    inputs = ModelInputs(reference[rows], scaled, np.ones(len(rows), dtype=bool), kernel)
+    return adapter.flat_inputs(ensemble, inputs, rows)
 
 
 def resolve_side_effects(

@@ -33,6 +33,7 @@ from torch import nn
 from sefreq.chem.standardize import model_structure
 from sefreq.model.artifact import WEIGHTS_FILE
 from sefreq.model.bundle import SEFreqEnsemble
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.mechanism import MechanismModel
 from sefreq.model.network import SEFreqNet
 
@@ -107,35 +108,37 @@ def model_inputs(
     """(n, n_features) float32 flat inputs of parent SMILES (see :class:`InputLayout`).
 
     ``exclude`` (n,): reference row to leave out of each molecule's kNN prior (-1 none).
+    Explanations are of the structure-only prediction: the predicted mechanism.
     """
-    fingerprints, scaled, _, kernel = ensemble.featurize(list(smiles))
-    return inputs_from_parts(ensemble, fingerprints, scaled, exclude, kernel)
+    inputs = ensemble.featurize(list(smiles), structure_only=True)
+    return flat_inputs(ensemble, inputs, exclude)
 
 
-def inputs_from_parts(
-    ensemble: SEFreqEnsemble,
-    fingerprints: np.ndarray,
-    scaled_descriptors: np.ndarray,
-    exclude: np.ndarray | None = None,
-    kernel_fingerprints: dict[str, np.ndarray] | None = None,
+def flat_inputs(
+    ensemble: SEFreqEnsemble, inputs: ModelInputs, exclude: np.ndarray | None = None
 ) -> np.ndarray:
-    """Flat inputs from fingerprints and scaled descriptors; the kNN prior computed here.
+    """Flat inputs (see :class:`InputLayout`) of ``inputs``; the kNN prior computed here.
 
-    ``kernel_fingerprints``: the molecules' five fingerprints, needed when the model's kNN
-    prior uses the five-fingerprint similarity (the last item of ``ensemble.featurize``).
+    ``inputs`` may be built from arrays rather than molecules (training drugs' stored
+    fingerprints, masked bits): a mechanism view it lacks is predicted from its
+    fingerprints (:meth:`SEFreqEnsemble.with_mechanism`), and ``inputs.kernel`` must hold
+    the kernel fingerprints when the model's prior uses the five-fingerprint similarity.
     """
     lay = layout(ensemble)
-    n = len(fingerprints)
+    n = len(inputs)
     if lay.use_knn:
-        # Explanations are of the structure-only prediction: the predicted mechanism.
-        mechanism = None if ensemble.mechanism is None else ensemble.mechanism.predict(fingerprints)
-        knn_a, knn_f, _ = ensemble.knn_features(
-            fingerprints, exclude, kernel_fingerprints, mechanism
-        )
+        if inputs.mechanism is None:
+            inputs = ensemble.with_mechanism(inputs)
+        knn_a, knn_f, _ = ensemble.knn_features(inputs, exclude)
     else:
         knn_a = knn_f = np.zeros((n, lay.n_side_effects), np.float32)
     return np.concatenate(
-        [fingerprints.astype(np.float32), scaled_descriptors.astype(np.float32), knn_a, knn_f],
+        [
+            inputs.fingerprints.astype(np.float32),
+            inputs.descriptors.astype(np.float32),
+            knn_a,
+            knn_f,
+        ],
         axis=1,
     )
 

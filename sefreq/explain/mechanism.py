@@ -168,8 +168,7 @@ def drug_proteins(
             return grouped.reset_index().assign(chance=1.0)
     if ensemble.mechanism is None:
         return pd.DataFrame(columns=["uniprot_id", "protein", "category", "source", "chance"])
-    fingerprints, _, _, _ = ensemble.featurize([parent], [mol])
-    chance = ensemble.mechanism.predict(fingerprints)[0]
+    chance = ensemble.featurize([parent], [mol], structure_only=True).mechanism[0]
     vocabulary = ensemble.mechanism.vocabulary
     keep = [
         j

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
@@ -56,13 +56,8 @@ def model_dir() -> Path:
     return Path(override).expanduser() if override else bundled_model_dir()
 
 
-def model_version(card: dict) -> str:
-    """The version a bundle card names (older cards said ``version``), or ``"unknown"``."""
-    return str(card.get("model_version") or card.get("version") or "unknown")
-
-
-def check_bundle(directory: str | Path) -> dict:
-    """The card of the bundle in ``directory``, once every file of it is checked against
+def check_bundle(directory: str | Path) -> ModelCard:
+    """The typed card of the bundle in ``directory``, once every file of it is checked against
     the manifest (its sha256) and the card against :class:`ModelCard`; the model is not
     built (no torch). ``SEFreqEnsemble.load`` checks with it first, and a screening run
     once before its workers load the bundle. Raises :class:`BundleIntegrityError` (one
@@ -107,9 +102,7 @@ def check_bundle(directory: str | Path) -> dict:
         )
     for name, expected in sorted(files.items()):
         _check_sha256(directory / name, expected)
-    card = _read_json(card_path)
-    ModelCard.parse(card, card_path)
-    return card
+    return ModelCard.parse(_read_json(card_path), card_path)
 
 
 def write_manifest(directory: str | Path) -> Path:
@@ -156,45 +149,99 @@ def _check_sha256(path: Path, expected: str) -> None:
 
 
 @dataclass(frozen=True)
+class MechanismCard:
+    """The card's ``mechanism`` block: the mechanism view's outputs (UniProt ids, then ATC
+    classes) and the compounds whose known profile is stored (first InChIKey blocks)."""
+
+    vocabulary: list[str]
+    known_skeletons: list[str]
+
+
+#: Card keys a model cannot be rebuilt without (:meth:`ModelCard.parse` refuses a card
+#: lacking one); every other field has the default an older card meant by its absence.
+REQUIRED_CARD_KEYS = (
+    "network",
+    "n_members",
+    "n_fingerprint_bits",
+    "knn_k",
+    "temperature",
+    "conformal_threshold",
+    "ad_threshold",
+    "reference_drugs",
+    "side_effects",
+    "weights_sha256",
+    "descriptors",
+)
+
+
+@dataclass(frozen=True)
 class ModelCard:
-    """What a bundle's card must hold for the model to be rebuilt, each value typed and in
-    range; :meth:`parse` turns any malformed card into one :class:`BundleIntegrityError`
-    naming the key. (The card's other keys, the training record, are free text for people.)
+    """A bundle's ``card.json``, typed: what the model is rebuilt from (each value typed
+    and, through :meth:`parse`, in range) and the training record people read.
+
+    :meth:`parse` turns any malformed card into one :class:`BundleIntegrityError` naming
+    the key. :attr:`record` keeps every key of the card as read (or as training wrote it),
+    in its order: :meth:`to_dict` starts from it, so a card read and written again is the
+    same JSON. Blocks that stay free-form mappings (their keys are figures for people, not
+    read by code): ``network`` (:meth:`NetworkConfig.from_dict`), ``prior_smoothing``,
+    ``data_sha256``, ``calibration`` and ``benchmark``; the rest of the training record
+    (``training``, ``training_log``, ``applicability_domain``...) is in :attr:`record` only.
     """
 
-    network: dict
-    n_members: int
-    n_fingerprint_bits: int
-    knn_k: int
-    temperature: float
-    conformal_threshold: float
-    ad_threshold: float
-    reference_drugs: list
-    side_effects: list
-    weights_sha256: str
-    descriptors: list
+    # -- what the model is rebuilt from
+    network: dict = field(default_factory=dict)  # NetworkConfig.to_dict()
+    n_members: int = 0
+    n_fingerprint_bits: int = 0
+    knn_k: int = 0
+    temperature: float = 1.0
+    conformal_threshold: float = 1.0
+    ad_threshold: float = 0.0
+    reference_drugs: list = field(default_factory=list)  # names, the bundle's row order
+    side_effects: list = field(default_factory=list)  # names, Galeano order
+    weights_sha256: str = ""
+    descriptors: list = field(default_factory=list)  # RDKit descriptor names, in order
     mechanism_weight: float = 0.0
     mechanism_weight_known: float = 0.0
+    knn_power: float = 2.0
+    knn_similarity: str = "morgan"
+    knn_frequency_k: int | None = None
+    knn_frequency_power: float | None = None
+    # {"association": {"alpha", "gamma", "m"}, "frequency": {...}}; None: the kNN prior
+    prior_smoothing: dict | None = None
+    mechanism: MechanismCard | None = None  # None: no mechanism view
+    # -- the training record
+    name: str = "sefreq"
+    model_version: str | None = None  # None: see :attr:`version`
+    sefreq_version: str = ""
+    n_training_drugs: int | None = None
+    n_validation_drugs: int | None = None
+    side_effect_organ_classes: list | None = None  # per side effect, its organ classes
+    licence: str = ""
+    data_sha256: dict = field(default_factory=dict)  # upstream file -> sha256
+    # sefreq.model.confidence.calibrate: temperature, ECE before/after, conformal figures
+    calibration: dict = field(default_factory=dict)
+    # held-out figures of ``sefreq bench confidence`` (recipe._benchmark_figures): protocol,
+    # variant, mean (metric -> value), pooled ECE and conformal figures
+    benchmark: dict = field(default_factory=dict)
+    record: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def version(self) -> str:
+        """The model version the card names (older cards said ``version``), or "unknown"."""
+        return str(self.model_version or self.record.get("version") or "unknown")
 
     @classmethod
     def parse(cls, card: dict, path: Path | str = CARD_FILE) -> ModelCard:
+        """The card of a bundle, checked: every key of :data:`REQUIRED_CARD_KEYS` there,
+        every known key typed, the settings in range."""
+
         def fail(key: str, why: str) -> BundleIntegrityError:
             return BundleIntegrityError(f"{path}: {key!r} {why}; {_REINSTALL}")
 
-        values = {}
-        for spec in fields(cls):
-            if spec.name not in card:
-                if spec.default is not MISSING:
-                    continue
-                raise fail(spec.name, "is missing")
-            value = card[spec.name]
-            kind = {"int": int, "float": float, "dict": dict, "list": list, "str": str}[spec.type]
-            if kind is float and type(value) is int:
-                value = float(value)
-            if type(value) is not kind:
-                raise fail(spec.name, f"must be a {spec.type}, not {type(value).__name__}")
-            values[spec.name] = value
-        parsed = cls(**values)
+        for key in REQUIRED_CARD_KEYS:
+            if key not in card:
+                raise fail(key, "is missing")
+        parsed = cls._build(card, fail)
         for key in ("n_members", "n_fingerprint_bits", "knn_k"):
             if getattr(parsed, key) < 1:
                 raise fail(key, "must be at least 1")
@@ -213,3 +260,73 @@ class ModelCard:
                 "side_effects", f"lists {len(parsed.side_effects)}, the network {n_side_effects}"
             )
         return parsed
+
+    @classmethod
+    def _build(cls, card: dict, fail) -> ModelCard:
+        """The typed card of ``card`` (types checked, ranges not)."""
+        values: dict = {"record": dict(card)}
+        for spec in fields(cls):
+            if spec.name == "record" or spec.name not in card:
+                continue
+            value = card[spec.name]
+            kinds = [_CARD_KINDS[k.strip()] for k in str(spec.type).split("|")]
+            if value is None and None in kinds:
+                values[spec.name] = None
+                continue
+            if spec.name == "mechanism":
+                if not value:  # an empty block: no view
+                    values[spec.name] = None
+                    continue
+                if not isinstance(value, dict) or not all(
+                    isinstance(value.get(k), list) for k in ("vocabulary", "known_skeletons")
+                ):
+                    raise fail(spec.name, "must hold a vocabulary and known_skeletons")
+                values[spec.name] = MechanismCard(value["vocabulary"], value["known_skeletons"])
+                continue
+            if float in kinds and type(value) is int:
+                value = float(value)
+            if type(value) not in kinds:
+                raise fail(spec.name, f"must be a {spec.type}, not {type(value).__name__}")
+            values[spec.name] = value
+        return cls(**values)
+
+    def updated(self, **values) -> ModelCard:
+        """This card with ``values`` set (new keys after the old ones, as ``dict.update``);
+        types checked, ranges not (a card in the making)."""
+
+        def fail(key: str, why: str) -> TypeError:
+            return TypeError(f"model card: {key!r} {why}")
+
+        return ModelCard._build({**self.to_dict(), **values}, fail)
+
+    def to_dict(self) -> dict:
+        """The card as JSON values: :attr:`record` in its order, each typed field over it
+        where it differs (a field at its default is written only when the record has it)."""
+        out = dict(self.record)
+        for spec in fields(self):
+            if spec.name == "record":
+                continue
+            value = getattr(self, spec.name)
+            if isinstance(value, MechanismCard):
+                value = asdict(value)
+            if spec.name in out:
+                if out[spec.name] != value:
+                    out[spec.name] = value
+            elif value != _default(spec):
+                out[spec.name] = value
+        return out
+
+
+_CARD_KINDS = {
+    "int": int,
+    "float": float,
+    "dict": dict,
+    "list": list,
+    "str": str,
+    "None": None,
+    "MechanismCard": dict,
+}
+
+
+def _default(spec):
+    return spec.default_factory() if spec.default_factory is not MISSING else spec.default

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +20,6 @@ from safetensors.numpy import load_file, save_file
 
 from sefreq.chem.features import (
     DESCRIPTOR_NAMES,
-    LEGACY_DESCRIPTOR_NAMES,
     DescriptorScaler,
     featurize_mols,
     mol_from_smiles,
@@ -32,11 +31,13 @@ from sefreq.model.artifact import (
     CARD_FILE,
     WEIGHTS_FILE,
     BundleIntegrityError,
+    ModelCard,
     check_bundle,
     file_sha256,
     write_manifest,
 )
 from sefreq.model.inference import FusedEnsemble, class_probabilities
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.mechanism import MechanismModel, mechanism_similarity, mix_similarity
 from sefreq.model.network import NetworkConfig, SEFreqNet
 from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smoothing_reference
@@ -103,12 +104,13 @@ class SEFreqEnsemble:
     # are the ones the prior reads
     reference_kernel_fingerprints: dict[str, np.ndarray] | None = None
     # RDKit descriptors the network reads (sefreq.chem.features), in order: the training
-    # default; a card names its own (one without, from before the set changed, the legacy)
+    # default; a card names its own
     descriptor_names: tuple[str, ...] = DESCRIPTOR_NAMES
     temperature: float = 1.0
     conformal_threshold: float = 1.0  # a class is in the set when 1 - p_c <= this
     ad_threshold: float = 0.0
-    card: dict = field(default_factory=dict)
+    # The card (the training record until saved; as checked on load)
+    card: ModelCard = field(default_factory=ModelCard)
     reference_ids: np.ndarray | None = None  # dataset rows of the reference drugs (not saved)
     # Settings of the smoothed prior (TrainConfig.prior == "smoothed"); None: the kNN prior.
     smoothing: dict | None = None
@@ -124,14 +126,17 @@ class SEFreqEnsemble:
     # -- inference ------------------------------------------------------------------------
 
     def featurize(
-        self, smiles: list[str | None], mols: list | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray] | None]:
-        """:func:`sefreq.chem.features.featurize` as this model reads it: fingerprints
-        (n, 2048) uint8, scaled descriptors (n, d) float32, valid (n,) bool, and the kernel
-        fingerprints its prior needs (None unless ``knn_similarity == "kernel"``).
+        self, smiles: list[str | None], mols: list | None = None, structure_only: bool = False
+    ) -> ModelInputs:
+        """:func:`sefreq.chem.features.featurize` as this model reads it: every view of the
+        molecules (:class:`~sefreq.model.inputs.ModelInputs`, the prior not yet computed):
+        fingerprints, scaled descriptors, valid, the kernel fingerprints its prior needs
+        (None unless ``knn_similarity == "kernel"``) and, with a mechanism view, the
+        mechanism profile (:meth:`with_mechanism`).
 
         ``mols``: the molecules of ``smiles`` already parsed (``None`` where invalid), so
-        that none is parsed twice.
+        that none is parsed twice. ``structure_only``: read the predicted mechanism even
+        for a compound whose proteins are known.
         """
         if mols is None:
             mols = [mol_from_smiles(s) for s in smiles]
@@ -141,45 +146,53 @@ class SEFreqEnsemble:
         features = featurize_mols(
             mols, self.config.n_fingerprint_bits, kernel, self.descriptor_names
         )
-        return (
-            features.fingerprints,
-            self.scaler.transform(features.descriptors),
-            features.valid,
-            features.kernel,
+        inputs = ModelInputs(
+            fingerprints=features.fingerprints,
+            descriptors=self.scaler.transform(features.descriptors),
+            valid=features.valid,
+            kernel=features.kernel,
         )
+        return self.with_mechanism(inputs, None if structure_only else mols)
+
+    def with_mechanism(self, inputs: ModelInputs, mols: list | None = None) -> ModelInputs:
+        """``inputs`` with the mechanism view filled (unchanged without the view): the
+        profile predicted from the fingerprints, or the known one of a compound among
+        ``mols`` (its first InChIKey block matched; None: structure only, every profile
+        predicted)."""
+        if self.mechanism is None:
+            return inputs
+        skeletons = None if mols is None else [skeleton_of(m) for m in mols]
+        profiles, known = self.mechanism.profiles(inputs.fingerprints, skeletons)
+        return replace(inputs, mechanism=profiles, mechanism_known=known)
 
     def knn_features(
-        self,
-        fingerprints: np.ndarray,
-        exclude: np.ndarray | None = None,
-        kernel_fingerprints: dict[str, np.ndarray] | None = None,
-        mechanism: np.ndarray | None = None,
-        known: np.ndarray | None = None,
+        self, inputs: ModelInputs, exclude: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """kNN association / frequency features and the Morgan Tanimoto matrix to the reference.
+        """kNN association / frequency features and the Morgan Tanimoto matrix to the reference
+        (:meth:`ModelInputs.with_prior <sefreq.model.inputs.ModelInputs.with_prior>` takes
+        the first two).
 
-        ``mechanism``: the molecules' mechanism profiles; with a model whose prior mixes
-        them in, the prior's similarity is :func:`~sefreq.model.mechanism.mix_similarity`
-        of structure and mechanism, with ``mechanism_weight_known`` for the rows whose
-        profile is their known one (``known``, (n,) bool) and ``mechanism_weight`` else.
+        With a model whose prior mixes in the mechanism view, the prior's similarity is
+        :func:`~sefreq.model.mechanism.mix_similarity` of structure and ``inputs.mechanism``,
+        with ``mechanism_weight_known`` for the rows whose profile is their known one
+        (``inputs.mechanism_known``) and ``mechanism_weight`` else.
 
         The returned similarity (applicability domain, nearest drug) is always the Morgan
         Tanimoto; the kNN profiles use the five-fingerprint similarity when
-        ``knn_similarity == "kernel"``, which needs ``kernel_fingerprints``
-        (from :meth:`featurize` of the same molecules).
+        ``knn_similarity == "kernel"``, which needs ``inputs.kernel`` (:meth:`featurize`).
         """
+        fingerprints, mechanism = inputs.fingerprints, inputs.mechanism
         similarity = tanimoto_bits(fingerprints, self._float_reference())
         knn_similarity = similarity
         if self.knn_similarity == "kernel":
-            if kernel_fingerprints is None:
-                raise ValueError("this model's kNN prior needs kernel_fingerprints")
-            knn_similarity = kernel_similarity(kernel_fingerprints, None, self._kernel_reference())
+            if inputs.kernel is None:
+                raise ValueError("this model's kNN prior needs the kernel_fingerprints")
+            knn_similarity = kernel_similarity(inputs.kernel, None, self._kernel_reference())
         weights = (self.mechanism_weight, self.mechanism_weight_known)
         if any(weights) and self.reference_mechanism is not None:
             if mechanism is None:
                 raise ValueError("this model's prior needs the molecules' mechanism profiles")
-            known = np.zeros(len(mechanism), bool) if known is None else np.asarray(known)
-            weight = np.where(known, weights[1], weights[0]).astype(np.float32)[:, None]
+            weight = np.where(inputs.known, weights[1], weights[0]).astype(np.float32)[:, None]
             knn_similarity = mix_similarity(
                 knn_similarity, mechanism_similarity(mechanism, self.reference_mechanism), weight
             )
@@ -247,16 +260,10 @@ class SEFreqEnsemble:
         )
 
     @torch.no_grad()
-    def raw_outputs(
-        self,
-        fingerprints: np.ndarray,
-        scaled_descriptors: np.ndarray,
-        knn_association: np.ndarray,
-        knn_frequency: np.ndarray,
-        mechanism: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def raw_outputs(self, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
         """Per-member association logits (m, n, 994) and CORAL probabilities P(class > k)
-        (m, n, 994, 4), all members at once (:class:`sefreq.model.inference.FusedEnsemble`;
+        (m, n, 994, 4) of ``inputs`` (with the prior, when the network reads it), all
+        members at once (:class:`sefreq.model.inference.FusedEnsemble`;
         :func:`sefreq.model.inference.class_probabilities` gives the classes)."""
         fused = self._derived("fused", lambda *members: FusedEnsemble(members), *self.members)
         # The products are small: one thread avoids hand-off costs that dominate them (3x on
@@ -264,13 +271,7 @@ class SEFreqEnsemble:
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            return fused(
-                fingerprints,
-                np.asarray(scaled_descriptors, dtype=np.float32),
-                np.asarray(knn_association, dtype=np.float32),
-                np.asarray(knn_frequency, dtype=np.float32),
-                None if mechanism is None else np.asarray(mechanism, dtype=np.float32),
-            )
+            return fused(inputs)
         finally:
             torch.set_num_threads(threads)
 
@@ -306,17 +307,6 @@ class SEFreqEnsemble:
             ]
         )
 
-    def mechanism_profiles(
-        self, fingerprints: np.ndarray, mols: list, structure_only: bool = False
-    ) -> tuple[np.ndarray | None, np.ndarray]:
-        """The mechanism view of parsed molecules: (n, V) profiles (None without the view)
-        and (n,) bool, the known profile was read (its compound matched by the first
-        InChIKey block)."""
-        if self.mechanism is None:
-            return None, np.zeros(len(fingerprints), dtype=bool)
-        skeletons = None if structure_only else [skeleton_of(m) for m in mols]
-        return self.mechanism.profiles(fingerprints, skeletons)
-
     def _predict_batch(
         self,
         smiles: list[str | None],
@@ -328,12 +318,10 @@ class SEFreqEnsemble:
 
         if mols is None:
             mols = [mol_from_smiles(s) for s in smiles]
-        fingerprints, scaled, valid, kernel = self.featurize(list(smiles), mols)
-        mechanism, known = self.mechanism_profiles(fingerprints, mols, structure_only)
-        knn_a, knn_f, similarity = self.knn_features(
-            fingerprints, exclude, kernel, mechanism, known
-        )
-        logits, greater = self.raw_outputs(fingerprints, scaled, knn_a, knn_f, mechanism)
+        inputs = self.featurize(list(smiles), mols, structure_only)
+        knn_a, knn_f, similarity = self.knn_features(inputs, exclude)
+        logits, greater = self.raw_outputs(inputs.with_prior(knn_a, knn_f))
+        valid = inputs.valid
         mean_logit = logits.mean(0)
         p_raw = expit(mean_logit)
         p_cal = expit(mean_logit / self.temperature)
@@ -369,7 +357,7 @@ class SEFreqEnsemble:
             max_similarity=max_similarity.astype(np.float32),
             nearest_index=nearest.astype(np.int64),
             valid=valid,
-            mechanism_known=known & valid,
+            mechanism_known=inputs.known & valid,
         )
         for name in (
             "p_association",
@@ -419,7 +407,7 @@ class SEFreqEnsemble:
         save_file(
             {k: np.ascontiguousarray(v) for k, v in tensors.items()}, directory / WEIGHTS_FILE
         )
-        card = dict(self.card)
+        card = self.card.to_dict()
         card.update(
             {
                 "bundle_format": BUNDLE_FORMAT,
@@ -460,9 +448,9 @@ class SEFreqEnsemble:
         directory = Path(directory)
         card = check_bundle(directory)
         tensors = _read_weights(directory / WEIGHTS_FILE)
-        config = NetworkConfig.from_dict(card["network"])
+        config = NetworkConfig.from_dict(card.network)
         members = []
-        for i in range(card["n_members"]):
+        for i in range(card.n_members):
             prefix = f"member{i}."
             state = {
                 k[len(prefix) :]: torch.from_numpy(v)
@@ -480,7 +468,7 @@ class SEFreqEnsemble:
             member.load_state_dict(state)
             member.eval()
             members.append(member)
-        n_bits = card["n_fingerprint_bits"]
+        n_bits = card.n_fingerprint_bits
         n_se = config.n_side_effects
         return cls(
             config=config,
@@ -495,31 +483,31 @@ class SEFreqEnsemble:
             reference_mask=np.unpackbits(tensors["reference.mask_packed"], axis=1)[:, :n_se].astype(
                 bool
             ),
-            reference_names=list(card["reference_drugs"]),
-            side_effect_names=list(card["side_effects"]),
-            knn_k=card["knn_k"],
-            knn_power=card.get("knn_power", 2.0),
-            knn_similarity=card.get("knn_similarity", "morgan"),
-            knn_frequency_k=card.get("knn_frequency_k"),
-            knn_frequency_power=card.get("knn_frequency_power"),
+            reference_names=list(card.reference_drugs),
+            side_effect_names=list(card.side_effects),
+            knn_k=card.knn_k,
+            knn_power=card.knn_power,
+            knn_similarity=card.knn_similarity,
+            knn_frequency_k=card.knn_frequency_k,
+            knn_frequency_power=card.knn_frequency_power,
             reference_kernel_fingerprints=_unpack_kernel_fingerprints(tensors),
-            descriptor_names=tuple(card.get("descriptors", LEGACY_DESCRIPTOR_NAMES)),
-            smoothing=card.get("prior_smoothing"),
-            temperature=card["temperature"],
-            conformal_threshold=card["conformal_threshold"],
-            ad_threshold=card["ad_threshold"],
+            descriptor_names=tuple(card.descriptors),
+            smoothing=card.prior_smoothing,
+            temperature=card.temperature,
+            conformal_threshold=card.conformal_threshold,
+            ad_threshold=card.ad_threshold,
             card=card,
             reference_mechanism=tensors["reference.mechanism"].astype(np.float32)
             if "reference.mechanism" in tensors
             else None,
-            mechanism_weight=float(card.get("mechanism_weight", 0.0)),
-            mechanism_weight_known=float(card.get("mechanism_weight_known", 0.0)),
+            mechanism_weight=card.mechanism_weight,
+            mechanism_weight_known=card.mechanism_weight_known,
             mechanism=None
-            if not card.get("mechanism")
+            if card.mechanism is None
             else MechanismModel.from_state(
                 tensors,
-                card["mechanism"]["vocabulary"],
-                card["mechanism"]["known_skeletons"],
+                card.mechanism.vocabulary,
+                card.mechanism.known_skeletons,
             ),
         )
 

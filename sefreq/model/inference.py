@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.network import SEFreqNet
 
 
@@ -130,26 +131,24 @@ class FusedEnsemble:
         return weight[:, None, None] * term
 
     @torch.no_grad()
-    def __call__(
-        self,
-        fingerprints: np.ndarray,
-        descriptors: np.ndarray,
-        knn_association: np.ndarray | None = None,
-        knn_frequency: np.ndarray | None = None,
-        mechanism: np.ndarray | None = None,
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray]:
         """Per-member association logits (M, n, 994) and CORAL probabilities P(class > k),
-        k = 1..4 (M, n, 994, 4), of 0/1 ``fingerprints`` (n, bits), scaled ``descriptors``,
-        the kNN priors and (a network with the view) the mechanism profile (n, V).
+        k = 1..4 (M, n, 994, 4), of ``inputs``: 0/1 fingerprints, scaled descriptors, the
+        kNN priors (when computed) and (a network with the view) the mechanism profile.
         :func:`class_probabilities` turns the latter into classes."""
+        fingerprints = inputs.fingerprints
         n = len(fingerprints)
-        desc = torch.from_numpy(np.asarray(descriptors))
+        desc = torch.from_numpy(np.asarray(inputs.descriptors, dtype=np.float32))
+        mechanism = inputs.mechanism
+        knn_association = _float32(inputs.knn_association)
+        knn_frequency = _float32(inputs.knn_frequency)
         parts = []
         if self.n_mechanism_encoders:
             if mechanism is None:
-                raise ValueError("this ensemble reads a mechanism profile: pass mechanism=")
-            inputs = torch.cat([torch.from_numpy(np.asarray(mechanism)), desc], dim=1)
-            parts.append(torch.relu(inputs @ self.w1_mechanism + self.b1_mechanism))
+                raise ValueError("this ensemble reads a mechanism profile: inputs.mechanism")
+            profile = torch.from_numpy(np.asarray(mechanism, dtype=np.float32))
+            first = torch.cat([profile, desc], dim=1)
+            parts.append(torch.relu(first @ self.w1_mechanism + self.b1_mechanism))
         if self.n_encoders > self.n_mechanism_encoders:
             rows, bits = np.nonzero(np.asarray(fingerprints))
             offsets = np.searchsorted(rows, np.arange(n))
@@ -189,6 +188,10 @@ class FusedEnsemble:
         logits = u_assoc + self.bias_assoc
         cumulative = (u_freq + self.bias_freq).unsqueeze(-1) - self.thresholds
         return logits.numpy(), torch.sigmoid(cumulative).numpy()
+
+
+def _float32(values: np.ndarray | None) -> np.ndarray | None:
+    return None if values is None else np.asarray(values, dtype=np.float32)
 
 
 def class_probabilities(greater: np.ndarray) -> np.ndarray:

@@ -12,51 +12,35 @@ from tqdm.auto import tqdm
 
 from sefreq.constants import N_CLASSES, stated
 from sefreq.model.config import TrainConfig
-from sefreq.model.network import SEFreqNet, coral_class_probabilities, coral_loss
+from sefreq.model.inputs import ModelInputs
+from sefreq.model.network import (
+    NetworkInputs,
+    SEFreqNet,
+    coral_class_probabilities,
+    coral_loss,
+)
 
 
 @dataclass
 class MemberTensors:
-    """Inputs and labels of a set of drugs as tensors (rows aligned)."""
+    """A set of drugs as tensors: the network's inputs and the labels (rows aligned)."""
 
-    fingerprints: torch.Tensor
-    descriptors: torch.Tensor
-    knn_association: torch.Tensor
-    knn_frequency: torch.Tensor
-    frequency: torch.Tensor
-    mask: torch.Tensor
-    mechanism: torch.Tensor  # (n, V) profile; (n, 0) for a network without the view
+    inputs: NetworkInputs
+    frequency: torch.Tensor  # (n, 994) int64 class, 0 where not reported
+    mask: torch.Tensor  # (n, 994) bool: the cell is scored
 
-    def inputs(self) -> dict[str, torch.Tensor | None]:
-        """The network's keyword inputs."""
-        return {
-            "fingerprints": self.fingerprints,
-            "descriptors": self.descriptors,
-            "knn_association": self.knn_association,
-            "knn_frequency": self.knn_frequency,
-            "mechanism": self.mechanism if self.mechanism.shape[1] else None,
-        }
+    def take(self, rows: torch.Tensor) -> MemberTensors:
+        """The rows ``rows`` (a batch)."""
+        return MemberTensors(self.inputs.take(rows), self.frequency[rows], self.mask[rows])
 
 
-def member_tensors(
-    fingerprints: np.ndarray,
-    scaled: np.ndarray,
-    knn_a: np.ndarray,
-    knn_f: np.ndarray,
-    frequency: np.ndarray,
-    mask: np.ndarray,
-    mechanism: np.ndarray | None = None,
-) -> MemberTensors:
-    if mechanism is None:
-        mechanism = np.zeros((len(fingerprints), 0), dtype=np.float32)
+def member_tensors(inputs: ModelInputs, frequency: np.ndarray, mask: np.ndarray) -> MemberTensors:
+    """``inputs`` (the prior computed, and the mechanism view of a network with it) and the
+    labels of the same drugs as tensors."""
     return MemberTensors(
-        torch.from_numpy(fingerprints.astype(np.float32)),
-        torch.from_numpy(scaled.astype(np.float32)),
-        torch.from_numpy(knn_a),
-        torch.from_numpy(knn_f),
+        NetworkInputs.of(inputs),
         torch.from_numpy(frequency.astype(np.int64)),
         torch.from_numpy(mask.astype(bool)),
-        torch.from_numpy(np.asarray(mechanism, dtype=np.float32)),
     )
 
 
@@ -64,7 +48,7 @@ def _member_loss(
     net: SEFreqNet, batch: MemberTensors, config: TrainConfig
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
     """(association loss, frequency loss, penalty, per-side-effect losses) of a batch."""
-    out = net(**batch.inputs())
+    out = net(batch.inputs)
     mask = batch.mask
     target = (batch.frequency > 0).float()
     bce = F.binary_cross_entropy_with_logits(out["association_logit"], target, reduction="none")
@@ -95,7 +79,7 @@ def _member_loss(
 def _evaluate(net: SEFreqNet, data: MemberTensors) -> tuple[float, float]:
     """Validation association BCE (mean over scored cells) and RMSE of expected class."""
     net.eval()
-    out = net(**data.inputs())
+    out = net(data.inputs)
     mask = data.mask
     target = (data.frequency > 0).float()
     bce = F.binary_cross_entropy_with_logits(out["association_logit"], target, reduction="none")
@@ -154,12 +138,10 @@ def train_member(
         )
         for epoch in bar:
             net.train()
-            order = generator.permutation(train.fingerprints.shape[0])
+            order = generator.permutation(len(train.mask))
             for start in range(0, len(order), config.batch_size):
                 rows = torch.from_numpy(order[start : start + config.batch_size])
-                batch = MemberTensors(
-                    *(getattr(train, f)[rows] for f in MemberTensors.__dataclass_fields__)
-                )
+                batch = train.take(rows)
                 association_loss, frequency_loss, penalty, per_se = _member_loss(net, batch, config)
                 loss = config.frequency_weight * frequency_loss + config.transfer_penalty * penalty
                 if train_association:

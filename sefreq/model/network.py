@@ -17,7 +17,7 @@ Variants (``NetworkConfig.variant``):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from types import MappingProxyType
 
 import numpy as np
@@ -26,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sefreq.constants import N_CLASSES
+from sefreq.model.inputs import ModelInputs
 
 
 @dataclass(frozen=True)
@@ -224,6 +225,39 @@ def coral_class_probabilities(cumulative_logits: torch.Tensor) -> torch.Tensor:
     return (upper - lower).clamp_min(0.0)
 
 
+@dataclass(frozen=True)
+class NetworkInputs:
+    """:class:`~sefreq.model.inputs.ModelInputs` as the network's tensors (rows aligned):
+    what :meth:`SEFreqNet.forward` reads, and a training batch's inputs."""
+
+    fingerprints: torch.Tensor  # (n, n_bits) float32 0/1
+    descriptors: torch.Tensor  # (n, d) float32, scaled
+    knn_association: torch.Tensor | None = None  # (n, 994) float32; None: no prior
+    knn_frequency: torch.Tensor | None = None
+    mechanism: torch.Tensor | None = None  # (n, V) float32; None: no mechanism view
+
+    @classmethod
+    def of(cls, inputs: ModelInputs) -> NetworkInputs:
+        """The tensors of ``inputs`` (float32)."""
+
+        def tensor(values: np.ndarray | None) -> torch.Tensor | None:
+            return None if values is None else torch.from_numpy(np.asarray(values, np.float32))
+
+        return cls(
+            tensor(inputs.fingerprints),
+            tensor(inputs.descriptors),
+            tensor(inputs.knn_association),
+            tensor(inputs.knn_frequency),
+            tensor(inputs.mechanism),
+        )
+
+    def take(self, rows: torch.Tensor) -> NetworkInputs:
+        """The rows ``rows`` of every tensor."""
+        return NetworkInputs(
+            *(None if t is None else t[rows] for t in (getattr(self, f.name) for f in fields(self)))
+        )
+
+
 class SEFreqNet(nn.Module):
     """Scores of every side effect for a batch of drugs.
 
@@ -364,18 +398,14 @@ class SEFreqNet(nn.Module):
         mixed = self.frequency_mix(torch.cat([self.frequency_encoder(x), borrowed], dim=1))
         return self.frequency_mix_relu(mixed)
 
-    def forward(
-        self,
-        fingerprints: torch.Tensor,
-        descriptors: torch.Tensor,
-        knn_association: torch.Tensor | None = None,
-        knn_frequency: torch.Tensor | None = None,
-        mechanism: torch.Tensor | None = None,
-    ) -> dict[str, torch.Tensor]:
+    def forward(self, inputs: NetworkInputs) -> dict[str, torch.Tensor]:
         config = self.config
-        x = torch.cat([fingerprints, descriptors], dim=1)
-        z_association = self.association_encoder(self.association_input(x, descriptors, mechanism))
+        x = torch.cat([inputs.fingerprints, inputs.descriptors], dim=1)
+        z_association = self.association_encoder(
+            self.association_input(x, inputs.descriptors, inputs.mechanism)
+        )
         z_frequency = self.encode_frequency(x, z_association)
+        knn_association, knn_frequency = inputs.knn_association, inputs.knn_frequency
 
         vectors = self.side_effect_vectors()
         e_association, e_frequency = vectors[:2]

@@ -12,7 +12,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sefreq.chem.standardize import model_molecule
-from sefreq.model.artifact import model_dir
+from sefreq.model.artifact import ModelCard, model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
 from sefreq.model.columns import (
     BAND_LABELS,
@@ -37,9 +37,8 @@ class Predictor:
 
     def __init__(self, ensemble: SEFreqEnsemble) -> None:
         self.ensemble = ensemble
-        card = ensemble.card
         names = ensemble.side_effect_names
-        organs = card.get("side_effect_organ_classes") or [[] for _ in names]
+        organs = ensemble.card.side_effect_organ_classes or [[] for _ in names]
         self._side_effect_names = np.array(names, dtype=object)
         self._organ_text = np.array(["|".join(o) for o in organs], dtype=object)
         self._reference_names = np.array(ensemble.reference_names, dtype=object)
@@ -58,7 +57,7 @@ class Predictor:
         return cls(SEFreqEnsemble.load(directory))
 
     @property
-    def card(self) -> dict:
+    def card(self) -> ModelCard:
         """The bundle card: version, data sums, configs, calibration, benchmark figures."""
         return self.ensemble.card
 

@@ -40,6 +40,7 @@ from sefreq.model.features import (
     similarity_components,
     transfer_edges,
 )
+from sefreq.model.inputs import ModelInputs
 from sefreq.model.loop import member_tensors, train_member
 from sefreq.model.mechanism import (
     CrossFitted,
@@ -157,12 +158,16 @@ def fit_ensemble(
     fit_knn, val_knn = priors.fit, priors.validation
     knn_a_params, knn_f_params = priors.association_params, priors.frequency_params
     smoothing = priors.smoothing
-    fit_t = member_tensors(
-        fit_fp, fit_desc, *fit_knn, train.frequency, train.label_mask, fit_mechanism
-    )
-    val_t = member_tensors(
-        val_fp, val_desc, *val_knn, validation.frequency, validation.label_mask, val_mechanism
-    )
+    # The inputs as the network reads them in training: a training drug's mechanism
+    # profile is cross-fitted (read known at random), its prior leaves it out.
+    fit_inputs = ModelInputs(
+        fit_fp, fit_desc, fit_features.valid, fit_features.kernel, fit_mechanism
+    ).with_prior(*fit_knn)
+    val_inputs = ModelInputs(
+        val_fp, val_desc, val_features.valid, val_features.kernel, val_mechanism
+    ).with_prior(*val_knn)
+    fit_t = member_tensors(fit_inputs, train.frequency, train.label_mask)
+    val_t = member_tensors(val_inputs, validation.frequency, validation.label_mask)
 
     floors = floors_of(validation, prevalence, mean_class)
     members, logs = [], []
@@ -204,15 +209,13 @@ def fit_ensemble(
     calibration = confidence.calibrate(
         ensemble, validation, exclusions(validation.drug_ids, train.drug_ids)
     )
-    ensemble.card.update(
-        {
-            "training": config.to_dict(),
-            "training_log": logs,
-            "calibration": calibration,
-            "training_seconds": round(time.perf_counter() - started, 1),
-            "n_training_drugs": len(train.smiles),
-            "n_validation_drugs": len(validation.smiles),
-        }
+    ensemble.card = ensemble.card.updated(
+        training=config.to_dict(),
+        training_log=logs,
+        calibration=calibration,
+        training_seconds=round(time.perf_counter() - started, 1),
+        n_training_drugs=len(train.smiles),
+        n_validation_drugs=len(validation.smiles),
     )
     return ensemble
 
@@ -512,24 +515,22 @@ def train_bundle(
     )
     extend_reference(ensemble, validation)
     ensemble.ad_threshold = DEFAULT_AD_THRESHOLD
-    ensemble.card.update(
-        {
-            "name": "sefreq",
-            "model_version": MODEL_VERSION,
-            "sefreq_version": __version__,
-            "data_sha256": data.data_sha256,
-            "n_excluded_no_structure": data.n_excluded_no_structure,
-            "n_training_drugs": len(data.training.smiles),
-            "with_sider": with_sider,
-            "side_effect_organ_classes": data.organ_class_names,
-            "licence": SIDER_LICENCE,
-            "applicability_domain": {
-                "measure": "max Tanimoto (Morgan r=2, 2048 bits) to a training drug",
-                "threshold": DEFAULT_AD_THRESHOLD,
-                "evidence": "docs/MODEL.md, error by similarity on held-out ICS drugs",
-            },
-            "benchmark": _benchmark_figures(),
-        }
+    ensemble.card = ensemble.card.updated(
+        name="sefreq",
+        model_version=MODEL_VERSION,
+        sefreq_version=__version__,
+        data_sha256=data.data_sha256,
+        n_excluded_no_structure=data.n_excluded_no_structure,
+        n_training_drugs=len(data.training.smiles),
+        with_sider=with_sider,
+        side_effect_organ_classes=data.organ_class_names,
+        licence=SIDER_LICENCE,
+        applicability_domain={
+            "measure": "max Tanimoto (Morgan r=2, 2048 bits) to a training drug",
+            "threshold": DEFAULT_AD_THRESHOLD,
+            "evidence": "docs/MODEL.md, error by similarity on held-out ICS drugs",
+        },
+        benchmark=_benchmark_figures(),
     )
     return ensemble.save(out_dir)
 

@@ -8,7 +8,7 @@ import pandas as pd
 
 from sefreq.bench.protocols import PROTOCOLS
 from sefreq.constants import DRUG_NAMES_LICENCE, SIDER_LICENCE
-from sefreq.model.artifact import model_version
+from sefreq.model.artifact import ModelCard
 
 INTENDED_USE = (
     "Research and hypothesis generation: ranking which side effects a new or existing small "
@@ -75,22 +75,26 @@ def _as_published(value: float) -> str:
     return text if float(text) == value else repr(value)
 
 
-def overview(card: dict) -> pd.DataFrame:
-    """Name, versions, training size, calibration and domain settings, one row each."""
-    calibration = card.get("calibration") or {}
+def overview(card: ModelCard) -> pd.DataFrame:
+    """Name, versions, training size, calibration and domain settings, one row each (a
+    card in the making, with no members yet, shows no settings)."""
+    model = bool(card.n_members)  # the settings below are a trained model's
     rows: list[tuple[str, Any]] = [
-        ("model", card.get("name", "sefreq")),
-        ("model version", model_version(card)),
-        ("sefreq version", card.get("sefreq_version", "")),
-        ("ensemble members", card.get("n_members", "")),
-        ("training drugs", card.get("n_training_drugs", "")),
-        ("validation drugs", card.get("n_validation_drugs", "")),
-        ("reference drugs (similarity prior, domain)", len(card.get("reference_drugs", []))),
-        ("side effects", len(card.get("side_effects", []))),
-        ("temperature (association calibration)", card.get("temperature", "")),
-        ("applicability domain: min Tanimoto to a training drug", card.get("ad_threshold", "")),
+        ("model", card.name),
+        ("model version", card.version),
+        ("sefreq version", card.sefreq_version),
+        ("ensemble members", card.n_members if model else None),
+        ("training drugs", card.n_training_drugs),
+        ("validation drugs", card.n_validation_drugs),
+        ("reference drugs (similarity prior, domain)", len(card.reference_drugs)),
+        ("side effects", len(card.side_effects)),
+        ("temperature (association calibration)", card.temperature if model else None),
+        (
+            "applicability domain: min Tanimoto to a training drug",
+            card.ad_threshold if model else None,
+        ),
     ]
-    for key, value in calibration.items():
+    for key, value in card.calibration.items():
         if isinstance(value, int | float | str):
             rows.append((f"calibration: {key}", value))
     return pd.DataFrame(
@@ -98,9 +102,9 @@ def overview(card: dict) -> pd.DataFrame:
     )
 
 
-def benchmark_table(card: dict) -> pd.DataFrame:
+def benchmark_table(card: ModelCard) -> pd.DataFrame:
     """Benchmark figures recorded in the card, flattened: protocol, metric, value, published."""
-    figures = card.get("benchmark") or {}
+    figures = card.benchmark
     rows = []
 
     def walk(prefix: list[str], value: Any) -> None:
@@ -117,19 +121,19 @@ def benchmark_table(card: dict) -> pd.DataFrame:
     return table
 
 
-def provenance(card: dict) -> pd.DataFrame:
+def provenance(card: ModelCard) -> pd.DataFrame:
     """Upstream files the model was trained from, with their sha256."""
-    sums = card.get("data_sha256") or {}
+    sums = card.data_sha256
     return pd.DataFrame(
         [(key, value) for key, value in sums.items()], columns=["upstream file", "sha256"]
     )
 
 
-def licences(card: dict) -> list[str]:
+def licences(card: ModelCard) -> list[str]:
     """Licence statements: the model's (from the card) and SIDER's."""
     texts = [SIDER_LICENCE, DRUG_NAMES_LICENCE]
-    if card.get("licence") and card["licence"] != SIDER_LICENCE:
-        texts.append(str(card["licence"]))
+    if card.licence and card.licence != SIDER_LICENCE:
+        texts.append(card.licence)
     texts.append(
         "SEFreq code: MIT licence. 3Dmol.js (3D viewer): BSD 3-Clause. "
         "Ketcher (structure editor): Apache 2.0. RDKit: BSD 3-Clause."

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sefreq.model.artifact import ModelCard
 from sefreq.present.known import (
     agreement,
     comparison_table,
@@ -32,7 +33,7 @@ def report_input(
     molecule: Molecule,
     prediction: pd.DataFrame,
     dataset: Dataset | None = None,
-    card: dict | None = None,
+    card: ModelCard | None = None,
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     reference: CatalogueReference | None = None,
     mechanism=None,
@@ -49,7 +50,7 @@ def report_input(
         input_smiles=molecule.smiles,
         parent_smiles=molecule.parent_smiles,
         prediction=prediction,
-        card=card or {},
+        card=card or ModelCard(),
         drug_name=molecule.drug_name,
         standardisation=molecule.changes,
         known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,

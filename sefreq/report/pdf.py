@@ -18,7 +18,7 @@ import pandas as pd
 
 from sefreq.chem.io import neutralise_cell
 from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS
-from sefreq.model.artifact import model_version as card_model_version
+from sefreq.model.artifact import ModelCard
 from sefreq.present.card import licences
 from sefreq.present.profile import UNSTATED_BAND, domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
@@ -143,7 +143,7 @@ def _labelled(pdf, label: str, text: str, width: float) -> None:
     _line(pdf, text, width=width)
 
 
-def _licences(pdf, card: dict) -> None:
+def _licences(pdf, card: ModelCard) -> None:
     _heading(pdf, "Disclaimer and licences", 11)
     _line(pdf, DISCLAIMER)
     for text in licences(card):
@@ -495,8 +495,8 @@ def _domain_statement(report: ReportInput) -> str:
     domain = domain_summary(report.prediction)
     if not domain["nearest_drug"]:
         return "Not assessed: the molecule has no prediction."
-    threshold = report.card.get("ad_threshold")
-    rule = f", threshold {float(threshold):.2f}" if threshold is not None else ""
+    card = report.card
+    rule = f", threshold {card.ad_threshold:.2f}" if card.n_members else ""
     similarity = (
         f"nearest training drug {domain['nearest_drug']} "
         f"(Tanimoto similarity {domain['max_similarity']:.2f}{rule})."
@@ -526,17 +526,15 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
         )
     else:
         _line(pdf, f"Drug labels: none ({SIDER_VERSION} holds no labels for this molecule).")
-    members = card.get("n_members")
-    trained = card.get("n_training_drugs")
+    members = card.n_members
+    trained = card.n_training_drugs
     details = ", ".join(
         part
         for part in (
             f"{members}-member ensemble" if members else "",
             f"trained on {trained} drugs from {SIDER_VERSION}" if trained else "",
-            f"SEFreq {card['sefreq_version']}" if card.get("sefreq_version") else "",
-            f"weights sha256 {str(card['weights_sha256'])[:12]}…"
-            if card.get("weights_sha256")
-            else "",
+            f"SEFreq {card.sefreq_version}" if card.sefreq_version else "",
+            f"weights sha256 {card.weights_sha256[:12]}…" if card.weights_sha256 else "",
         )
         if part
     )
@@ -684,7 +682,7 @@ def table_pdf(
     frame: pd.DataFrame,
     title: str,
     notes: Sequence[str] = (),
-    card: dict | None = None,
+    card: ModelCard | None = None,
     created: str | None = None,
     float_format: str = "{:.1f}",
 ) -> bytes:
@@ -693,7 +691,7 @@ def table_pdf(
     what was asked), the table (its index as the first column when it has one; header on
     every page, no row lost across pages), then the disclaimer and licences.
     ``float_format`` prints float cells."""
-    card = card or {}
+    card = card or ModelCard()
     created = created or timestamp()
     table = export_table(frame, card, created)
     shown = table.drop(columns=["sider_version", "model_version", "generated_at"])
@@ -701,8 +699,7 @@ def table_pdf(
     _heading(pdf, user_text(title, 200), 15)
     _line(
         pdf,
-        f"Created {created} with SEFreq model {card_model_version(card)}; "
-        f"label data: {SIDER_VERSION}.",
+        f"Created {created} with SEFreq model {card.version}; label data: {SIDER_VERSION}.",
     )
     for note in notes:
         _line(pdf, str(note))

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sefreq.chem.io import neutralise_formulas
-from sefreq.model.artifact import model_version as card_model_version
+from sefreq.model.artifact import ModelCard
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
@@ -49,7 +49,7 @@ class ReportInput:
     input_smiles: str
     parent_smiles: str
     prediction: pd.DataFrame
-    card: dict = field(default_factory=dict)
+    card: ModelCard = field(default_factory=ModelCard)
     drug_name: str | None = None
     standardisation: tuple[str, ...] = ()
     known: pd.DataFrame | None = None
@@ -62,7 +62,7 @@ class ReportInput:
 
     @property
     def model_version(self) -> str:
-        return card_model_version(self.card)
+        return self.card.version
 
 
 def report_table(report: ReportInput) -> pd.DataFrame:
@@ -203,7 +203,10 @@ def with_index(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def export_table(
-    frame: pd.DataFrame, card: dict | None = None, created: str | None = None, **provenance: str
+    frame: pd.DataFrame,
+    card: ModelCard | None = None,
+    created: str | None = None,
+    **provenance: str,
 ) -> pd.DataFrame:
     """Any table a page shows (a comparison, a medication-list answer), ready to export:
     its index as a column (:func:`with_index`), then provenance on every row: the keyword
@@ -213,7 +216,7 @@ def export_table(
     for column, value in {
         **provenance,
         "sider_version": SIDER_VERSION,
-        "model_version": card_model_version(card or {}),
+        "model_version": (card or ModelCard()).version,
         "generated_at": created or timestamp(),
     }.items():
         table[column] = value
@@ -221,7 +224,10 @@ def export_table(
 
 
 def table_csv(
-    frame: pd.DataFrame, card: dict | None = None, created: str | None = None, **provenance: str
+    frame: pd.DataFrame,
+    card: ModelCard | None = None,
+    created: str | None = None,
+    **provenance: str,
 ) -> bytes:
     """:func:`export_table` as UTF-8 CSV bytes (formulas neutralised)."""
     return csv_bytes(export_table(frame, card, created, **provenance))
@@ -246,7 +252,7 @@ def report_csv(report: ReportInput) -> bytes:
     return csv_bytes(report_table(report))
 
 
-def batch_report_table(molecules: list, prediction: pd.DataFrame, card: dict) -> pd.DataFrame:
+def batch_report_table(molecules: list, prediction: pd.DataFrame, card: ModelCard) -> pd.DataFrame:
     """Long form for a batch: one row per molecule x side effect, ids carried through.
 
     ``molecules``: :class:`sefreq.present.molecules.Molecule` objects in input order;
@@ -256,7 +262,7 @@ def batch_report_table(molecules: list, prediction: pd.DataFrame, card: dict) ->
     (0-1), uncertainty, predicted_class, predicted_band, band_range, in_domain,
     max_similarity, nearest_drug, error, model_version.
     """
-    version = card_model_version(card)
+    version = card.version
     rows = prediction[prediction["side_effect_index"] >= 0]
     by_id = {m.id: m for m in molecules}
     scored = pd.DataFrame(

@@ -35,8 +35,7 @@ from sefreq.data.registry import (
     data_dir,
     file_status,
 )
-from sefreq.model.artifact import MODEL_DIR_ENV, model_dir
-from sefreq.model.artifact import model_version as model_version_of
+from sefreq.model.artifact import MODEL_DIR_ENV, ModelCard, model_dir
 from sefreq.present.standout import CatalogueReference, catalogue_reference
 
 DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
@@ -169,7 +168,7 @@ def predict(smiles: list[str], ids: list[str]) -> pd.DataFrame:
 def _reference(directory: str, folder: str | None, data: str) -> Any:
     model = _predictor(directory)
     drugs = _dataset(data, folder)
-    weights = str(model.card.get("weights_sha256", "unknown"))[:16]
+    weights = (model.card.weights_sha256 or "unknown")[:16]
     path = cache_dir() / f"catalogue_reference_{weights}_{len(drugs.catalogue)}.npz"
     with _logged("catalogue reference"):
         reference = read_verified(path, CatalogueReference.load)  # None: damaged or absent
@@ -190,15 +189,15 @@ def reference() -> CatalogueReference | None:
     return _reference(str(model_dir()), os.environ.get(DATASET_FOLDER_ENV), str(state.directory))
 
 
-def model_card() -> dict:
-    """The card of the model in use ({} when none)."""
+def model_card() -> ModelCard:
+    """The card of the model in use (an empty one when none)."""
     model, _ = predictor()
-    return dict(model.card) if model is not None else {}
+    return model.card if model is not None else ModelCard()
 
 
 def model_version() -> str:
     """The model version written in its card ("unknown" when it has none)."""
-    return model_version_of(model_card())
+    return model_card().version
 
 
 @st.cache_resource(show_spinner="Preparing the explainer (SHAP background)…")

@@ -13,7 +13,8 @@ from sefreq.data.types import SideEffectInfo
 from sefreq.model.config import TrainConfig
 from sefreq.model.data import TrainingSet
 from sefreq.model.features import transfer_edges
-from sefreq.model.network import NetworkConfig, SEFreqNet
+from sefreq.model.inputs import ModelInputs
+from sefreq.model.network import NetworkConfig, NetworkInputs, SEFreqNet
 
 N_SE = 30
 
@@ -99,10 +100,23 @@ def tiny_net(
     )
 
 
-def tiny_batch(n: int = 6, seed: int = 0):
+def tiny_batch(n: int = 6, seed: int = 0) -> NetworkInputs:
+    """Random network inputs of ``n`` drugs for :func:`tiny_net` (no mechanism profile)."""
     g = torch.Generator().manual_seed(seed)
     fp = (torch.rand(n, 64, generator=g) < 0.2).float()
     desc = torch.randn(n, 3, generator=g)
     knn_a = torch.randn(n, N_SE, generator=g)
     knn_f = torch.randn(n, N_SE, generator=g)
-    return fp, desc, knn_a, knn_f
+    return NetworkInputs(fp, desc, knn_a, knn_f)
+
+
+def as_model_inputs(batch: NetworkInputs) -> ModelInputs:
+    """``batch`` as the numpy :class:`ModelInputs` prediction reads (bits as uint8)."""
+    return ModelInputs(
+        fingerprints=batch.fingerprints.numpy().astype(np.uint8),
+        descriptors=batch.descriptors.numpy(),
+        valid=np.ones(len(batch.fingerprints), dtype=bool),
+        mechanism=None if batch.mechanism is None else batch.mechanism.numpy(),
+        knn_association=batch.knn_association.numpy(),
+        knn_frequency=batch.knn_frequency.numpy(),
+    )

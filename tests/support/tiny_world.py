@@ -312,14 +312,12 @@ def train_bundle(dataset, out_dir: Path) -> Path:
     )
     ensemble = fit_ensemble(training, None, dataset.side_effect_info(), network, config)
     ensemble.ad_threshold = 0.3
-    ensemble.card.update(
-        {
-            "name": "sefreq-tiny",
-            "model_version": MODEL_VERSION,
-            "side_effect_organ_classes": [list(o) for o in dataset.side_effects["organ_classes"]],
-            "licence": SIDER_LICENCE,
-            "benchmark": {},
-        }
+    ensemble.card = ensemble.card.updated(
+        name="sefreq-tiny",
+        model_version=MODEL_VERSION,
+        side_effect_organ_classes=[list(o) for o in dataset.side_effects["organ_classes"]],
+        licence=SIDER_LICENCE,
+        benchmark={},
     )
     return ensemble.save(out_dir)
 

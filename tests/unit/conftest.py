@@ -25,6 +25,8 @@ def tiny_ensemble(tiny_data) -> SEFreqEnsemble:
     """A 2-member ensemble trained for a few epochs on :func:`tiny_data`."""
     data, side_effects = tiny_data
     ensemble = fit_ensemble(data, None, side_effects, tiny_network(), tiny_train())
-    ensemble.card["side_effect_organ_classes"] = [["organ a"] for _ in range(N_SE)]
+    ensemble.card = ensemble.card.updated(
+        side_effect_organ_classes=[["organ a"] for _ in range(N_SE)]
+    )
     ensemble.ad_threshold = 0.3
     return ensemble

@@ -18,6 +18,7 @@ from sefreq.model.artifact import (
     MANIFEST_FILE,
     WEIGHTS_FILE,
     BundleIntegrityError,
+    ModelCard,
     check_bundle,
     file_sha256,
     write_manifest,
@@ -51,7 +52,13 @@ def test_the_shipped_card_records_the_shipped_weights():
 
     card = json.loads((bundled_model_dir() / CARD_FILE).read_text())
     assert card["weights_sha256"] == file_sha256(bundled_model_dir() / WEIGHTS_FILE)
-    assert check_bundle(bundled_model_dir()) == card  # its manifest lists every file
+    parsed = check_bundle(bundled_model_dir())  # its manifest lists every file
+    assert parsed.weights_sha256 == card["weights_sha256"]
+    assert parsed.mechanism is not None and parsed.mechanism.vocabulary
+    # The typed card writes back the very JSON it was read from.
+    text = (bundled_model_dir() / CARD_FILE).read_text()
+    assert json.dumps(parsed.to_dict(), indent=1) == text
+    assert ModelCard.parse(parsed.to_dict()) == parsed
 
 
 def test_a_flipped_byte_is_refused(bundle):
@@ -68,7 +75,7 @@ def test_screening_with_workers_refuses_a_broken_bundle_before_any_worker(bundle
     must refuse what loading refuses, with the same message, before a part is written."""
     from sefreq.screen.run import screen
 
-    assert check_bundle(bundle)["weights_sha256"] == file_sha256(bundle / WEIGHTS_FILE)
+    assert check_bundle(bundle).weights_sha256 == file_sha256(bundle / WEIGHTS_FILE)
     weights = bundle / WEIGHTS_FILE
     data = bytearray(weights.read_bytes())
     data[len(data) // 2] ^= 0x01

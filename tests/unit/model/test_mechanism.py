@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -17,6 +19,7 @@ from sefreq.model.network import VARIANTS, coral_class_probabilities
 from sefreq.model.recipe import fit_ensemble
 from tests.support.tiny_model import (
     N_SE,
+    as_model_inputs,
     tiny_batch,
     tiny_frequency,
     tiny_net,
@@ -115,32 +118,31 @@ def test_fused_ensemble_with_the_mechanism_view_equals_the_members(variant):
             for parameter in net.parameters():
                 parameter.add_(0.3 * torch.randn(parameter.shape, generator=g))
         members.append(net.eval())
-    fp, desc, knn_a, knn_f = tiny_batch(n=5, seed=3)
-    mechanism = torch.rand(5, 7, generator=torch.Generator().manual_seed(9))
-    fused = FusedEnsemble(members)
-    logits, greater = fused(
-        fp.numpy().astype(np.uint8), desc.numpy(), knn_a.numpy(), knn_f.numpy(), mechanism.numpy()
+    batch = replace(
+        tiny_batch(n=5, seed=3),
+        mechanism=torch.rand(5, 7, generator=torch.Generator().manual_seed(9)),
     )
+    fused = FusedEnsemble(members)
+    logits, greater = fused(as_model_inputs(batch))
     with torch.no_grad():
         for m, net in enumerate(members):
-            out = net(fp, desc, knn_a, knn_f, mechanism=mechanism)
+            out = net(batch)
             np.testing.assert_allclose(logits[m], out["association_logit"].numpy(), atol=2e-5)
             expected = coral_class_probabilities(out["cumulative_logit"]).numpy()
             np.testing.assert_allclose(class_probabilities(greater[m]), expected, atol=2e-6)
     with pytest.raises(ValueError, match="mechanism"):
-        fused(fp.numpy().astype(np.uint8), desc.numpy(), knn_a.numpy(), knn_f.numpy())
+        fused(as_model_inputs(replace(batch, mechanism=None)))
 
 
 def test_association_reads_the_mechanism_not_the_bits():
     """With the view, the listing head's encoder reads the profile (and descriptors):
     changing a fingerprint bit moves only the frequency head."""
     net = tiny_net("asym_i_ii", n_mechanism=7).eval()
-    fp, desc, knn_a, knn_f = tiny_batch(n=3)
-    mechanism = torch.rand(3, 7)
+    batch = replace(tiny_batch(n=3), mechanism=torch.rand(3, 7))
     with torch.no_grad():
-        a = net(fp, desc, knn_a, knn_f, mechanism=mechanism)
-        b = net(1 - fp, desc, knn_a, knn_f, mechanism=mechanism)
-        c = net(fp, desc, knn_a, knn_f, mechanism=1 - mechanism)
+        a = net(batch)
+        b = net(replace(batch, fingerprints=1 - batch.fingerprints))
+        c = net(replace(batch, mechanism=1 - batch.mechanism))
     torch.testing.assert_close(a["association_logit"], b["association_logit"])
     assert not torch.allclose(a["cumulative_logit"], b["cumulative_logit"])
     assert not torch.allclose(a["association_logit"], c["association_logit"])
@@ -233,12 +235,14 @@ def test_the_prior_mixes_mechanism_with_the_weight_of_how_the_profile_was_read()
         len(ensemble.reference_names),
         ensemble.config.n_mechanism,
     )
-    fingerprints, _, _, kernel = ensemble.featurize(smiles[:3])
-    profiles = ensemble.mechanism.predict(fingerprints)
+    inputs = ensemble.featurize(smiles[:3], structure_only=True)
+    np.testing.assert_array_equal(inputs.mechanism, ensemble.mechanism.predict(inputs.fingerprints))
+    as_new = replace(inputs, mechanism_known=np.zeros(3, bool))
+    as_known = replace(inputs, mechanism_known=np.ones(3, bool))
     ensemble.mechanism_weight, ensemble.mechanism_weight_known = 0.0, 0.9
-    as_new = ensemble.knn_features(fingerprints, None, kernel, profiles, np.zeros(3, bool))
-    as_known = ensemble.knn_features(fingerprints, None, kernel, profiles, np.ones(3, bool))
+    new = ensemble.knn_features(as_new)
+    known = ensemble.knn_features(as_known)
     ensemble.mechanism_weight_known = 0.0
-    structure = ensemble.knn_features(fingerprints, None, kernel, profiles, np.ones(3, bool))
-    np.testing.assert_allclose(as_new[0], structure[0], atol=1e-6)  # weight 0: structure only
-    assert not np.allclose(as_known[0], structure[0])
+    structure = ensemble.knn_features(as_known)
+    np.testing.assert_allclose(new[0], structure[0], atol=1e-6)  # weight 0: structure only
+    assert not np.allclose(known[0], structure[0])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -23,6 +25,7 @@ from sefreq.model.recipe import fit_ensemble
 from sefreq.priors import knn_profiles
 from tests.support.tiny_model import (
     N_SE,
+    as_model_inputs,
     tiny_batch,
     tiny_frequency,
     tiny_net,
@@ -36,7 +39,7 @@ from tests.support.tiny_model import (
 def test_frequency_loss_never_reaches_association_parameters(variant):
     net = tiny_net(variant)
     net.train()
-    out = net(*tiny_batch())
+    out = net(tiny_batch())
     classes = torch.randint(1, 6, (6 * N_SE,))
     coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
     for p in net.association_parameters():
@@ -47,7 +50,7 @@ def test_frequency_loss_never_reaches_association_parameters(variant):
 
 def test_symmetric_frequency_loss_trains_the_shared_encoder():
     net = tiny_net("symmetric")
-    out = net(*tiny_batch())
+    out = net(tiny_batch())
     classes = torch.randint(1, 6, (6 * N_SE,))
     coral_loss(out["cumulative_logit"].reshape(-1, 4), classes).mean().backward()
     assert torch.count_nonzero(net.association_encoder[1].weight.grad) > 0
@@ -100,7 +103,7 @@ def test_coral_probabilities_are_a_distribution():
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_every_variant_runs_forward(variant):
-    out = tiny_net(variant)(*tiny_batch())
+    out = tiny_net(variant)(tiny_batch())
     assert out["association_logit"].shape == (6, N_SE)
     assert out["cumulative_logit"].shape == (6, N_SE, 4)
 
@@ -147,7 +150,7 @@ def test_ensemble_outputs(tiny_ensemble, tiny_data):
     assert np.all(out.uncertainty[:5] >= 0)
     # A training molecule is its own nearest neighbour.
     assert np.allclose(out.max_similarity[:5], 1.0)
-    calibration = tiny_ensemble.card["calibration"]
+    calibration = tiny_ensemble.card.calibration
     assert calibration["temperature"] > 0
     assert 0 <= calibration["conformal_validation_coverage"] <= 1
 
@@ -262,10 +265,10 @@ def test_inference_cache_matches_training_mode_forward():
     batch = tiny_batch()
     net.eval()
     with torch.enable_grad():
-        reference = net(*batch)["association_logit"].detach()
+        reference = net(batch)["association_logit"].detach()
     with torch.no_grad():
-        first = net(*batch)["association_logit"]
-        cached = net(*batch)["association_logit"]
+        first = net(batch)["association_logit"]
+        cached = net(batch)["association_logit"]
     assert torch.allclose(reference, first, atol=1e-5)
     assert torch.equal(first, cached)
 
@@ -314,7 +317,7 @@ def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path, fing
     queries = [*data.smiles[:3], "CCCCCCCCO", "not a smiles"]
     before = ensemble.predict_arrays(queries)
     with pytest.raises(ValueError, match="kernel_fingerprints"):
-        ensemble.knn_features(ensemble.featurize(queries)[0])
+        ensemble.knn_features(replace(ensemble.featurize(queries), kernel=None))
     ensemble.save(tmp_path)
     loaded = SEFreqEnsemble.load(tmp_path)
     assert loaded.knn_similarity == "kernel"
@@ -328,9 +331,7 @@ def test_kernel_knn_prior_round_trip_and_morgan_domain(tiny_data, tmp_path, fing
     )
     # The flat explanation inputs keep their layout and their kNN part matches inference.
     flat = model_inputs(loaded, queries[:2])
-    knn_a = loaded.knn_features(
-        loaded.featurize(queries[:2])[0], None, loaded.featurize(queries[:2])[3]
-    )[0]
+    knn_a = loaded.knn_features(loaded.featurize(queries[:2]))[0]
     assert flat.shape[1] == 2048 + loaded.config.n_descriptors + 2 * N_SE
     assert np.array_equal(flat[:, -2 * N_SE : -N_SE], knn_a)
     assert make_asym_i_ii_kernel(n_members=1).name == "sefreq_asym_i_ii_kernel"
@@ -453,12 +454,12 @@ def test_fused_ensemble_equals_the_members_forward(variant):
             if variant == "asym_i_ii":
                 net.association_transfer.ema_loss.uniform_(0.5, 2.0, generator=g)
         members.append(net.eval())
-    fp, desc, knn_a, knn_f = tiny_batch(n=9, seed=4)
+    batch = tiny_batch(n=9, seed=4)
     fused = FusedEnsemble(members)
-    logits, greater = fused(fp.numpy().astype(np.uint8), desc.numpy(), knn_a.numpy(), knn_f.numpy())
+    logits, greater = fused(as_model_inputs(batch))
     with torch.no_grad():
         for m, net in enumerate(members):
-            out = net(fp, desc, knn_a, knn_f)
+            out = net(batch)
             np.testing.assert_allclose(logits[m], out["association_logit"].numpy(), atol=2e-5)
             expected = coral_class_probabilities(out["cumulative_logit"]).numpy()
             np.testing.assert_allclose(class_probabilities(greater[m]), expected, atol=2e-6)
@@ -483,8 +484,8 @@ def test_a_model_reads_the_features_it_was_trained_on(tiny_data, tmp_path):
     loaded = SEFreqEnsemble.load(ensemble.save(tmp_path / "bundle"))
     assert loaded.descriptor_names == descriptors
     smiles = data.smiles[:5]
-    _, scaled, _, fingerprints = loaded.featurize(smiles)
-    assert scaled.shape == (5, 3) and set(fingerprints) == set(kernel)
+    inputs = loaded.featurize(smiles)
+    assert inputs.descriptors.shape == (5, 3) and set(inputs.kernel) == set(kernel)
     a = ensemble.predict_arrays(smiles)
     b = loaded.predict_arrays(smiles)
     np.testing.assert_allclose(a.p_association, b.p_association, atol=1e-6)

@@ -71,7 +71,7 @@ def test_training_molecule_is_in_domain(predictor, tiny_data):
 
 def test_side_effects_and_card(predictor):
     assert len(predictor.side_effects) == N_SE
-    assert predictor.card["n_members"] == 2
+    assert predictor.card.n_members == 2
     assert predictor.ad_threshold == pytest.approx(0.3)
 
 

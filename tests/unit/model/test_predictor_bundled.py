@@ -10,7 +10,7 @@ import pytest
 
 from sefreq import Predictor
 from sefreq.cli import main
-from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, bundled_model_dir
+from sefreq.model.artifact import CARD_FILE, WEIGHTS_FILE, ModelCard, bundled_model_dir
 
 DEFAULT_BUNDLE_DIR = bundled_model_dir()
 
@@ -30,13 +30,13 @@ def test_bundle_is_small_and_pickle_free():
 
 
 def test_card_describes_the_model():
-    card = json.loads((DEFAULT_BUNDLE_DIR / CARD_FILE).read_text())
-    assert len(card["side_effects"]) == 994
-    assert len(card["side_effect_organ_classes"]) == 994
-    assert card["n_members"] >= 5
-    assert card["data_sha256"]
-    assert "CC BY-NC-SA" in card["licence"]
-    assert 0 < card["conformal_threshold"] <= 1
+    card = ModelCard.parse(json.loads((DEFAULT_BUNDLE_DIR / CARD_FILE).read_text()))
+    assert len(card.side_effects) == 994
+    assert len(card.side_effect_organ_classes) == 994
+    assert card.n_members >= 5
+    assert card.data_sha256
+    assert "CC BY-NC-SA" in card.licence
+    assert 0 < card.conformal_threshold <= 1
 
 
 def test_bundled_predictor_profiles_a_molecule(smiles):

@@ -215,18 +215,19 @@ def test_comparison_matrix(predictor) -> None:
 
 
 def test_model_card_tables() -> None:
+    from sefreq.model.artifact import ModelCard
     from sefreq.present import card
 
     figures = {"ICS": {"SEFreq": {"auroc": 0.8512345, "note": "10 folds"}}}
-    table = card.benchmark_table({"benchmark": figures, "model_version": "9"})
+    table = card.benchmark_table(ModelCard(benchmark=figures, model_version="9"))
     assert table.to_dict("records") == [
         {"section": "ICS / SEFreq", "figure": "auroc", "value": "0.8512"},
         {"section": "ICS / SEFreq", "figure": "note", "value": "10 folds"},
     ]
-    assert card.benchmark_table({}).empty
-    overview = card.overview({"model_version": "9", "calibration": {"conformal_alpha": 0.1}})
+    assert card.benchmark_table(ModelCard()).empty
+    overview = card.overview(ModelCard(model_version="9", calibration={"conformal_alpha": 0.1}))
     assert overview.set_index("item").loc["calibration: conformal_alpha", "value"] == "0.1"
-    assert "CC BY-NC-SA" in card.licences({})[0]
+    assert "CC BY-NC-SA" in card.licences(ModelCard())[0]
     published = card.published().set_index("method")
     assert set(published["protocol"]) >= {"M10", "H5", "ICS"}
     # As published: MultiFG's fourth digit and a trailing zero kept; Overlap left out.

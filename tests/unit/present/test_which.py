@@ -256,10 +256,11 @@ def test_one_drug_entered_twice_is_answered_once(dataset, predict) -> None:
 
 
 def test_the_csv_export_carries_provenance(dataset) -> None:
+    from sefreq.model.artifact import ModelCard
     from sefreq.report import table_csv
 
     table = which_drugs("Headache", ["ibuprofen"], dataset, predict=_stub)
-    frame = pd.read_csv(io.BytesIO(table_csv(table, {"model_version": "x"}, symptom="h")))
+    frame = pd.read_csv(io.BytesIO(table_csv(table, ModelCard(model_version="x"), symptom="h")))
     assert {"sider_version", "model_version", "generated_at", "symptom"} <= set(frame.columns)
     assert frame["drug"].tolist() == ["ibuprofen"]
 

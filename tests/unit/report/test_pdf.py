@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from sefreq.constants import DISCLAIMER, DRUG_NAMES_LICENCE, FREQUENCY_BANDS, SIDER_LICENCE
+from sefreq.model.artifact import ModelCard
 from sefreq.model.predictor import Predictor
 from sefreq.present.profile import domain_summary, known_frequencies
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, SMPC_COLUMNS, smpc_table
@@ -321,7 +322,7 @@ def test_a_two_page_table_export_keeps_every_row(tmp_path) -> None:
         {"aspirin": np.linspace(90, 1, 120), "ibuprofen": np.linspace(1, 90, 120)},
         index=pd.Index([f"Side effect {k:03d}" for k in range(120)], name="side_effect"),
     )
-    card = {"model_version": "9.9"}
+    card = ModelCard(model_version="9.9")
     path = tmp_path / "table.pdf"
     path.write_bytes(table_pdf(frame, "Two drugs", ["Cells: chance (%)."], card, created="now"))
     assert _pages(path) >= 2
