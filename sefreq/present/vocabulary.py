@@ -51,6 +51,8 @@ COLUMN_NAMES: dict[str, str] = {
     "drug": "drug",
     "side_effect": "side effect",
     "side_effect_index": "side effect number",
+    "severity": "severity",
+    "severity_reason": "why serious",
     "organ_class": "organ class",
     "secondary_organ_classes": "also under organ classes",
     "smpc_band": "frequency",
