@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from sefreq.data.severity import SERIOUS
 from sefreq.present.profile import UNSTATED_BAND, profile_table, severity_rank
 from sefreq.present.vocabulary import SMPC_BANDS, band_word
 
@@ -87,7 +88,11 @@ def smpc_table(
 
 
 def smpc_grid(
-    table: pd.DataFrame, mark: str = "*", chance: bool = False, compact: bool = False
+    table: pd.DataFrame,
+    mark: str = "*",
+    chance: bool = False,
+    compact: bool = False,
+    serious_mark: str = "",
 ) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
     SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
@@ -96,9 +101,11 @@ def smpc_grid(
     (percent, ± one standard deviation across the ensemble in percentage points).
     With ``compact``, only the bands that hold a term: a drug whose labels state no
     frequency gets one column, "not known", a list by organ class.
+    With ``serious_mark`` (e.g. "⚠"), a serious term starts with it: "⚠ Agranulocytosis".
     """
     names = [
-        prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect
+        (f"{serious_mark} " if serious_mark and row.severity == SERIOUS else "")
+        + (prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect)
         for row in table.itertuples()
     ]
     cells = (
