@@ -31,7 +31,13 @@ from sefreq.present.smpc import (
 )
 from sefreq.present.standout import MOST_LIKELY, STANDS_OUT, order_profile, stands_out
 from sefreq.present.text import markdown_safe
-from sefreq.present.vocabulary import BAND_COLOURS, NOT_REPORTED
+from sefreq.present.vocabulary import (
+    BAND_COLOURS,
+    NOT_REPORTED,
+    SERIOUS_LEGEND,
+    SERIOUS_MARK,
+    severity_label,
+)
 from sefreq.ui import resources, state, widgets
 
 if TYPE_CHECKING:
@@ -56,6 +62,7 @@ DETAIL_COLUMNS = {
         "also under", help="The side effect's other organ classes (MedDRA links it to them too)"
     ),
     "smpc_band": "predicted band",
+    "severity": "severity",
     "p_reported_pct": st.column_config.ProgressColumn(
         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
     ),
@@ -72,7 +79,9 @@ DETAIL_COLUMNS = {
 def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
     """Rows of the SmPC table as the printed grid, the bands that hold a term (st.table:
     cells wrap, and are markdown, so each term is escaped)."""
-    grid = smpc_grid(rows, chance=chance, compact=True).rename_axis(index="organ class")
+    grid = smpc_grid(rows, chance=chance, compact=True, serious_mark=SERIOUS_MARK).rename_axis(
+        index="organ class"
+    )
     st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
 
 
@@ -103,6 +112,7 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
     )
     _layout(predicted, chance=True)
     details = stands_out(prediction_details(table), resources.reference())
+    details["severity"] = details["severity"].map(severity_label)
     st.dataframe(details, hide_index=True, column_config=DETAIL_COLUMNS)
 
 
@@ -149,6 +159,7 @@ if molecule is not None:
         domain = domain_summary(prediction)
 
         st.subheader(molecule.markdown_label)
+        st.caption(SERIOUS_LEGEND)
         _smpc_section(prediction, dataset, drug_index, domain)
 
         st.markdown("#### Every side effect, ranked")
@@ -198,9 +209,17 @@ if molecule is not None:
             key=state.PROFILE_TOP,
             persist_state=state.PERSIST,
         )
-        shown = filter_profile(table, organs, search or "", int(top))
+        serious = st.checkbox(
+            f"{SERIOUS_MARK} Serious only",
+            key=state.PROFILE_SERIOUS,
+            persist_state=state.PERSIST,
+            help=SERIOUS_LEGEND,
+        )
+        shown = filter_profile(table, organs, search or "", int(top), serious_only=bool(serious))
         if shown.empty:
-            st.info("No side effect matches these filters.")
+            st.info(
+                "No side effect matches these filters" + (" (serious only)." if serious else ".")
+            )
         else:
             chart = shown.head(25).iloc[::-1]
             figure = px.bar(
@@ -239,6 +258,7 @@ if molecule is not None:
             )
             st.plotly_chart(figure, width="stretch")
             display = shown.drop(columns=["side_effect_index", "organ_classes", "known_class"])
+            display["severity"] = display["severity"].map(severity_label)
             if drug_index is None:
                 display = display.drop(columns=["known_band", "known_median_pct", "n_labels"])
             st.dataframe(
@@ -247,6 +267,8 @@ if molecule is not None:
                 column_config={
                     "rank": st.column_config.NumberColumn("#", width="small"),
                     "side_effect": "side effect",
+                    "severity": st.column_config.TextColumn("severity", help=SERIOUS_LEGEND),
+                    "severity_reason": "why serious",
                     "organ_class": "organ class",
                     "secondary_organ_classes": st.column_config.TextColumn(
                         "also under", help="The side effect's other organ classes"

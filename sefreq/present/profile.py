@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sefreq.constants import FREQUENCY_BANDS
+from sefreq.data.severity import SERIOUS, TIERS, severity_of
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
 
@@ -19,6 +20,7 @@ PROFILE_COLUMNS = (
     "rank",
     "side_effect_index",
     "side_effect",
+    "severity",
     "organ_class",
     "secondary_organ_classes",
     "p_reported_pct",
@@ -109,6 +111,8 @@ def profile_table(
     ``p_reported_pct`` the chance the side effect is reported on a label,
     ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
     ``known_median_pct`` the median share of patients on the drug's labels.
+    ``severity`` is the term's tier (serious, moderate, minor: :mod:`sefreq.data.severity`)
+    and ``severity_reason`` why a serious term is serious ("" otherwise).
     ``frequency_class``/``band``: the predicted band if it is reported, in the SmPC's
     words (:mod:`sefreq.present.vocabulary`), as is ``known_band`` ("not known": listed
     without a frequency).
@@ -130,6 +134,9 @@ def profile_table(
         }
     )
     table = table.join(predicted_organ_classes(rows, dataset), on="side_effect_index")
+    tiers = severity_of(table["side_effect"])
+    table["severity"] = tiers["tier"].to_numpy()
+    table["severity_reason"] = tiers["reason"].to_numpy()
     known = known_frequencies(dataset, drug_index)
     table = table.merge(
         known[["side_effect_index", "known_class", "known_median_pct", "n_labels", "on_label"]],
@@ -147,7 +154,14 @@ def profile_table(
         ["p_reported_pct", "expected_frequency"], ascending=False, kind="stable"
     ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
-    return table[[*PROFILE_COLUMNS, "organ_classes", "known_class"]]
+    return table[[*PROFILE_COLUMNS, "organ_classes", "known_class", "severity_reason"]]
+
+
+def severity_rank(severity: pd.Series) -> pd.Series:
+    """0 for serious, 1 moderate, 2 minor (:data:`TIERS` order): the key that puts serious
+    terms first within a band."""
+    order = {tier: i for i, tier in enumerate(TIERS)}
+    return severity.map(order).fillna(len(TIERS)).astype(int)
 
 
 def organ_class_options(table: pd.DataFrame) -> list[str]:
@@ -160,10 +174,13 @@ def filter_profile(
     organ_classes: list[str] | None = None,
     search: str = "",
     top: int | None = None,
+    serious_only: bool = False,
 ) -> pd.DataFrame:
     """Rows whose primary organ class is one of ``organ_classes`` and whose name holds
-    ``search`` (any case); the first ``top``."""
+    ``search`` (any case), only serious terms with ``serious_only``; the first ``top``."""
     keep = np.ones(len(table), dtype=bool)
+    if serious_only:
+        keep &= serious_rows(table)
     if organ_classes:
         wanted = set(organ_classes)
         keep &= table["organ_class"].isin(wanted).to_numpy()
@@ -172,6 +189,17 @@ def filter_profile(
         keep &= table["side_effect"].str.casefold().str.contains(text, regex=False).to_numpy()
     filtered = table[keep]
     return filtered.head(top) if top else filtered
+
+
+def serious_rows(table: pd.DataFrame) -> np.ndarray:
+    """Boolean mask of the rows of a table with a ``severity`` column that are serious."""
+    return (table["severity"] == SERIOUS).to_numpy()
+
+
+def serious_only(table: pd.DataFrame) -> pd.DataFrame:
+    """The serious rows of any table with a ``severity`` column (profile, SmPC, compare,
+    "which drug"), in their order."""
+    return table[serious_rows(table)]
 
 
 def domain_summary(prediction: pd.DataFrame) -> dict:

@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from sefreq.present.profile import UNSTATED_BAND, profile_table
+from sefreq.data.severity import SERIOUS
+from sefreq.present.profile import UNSTATED_BAND, profile_table, severity_rank
 from sefreq.present.vocabulary import SMPC_BANDS, band_word
 
 if TYPE_CHECKING:
@@ -27,6 +28,7 @@ SMPC_COLUMNS = (
     "organ_class",
     "smpc_band",
     "side_effect",
+    "severity",
     "side_effect_index",
     "secondary_organ_classes",
     "source",
@@ -54,8 +56,10 @@ def smpc_table(
     SIDER states no frequency) or ``prediction`` (band = the predicted class; only side
     effects the labels do not report, with a chance of at least ``threshold_pct``). Each
     side effect is listed once, under its primary organ class (:mod:`sefreq.present.organs`);
-    ``secondary_organ_classes`` names the others. Sorted by organ class, band (most
-    frequent first), labels before predictions, then chance.
+    ``secondary_organ_classes`` names the others; ``severity`` is the term's tier
+    (:mod:`sefreq.data.severity`). Sorted by organ class, band (most frequent first),
+    severity (serious first, as compendia list them), labels before predictions, then
+    chance.
     """
     profile = profile_table(prediction, dataset, drug_index)
     known_class = profile["known_class"].fillna(0).astype(int)
@@ -72,17 +76,23 @@ def smpc_table(
     )[on_label | predicted]
     rank = {band: i for i, band in enumerate(SMPC_BANDS)}
     rows = rows.assign(
-        _band=rows["smpc_band"].map(rank), _source=(rows["source"] == PREDICTION).astype(int)
+        _band=rows["smpc_band"].map(rank),
+        _severity=severity_rank(rows["severity"]),
+        _source=(rows["source"] == PREDICTION).astype(int),
     ).sort_values(
-        ["organ_class", "_band", "_source", "p_reported_pct", "side_effect"],
-        ascending=[True, True, True, False, True],
+        ["organ_class", "_band", "_severity", "_source", "p_reported_pct", "side_effect"],
+        ascending=[True, True, True, True, False, True],
         kind="stable",
     )
     return rows[list(SMPC_COLUMNS)].reset_index(drop=True)
 
 
 def smpc_grid(
-    table: pd.DataFrame, mark: str = "*", chance: bool = False, compact: bool = False
+    table: pd.DataFrame,
+    mark: str = "*",
+    chance: bool = False,
+    compact: bool = False,
+    serious_mark: str = "",
 ) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
     SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
@@ -91,9 +101,11 @@ def smpc_grid(
     (percent, ± one standard deviation across the ensemble in percentage points).
     With ``compact``, only the bands that hold a term: a drug whose labels state no
     frequency gets one column, "not known", a list by organ class.
+    With ``serious_mark`` (e.g. "⚠"), a serious term starts with it: "⚠ Agranulocytosis".
     """
     names = [
-        prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect
+        (f"{serious_mark} " if serious_mark and row.severity == SERIOUS else "")
+        + (prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect)
         for row in table.itertuples()
     ]
     cells = (
@@ -127,6 +139,7 @@ DETAIL_COLUMNS = (
     "organ_class",
     "secondary_organ_classes",
     "smpc_band",
+    "severity",
     "p_reported_pct",
     "uncertainty_pct",
     "conformal_bands",

@@ -45,12 +45,28 @@ def conformal_words(mask_text: str) -> str:
     return " | ".join(BAND_WORDS[c] for c in sorted(classes, reverse=True))
 
 
+#: The mark of a serious side effect on every page (sefreq.data.severity), and its legend.
+SERIOUS_MARK = "⚠"
+SERIOUS_LEGEND = (
+    f"{SERIOUS_MARK} serious: a medically important side effect (it can kill, threaten life, "
+    "need a hospital stay or leave a lasting disability), from the EMA's Designated Medical "
+    "Event list or SEFreq's reviewed table; listed first within its frequency band."
+)
+
+
+def severity_label(tier: str) -> str:
+    """A tier as a page shows it: "⚠ serious", "moderate", "minor"."""
+    return f"{SERIOUS_MARK} {tier}" if tier == "serious" else str(tier)
+
+
 #: Human names of the library's columns, for CSV headers and pages.
 COLUMN_NAMES: dict[str, str] = {
     "rank": "rank",
     "drug": "drug",
     "side_effect": "side effect",
     "side_effect_index": "side effect number",
+    "severity": "severity",
+    "severity_reason": "why serious",
     "organ_class": "organ class",
     "secondary_organ_classes": "also under organ classes",
     "smpc_band": "frequency",

@@ -335,6 +335,21 @@ def test_profile_filters_by_organ_class_and_search(run_app) -> None:
     assert "No side effect matches" in _texts(app.info)
 
 
+def test_profile_marks_serious_terms_and_filters_them(run_app) -> None:
+    """Severity (issue #23, item 4): each row says its tier, serious ones marked, with a
+    legend, and "serious only" keeps them."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    assert any("⚠ serious" in caption.value for caption in app.caption)
+    ranked = _ranked(app)
+    tiers = dict(zip(ranked["side_effect"], ranked["severity"], strict=True))
+    assert tiers["Agranulocytosis"] == "⚠ serious" and tiers["Headache"] == "moderate"
+    app.checkbox(key=state.PROFILE_SERIOUS).check().run()
+    ranked = _ranked(app)
+    assert set(ranked["side_effect"]) == {"Agranulocytosis", "Hepatitis"}
+    assert ranked["severity_reason"].str.len().gt(0).all()
+
+
 def test_profile_can_be_ordered_by_what_stands_out(run_app) -> None:
     """Each row carries its percentile among the approved drugs (issue #23), and the
     profile can be ordered by it instead of by chance."""

@@ -428,3 +428,12 @@ def test_the_pdf_names_the_mechanism_and_the_proteins_behind_the_top_side_effect
     )
     # Only significant evidence (p < 0.05) is tabulated: H1 and somnolence, not nausea.
     assert _squash("86% vs 48%") in text and _squash("50% vs 70%") not in text
+
+
+def test_smpc_csv_says_how_serious_each_term_is(report) -> None:
+    written = pd.read_csv(io.BytesIO(smpc_csv(report)), keep_default_na=False)
+    tiers = dict(zip(written["side_effect"], written["severity"], strict=True))
+    assert set(tiers.values()) <= {"serious", "moderate", "minor"}
+    assert tiers.get("Agranulocytosis", "serious") == "serious"
+    assert tiers.get("Hepatitis", "serious") == "serious"
+    assert tiers.get("Headache", "moderate") == "moderate"
