@@ -6,6 +6,7 @@ numpy only: the screening process imports it without torch.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -78,6 +79,26 @@ SET_LABELS = np.array(
 )
 #: Band label of each frequency class; class 0 (an unreadable molecule's row) is "".
 BAND_LABELS = np.array([""] + [FREQUENCY_BANDS[c].label for c in range(1, 6)], dtype=object)
+
+
+def wide_columns(names: Sequence[str]) -> tuple[str, ...]:
+    """The wide form's columns: the molecule's, then p_association and frequency_class of
+    each side effect (Galeano order)."""
+    return (
+        *MOLECULE_COLUMNS,
+        *(f"p_association:{n}" for n in names),
+        *(f"frequency_class:{n}" for n in names),
+    )
+
+
+#: Each output form's columns, in order, from the side-effect names: the one place they are
+#: written, read by :meth:`sefreq.model.predictor.Predictor.predict` and by the screening
+#: forms (:data:`sefreq.screen.forms.FORMS`).
+FORM_COLUMNS: dict[str, Callable[[Sequence[str]], tuple[str, ...]]] = {
+    "long": lambda names: COLUMNS,
+    "wide": wide_columns,
+    "top_k": lambda names: TOP_K_COLUMNS,
+}
 
 
 def long_arrays(out: EnsembleOutput, ad_threshold: float) -> dict[str, np.ndarray]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,15 +18,44 @@ from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
 from sefreq.model.columns import (
     BAND_LABELS,
     COLUMNS,
-    MOLECULE_COLUMNS,
+    FORM_COLUMNS,
     SET_LABELS,
     TOP_K_COLUMNS,
     long_arrays,
     top_k_arrays,
 )
 
-#: The output forms of :meth:`Predictor.predict`.
-FORMATS = ("long", "wide", "top_k")
+
+@dataclass(frozen=True)
+class FrameForm:
+    """A form :meth:`Predictor.predict` returns. A new form is one entry of :data:`FORMATS`
+    (its columns one entry of :data:`sefreq.model.columns.FORM_COLUMNS`).
+
+    ``build(predictor, output, ids, smiles, k)``: the DataFrame of a batch's predictions;
+    ``takes_k``: the form keeps the ``k`` most likely side effects of each molecule.
+    """
+
+    name: str
+    build: Callable[..., pd.DataFrame]
+    takes_k: bool = False
+
+
+#: The output forms of :meth:`Predictor.predict`, by name.
+FORMATS: dict[str, FrameForm] = {
+    form.name: form
+    for form in (
+        FrameForm("long", lambda p, out, ids, smiles, k: p._long_table(out, ids, smiles)),
+        FrameForm("wide", lambda p, out, ids, smiles, k: p._wide_table(out, ids, smiles)),
+        FrameForm(
+            "top_k", lambda p, out, ids, smiles, k: p._top_k_table(out, ids, smiles, k), True
+        ),
+    )
+}
+
+
+def form_key(format: object) -> str:
+    """A form's name as :data:`FORMATS` keys it: "top-k", "TOP_K" -> "top_k"."""
+    return str(format).replace("-", "_").lower()
 
 
 class Predictor:
@@ -204,14 +234,15 @@ class Predictor:
             )
 
     def _builder(self, format: str, k: int):
-        key = str(format).replace("-", "_").lower()
-        if key not in FORMATS:
+        """``build(output, ids, smiles)`` of the form named ``format`` (checked, with k)."""
+        form = FORMATS.get(form_key(format))
+        if form is None:
             raise ValueError(f"unknown format {format!r}; choose from {', '.join(FORMATS)}")
-        if key == "top_k":
+        if form.takes_k:
             if int(k) < 1:
                 raise ValueError(f"k must be at least 1, got {k}")
-            return functools.partial(self._top_k_table, k=min(int(k), len(self._side_effect_names)))
-        return self._wide_table if key == "wide" else self._long_table
+            k = min(int(k), len(self._side_effect_names))
+        return functools.partial(form.build, self, k=k)
 
     def _molecule_columns(self, out: EnsembleOutput, ids: list, smiles: list[str]) -> dict:
         return {
@@ -272,17 +303,9 @@ class Predictor:
     def _error_rows(self, ids: list, smiles: list, errors: list[str], format: str = "long"):
         """One row per unreadable molecule in the columns of ``format``: NaN scores, no
         side effect, the reason in ``error``."""
-        key = str(format).replace("-", "_").lower()
+        key = form_key(format)
         names = self._side_effect_names
-        columns = {
-            "long": COLUMNS,
-            "top_k": TOP_K_COLUMNS,
-            "wide": (
-                *MOLECULE_COLUMNS,
-                *(f"p_association:{n}" for n in names),
-                *(f"frequency_class:{n}" for n in names),
-            ),
-        }[key]
+        columns = FORM_COLUMNS[key](names)
         n = len(ids)
         frame = pd.DataFrame({c: np.full(n, np.nan, dtype=np.float32) for c in columns})
         frame["id"] = pd.Series(ids, dtype=object)

@@ -19,10 +19,8 @@ from sefreq.chem.io import MoleculeInputError, neutralise_cell
 from sefreq.chem.standardize import model_molecule
 from sefreq.model.columns import (
     BAND_LABELS,
-    COLUMNS,
-    MOLECULE_COLUMNS,
+    FORM_COLUMNS,
     SET_LABELS,
-    TOP_K_COLUMNS,
     long_arrays,
     top_k_arrays,
     wide_arrays,
@@ -54,14 +52,18 @@ class OutputForm:
 
     ``arrays(predictor, output, settings)``: its columns for the readable molecules of a
     chunk, as flat numpy arrays with ``molecule`` (row -> molecule) among them
-    (:mod:`sefreq.model.columns`); ``columns(side_effect_names)``: the output columns
-    after ``id`` and ``smiles``, in order; ``chunk_size``: molecules per chunk by default.
+    (:mod:`sefreq.model.columns`); ``chunk_size``: molecules per chunk by default. Its
+    columns are those :meth:`Predictor.predict` gives the form
+    (:data:`sefreq.model.columns.FORM_COLUMNS`).
     """
 
     name: str
     arrays: Callable[..., dict[str, np.ndarray]]
-    columns: Callable[[Sequence[str]], tuple[str, ...]]
     chunk_size: int
+
+    def columns(self, side_effect_names: Sequence[str]) -> tuple[str, ...]:
+        """The output columns after ``id`` and ``smiles``, in order."""
+        return FORM_COLUMNS[self.name](side_effect_names)[2:]
 
 
 FORMS: dict[str, OutputForm] = {
@@ -69,20 +71,12 @@ FORMS: dict[str, OutputForm] = {
     for form in (
         # A long chunk holds 994 rows per molecule.
         OutputForm(
-            "long",
-            lambda predictor, out, settings: long_arrays(out, predictor.ad_threshold),
-            lambda names: COLUMNS[2:],
-            200,
+            "long", lambda predictor, out, settings: long_arrays(out, predictor.ad_threshold), 200
         ),
         OutputForm(
             "wide",
             lambda predictor, out, settings: wide_arrays(
                 out, predictor.side_effect_names, predictor.ad_threshold
-            ),
-            lambda names: (
-                *MOLECULE_COLUMNS[2:],
-                *(f"p_association:{n}" for n in names),
-                *(f"frequency_class:{n}" for n in names),
             ),
             1000,
         ),
@@ -91,7 +85,6 @@ FORMS: dict[str, OutputForm] = {
             lambda predictor, out, settings: top_k_arrays(
                 out, min(settings.k, len(predictor.side_effect_names)), predictor.ad_threshold
             ),
-            lambda names: TOP_K_COLUMNS[2:],
             1000,
         ),
     )

@@ -170,3 +170,20 @@ def _text_as_string(table: pa.Table) -> pa.Table:
             ]
         )
     )
+
+
+def test_every_form_is_one_entry_the_api_and_screening_share(predictor) -> None:
+    """#24: a form was a tuple of names and an if-chain in ``Predictor`` beside the
+    screening registry; now each form is one entry, its columns written once."""
+    from sefreq.model.columns import FORM_COLUMNS
+    from sefreq.model.predictor import FORMATS
+    from sefreq.screen.forms import FORMS
+
+    assert set(FORMATS) == set(FORM_COLUMNS) == set(FORMS)
+    names = predictor.side_effect_names
+    for name in FORMATS:
+        frame = predictor.predict(["CCO", "not a smiles"], format=name.replace("_", "-"), k=3)
+        assert tuple(frame.columns) == FORM_COLUMNS[name](names)
+        assert FORMS[name].columns(names) == FORM_COLUMNS[name](names)[2:]
+    with pytest.raises(ValueError, match="choose from long, wide, top_k"):
+        predictor.predict("CCO", format="tall")

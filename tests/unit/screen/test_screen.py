@@ -12,7 +12,8 @@ import pytest
 from rdkit import Chem
 
 from sefreq.cli import main
-from sefreq.model.predictor import MOLECULE_COLUMNS, TOP_K_COLUMNS, Predictor
+from sefreq.model.columns import MOLECULE_COLUMNS, TOP_K_COLUMNS
+from sefreq.model.predictor import Predictor
 from sefreq.screen import workers as workers_module
 from sefreq.screen.reader import count_molecules, read_chunks
 from sefreq.screen.run import screen
