@@ -478,8 +478,17 @@ def test_explain_shows_atoms_and_substructures(run_app) -> None:
     parts = summary[["expected_value", "atoms", "absent_bits", "descriptors", "knn_prior"]]
     assert (parts.sum(axis=1) - summary["value"]).abs().max() < 1e-3  # SHAP adds up
     assert len(app.get("image")) >= 1  # the atom drawing
-    substructures = next(f.value for f in app.dataframe if "smarts" in f.value.columns)
-    assert substructures["image"].str.startswith("data:image/svg+xml").all()
+    fragments = next(f.value for f in app.dataframe if "fragment" in f.value.columns)
+    assert fragments["image"].str.startswith("data:image/svg+xml").all()
+    # Issue #23: strongest first whatever the sign, no lone atom, each fragment once.
+    assert fragments["contribution"].abs().is_monotonic_decreasing
+    assert (fragments["radius"] >= 1).all() and fragments["fragment"].is_unique
+    assert set(fragments["direction"]) <= {"raises", "lowers"}
+    # One sentence per side effect says how far its atoms move the chance.
+    sentences = _texts(app.markdown) + _texts(app.info)
+    assert all(f"chance of {name}" in sentences or f"{name}: its atoms" in sentences
+               for name in chosen)  # fmt: skip
+    assert "The colours span ±" in captions(app) and "percentage points per atom" in captions(app)
     app.radio(key="w.explain_output").set_value("frequency").run()
     assert not problems(app)
     app.multiselect(key="w.explain_side_effects").set_value([]).run()
