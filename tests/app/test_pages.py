@@ -351,6 +351,27 @@ def test_profile_can_be_ordered_by_what_stands_out(run_app) -> None:
     assert details["percentile"].notna().all()
 
 
+def _bar_order(app: AppTest) -> list[str]:
+    """The ranked chart's rows, top to bottom, as the figure orders its categories."""
+    import json
+
+    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["yaxis"]["categoryorder"] == "array"
+    return layout["yaxis"]["categoryarray"][::-1]  # plotly draws the first category lowest
+
+
+@pytest.mark.parametrize("order", [None, STANDS_OUT])
+def test_profile_chart_rows_follow_the_table_whatever_their_band(run_app, order) -> None:
+    """Issue #23: colouring by band made plotly group rows band by band (a 60% "common"
+    bar above a 70% "uncommon" one); the chart must read in the table's order."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    if order is not None:
+        app.radio(key=state.PROFILE_ORDER).set_value(order).run()
+    ranked = _ranked(app)
+    assert ranked["band"].nunique() > 1  # more than one colour, or the test proves nothing
+    assert _bar_order(app) == ranked["side_effect"].head(25).tolist()
+
+
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     app = run_app("profile", paste(run_app(), "CCCCCCCCCCCCCCCC(=O)O palmitic"))
     assert not problems(app)
