@@ -60,10 +60,13 @@ def _page() -> None:
 
     unit = "probability" if output == "association" else "class (1-5)"
     st.markdown(
-        "**Atom contributions**: red atoms raise the output, blue atoms lower it (shared "
-        f"scale, in {unit}). Panel legends give the output and its average over training drugs."
+        "**Atom contributions**: red atoms raise the output, blue atoms lower it. Panel "
+        "legends give the output and its average over training drugs."
     )
+    for note in explain_api.structure_notes(explanation).itertuples():
+        (st.info if note.small else st.markdown)(note.sentence)
     st.image(explain_api.draw_explanation(explanation), width="stretch")
+    st.caption(explain_api.scale_note(explanation))
 
     summary = explanation.summary()
     st.markdown(
@@ -86,23 +89,38 @@ def _page() -> None:
         },
     )
 
-    focus = st.selectbox("Substructures of", explanation.side_effects, key="w.explain_focus")
-    top = explain_api.top_substructures(explanation, focus, top=4, images=True, fmt="svg")
+    focus = st.selectbox("Fragments of", explanation.side_effects, key="w.explain_focus")
+    top = explain_api.top_substructures(explanation, focus, top=6, images=True, fmt="svg")
+    st.markdown(
+        f"**Fragments that move {focus} most**, raising or lowering it, strongest first "
+        f"(each atom's neighbourhood of radius {explain_api.MIN_RADIUS} or more, shown on the "
+        "molecule; a fragment found at several places is one row)."
+    )
     if len(top):
-        top = top.assign(image=[_svg_data_url(svg) for svg in top["image"]])
+        points = 100.0 if output == "association" else 1.0
+        heading = "change (percentage points)" if points == 100.0 else f"change ({unit})"
+        top = top.assign(
+            image=[_svg_data_url(svg) for svg in top["image"]],
+            contribution=top["contribution"] * points,
+        )
         st.dataframe(
-            top[["image", "smarts", "radius", "n_occurrences", "contribution"]],
+            top[["image", "fragment", "direction", "contribution", "n_occurrences", "radius"]],
             hide_index=True,
-            row_height=90,
+            row_height=110,
             column_config={
-                "image": st.column_config.ImageColumn("substructure", width="small"),
-                "smarts": "SMARTS",
+                "image": st.column_config.ImageColumn("where", width="medium"),
+                "fragment": st.column_config.TextColumn(
+                    "fragment (SMILES)", help="The atoms within the radius of the centre atom"
+                ),
+                "direction": "effect",
                 "n_occurrences": "times in molecule",
                 "contribution": st.column_config.NumberColumn(
-                    f"contribution ({unit})", format="%+.4f"
+                    heading, format="%+.2f" if points == 100.0 else "%+.4f"
                 ),
             },
         )
+    else:
+        st.info("No fragment of radius 1 or more moves this output.")
     other = explanation.non_structural()
     other = other[other["side_effect"] == focus]
     other = other.reindex(other["contribution"].abs().sort_values(ascending=False).index)

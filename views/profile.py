@@ -250,6 +250,9 @@ if molecule is not None:
                     name="reported on labels",
                     hovertext=known["known_band"],
                 )
+            # Colouring by band makes one trace per band, and plotly would stack the rows
+            # band by band; the table's order is the order a reader expects.
+            figure.update_yaxes(categoryorder="array", categoryarray=chart["side_effect"].tolist())
             figure.update_layout(
                 height=max(320, 22 * len(chart) + 80),
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},

@@ -1,10 +1,12 @@
 """SHAP attributions of predicted side effects, drawn on atoms and substructures.
 
->>> from sefreq.explain import explain, draw_explanation
+>>> from sefreq.explain import explain, draw_explanation, ranked_fragments, structure_notes
 >>> explanation = explain("CC(=O)Oc1ccccc1C(=O)O", ["nausea", "headache"])
 >>> explanation.atoms()            # per-atom contributions
 >>> explanation.substructures()    # per Morgan environment (SMARTS)
 >>> explanation.non_structural()   # descriptors, similarity prior, absent bits
+>>> ranked_fragments(explanation)  # what a reader is shown: radius >= 1, by |contribution|
+>>> structure_notes(explanation)   # a sentence per side effect: how far the atoms move it
 >>> svg = draw_explanation(explanation)
 
 Sits above :mod:`sefreq.model`: :mod:`~sefreq.explain.adapter` wraps the network's own
@@ -36,9 +38,17 @@ _SOURCES = {
         "drug_proteins",
         "explain_mechanism",
     ),
+    "sefreq.explain.fragments": ("MIN_RADIUS", "fragment_smiles", "ranked_fragments"),
+    "sefreq.explain.readout": (
+        "SMALL_STRUCTURE_EFFECT",
+        "scale_note",
+        "scale_text",
+        "structure_notes",
+    ),
     "sefreq.explain.drawing": (
         "draw_atom_contributions",
         "draw_explanation",
+        "output_legend",
         "save_drawing",
         "substructure_image",
         "top_substructures",

@@ -59,7 +59,12 @@ def register(subparsers, formatter) -> None:
     explain.add_argument(
         "--model", type=Path, default=None, help="bundle folder (default: models/)"
     )
-    explain.add_argument("--top", type=int, default=5, help="substructures listed per sign")
+    explain.add_argument(
+        "--top",
+        type=int,
+        default=5,
+        help="fragments listed per side effect (radius 1 or more, strongest first)",
+    )
     explain.set_defaults(handler=_explain)
 
 
@@ -86,6 +91,7 @@ def _explain(args: argparse.Namespace) -> int:
         return 2
     from sefreq.explain import Explainer, ExplainInputError, draw_explanation, save_drawing
     from sefreq.explain.drawing import top_substructures
+    from sefreq.explain.readout import structure_notes
 
     try:
         explainer = Explainer(bundle_dir=args.model)
@@ -103,16 +109,22 @@ def _explain(args: argparse.Namespace) -> int:
     json_path.write_text(json.dumps(explanation.to_json(), indent=1))
 
     summary = explanation.summary()
+    notes = structure_notes(explanation)["sentence"]
     print(f"{explanation.parent_smiles}  ({args.kind})")
-    for row in summary.itertuples():
+    for row, note in zip(summary.itertuples(), notes, strict=True):
         print(
             f"  {row.side_effect}: {row.value:.3f} vs background mean {row.expected_value:.3f}"
             f"  = atoms {row.atoms:+.4f}, absent bits {row.absent_bits:+.4f}, "
             f"descriptors {row.descriptors:+.4f}, similarity prior {row.knn_prior:+.4f}"
         )
+        print(f"    {note}")
         table = top_substructures(explanation, row.side_effect, top=args.top, images=False)
         for sub in table.itertuples():
-            print(f"    {sub.contribution:+.4f}  {sub.smarts}  (bit {sub.bit}, r={sub.radius})")
+            bits = ",".join(str(bit) for bit in sub.bits)
+            print(
+                f"    {sub.contribution:+.4f}  {sub.fragment}  "
+                f"(x{sub.n_occurrences}, bit {bits}, r={sub.radius})"
+            )
     print(f"Wrote {args.out} and {json_path}")
     return 0
 

@@ -1,4 +1,4 @@
-"""Depictions of explanations: atoms coloured by contribution, and substructure images.
+"""Depictions of explanations: atoms coloured by contribution, and fragments on the parent.
 
 One diverging scale (blue = lowers the output, white = none, red = raises it) is shared by
 every side effect drawn for one molecule, symmetric around zero, and drawn as a legend
@@ -16,14 +16,17 @@ from rdkit import Chem, Geometry
 from rdkit.Chem import rdDepictor
 from rdkit.Chem.Draw import rdMolDraw2D
 
+from sefreq.explain.fragments import MIN_RADIUS, ranked_fragments
+
 # Ends and middle of the diverging scale (ColorBrewer RdBu).
 _NEGATIVE = np.array([0.129, 0.400, 0.675])
 _MIDDLE = np.array([0.969, 0.969, 0.969])
 _POSITIVE = np.array([0.698, 0.094, 0.169])
 _LEGEND_HEIGHT = 56
-_OUTPUT_LABELS = {
-    "association": "contribution to P(association)",
-    "frequency": "contribution to expected frequency class",
+#: Per output: the legend's caption, and the factor and unit of its tick labels.
+_OUTPUT_SCALES = {
+    "association": ("each atom's change to the chance reported", 100.0, " points"),
+    "frequency": ("each atom's change to the expected frequency class", 1.0, " class"),
 }
 
 
@@ -50,11 +53,15 @@ def draw_atom_contributions(
     fmt: str = "svg",
     panel_size: tuple[int, int] = (360, 300),
     columns: int = 3,
+    tick_scale: float = 1.0,
+    tick_unit: str = "",
 ) -> str | bytes:
     """One panel per row of ``contributions`` (n_panels, n_atoms), a shared colour legend.
 
     ``fmt``: ``svg`` (returns text) or ``png`` (returns bytes). ``vmax`` defaults to the
-    largest |contribution| over all panels.
+    largest |contribution| over all panels. The legend's ends are labelled ``-vmax`` and
+    ``+vmax`` times ``tick_scale``, followed by ``tick_unit`` (100 and " points" turn a
+    probability into percentage points).
     """
     contributions = np.atleast_2d(np.asarray(contributions, dtype=np.float64))
     n_panels, n_atoms = contributions.shape
@@ -91,7 +98,7 @@ def draw_atom_contributions(
         highlightBondColors=bond_colors,
         legends=legends,
     )
-    _draw_legend(drawer, width, height, vmax, caption)
+    _draw_legend(drawer, width, height, vmax, caption, tick_scale, tick_unit)
     drawer.FinishDrawing()
     return drawer.GetDrawingText()
 
@@ -104,9 +111,12 @@ def draw_explanation(
 ) -> str | bytes:
     """An :class:`~sefreq.explain.Explanation` drawn: one panel per side effect, one scale.
 
-    Panel legends give the side effect, the output and its background mean.
+    Panel legends give the side effect, the output and its background mean; the colour
+    legend says what its ends stand for (percentage points of the chance, or a fraction of
+    a frequency class).
     """
     contributions = explanation.atom_contributions()
+    caption, tick_scale, tick_unit = _OUTPUT_SCALES[explanation.output]
     unit = "P" if explanation.output == "association" else "E[class]"
     legends = [
         f"{name}: {unit} = {value:.2f} (mean {expected:.2f})"
@@ -122,9 +132,11 @@ def draw_explanation(
         contributions,
         legends=legends,
         vmax=vmax,
-        caption=_OUTPUT_LABELS[explanation.output],
+        caption=caption,
         fmt=fmt,
         panel_size=panel_size,
+        tick_scale=tick_scale,
+        tick_unit=tick_unit,
     )
 
 
@@ -142,42 +154,36 @@ def substructure_image(
     mol: Chem.Mol,
     atoms: Sequence[int],
     bonds: Sequence[int],
-    center: int,
+    center: int | Sequence[int],
     contribution: float,
     vmax: float,
     fmt: str = "svg",
-    size: tuple[int, int] = (160, 130),
+    size: tuple[int, int] = (240, 180),
 ) -> str | bytes:
-    """A small drawing of one atom environment cut out of ``mol``, in its contribution colour.
+    """``mol`` drawn whole, one environment highlighted in its contribution's colour.
 
-    The centre atom and the environment's bonds are filled in the (lightened) colour.
+    Drawn on the parent rather than cut out: a cut-out loses what the environment is
+    attached to and draws a lone carbon as methane. ``center``: the centre atom of each
+    occurrence, filled in the full colour; the environment's other atoms and its bonds in a
+    lighter one, so their labels stay readable.
     """
-    if bonds:
-        atom_map: dict[int, int] = {}
-        fragment = Chem.PathToSubmol(mol, list(bonds), atomMap=atom_map)
-        highlight_center = atom_map.get(center, 0)
-    else:
-        fragment = Chem.RWMol()
-        fragment.AddAtom(Chem.Atom(mol.GetAtomWithIdx(center).GetAtomicNum()))
-        fragment = fragment.GetMol()
-        highlight_center = 0
-    fragment.UpdatePropertyCache(strict=False)
-    # Lightened so that atom labels stay readable on the fill.
-    color = _mean_color(diverging_color(contribution, vmax), (1.0, 1.0, 1.0))
+    centers = [center] if isinstance(center, int | np.integer) else list(center)
+    color = diverging_color(contribution, vmax)
+    light = _mean_color(color, (1.0, 1.0, 1.0))
+    depiction = Chem.Mol(mol)
+    rdDepictor.Compute2DCoords(depiction)
     drawer = _drawer(fmt, *size)
     options = drawer.drawOptions()
-    options.prepareMolsBeforeDrawing = False
     options.fillHighlights = True
-    fragment = rdMolDraw2D.PrepareMolForDrawing(fragment, kekulize=False)
-    n_bonds = fragment.GetNumBonds()
-    # Atoms other than the centre are not filled: a filled circle hides an atom's label.
+    options.continuousHighlight = True
+    atom_colors = {int(a): light for a in atoms}
+    atom_colors.update({int(c): color for c in centers})
     drawer.DrawMolecule(
-        fragment,
-        highlightAtoms=[highlight_center],
-        highlightAtomColors={highlight_center: color},
-        highlightBonds=list(range(n_bonds)),
-        highlightBondColors={i: color for i in range(n_bonds)},
-        highlightAtomRadii={highlight_center: 0.4},
+        depiction,
+        highlightAtoms=list(atom_colors),
+        highlightAtomColors=atom_colors,
+        highlightBonds=[int(b) for b in bonds],
+        highlightBondColors={int(b): light for b in bonds},
     )
     drawer.FinishDrawing()
     return drawer.GetDrawingText()
@@ -189,30 +195,55 @@ def top_substructures(
     top: int = 5,
     images: bool = True,
     fmt: str = "svg",
+    min_radius: int = MIN_RADIUS,
 ):
-    """The ``top`` most positive and ``top`` most negative substructures of one side effect.
+    """The ``top`` fragments of one side effect, by |contribution|, drawn on the parent.
 
-    A DataFrame of :meth:`Explanation.substructures` rows (positive first, then negative,
-    each by |contribution|) with an ``image`` column (SVG text or PNG bytes) when
-    ``images``. Colours use the explanation's shared atom scale.
+    A DataFrame of :func:`~sefreq.explain.fragments.ranked_fragments` rows (radius
+    ``min_radius`` or more, one row per distinct fragment, strongest first whatever its
+    sign) with an ``image`` column (SVG text or PNG bytes) when ``images``: the parent
+    molecule with every occurrence of the fragment highlighted, red when it raises the
+    output and blue when it lowers it, full colour for the strongest fragment listed.
     """
-    side_effect = side_effect or explanation.side_effects[0]
-    table = explanation.substructures()
-    table = table[table["side_effect"] == side_effect]
-    positive = table[table["contribution"] > 0].head(top)
-    negative = table[table["contribution"] < 0].head(top)
-    import pandas as pd
-
-    chosen = pd.concat([positive, negative]).reset_index(drop=True)
+    chosen = ranked_fragments(explanation, side_effect, top=top, min_radius=min_radius)
     if images:
         vmax = float(chosen["contribution"].abs().max()) if len(chosen) else 1.0
         chosen["image"] = [
             substructure_image(
-                explanation.mol, r.atoms, r.bonds, r.center, r.contribution, vmax, fmt=fmt
+                explanation.mol,
+                r.all_atoms,
+                r.all_bonds,
+                r.centers,
+                r.contribution,
+                vmax,
+                fmt=fmt,
             )
             for r in chosen.itertuples()
         ]
     return chosen
+
+
+def legend_labels(
+    vmax: float, caption: str, tick_scale: float = 1.0, tick_unit: str = ""
+) -> tuple[str, str, str]:
+    """The colour legend's words: its left end, its right end and its caption.
+
+    The ends are ``-vmax`` and ``+vmax`` times ``tick_scale`` in ``tick_unit``; the caption
+    says that they are the strongest atom (the scale stretches to it).
+    """
+    end = vmax * tick_scale
+    return (
+        f"{-end:+.2g}{tick_unit}",
+        f"{end:+.2g}{tick_unit}",
+        f"{caption}: blue lowers, red raises; the ends are the strongest atom",
+    )
+
+
+def output_legend(output: str, vmax: float) -> tuple[str, str, str]:
+    """:func:`legend_labels` of an explained ``output`` (``association``: percentage points
+    of the chance; ``frequency``: frequency classes)."""
+    caption, tick_scale, tick_unit = _OUTPUT_SCALES[output]
+    return legend_labels(vmax, caption, tick_scale, tick_unit)
 
 
 def _drawer(fmt: str, width: int, height: int, panel_w: int = -1, panel_h: int = -1):
@@ -227,8 +258,17 @@ def _mean_color(a: tuple, b: tuple) -> tuple[float, float, float]:
     return tuple((x + y) / 2 for x, y in zip(a, b, strict=True))
 
 
-def _draw_legend(drawer, width: int, height: int, vmax: float, caption: str) -> None:
-    """A colour bar with -vmax, 0, +vmax ticks and a caption, in the bottom strip."""
+def _draw_legend(
+    drawer,
+    width: int,
+    height: int,
+    vmax: float,
+    caption: str,
+    tick_scale: float = 1.0,
+    tick_unit: str = "",
+) -> None:
+    """A colour bar with -vmax, 0, +vmax ticks (times ``tick_scale``, in ``tick_unit``) and a
+    caption saying that the ends are the strongest atom, in the bottom strip."""
     drawer.SetOffset(0, 0)
     drawer.SetFillPolys(True)
     bar_left, bar_right = width * 0.2, width * 0.8
@@ -246,12 +286,8 @@ def _draw_legend(drawer, width: int, height: int, vmax: float, caption: str) -> 
     drawer.SetColour((0.1, 0.1, 0.1))
     drawer.SetFontSize(12)
     text_y = bottom + 10
-    drawer.DrawString(f"{-vmax:+.3g}", Geometry.Point2D(bar_left, text_y), 0, rawCoords=True)
+    left, right, words = legend_labels(vmax, caption, tick_scale, tick_unit)
+    drawer.DrawString(left, Geometry.Point2D(bar_left, text_y), 0, rawCoords=True)
     drawer.DrawString("0", Geometry.Point2D((bar_left + bar_right) / 2, text_y), 0, rawCoords=True)
-    drawer.DrawString(f"{vmax:+.3g}", Geometry.Point2D(bar_right, text_y), 0, rawCoords=True)
-    drawer.DrawString(
-        f"{caption} (blue lowers, red raises)",
-        Geometry.Point2D(width / 2, text_y + 15),
-        0,
-        rawCoords=True,
-    )
+    drawer.DrawString(right, Geometry.Point2D(bar_right, text_y), 0, rawCoords=True)
+    drawer.DrawString(words, Geometry.Point2D(width / 2, text_y + 15), 0, rawCoords=True)

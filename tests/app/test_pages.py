@@ -366,6 +366,27 @@ def test_profile_can_be_ordered_by_what_stands_out(run_app) -> None:
     assert details["percentile"].notna().all()
 
 
+def _bar_order(app: AppTest) -> list[str]:
+    """The ranked chart's rows, top to bottom, as the figure orders its categories."""
+    import json
+
+    layout = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]
+    assert layout["yaxis"]["categoryorder"] == "array"
+    return layout["yaxis"]["categoryarray"][::-1]  # plotly draws the first category lowest
+
+
+@pytest.mark.parametrize("order", [None, STANDS_OUT])
+def test_profile_chart_rows_follow_the_table_whatever_their_band(run_app, order) -> None:
+    """Issue #23: colouring by band made plotly group rows band by band (a 60% "common"
+    bar above a 70% "uncommon" one); the chart must read in the table's order."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    if order is not None:
+        app.radio(key=state.PROFILE_ORDER).set_value(order).run()
+    ranked = _ranked(app)
+    assert ranked["band"].nunique() > 1  # more than one colour, or the test proves nothing
+    assert _bar_order(app) == ranked["side_effect"].head(25).tolist()
+
+
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     app = run_app("profile", paste(run_app(), "CCCCCCCCCCCCCCCC(=O)O palmitic"))
     assert not problems(app)
@@ -493,8 +514,17 @@ def test_explain_shows_atoms_and_substructures(run_app) -> None:
     parts = summary[["expected_value", "atoms", "absent_bits", "descriptors", "knn_prior"]]
     assert (parts.sum(axis=1) - summary["value"]).abs().max() < 1e-3  # SHAP adds up
     assert len(app.get("image")) >= 1  # the atom drawing
-    substructures = next(f.value for f in app.dataframe if "smarts" in f.value.columns)
-    assert substructures["image"].str.startswith("data:image/svg+xml").all()
+    fragments = next(f.value for f in app.dataframe if "fragment" in f.value.columns)
+    assert fragments["image"].str.startswith("data:image/svg+xml").all()
+    # Issue #23: strongest first whatever the sign, no lone atom, each fragment once.
+    assert fragments["contribution"].abs().is_monotonic_decreasing
+    assert (fragments["radius"] >= 1).all() and fragments["fragment"].is_unique
+    assert set(fragments["direction"]) <= {"raises", "lowers"}
+    # One sentence per side effect says how far its atoms move the chance.
+    sentences = _texts(app.markdown) + _texts(app.info)
+    assert all(f"chance of {name}" in sentences or f"{name}: its atoms" in sentences
+               for name in chosen)  # fmt: skip
+    assert "The colours span ±" in captions(app) and "percentage points per atom" in captions(app)
     app.radio(key="w.explain_output").set_value("frequency").run()
     assert not problems(app)
     app.multiselect(key="w.explain_side_effects").set_value([]).run()
