@@ -156,8 +156,9 @@ def _smpc_section(
             )
         else:
             st.caption(
-                f"{counts['n_label']} {'serious ' if serious else ''}side effects on the "
-                "drug's labels, by organ class and "
+                f"{counts['n_label']} {'serious ' if serious else ''}side "
+                f"effect{'' if counts['n_label'] == 1 else 's'} on the drug's labels, by organ "
+                "class and "
                 f"frequency as in section 4.8 of an EU SmPC (the median of the label "
                 f"statements); {counts['n_label_not_known']} under “not known”: listed "
                 "without a frequency."

@@ -118,7 +118,11 @@ def _compare_section(dataset: Dataset, threshold: float, serious: bool) -> None:
     notes = [*COMPARISON_NOTES, f"Predictions shown from a chance of {threshold:g}%."]
     if serious:
         notes.append("Serious side effects only (the severity column).")
-    st.caption(f"{len(frame)} rows: the side-by-side table of the Compare page, as a file.")
+    st.caption(
+        f"{len(frame)} row{'' if len(frame) == 1 else 's'}"
+        f"{' (serious side effects only)' if serious else ''}: the side-by-side table of the "
+        "Compare page, as a file."
+    )
     columns = st.columns(2)
     columns[0].download_button(
         "Download comparison CSV",
