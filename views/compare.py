@@ -18,10 +18,12 @@ from sefreq.present.compare import (
     comparison_matrix,
     difference_summary,
     largest_differences,
+    mark_serious,
 )
 from sefreq.present.lookup import lookup_drug
 from sefreq.present.profile import organ_class_options, profile_table
 from sefreq.present.text import html_safe, markdown_safe
+from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK, severity_label
 from sefreq.ui import resources, state, widgets
 
 if TYPE_CHECKING:
@@ -135,6 +137,7 @@ elif widgets.require_model():
     )
     chosen_organ = None if organ == "all" else organ
     threshold = widgets.threshold_slider("where the labels are silent")
+    serious = widgets.serious_only_checkbox()
     cells = comparison_cells(
         {
             label: (predictions[label], m.drug_index if dataset is not None else None)
@@ -144,18 +147,22 @@ elif widgets.require_model():
         threshold,
     )
     st.markdown("#### What is known, side by side")
-    summary = difference_summary(cells, chosen_organ)
+    summary = difference_summary(cells, chosen_organ, serious_only=serious)
     st.markdown(markdown_safe(summary, limit=None) if summary else "The drugs do not differ here.")
-    known = band_comparison(cells, chosen_organ)
+    known = band_comparison(cells, chosen_organ, serious_only=serious)
     if known.empty:
-        st.info("No side effect is reported or predicted at this threshold here.")
+        st.info(
+            f"No {'serious ' if serious else ''}side effect is reported or predicted at this "
+            "threshold here."
+        )
     else:
         st.dataframe(
-            known,
+            known.assign(severity=known["severity"].map(severity_label)),
             hide_index=True,
             column_config={
                 "organ_class": "organ class",
                 "side_effect": "side effect",
+                "severity": st.column_config.TextColumn("severity", help=SERIOUS_LEGEND),
                 "difference": st.column_config.NumberColumn(
                     "difference (bands)",
                     help="Highest minus lowest band across the drugs (very common 5 … very "
@@ -170,14 +177,16 @@ elif widgets.require_model():
             f"reported, shown from {threshold:.0f}%. “not reported”: the labels are silent "
             "and the model below the threshold."
         )
+        st.caption(SERIOUS_LEGEND)
 
     st.markdown("#### The model's chances")
-    matrix = comparison_matrix(predictions, int(top), chosen_organ)
+    matrix = comparison_matrix(predictions, int(top), chosen_organ, serious_only=serious)
     if matrix.empty:
-        st.info("No side effect in this organ class.")
+        st.info(f"No {'serious ' if serious else ''}side effect in this organ class.")
     else:
+        marked = matrix.set_axis(mark_serious(matrix.index), axis=0)
         figure = px.imshow(  # plotly renders tags in labels: names are escaped for it
-            matrix.rename(columns=html_safe),
+            marked.rename(columns=html_safe),
             color_continuous_scale="Reds",
             zmin=0,
             zmax=100,
@@ -190,7 +199,10 @@ elif widgets.require_model():
             height=max(300, 24 * len(matrix) + 100), margin={"l": 10, "r": 10, "t": 30, "b": 10}
         )
         st.plotly_chart(figure, width="stretch")
-        st.caption("Cells: chance (%) that the side effect is reported on a label.")
+        st.caption(
+            "Cells: chance (%) that the side effect is reported on a label; "
+            f"{SERIOUS_MARK} before a name: a serious side effect."
+        )
         st.markdown("**Largest differences in chance** (percentage points, highest minus lowest)")
         st.dataframe(
             largest_differences(matrix),

@@ -97,15 +97,19 @@ def _domain(domain: dict) -> None:
         st.caption(domain["mechanism"])
 
 
-def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
+def _predictions(table: pd.DataFrame, threshold: float, domain: dict, serious: bool) -> None:
     """The predicted rows of ``table``: the SmPC grid, marked, then their details."""
     _domain(domain)
     predicted = smpc_part(table, PREDICTION)
+    kind = "serious side effects" if serious else "side effects"
     if predicted.empty:
-        st.info(f"No prediction reaches a chance of {threshold:.0f}%: lower the threshold.")
+        st.info(
+            f"No {'serious side effect' if serious else 'prediction'} reaches a chance of "
+            f"{threshold:.0f}%: lower the threshold."
+        )
         return
     st.caption(
-        f"{predicted['side_effect_index'].nunique()} side effects with a chance of at least "
+        f"{predicted['side_effect_index'].nunique()} {kind} with a chance of at least "
         f"{threshold:.0f}%. \\* = predicted by the model, not a label statement: band = the "
         "predicted band if it is reported; in brackets the chance it is reported on a label "
         "± one standard deviation across the ensemble (percentage points)."
@@ -117,9 +121,14 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict) -> None:
 
 
 def _smpc_section(
-    prediction: pd.DataFrame, dataset: Dataset, drug_index: int | None, domain: dict
+    prediction: pd.DataFrame,
+    dataset: Dataset,
+    drug_index: int | None,
+    domain: dict,
+    serious: bool,
 ) -> None:
-    """Labels first (when the drug has some), then the predictions above the threshold."""
+    """Labels first (when the drug has some), then the predictions above the threshold;
+    the serious terms alone with ``serious``."""
     if drug_index is None:
         st.markdown("#### Predicted side effects (no label data)")
         st.info(
@@ -127,26 +136,35 @@ def _smpc_section(
             "filled by the model alone. Every entry is a prediction."
         )
         threshold = widgets.threshold_slider("in the layout")
-        _predictions(smpc_table(prediction, None, None, threshold), threshold, domain)
+        table = filter_profile(smpc_table(prediction, None, None, threshold), serious_only=serious)
+        _predictions(table, threshold, domain, serious)
         return
     st.markdown("#### What the labels report (SIDER 4.1)")
     labels_box = st.container()
     st.markdown("#### Predicted, where the labels are silent")
     threshold = widgets.threshold_slider("for side effects the labels do not report")
-    table = smpc_table(prediction, dataset, drug_index, threshold)
+    table = filter_profile(
+        smpc_table(prediction, dataset, drug_index, threshold), serious_only=serious
+    )
     counts = smpc_summary(table)
     with labels_box:
         if not counts["n_label"]:
-            st.info("The labels of this drug report no side effect SEFreq scores.")
+            st.info(
+                "No side effect on this drug's labels is serious."
+                if serious
+                else "The labels of this drug report no side effect SEFreq scores."
+            )
         else:
             st.caption(
-                f"{counts['n_label']} side effects on the drug's labels, by organ class and "
+                f"{counts['n_label']} {'serious ' if serious else ''}side "
+                f"effect{'' if counts['n_label'] == 1 else 's'} on the drug's labels, by organ "
+                "class and "
                 f"frequency as in section 4.8 of an EU SmPC (the median of the label "
                 f"statements); {counts['n_label_not_known']} under “not known”: listed "
                 "without a frequency."
             )
             _layout(smpc_part(table, LABEL))
-    _predictions(table, threshold, domain)
+    _predictions(table, threshold, domain, serious)
 
 
 st.title("Side-effect profile")
@@ -160,7 +178,8 @@ if molecule is not None:
 
         st.subheader(molecule.markdown_label)
         st.caption(SERIOUS_LEGEND)
-        _smpc_section(prediction, dataset, drug_index, domain)
+        serious = widgets.serious_only_checkbox()
+        _smpc_section(prediction, dataset, drug_index, domain, serious)
 
         st.markdown("#### Every side effect, ranked")
         table = stands_out(profile_table(prediction, dataset, drug_index), resources.reference())
@@ -208,12 +227,6 @@ if molecule is not None:
             step=5,
             key=state.PROFILE_TOP,
             persist_state=state.PERSIST,
-        )
-        serious = st.checkbox(
-            f"{SERIOUS_MARK} Serious only",
-            key=state.PROFILE_SERIOUS,
-            persist_state=state.PERSIST,
-            help=SERIOUS_LEGEND,
         )
         shown = filter_profile(table, organs, search or "", int(top), serious_only=bool(serious))
         if shown.empty:

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from sefreq.present.compare import band_comparison, comparison_cells, comparison_labels
-from sefreq.present.vocabulary import readable
+from sefreq.present.vocabulary import SERIOUS_MARK, readable
 from sefreq.report import ReportInput, profile_pdf, report_input, table_csv, table_pdf
 from sefreq.report.build import mechanism_side_effects
 from sefreq.report.pdf import COMPARISON_NOTES
@@ -37,7 +37,7 @@ def _pdf(key: str, _report: ReportInput) -> bytes:
     return profile_pdf(_report)
 
 
-def _profile_section(dataset: Dataset, threshold: float) -> None:
+def _profile_section(dataset: Dataset, threshold: float, serious: bool) -> None:
     molecule = widgets.require_current()
     if molecule is None:
         return
@@ -53,13 +53,15 @@ def _profile_section(dataset: Dataset, threshold: float) -> None:
         threshold,
         resources.reference(),
         mechanism=mechanism,
+        serious_only=serious,
     )
     known_drug = report.drug_index is not None
     name = safe_filename(molecule.label)
     st.markdown(
         f"A report for **{molecule.markdown_label}** with model version "
         f"**{report.model_version}**. The PDF holds the SmPC-style table (label terms by "
-        "organ class and frequency, predictions marked with an asterisk), a chart of the top "
+        "organ class and frequency, predictions marked with an asterisk, serious terms with "
+        f"{SERIOUS_MARK}), a chart of the top "
         "side effects, the applicability domain, the evidence sources, the disclaimer and the "
         "licences. The CSV holds the same SmPC rows with provenance on every row, or every "
         "side effect."
@@ -80,7 +82,7 @@ def _profile_section(dataset: Dataset, threshold: float) -> None:
     with st.spinner("Building the PDF…"):
         key = (
             f"{resources.model_dir()}|{molecule.id}|{molecule.parent_smiles}|{known_drug}"
-            f"|{threshold}"
+            f"|{threshold}|{serious}"
         )
         pdf = _pdf(key, report)
     columns[1].download_button(
@@ -96,7 +98,7 @@ def _profile_section(dataset: Dataset, threshold: float) -> None:
     st.dataframe(readable(smpc_report_table(report).head(20)), hide_index=True)
 
 
-def _compare_section(dataset: Dataset, threshold: float) -> None:
+def _compare_section(dataset: Dataset, threshold: float, serious: bool) -> None:
     chosen = state.compare_list()
     if len(chosen) < 2 or not widgets.require_model():
         return
@@ -110,11 +112,17 @@ def _compare_section(dataset: Dataset, threshold: float) -> None:
         label: (table[table["id"] == str(k)], molecule.drug_index)
         for k, (label, molecule) in enumerate(zip(labels, chosen, strict=True))
     }
-    frame = band_comparison(comparison_cells(entries, dataset, threshold))
+    frame = band_comparison(comparison_cells(entries, dataset, threshold), serious_only=serious)
     card = resources.model_card()
     title = "Side effects compared: " + ", ".join(labels)
     notes = [*COMPARISON_NOTES, f"Predictions shown from a chance of {threshold:g}%."]
-    st.caption(f"{len(frame)} rows: the side-by-side table of the Compare page, as a file.")
+    if serious:
+        notes.append("Serious side effects only (the severity column).")
+    st.caption(
+        f"{len(frame)} row{'' if len(frame) == 1 else 's'}"
+        f"{' (serious side effects only)' if serious else ''}: the side-by-side table of the "
+        "Compare page, as a file."
+    )
     columns = st.columns(2)
     columns[0].download_button(
         "Download comparison CSV",
@@ -137,8 +145,9 @@ def _compare_section(dataset: Dataset, threshold: float) -> None:
 st.title("Report")
 _dataset, _ = resources.dataset()
 _threshold = widgets.threshold_slider("in the SmPC table")
-_profile_section(_dataset, _threshold)
-_compare_section(_dataset, _threshold)
+_serious = widgets.serious_only_checkbox()
+_profile_section(_dataset, _threshold, _serious)
+_compare_section(_dataset, _threshold, _serious)
 
 
 #: How many molecules one prediction call scores while the progress bar moves.

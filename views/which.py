@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from sefreq.present.text import markdown_safe
-from sefreq.present.vocabulary import readable
+from sefreq.present.vocabulary import SERIOUS_MARK, readable, serious_marked, severity_label
 from sefreq.present.which import (
     LABEL_SOURCE,
     PREDICTION_SOURCE,
     SymptomMatch,
     drugs_reporting,
     match_symptom,
+    severity_note,
     split_drug_list,
     tie_note,
     which_drugs,
@@ -101,6 +102,11 @@ def _symptom(dataset: Dataset) -> SymptomMatch | None:
             match = match_symptom(chosen, dataset)
     st.markdown(f"Matched: **{markdown_safe(match.side_effect)}**")
     st.caption(markdown_safe(match.describe(), limit=400))
+    note = markdown_safe(severity_note(str(match.side_effect)), limit=None)
+    if note.startswith(SERIOUS_MARK):
+        st.warning(note)
+    else:
+        st.caption(note)
     if len(candidates) > 1:
         with st.expander(f"{len(candidates)} terms match “{markdown_safe(query)}”"):
             st.dataframe(
@@ -134,7 +140,8 @@ def _medication_list(dataset: Dataset) -> list[str]:
 def _answer(match: SymptomMatch, entries: list[str], dataset: Dataset) -> None:
     with st.spinner(f"Reading {len(entries)} drug(s) against {match.side_effect}…"):
         table = which_drugs(match, entries, dataset, predict=resources.predict)
-    term = markdown_safe(match.side_effect)
+    tier = table["severity"].iloc[0] if len(table) else ""
+    term = markdown_safe(serious_marked(str(match.side_effect), tier))
     for row in table[table["error"] != ""].itertuples():
         st.warning(f"{markdown_safe(row.entered)}: {markdown_safe(row.error, limit=400)}")
     on_label = table[table["source"] == LABEL_SOURCE]
@@ -165,7 +172,10 @@ def _answer(match: SymptomMatch, entries: list[str], dataset: Dataset) -> None:
             "the drugs the model learnt from."
         )
     with st.expander("The whole answer, ranked (as the CSV holds it)"):
-        st.dataframe(readable(table.drop(columns="drug_index")), hide_index=True)
+        whole = table.drop(columns="drug_index").assign(
+            severity=table["severity"].map(severity_label)
+        )
+        st.dataframe(readable(whole), hide_index=True)
     st.download_button(
         "Download the answer (CSV)",
         table_csv(
@@ -201,6 +211,10 @@ if dataset is not None:
             st.caption("No known drug's labels report it.")
         else:
             st.dataframe(
-                readable(reporting.drop(columns=["side_effect", "drug_index"])),
+                readable(
+                    reporting.drop(
+                        columns=["side_effect", "severity", "severity_reason", "drug_index"]
+                    )
+                ),
                 hide_index=True,
             )

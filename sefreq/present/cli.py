@@ -88,6 +88,7 @@ def _which(args: argparse.Namespace) -> int:
         UnknownSymptomError,
         drugs_reporting,
         match_symptom,
+        severity_note,
         split_drug_list,
         which_drugs,
     )
@@ -124,6 +125,7 @@ def _which(args: argparse.Namespace) -> int:
         return _fail(f"could not answer: {error}")
 
     print(match.describe())
+    print(severity_note(str(match.side_effect)))
     if args.reverse:
         print(f"Known drugs whose labels report {match.side_effect} most often (SIDER 4.1):")
     if table.empty:

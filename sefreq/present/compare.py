@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sefreq.present.profile import UNSTATED_BAND, profile_table
+from sefreq.data.severity import SERIOUS, severity_of
+from sefreq.present.profile import UNSTATED_BAND, profile_table, serious_only, severity_rank
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
-from sefreq.present.vocabulary import band_word
+from sefreq.present.vocabulary import band_word, serious_marked
 
 if TYPE_CHECKING:
     from sefreq.data.dataset import Dataset
@@ -27,13 +28,25 @@ def comparison_labels(labels: list[str]) -> list[str]:
     ]
 
 
+def mark_serious(names) -> list[str]:
+    """``names`` as a chart labels them: a serious side effect starts with the mark
+    ("⚠ Agranulocytosis", :func:`sefreq.present.vocabulary.serious_marked`)."""
+    names = [str(name) for name in names]
+    tiers = severity_of(names)["tier"].tolist()
+    return [serious_marked(name, tier) for name, tier in zip(names, tiers, strict=True)]
+
+
 def comparison_matrix(
-    predictions: dict[str, pd.DataFrame], top: int = 25, organ_class: str | None = None
+    predictions: dict[str, pd.DataFrame],
+    top: int = 25,
+    organ_class: str | None = None,
+    serious_only: bool = False,
 ) -> pd.DataFrame:
     """Chance each side effect is reported (%), one column per molecule label.
 
     Rows: the union of each molecule's ``top`` side effects (restricted to ``organ_class``
-    when given), ordered by the highest chance among the molecules. Index: side effect name.
+    when given, to the serious ones with ``serious_only``), ordered by the highest chance
+    among the molecules. Index: side effect name.
     """
     columns = {}
     organs = None
@@ -47,6 +60,8 @@ def comparison_matrix(
     if organ_class:
         keep = organs.reindex(wide.index).fillna("").str.split("|").map(lambda o: organ_class in o)
         wide = wide[keep.to_numpy(bool)]
+    if serious_only:
+        wide = wide[(severity_of(wide.index)["tier"] == SERIOUS).to_numpy(bool)]
     chosen: set[str] = set()
     for label in wide.columns:
         chosen.update(wide[label].nlargest(top).index)
@@ -95,6 +110,7 @@ CELL_COLUMNS = (
     "drug",
     "side_effect_index",
     "side_effect",
+    "severity",
     "organ_class",
     "source",
     "band",
@@ -116,7 +132,8 @@ def comparison_cells(
     for a molecule without label data). Per drug and side effect, ``source`` is
     :data:`~sefreq.present.smpc.LABEL` (the labels report it), else
     :data:`~sefreq.present.smpc.PREDICTION` (chance at or above ``threshold_pct``), else
-    :data:`NEITHER`. ``band``: the SmPC wording ("common"; "not known" for a label listing
+    :data:`NEITHER`. ``severity``: the side effect's tier (:mod:`sefreq.data.severity`).
+    ``band``: the SmPC wording ("common"; "not known" for a label listing
     without a frequency; "" for neither). ``level``: the band scale, 5 = very common ... 1 =
     very rare, 0 = neither; "not known" counts as :data:`NOT_KNOWN_LEVEL`. ``text``: the
     cell as a table shows it ("common (label)", "~uncommon (predicted, 62%)", "not
@@ -161,6 +178,7 @@ def comparison_cells(
                     "drug": drug,
                     "side_effect_index": profile["side_effect_index"].to_numpy(),
                     "side_effect": profile["side_effect"].to_numpy(),
+                    "severity": profile["severity"].to_numpy(),
                     "organ_class": profile["organ_class"].to_numpy(),
                     "source": source,
                     "band": band,
@@ -176,44 +194,56 @@ def comparison_cells(
     return pd.concat(frames, ignore_index=True)[list(CELL_COLUMNS)]
 
 
-def _differences(cells: pd.DataFrame) -> pd.DataFrame:
+def _differences(cells: pd.DataFrame, serious: bool = False) -> pd.DataFrame:
     """Per side effect with something to show for at least one drug: difference (highest
-    minus lowest level across the drugs, in bands), top level, n_label (drugs whose labels
-    report it), primary organ class; largest difference first."""
+    minus lowest level across the drugs, in bands), top level, severity, n_label (drugs
+    whose labels report it), primary organ class; largest difference first, and serious
+    terms first among equals. Only serious terms with ``serious``."""
     shown = cells.groupby("side_effect_index")["source"].transform(lambda s: (s != NEITHER).any())
     cells = cells[shown.to_numpy(bool)]
     grouped = cells.groupby("side_effect_index", sort=False)
     summary = pd.DataFrame(
         {
             "side_effect": grouped["side_effect"].first(),
+            "severity": grouped["severity"].first(),
             "organ_class": grouped["organ_class"].first(),
             "difference": grouped["level"].max() - grouped["level"].min(),
             "top_level": grouped["level"].max(),
             "n_label": grouped["source"].agg(lambda s: int((s == LABEL).sum())),
         }
     )
-    return summary.sort_values(
-        ["difference", "top_level", "n_label", "side_effect"],
-        ascending=[False, False, False, True],
-        kind="stable",
+    if serious:
+        summary = serious_only(summary)
+    return (
+        summary.assign(_severity=severity_rank(summary["severity"]))
+        .sort_values(
+            ["difference", "top_level", "_severity", "n_label", "side_effect"],
+            ascending=[False, False, True, False, True],
+            kind="stable",
+        )
+        .drop(columns="_severity")
     )
 
 
-def band_comparison(cells: pd.DataFrame, organ_class: str | None = None) -> pd.DataFrame:
+def band_comparison(
+    cells: pd.DataFrame, organ_class: str | None = None, serious_only: bool = False
+) -> pd.DataFrame:
     """The side-by-side table of :func:`comparison_cells`: what a page and a CSV show.
 
     One row per side effect that the labels report or the model predicts for at least one
-    drug, under its primary organ class (only ``organ_class`` when given). Columns:
-    organ_class, side_effect, one column per drug
+    drug, under its primary organ class (only ``organ_class`` when given; only serious
+    terms with ``serious_only``). Columns: organ_class, side_effect, severity (its tier),
+    one column per drug
     (its ``text``: "common (label)", "~uncommon (predicted, 62%)", "not reported"), then
     difference: how far apart the drugs are on the band scale (highest minus lowest
     ``level``, 0-5 bands; a side effect one drug has and another has not counts its full
     band). Organ classes come in the order of their largest difference, and the rows of
-    each class from the largest difference down.
+    each class from the largest difference down; among rows that stand equal (same
+    difference and top band), serious terms first.
     """
     drugs = list(dict.fromkeys(cells["drug"]))
-    columns = ["organ_class", "side_effect", *drugs, "difference"]
-    differences = _differences(cells)
+    columns = ["organ_class", "side_effect", "severity", *drugs, "difference"]
+    differences = _differences(cells, serious_only)
     if differences.empty:
         return pd.DataFrame(columns=columns)
     wide = cells.pivot(index="side_effect_index", columns="drug", values="text")
@@ -221,20 +251,36 @@ def band_comparison(cells: pd.DataFrame, organ_class: str | None = None) -> pd.D
     if organ_class:
         table = table[table["organ_class"] == organ_class]
     group_top = table.groupby("organ_class")["difference"].transform("max")
-    table = table.assign(_group_top=group_top).sort_values(
-        ["_group_top", "organ_class", "difference", "top_level", "n_label", "side_effect"],
-        ascending=[False, True, False, False, False, True],
+    table = table.assign(
+        _group_top=group_top, _severity=severity_rank(table["severity"])
+    ).sort_values(
+        [
+            "_group_top",
+            "organ_class",
+            "difference",
+            "top_level",
+            "_severity",
+            "n_label",
+            "side_effect",
+        ],
+        ascending=[False, True, False, False, True, False, True],
         kind="stable",
     )
     table["difference"] = table["difference"].astype(int)
     return table[columns].reset_index(drop=True)
 
 
-def difference_summary(cells: pd.DataFrame, organ_class: str | None = None, limit: int = 3) -> str:
+def difference_summary(
+    cells: pd.DataFrame,
+    organ_class: str | None = None,
+    limit: int = 3,
+    serious_only: bool = False,
+) -> str:
     """One line naming the ``limit`` side effects on which the drugs differ most, e.g.
     "Largest differences: Nausea (ibuprofen: common, label; furosemide: not reported); ..."
-    ("" when no side effect differs)."""
-    differences = _differences(cells)
+    (only serious terms with ``serious_only``; a serious term carries the mark; "" when no
+    side effect differs)."""
+    differences = _differences(cells, serious_only)
     if organ_class:
         differences = differences[differences["organ_class"] == organ_class]
     differences = differences[differences["difference"] > 0].head(limit)
@@ -243,7 +289,7 @@ def difference_summary(cells: pd.DataFrame, organ_class: str | None = None, limi
     short = cells.set_index(["side_effect_index", "drug"])["short"]
     drugs = list(dict.fromkeys(cells["drug"]))
     parts = [
-        f"{row.side_effect} ("
+        f"{serious_marked(row.side_effect, row.severity)} ("
         + "; ".join(f"{drug}: {short[(index, drug)]}" for drug in drugs)
         + ")"
         for index, row in differences.iterrows()

@@ -59,6 +59,12 @@ def severity_label(tier: str) -> str:
     return f"{SERIOUS_MARK} {tier}" if tier == "serious" else str(tier)
 
 
+def serious_marked(name: str, tier: str) -> str:
+    """A side effect as a page, chart or PDF names it: "⚠ Agranulocytosis" when ``tier`` is
+    serious, the name alone otherwise."""
+    return f"{SERIOUS_MARK} {name}" if tier == "serious" else str(name)
+
+
 #: Human names of the library's columns, for CSV headers and pages.
 COLUMN_NAMES: dict[str, str] = {
     "rank": "rank",

@@ -30,11 +30,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from sefreq.data.severity import SERIOUS, severity_of
 from sefreq.data.sider import PLACEBO
 from sefreq.present import molecules
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
 from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes
-from sefreq.present.vocabulary import band_word
+from sefreq.present.vocabulary import SERIOUS_MARK, band_word
 
 if TYPE_CHECKING:
     from sefreq.data.dataset import Dataset
@@ -336,6 +337,8 @@ WHICH_COLUMNS = (
     "drug",
     "read_as",
     "side_effect",
+    "severity",
+    "severity_reason",
     "source",
     "reason",
     "label_band",
@@ -359,6 +362,8 @@ REPORTING_COLUMNS = (
     "rank",
     "drug",
     "side_effect",
+    "severity",
+    "severity_reason",
     "label_band",
     "label_class",
     "label_median_pct",
@@ -448,8 +453,10 @@ def which_drugs(
 
     Columns (:data:`WHICH_COLUMNS`): rank (1 = most likely cause), entered (as typed),
     drug (the name it was read as), read_as (name / SMILES / similar name), side_effect,
-    source ("label" when the labels report it, else "prediction"; "" for an error row),
-    reason (why the row stands where it does, :func:`rank_answers`),
+    severity and severity_reason (the side effect's tier and why it is serious,
+    :mod:`sefreq.data.severity`; the same on every row, so the CSV carries it), source
+    ("label" when the labels report it, else "prediction"; "" for an error row), reason
+    (why the row stands where it does, :func:`rank_answers`),
     the label evidence of :func:`label_evidence`, with label_band "not on its labels"
     (SIDER covers the drug and does not list the symptom) or "no label data" (a new
     molecule, or a drug SIDER does not cover); the model's p_reported_pct (chance it is
@@ -473,6 +480,7 @@ def which_drugs(
             unique.setdefault(molecule.parent_smiles, len(unique))
     prediction = _predicted(list(unique), side_effect_index, predict)
     labels = label_evidence(dataset, side_effect_index)
+    tier = severity_of([side_effect]).iloc[0]
 
     rows = []
     seen: dict[tuple, int] = {}  # the drug an entry names -> its row
@@ -494,6 +502,8 @@ def which_drugs(
             "drug": molecule.drug_name or (molecule.parent_smiles if molecule.ok else ""),
             "read_as": read_as,
             "side_effect": side_effect,
+            "severity": tier["tier"],
+            "severity_reason": tier["reason"],
             "drug_index": -1 if drug_index is None else int(drug_index),
             "error": "",
         }
@@ -578,7 +588,8 @@ def rank_answers(table: pd.DataFrame) -> pd.DataFrame:
     table["reason"] = [_reason(row) for row in table.itertuples()]
     for column in ("placebo_at_least_drug", "in_domain"):
         table[column] = table[column].astype("boolean")
-    for column in ("label_band", "placebo_band", "predicted_band", "conformal_bands", "source"):
+    text_columns = ("label_band", "placebo_band", "predicted_band", "conformal_bands", "source")
+    for column in (*text_columns, "severity", "severity_reason"):
         table[column] = table[column].astype(object).fillna("").astype(str)
     return table[list(WHICH_COLUMNS)].reset_index(drop=True)
 
@@ -604,6 +615,19 @@ def _reason(row) -> str:
     return "; ".join(parts)
 
 
+def severity_note(side_effect: str) -> str:
+    """How serious ``side_effect`` is, in one line, as the answer states it beside the
+    matched term: "⚠ Agranulocytosis is serious: <why> (source: <list or review>)", or
+    "Headache is not among the serious side effects (tier: moderate)."."""
+    tier = severity_of([side_effect]).iloc[0]
+    if tier["tier"] == SERIOUS:
+        return (
+            f"{SERIOUS_MARK} {side_effect} is serious or medically important: "
+            f"{tier['reason']} (source: {tier['source']})."
+        )
+    return f"{side_effect} is not among the serious side effects (tier: {tier['tier']})."
+
+
 def tie_note(table: pd.DataFrame) -> str:
     """A sentence when the drugs whose labels list the symptom cannot be told apart by their
     labels ("" otherwise): e.g. all list it, none with a frequency."""
@@ -620,7 +644,8 @@ def tie_note(table: pd.DataFrame) -> str:
 def drugs_reporting(
     symptom: str | int | SymptomMatch, dataset: Dataset | None = None, n: int | None = 20
 ) -> pd.DataFrame:
-    """The known drugs whose labels report ``symptom`` most often (:data:`REPORTING_COLUMNS`).
+    """The known drugs whose labels report ``symptom`` most often (:data:`REPORTING_COLUMNS`,
+    severity and severity_reason the side effect's, on every row).
 
     Sorted by label band (most frequent first; listed without a frequency last), then by
     label statements, then name; the first ``n`` (all with None). Raises
@@ -634,6 +659,8 @@ def drugs_reporting(
     table = label_evidence(dataset, int(match.side_effect_index)).reset_index()
     table["drug"] = dataset.catalogue["name"].reindex(table["drug_index"]).to_numpy()
     table["side_effect"] = match.side_effect
+    tier = severity_of([match.side_effect]).iloc[0]
+    table["severity"], table["severity_reason"] = tier["tier"], tier["reason"]
     table = table.sort_values(
         ["label_class", "n_labels", "drug"], ascending=[False, False, True], kind="stable"
     )

@@ -37,11 +37,13 @@ def report_input(
     threshold_pct: float = DEFAULT_THRESHOLD_PCT,
     reference: CatalogueReference | None = None,
     mechanism=None,
+    serious_only: bool = False,
 ) -> ReportInput:
     """What a report of ``molecule`` holds: its ``prediction`` (the predictor's long rows),
     its label data when ``dataset`` has some for it, the model ``card``, the chance (%) from
     which a prediction enters the SmPC table, the approved drugs to place it among, and the
-    mechanism behind its top side effects (:func:`mechanism_side_effects`)."""
+    mechanism behind its top side effects (:func:`mechanism_side_effects`); with
+    ``serious_only`` its tables hold the serious side effects alone."""
     known_drug = dataset is not None and molecule.drug_index is not None
     return ReportInput(
         molecule_id=molecule.id,
@@ -59,6 +61,7 @@ def report_input(
         threshold_pct=threshold_pct,
         reference=reference,
         mechanism=mechanism,
+        serious_only=serious_only,
     )
 
 

@@ -33,6 +33,11 @@ def register(subparsers, formatter) -> None:
         help="chance (%%) from which a prediction enters the SmPC table (default: the page's)",
     )
     report.add_argument(
+        "--serious-only",
+        action="store_true",
+        help="only the serious side effects (the severity table's 'serious' tier)",
+    )
+    report.add_argument(
         "--model",
         type=Path,
         default=None,
@@ -83,7 +88,13 @@ def _report(args: argparse.Namespace) -> int:
         molecule.parent_smiles, mechanism_side_effects(prediction), predictor.ensemble, dataset
     )
     report = report_input(
-        molecule, prediction, dataset, predictor.card, threshold, mechanism=mechanism
+        molecule,
+        prediction,
+        dataset,
+        predictor.card,
+        threshold,
+        mechanism=mechanism,
+        serious_only=args.serious_only,
     )
     write_report(report, args.out)
     print(f"{molecule.label} (read as {read_as}): wrote {args.out}")

@@ -24,7 +24,7 @@ from sefreq.present.profile import UNSTATED_BAND, domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
 from sefreq.present.text import one_line
 from sefreq.present.vocabulary import BAND_COLOURS as SMPC_COLOURS
-from sefreq.present.vocabulary import BAND_WORDS
+from sefreq.present.vocabulary import BAND_WORDS, SERIOUS_MARK, serious_marked
 from sefreq.report.tables import (
     SIDER_VERSION,
     ReportInput,
@@ -44,6 +44,15 @@ USER_TEXT_LIMIT = 300
 CELL_TEXT_LIMIT = 300
 #: What follows a predicted term in the SmPC table.
 PREDICTION_MARK = "*"
+#: What the mark before a serious term means, and where the tier comes from (DejaVu Sans,
+#: the PDF's font, draws the mark the pages use).
+SERIOUS_PDF_LEGEND = (
+    f"{SERIOUS_MARK} before a term: serious or medically important (it can kill, threaten "
+    "life, need a hospital stay or leave a lasting disability), listed first within its "
+    "band. Source: SEFreq's reviewed severity table (sefreq/data/severity.csv; the CSV's "
+    "severity column), after the EMA's Designated Medical Event list (EMA/326038/2020) "
+    "and, for the other terms, ICH E2A's seriousness criteria."
+)
 #: What the cells of the comparison table (:func:`sefreq.present.compare.band_comparison`)
 #: mean, printed above it.
 COMPARISON_NOTES = (
@@ -327,10 +336,13 @@ def smpc_bands(table: pd.DataFrame) -> list[str]:
 def smpc_cells(table: pd.DataFrame, mark: str = PREDICTION_MARK) -> list[list[list[str]]]:
     """:func:`sefreq.present.smpc.smpc_grid` as the renderer takes it: one row per organ
     class in the table's order, [organ class], then a list of terms per band of
-    :func:`smpc_bands`, predictions ending with ``mark``."""
+    :func:`smpc_bands`, predictions ending with ``mark``, serious terms starting with
+    :data:`~sefreq.present.vocabulary.SERIOUS_MARK`."""
     terms = [
-        f"{name}{mark}" if source == PREDICTION else str(name)
-        for name, source in zip(table["side_effect"], table["source"], strict=True)
+        serious_marked(f"{name}{mark}" if source == PREDICTION else str(name), tier)
+        for name, source, tier in zip(
+            table["side_effect"], table["source"], table["severity"], strict=True
+        )
     ]
     cells = table.assign(term=terms).groupby(["organ_class", "smpc_band"], sort=False)["term"]
     lists = cells.agg(list)
@@ -359,6 +371,9 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
             f"{report.threshold_pct:g}%, in its predicted band."
         )
     _line(pdf, legend)
+    _line(pdf, SERIOUS_PDF_LEGEND)
+    if report.serious_only:
+        _line(pdf, "Serious terms only: this report leaves out the moderate and minor ones.")
     _line(
         pdf,
         "Each term is listed once, under its primary organ class (the CSV names the others). "
@@ -371,7 +386,11 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
     )
     pdf.ln(1)
     if smpc.empty:
-        _line(pdf, "No side effect is on the labels or predicted at this chance.")
+        _line(
+            pdf,
+            f"No {'serious ' if report.serious_only else ''}side effect is on the labels or "
+            "predicted at this chance.",
+        )
         return
     width = _width(pdf)
     organ_width = 34.0
@@ -511,6 +530,20 @@ def _domain_statement(report: ReportInput) -> str:
     )
 
 
+def _severity_source() -> str:
+    """Where the report's severity tiers come from, with the table's counts."""
+    from sefreq.data.severity import DME_SOURCE, SERIOUS, severity_table
+
+    table = severity_table()
+    serious = table["tier"] == SERIOUS
+    listed = int((serious & (table["source"] == DME_SOURCE)).sum())
+    return (
+        f"Severity ({SERIOUS_MARK}): SEFreq's reviewed table of the {len(table)} side effects, "
+        f"{int(serious.sum())} serious: {listed} on the {DME_SOURCE}, the others by ICH "
+        "E2A's seriousness criteria, each with a one-line reason (sefreq/data/severity.csv)."
+    )
+
+
 def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
     _heading(pdf, "Evidence sources", 11)
     card = report.card
@@ -546,6 +579,7 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
         "band: the predicted frequency if reported; uncertainty: spread across ensemble "
         "members; conformal bands: the set of bands kept at the 90% target.",
     )
+    _line(pdf, _severity_source())
     _line(pdf, f"Report generated {report.created}.")
 
 
@@ -619,7 +653,7 @@ def build_pdf(
             pdf,
             "Chance reported: probability the side effect appears on the drug's label (%), "
             "± one standard deviation across the ensemble. Band: predicted frequency "
-            "(share of patients) if it is reported.",
+            f"(share of patients) if it is reported. {SERIOUS_MARK}: a serious side effect.",
         )
         top = table.head(TOP_ROWS)
         rows = []
@@ -628,7 +662,7 @@ def build_pdf(
             rows.append(
                 [
                     [str(row.rank)],
-                    [str(row.side_effect)],
+                    [serious_marked(str(row.side_effect), row.severity)],
                     [f"{100 * row.p_reported:.0f}% ± {100 * row.uncertainty:.1f}"],
                     [f"{row.predicted_band} ({row.band_range.replace(' of patients', '')})"],
                     [known],

@@ -11,9 +11,10 @@ from typing import Any
 import pandas as pd
 
 from sefreq.chem.io import neutralise_formulas
+from sefreq.data.severity import severity_of
 from sefreq.model.artifact import ModelCard
 from sefreq.present.organs import predicted_organ_classes
-from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary
+from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary, filter_profile
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
 from sefreq.present.standout import STANDOUT_COLUMNS, CatalogueReference, stands_out
 from sefreq.present.vocabulary import NOT_REPORTED, band_word, rounded
@@ -41,6 +42,8 @@ class ReportInput:
     model's predictions alone, as for a new molecule. ``threshold_pct``: the chance (%) at
     or above which a prediction enters the SmPC table. ``mechanism``: optional
     :class:`sefreq.explain.mechanism.MechanismExplanation` of the top side effects.
+    ``serious_only``: the report's tables hold the serious side effects alone
+    (:mod:`sefreq.data.severity`).
     """
 
     molecule_id: str
@@ -59,6 +62,7 @@ class ReportInput:
     threshold_pct: float = DEFAULT_THRESHOLD_PCT
     reference: CatalogueReference | None = field(default=None, repr=False)
     mechanism: Any = field(default=None, repr=False)
+    serious_only: bool = False
 
     @property
     def model_version(self) -> str:
@@ -68,14 +72,16 @@ class ReportInput:
 def report_table(report: ReportInput) -> pd.DataFrame:
     """One row per side effect, most likely reported first.
 
-    Prediction columns: side_effect, organ_class (the primary one) and
+    Prediction columns: side_effect, severity and severity_reason (its tier and why it is
+    serious, :mod:`sefreq.data.severity`), organ_class (the primary one) and
     secondary_organ_classes (:mod:`sefreq.present.organs`), p_reported (0-1), uncertainty (sd of
     p_reported across members), predicted_class (1-5) and predicted_band with
     band_range (share of patients), expected_frequency (1-5 scale), conformal_set,
     in_domain, max_similarity (Tanimoto), nearest_drug. Known columns (empty for a new
     molecule): known_class, known_band, known_median_share (0-1), n_label_statements,
     known_source. Provenance on every row: molecule_id, input, input_source, input_smiles,
-    standardised_smiles, standardisation, model_version, created.
+    standardised_smiles, standardisation, model_version, created. Only the serious side
+    effects with ``report.serious_only``.
     """
     rows = report.prediction[report.prediction["side_effect_index"] >= 0]
     table = pd.DataFrame(
@@ -94,12 +100,15 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             "nearest_drug": rows["nearest_drug"].to_numpy(),
         }
     )
+    severity = severity_of(table["side_effect"])
+    table.insert(2, "severity", severity["tier"].to_numpy())
+    table.insert(3, "severity_reason", severity["reason"].to_numpy())
     organs = predicted_organ_classes(rows, report.dataset)
     table.insert(
-        2, "organ_class", organs["organ_class"].reindex(table["side_effect_index"]).to_numpy()
+        4, "organ_class", organs["organ_class"].reindex(table["side_effect_index"]).to_numpy()
     )
     table.insert(
-        3,
+        5,
         "secondary_organ_classes",
         organs["secondary_organ_classes"].reindex(table["side_effect_index"]).to_numpy(),
     )
@@ -122,6 +131,7 @@ def report_table(report: ReportInput) -> pd.DataFrame:
         table["known_source"] = ""
     table = table.sort_values("p_reported", ascending=False, kind="stable").reset_index(drop=True)
     table.insert(0, "rank", range(1, len(table) + 1))
+    table = filter_profile(table, serious_only=report.serious_only).reset_index(drop=True)
     provenance = {
         "molecule_id": report.molecule_id,
         "input": report.entered,
@@ -166,9 +176,11 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
     ``uncertainty_pct`` are the model's chance (%) and its spread across members (1 sd,
     percentage points) for every row, label rows included. ``percentile`` and
     ``ratio_to_average`` place that chance among the approved drugs' (blank without
-    ``report.reference``: :mod:`sefreq.present.standout`).
+    ``report.reference``: :mod:`sefreq.present.standout`). Only the serious side effects
+    with ``report.serious_only``.
     """
     table = smpc_table(report.prediction, report.dataset, report.drug_index, report.threshold_pct)
+    table = filter_profile(table, serious_only=report.serious_only).reset_index(drop=True)
     domain = domain_summary(report.prediction)
     provenance = {
         "max_similarity": round(domain["max_similarity"], 3),

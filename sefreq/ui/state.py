@@ -41,7 +41,8 @@ PROFILE_ORGANS = "w.profile_organs"
 PROFILE_SEARCH = "w.profile_search"
 PROFILE_TOP = "w.profile_top"
 PROFILE_ORDER = "w.profile_order"  # most likely first, or what stands out first
-PROFILE_SERIOUS = "w.profile_serious"  # serious side effects only
+# Serious side effects only: one switch for Profile, Compare and Report.
+SERIOUS_ONLY = "w.serious_only"
 COMPARE_ORGAN = "w.compare_organ"
 COMPARE_TOP = "w.compare_top"
 # The chance (%) at or above which a prediction fills a gap in the labels (Profile, Compare).
@@ -62,7 +63,7 @@ PERSISTENT = (
     PROFILE_SEARCH,
     PROFILE_TOP,
     PROFILE_ORDER,
-    PROFILE_SERIOUS,
+    SERIOUS_ONLY,
     COMPARE_ORGAN,
     COMPARE_TOP,
     PREDICTION_THRESHOLD,

@@ -14,6 +14,7 @@ from sefreq.constants import DISCLAIMER, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.present.molecules import Molecule
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT
 from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK
 from sefreq.ui import resources, state
 
 log = logging.getLogger("sefreq.ui")
@@ -150,6 +151,20 @@ def prediction_for(molecule: Molecule) -> pd.DataFrame | None:
         st.error(f"{molecule.markdown_label} could not be scored: {reason}")
         return None
     return table
+
+
+def serious_only_checkbox() -> bool:
+    """The "serious only" switch (kept across pages: Profile, Compare and Report read one
+    value, drawn with one label, so a page never resets another's choice)."""
+    state.keep(state.SERIOUS_ONLY, False)
+    return bool(
+        st.checkbox(
+            f"{SERIOUS_MARK} Serious only",
+            key=state.SERIOUS_ONLY,
+            persist_state=state.PERSIST,
+            help=SERIOUS_LEGEND,
+        )
+    )
 
 
 def threshold_slider(where: str) -> float:

@@ -344,7 +344,7 @@ def test_profile_marks_serious_terms_and_filters_them(run_app) -> None:
     ranked = _ranked(app)
     tiers = dict(zip(ranked["side_effect"], ranked["severity"], strict=True))
     assert tiers["Agranulocytosis"] == "⚠ serious" and tiers["Headache"] == "moderate"
-    app.checkbox(key=state.PROFILE_SERIOUS).check().run()
+    app.checkbox(key=state.SERIOUS_ONLY).check().run()
     ranked = _ranked(app)
     assert set(ranked["side_effect"]) == {"Agranulocytosis", "Hepatitis"}
     assert ranked["severity_reason"].str.len().gt(0).all()
@@ -621,3 +621,40 @@ def test_report_page_offers_the_smpc_csv_and_the_comparison(run_app) -> None:
     ]
     assert (preview["model_version"] == "0.0.tiny").all()
     assert preview[COLUMN_NAMES["percentile"]].between(0, 100).all()  # vs approved drugs
+
+
+def test_serious_only_applies_to_the_profile_layout_compare_and_report(run_app) -> None:
+    """Issue #23, deliverable 4: one 'serious only' switch, kept across pages, filters the
+    Profile's SmPC layout (not only the ranked list), Compare's table and the Report."""
+    from sefreq.present.vocabulary import SERIOUS_MARK
+
+    def layout_terms(app):
+        cells = [str(v) for t in app.table for v in t.value.to_numpy().ravel() if str(v)]
+        return [term for cell in cells for term in cell.split(", ")]
+
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    terms = layout_terms(app)
+    assert any(t.startswith(SERIOUS_MARK) for t in terms)
+    assert not all(t.startswith(SERIOUS_MARK) for t in terms)
+    app.checkbox(key=state.SERIOUS_ONLY).check().run()
+    terms = layout_terms(app)
+    assert terms and all(t.startswith(SERIOUS_MARK) for t in terms), terms
+
+    app = run_app("compare", app)
+    app.button(key="w.compare_current").click().run()
+    app.text_input(key="w.compare_query").input("furosemide").run()
+    app.button(key="w.compare_lookup").click().run()
+    assert not problems(app)
+    assert app.checkbox(key=state.SERIOUS_ONLY).value  # kept from the Profile page
+    side_by_side = next(f.value for f in app.dataframe if "difference" in f.value.columns)
+    assert len(side_by_side) and side_by_side["severity"].eq(f"{SERIOUS_MARK} serious").all()
+    app.checkbox(key=state.SERIOUS_ONLY).uncheck().run()
+    side_by_side = next(f.value for f in app.dataframe if "difference" in f.value.columns)
+    assert set(side_by_side["severity"]) >= {f"{SERIOUS_MARK} serious", "moderate"}
+
+    app.checkbox(key=state.SERIOUS_ONLY).check().run()
+    app = run_app("report", app)
+    assert not problems(app)
+    preview = app.dataframe[0].value
+    assert len(preview) and preview[COLUMN_NAMES["severity"]].eq("serious").all()

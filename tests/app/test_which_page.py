@@ -119,3 +119,28 @@ def test_the_medication_list_survives_page_navigation(run_app) -> None:
     assert app.multiselect(key=state.WHICH_PICKED).value == ["paracetamol"]
     answer = next(f for f in _frames(app, "error") if "rank" in f.columns)
     assert sorted(answer["entered"]) == ["ibuprofen / Advil", "paracetamol"]  # one drug, once
+
+
+def test_the_page_says_the_symptom_is_serious_and_marks_it(run_app, dataset) -> None:
+    """Issue #23, deliverable 4: the answer says whether the symptom is serious (the mark and
+    why), and the whole answer carries the severity column."""
+    from sefreq.present.vocabulary import SERIOUS_MARK
+
+    reporting, silent = _reporting_and_silent(dataset, "Hepatitis")
+    app = _open(run_app, "hepatitis", f"{reporting}, {silent}")
+    assert not problems(app), problems(app)
+    warnings = [
+        (w.icon, w.value) for w in app.warning
+    ]  # Streamlit shows a leading mark as the icon
+    assert any(
+        icon == SERIOUS_MARK and text.startswith("Hepatitis is serious") for icon, text in warnings
+    ), warnings
+    headers = [h.value for h in app.subheader]
+    assert f"On the labels: {SERIOUS_MARK} Hepatitis" in headers, headers
+    whole = next(f for f in _frames(app, COLUMN_NAMES["severity"]))
+    assert whole[COLUMN_NAMES["severity"]].eq(f"{SERIOUS_MARK} serious").all()
+    assert whole[COLUMN_NAMES["severity_reason"]].str.len().gt(0).all()
+
+    mild = _open(run_app, "headache", reporting)
+    assert not any(w.icon == SERIOUS_MARK for w in mild.warning)
+    assert any("not among the serious" in c.value for c in mild.caption)

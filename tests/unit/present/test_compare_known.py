@@ -73,7 +73,8 @@ def test_the_table_is_grouped_by_organ_class_and_sorted_by_difference(tiny_world
     cells = comparison_cells(entries, tiny_world.dataset, threshold_pct=40.0)
     table = band_comparison(cells)
     assert list(table.columns) == [
-        "organ_class", "side_effect", "ibuprofen", "furosemide", "palmitic", "difference"
+        "organ_class", "side_effect", "severity", "ibuprofen", "furosemide", "palmitic",
+        "difference"
     ]  # fmt: skip
     levels = cells.pivot(index="side_effect", columns="drug", values="level")
     for row in table.itertuples():
@@ -134,3 +135,53 @@ def test_exact_match_is_one_drug_carrying_the_name(tiny_world):
     assert exact_match(pd.DataFrame(columns=["drug_index", "how"])) is None
     two = pd.DataFrame({"drug_index": [3, 4], "how": ["exact", "exact"]})
     assert exact_match(two) is None  # two drugs share the name
+
+
+def test_compare_marks_serious_terms_puts_them_first_among_equals_and_filters_them(
+    tiny_world, entries
+):
+    """Issue #23, deliverable 4: Compare carries each term's severity, lists a serious term
+    first among rows that stand equal, and keeps only serious terms when asked."""
+    from sefreq.present.compare import comparison_matrix, mark_serious
+    from sefreq.present.profile import severity_rank
+    from sefreq.present.vocabulary import SERIOUS_MARK
+
+    cells = comparison_cells(entries, tiny_world.dataset, threshold_pct=40.0)
+    tiers = cells.groupby("side_effect")["severity"].first()
+    assert tiers["Hepatitis"] == "serious" and tiers["Headache"] == "moderate"
+    table = band_comparison(cells)
+    assert table.set_index("side_effect").loc["Hepatitis", "severity"] == "serious"
+    ties = table.groupby(["organ_class", "difference"], sort=False)
+    for _, rows in ties:
+        levels = cells[cells["side_effect"].isin(rows["side_effect"])].groupby("side_effect")
+        top = levels["level"].max().reindex(rows["side_effect"]).to_numpy()
+        ranks = severity_rank(rows["severity"]).to_numpy()
+        for k in range(1, len(rows)):
+            if top[k] == top[k - 1]:
+                assert ranks[k] >= ranks[k - 1], rows
+
+    # a serious term and a moderate one standing equal: the serious one comes first
+    moved = cells.copy()
+    moved.loc[moved["side_effect"] == "Hepatitis", "organ_class"] = "Nervous system disorders"
+    for name in ("Hepatitis", "Headache"):
+        moved.loc[moved["side_effect"] == name, ["level", "source", "text", "short"]] = [
+            3,
+            LABEL,
+            "uncommon (label)",
+            "uncommon, label",
+        ]
+    nervous = band_comparison(moved, "Nervous system disorders")
+    pair = nervous[nervous["side_effect"].isin(["Hepatitis", "Headache"])]["side_effect"]
+    assert pair.tolist() == ["Hepatitis", "Headache"]
+
+    serious = band_comparison(cells, serious_only=True)
+    assert len(serious) and serious["severity"].eq("serious").all()
+    assert set(serious["side_effect"]) == set(
+        table.loc[table["severity"] == "serious", "side_effect"]
+    )
+    summary = difference_summary(cells, serious_only=True)
+    assert summary == "" or f"{SERIOUS_MARK} " in summary
+    predictions = {drug: prediction for drug, (prediction, _) in entries.items()}
+    matrix = comparison_matrix(predictions, top=30, serious_only=True)
+    assert set(matrix.index) <= {"Agranulocytosis", "Hepatitis"} and len(matrix)
+    assert mark_serious(["Hepatitis", "Headache"]) == [f"{SERIOUS_MARK} Hepatitis", "Headache"]

@@ -302,3 +302,29 @@ def test_labels_that_all_list_it_without_a_frequency_are_told_apart_and_say_why(
     )
     assert tie_note(table).startswith("All 3 labels list it; none states a frequency")
     assert tie_note(table.head(1)) == ""
+
+
+def test_the_answer_says_whether_the_symptom_is_serious_and_the_csv_carries_it(
+    dataset, predict
+) -> None:
+    """Issue #23, deliverable 4: "Which drug?" says how serious the side effect is, on every
+    row of the answer (so its CSV carries it) and in one line with the reason."""
+    from sefreq.present.which import severity_note
+    from sefreq.report import table_csv
+
+    table = which_drugs("hepatitis", "ibuprofen, furosemide", dataset, predict)
+    assert table["side_effect"].eq("Hepatitis").all()
+    assert table["severity"].eq("serious").all()
+    assert table["severity_reason"].str.len().gt(0).all()
+    written = pd.read_csv(io.BytesIO(table_csv(table)), keep_default_na=False)
+    assert written["severity"].eq("serious").all()
+    assert written["severity_reason"].str.len().gt(0).all()
+    note = severity_note("Hepatitis")
+    assert note.startswith("⚠ Hepatitis is serious") and table["severity_reason"].iloc[0] in note
+    assert "source:" in note
+
+    mild = which_drugs("headache", ["ibuprofen"], dataset, predict)
+    assert mild["severity"].tolist() == ["moderate"] and mild["severity_reason"].tolist() == [""]
+    assert "not among the serious" in severity_note("Headache")
+    reporting = drugs_reporting("hepatitis", dataset, n=3)
+    assert reporting["severity"].eq("serious").all()

@@ -437,3 +437,57 @@ def test_smpc_csv_says_how_serious_each_term_is(report) -> None:
     assert tiers.get("Agranulocytosis", "serious") == "serious"
     assert tiers.get("Hepatitis", "serious") == "serious"
     assert tiers.get("Headache", "moderate") == "moderate"
+
+
+def test_the_pdf_marks_serious_terms_and_says_what_the_mark_means(report, tmp_path) -> None:
+    """Issue #23, deliverable 4: a serious term carries the mark in the PDF's SmPC grid (a
+    mark its font draws: read back as text), and a legend says what it means and the source."""
+    from sefreq.present.vocabulary import SERIOUS_MARK
+    from sefreq.report.pdf import SERIOUS_PDF_LEGEND
+
+    _need("pdftotext")
+    path = tmp_path / "serious.pdf"
+    path.write_bytes(build_pdf(report))
+    raw = _text(path)
+    text = _squash(raw)
+    table = smpc_report_table(report)
+    serious = table.loc[table["severity"] == "serious", "side_effect"].tolist()
+    assert "Hepatitis" in serious
+    for name in serious:
+        assert _squash(f"{SERIOUS_MARK} {name}") in text, name
+    for name in table.loc[table["severity"] != "serious", "side_effect"]:
+        assert _squash(f"{SERIOUS_MARK} {name}") not in text, name
+    assert "?Hepatitis" not in text  # the font draws the mark
+    assert _squash(SERIOUS_PDF_LEGEND) in text
+    assert _squash("serious or medically important") in text
+    assert _squash("EMA/326038/2020") in text and _squash("severity.csv") in text
+    # and the serious term leads its cell
+    for cells in smpc_cells(table):
+        for terms in cells[1:]:
+            marked = [t.startswith(SERIOUS_MARK) for t in terms]
+            assert marked == sorted(marked, reverse=True), terms
+
+
+def test_a_serious_only_report_holds_the_serious_terms_alone(report, tmp_path) -> None:
+    """'Serious only' applies to the report: the SmPC CSV, the long CSV and the PDF."""
+    from dataclasses import replace
+
+    from sefreq.report import report_csv
+
+    _need("pdftotext")
+    serious = replace(report, serious_only=True)
+    smpc = pd.read_csv(io.BytesIO(smpc_csv(serious)), keep_default_na=False)
+    assert len(smpc) and smpc["severity"].eq("serious").all()
+    full = pd.read_csv(io.BytesIO(report_csv(serious)), keep_default_na=False)
+    assert len(full) and full["severity"].eq("serious").all()
+    assert full["severity_reason"].str.len().gt(0).all()
+    everything = pd.read_csv(io.BytesIO(report_csv(report)), keep_default_na=False)
+    assert set(everything["severity"]) >= {"serious", "moderate"}
+    path = tmp_path / "serious_only.pdf"
+    path.write_bytes(build_pdf(serious))
+    text = _squash(_text(path))
+    assert _squash("Serious terms only") in text
+    assert "Hepatitis" in text and "Headache" not in text  # in none of its tables
+    whole = tmp_path / "whole.pdf"
+    whole.write_bytes(build_pdf(report))
+    assert "Headache" in _squash(_text(whole))
