@@ -373,6 +373,17 @@ def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     assert app.warning or app.success  # the applicability-domain verdict is shown
 
 
+def test_profile_says_why_the_spread_is_wide_outside_the_domain(run_app) -> None:
+    """Issue #23: a molecule unlike every training drug is shown a wider spread, and the
+    page says why (it used to say nothing, and its spreads were the narrowest)."""
+    app = run_app("profile", paste(run_app(), "C[Si](C)(C)O[Si](C)(C)C siloxane"))
+    assert not problems(app)
+    warnings = _texts(app.warning)
+    assert "Outside the training drugs: the chance is uncertain" in warnings
+    assert "widened" in warnings
+    assert any("widened: outside the training drugs" in c.value for c in app.caption)
+
+
 def test_profile_without_a_drug_points_to_input(run_app) -> None:
     app = run_app("profile", run_app())
     assert "No drug chosen yet" in _texts(app.info)

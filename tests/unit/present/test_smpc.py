@@ -131,3 +131,21 @@ def test_summary_counts_distinct_side_effects(tiny_world, world_prediction):
         counts["n_label"] + counts["n_predicted"] == world_prediction["side_effect_index"].nunique()
     )
     assert smpc_summary(smpc_table(world_prediction, None, None, 101.0))["n_predicted"] == 0
+
+
+def test_outside_the_domain_every_spread_shown_is_wider(tiny_world, world_prediction):
+    """Issue #23: the same prediction, moved outside the applicability domain, is shown with
+    a wider ± on the profile and in the SmPC layout, and the page says why."""
+    from sefreq.present.profile import domain_summary, profile_table, wide_spread_note
+
+    outside = world_prediction.copy()
+    outside["max_similarity"] = 0.05
+    outside["in_domain"] = False
+    inside = profile_table(world_prediction).set_index("side_effect_index")
+    wide = profile_table(outside).set_index("side_effect_index").loc[inside.index]
+    assert (wide["uncertainty_pct"] > inside["uncertainty_pct"]).all()
+    grid = smpc_table(outside, None, None, threshold_pct=0.0).set_index("side_effect_index")
+    assert (grid["uncertainty_pct"] > inside.loc[grid.index, "uncertainty_pct"]).all()
+    assert "Outside the training drugs: the chance is uncertain" in wide_spread_note(
+        domain_summary(outside)
+    )
