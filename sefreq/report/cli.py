@@ -82,8 +82,23 @@ def _report(args: argparse.Namespace) -> int:
     mechanism = explain_mechanism(
         molecule.parent_smiles, mechanism_side_effects(prediction), predictor.ensemble, dataset
     )
+    from sefreq.present.standout import cached_catalogue_reference, reference_file
+
+    if not reference_file(predictor, dataset.catalogue).is_file():
+        print(
+            "Placing the model's predictions among the approved drugs of the catalogue "
+            "(once per model; minutes, then cached)...",
+            file=sys.stderr,
+        )
+    reference = cached_catalogue_reference(predictor, dataset.catalogue)
     report = report_input(
-        molecule, prediction, dataset, predictor.card, threshold, mechanism=mechanism
+        molecule,
+        prediction,
+        dataset,
+        predictor.card,
+        threshold,
+        reference=reference,
+        mechanism=mechanism,
     )
     write_report(report, args.out)
     print(f"{molecule.label} (read as {read_as}): wrote {args.out}")
