@@ -56,6 +56,11 @@ STANDOUT_CONFIG = {
         "× the average drug", format="%.1f×", help="This chance over the approved drugs' average."
     ),
 }
+#: What a grid's "also under" means.
+ALSO_UNDER_NOTE = (
+    "Each term is listed once, under its primary organ class; “also under” names the other "
+    "organ classes MedDRA links it to (shortened: Ear = Ear and labyrinth disorders)."
+)
 #: What the ± of a chance is (sefreq.model.confidence.domain_spread).
 SPREAD_HELP = (
     "Spread of the chance: one standard deviation across the ensemble's members, widened "
@@ -85,10 +90,12 @@ DETAIL_COLUMNS = {
 def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
     """Rows of the SmPC table as the printed grid, the bands that hold a term (st.table:
     cells wrap, and are markdown, so each term is escaped)."""
-    grid = smpc_grid(rows, chance=chance, compact=True, serious_mark=SERIOUS_MARK).rename_axis(
-        index="organ class"
-    )
+    grid = smpc_grid(
+        rows, chance=chance, compact=True, serious_mark=SERIOUS_MARK, also_under=True
+    ).rename_axis(index="organ class")
     st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
+    if rows["secondary_organ_classes"].astype(bool).any():
+        st.caption(ALSO_UNDER_NOTE)
 
 
 def _domain(domain: dict) -> None:

@@ -373,6 +373,18 @@ def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     assert app.warning or app.success  # the applicability-domain verdict is shown
 
 
+def test_profile_grid_says_where_else_a_term_belongs(run_app) -> None:
+    """Issue #23: the SmPC grid names a term's other organ classes beside it, and says
+    what the note means."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    cells = " ".join(
+        str(v) for t in app.table for v in t.value.to_numpy().ravel() if isinstance(v, str)
+    )
+    assert "also under" in cells
+    assert any("“also under” names the other organ classes" in c.value for c in app.caption)
+
+
 def test_profile_says_why_the_spread_is_wide_outside_the_domain(run_app) -> None:
     """Issue #23: a molecule unlike every training drug is shown a wider spread, and the
     page says why (it used to say nothing, and its spreads were the narrowest)."""

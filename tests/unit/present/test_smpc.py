@@ -149,3 +149,28 @@ def test_outside_the_domain_every_spread_shown_is_wider(tiny_world, world_predic
     assert "Outside the training drugs: the chance is uncertain" in wide_spread_note(
         domain_summary(outside)
     )
+
+
+def test_the_grid_names_each_terms_other_organ_classes(tiny_world, world_prediction):
+    """Issue #23, item 2: each term sits once under its primary organ class, and the grid
+    the Profile page draws says where else MedDRA puts it ('also under ...')."""
+    from sefreq.present.organs import also_under_note, short_organ_class
+
+    assert short_organ_class("Skin and subcutaneous tissue disorders") == "Skin"
+    assert short_organ_class("Nervous system disorders") == "Nervous system"
+    assert short_organ_class("Respiratory, thoracic and mediastinal disorders") == "Respiratory"
+    assert also_under_note("Cardiac disorders; Vascular disorders") == (
+        "also under Cardiac, Vascular"
+    )
+    assert also_under_note("") == ""
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=0.0)
+    several = table[table["secondary_organ_classes"].astype(bool)]
+    assert len(several) > 0
+    plain = smpc_grid(table, chance=True)
+    noted = smpc_grid(table, chance=True, also_under=True)
+    for row in several.itertuples():
+        cell = noted.loc[row.organ_class, row.smpc_band]
+        assert also_under_note(row.secondary_organ_classes) in cell
+        assert "also under" not in plain.loc[row.organ_class, row.smpc_band]
+    alone = table[~table["secondary_organ_classes"].astype(bool)].iloc[0]
+    assert f"{alone.side_effect} (also" not in noted.loc[alone.organ_class, alone.smpc_band]
