@@ -415,6 +415,22 @@ def test_known_vs_predicted_for_a_known_drug(run_app, tiny_env) -> None:
     assert "Predicted but not reported" in markdown and "Reported but predicted low" in markdown
 
 
+def test_known_vs_predicted_chart_speaks_in_smpc_bands(run_app) -> None:
+    """Issue #23, item 6: the chart's axis said "label frequency (1 very rare .. 5 very
+    common)" over the numbers 1-5; it names the SmPC bands."""
+    import json
+
+    app = run_app("known", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    axis = spec["layout"]["xaxis"]
+    assert axis["title"]["text"] == "frequency on the labels (SmPC band)"
+    assert axis["categoryarray"][:2] == ["not known", "very rare"]
+    shown = {x for trace in spec["data"] for x in trace["x"]}
+    assert shown and shown <= {"not known", "very rare", "rare", "uncommon", "common",
+                               "very common"}  # fmt: skip
+
+
 def test_known_vs_predicted_for_a_new_molecule_lists_neighbours(run_app) -> None:
     app = run_app("known", paste(run_app(), "CC(C)Cc1ccc(cc1)C(C)C(=O)OC methyl-ibuprofen"))
     assert not problems(app)

@@ -134,3 +134,22 @@ def test_exact_match_is_one_drug_carrying_the_name(tiny_world):
     assert exact_match(pd.DataFrame(columns=["drug_index", "how"])) is None
     two = pd.DataFrame({"drug_index": [3, 4], "how": ["exact", "exact"]})
     assert exact_match(two) is None  # two drugs share the name
+
+
+def test_label_vs_chance_names_bands_not_classes() -> None:
+    """Issue #23: the Known vs predicted chart reads the SmPC's words, not 'class 1-5'."""
+    from sefreq.present.known import LABEL_FREQUENCY_AXIS, label_vs_chance
+
+    table = pd.DataFrame(
+        {
+            "side_effect": ["Nausea", "Rash", "Tinnitus", "Fever"],
+            "reported": [True, True, True, False],
+            "known_class": [4, 0, 1, 0],
+            "p_reported_pct": [70.0, 40.0, 10.0, 5.0],
+        }
+    )
+    points = label_vs_chance(table)
+    assert points["label_frequency"].astype(str).tolist() == ["common", "not known", "very rare"]
+    assert LABEL_FREQUENCY_AXIS == (
+        "not known", "very rare", "rare", "uncommon", "common", "very common"
+    )  # fmt: skip
