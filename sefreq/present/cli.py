@@ -39,18 +39,27 @@ SHOWN = {
 }
 
 
+#: Names of the columns only the terminal shows under a human name (the Which drug? page
+#: keeps its own).
+TERMINAL_NAMES = {
+    "entered": "entered",
+    "placebo_at_least_drug": "placebo as often",
+    "error": "problem",
+}
+
+
 def printed(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as the terminal shows it: rounded, human column names, yes/no for flags
     (:func:`sefreq.present.vocabulary.readable`)."""
     import pandas as pd
 
-    from sefreq.present.vocabulary import readable
+    from sefreq.present.vocabulary import COLUMN_NAMES, rounded
 
     table = table.copy()
     for column in table.columns:
         if pd.api.types.is_bool_dtype(table[column]):
             table[column] = table[column].map({True: "yes", False: "no"})
-    return readable(table)
+    return rounded(table).rename(columns={**COLUMN_NAMES, **TERMINAL_NAMES})
 
 
 def register(subparsers, formatter) -> None:

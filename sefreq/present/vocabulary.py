@@ -93,9 +93,6 @@ COLUMN_NAMES: dict[str, str] = {
     "nearest_drug": "nearest training drug",
     "percentile": "percentile among approved drugs",
     "ratio_to_average": "times the average drug",
-    "entered": "entered",
-    "placebo_at_least_drug": "placebo as often",
-    "error": "problem",
 }
 #: Decimals shown for a column: chances and spreads in percent to 1, shares of patients
 #: to 2, similarities to 3, expected classes to 1.
