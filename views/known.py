@@ -9,9 +9,11 @@ import plotly.express as px
 import streamlit as st
 
 from sefreq.present.known import (
+    LABEL_FREQUENCY_AXIS,
     agreement,
     comparison_table,
     label_rows,
+    label_vs_chance,
     nearest_known_drugs,
     neighbour_reports,
     predicted_not_reported,
@@ -68,15 +70,16 @@ def _known_drug(molecule, dataset: Dataset, prediction) -> None:
     )
     columns[4].metric("Within one band", _pct(figures["class_within_one"]))
 
-    reported = table[table["reported"]]
-    if len(reported):
+    points = label_vs_chance(table)
+    if len(points):
         figure = px.strip(
-            reported.assign(label_class=reported["known_class"].astype(int)),
-            x="label_class",
+            points,
+            x="label_frequency",
             y="p_reported_pct",
             hover_name="side_effect",
+            category_orders={"label_frequency": list(LABEL_FREQUENCY_AXIS)},
             labels={
-                "label_class": "label frequency (1 very rare .. 5 very common)",
+                "label_frequency": "frequency on the labels (SmPC band)",
                 "p_reported_pct": "predicted chance reported (%)",
             },
         )

@@ -19,6 +19,7 @@ from sefreq.present.profile import (
     filter_profile,
     organ_class_options,
     profile_table,
+    wide_spread_note,
 )
 from sefreq.present.smpc import (
     LABEL,
@@ -55,6 +56,16 @@ STANDOUT_CONFIG = {
         "× the average drug", format="%.1f×", help="This chance over the approved drugs' average."
     ),
 }
+#: What a grid's "also under" means.
+ALSO_UNDER_NOTE = (
+    "Each term is listed once, under its primary organ class; “also under” names the other "
+    "organ classes MedDRA links it to (shortened: Ear = Ear and labyrinth disorders)."
+)
+#: What the ± of a chance is (sefreq.model.confidence.domain_spread).
+SPREAD_HELP = (
+    "Spread of the chance: one standard deviation across the ensemble's members, widened "
+    "when the molecule is unlike every training drug (outside the applicability domain)"
+)
 DETAIL_COLUMNS = {
     "side_effect": "side effect",
     "organ_class": "organ class",
@@ -67,7 +78,7 @@ DETAIL_COLUMNS = {
         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
     ),
     "uncertainty_pct": st.column_config.NumberColumn(
-        "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
+        "± (pp, 1 sd)", format="%.1f", help=SPREAD_HELP
     ),
     "conformal_bands": "plausible bands (conformal set)",
     "in_domain": "in domain",
@@ -79,20 +90,19 @@ DETAIL_COLUMNS = {
 def _layout(rows: pd.DataFrame, chance: bool = False) -> None:
     """Rows of the SmPC table as the printed grid, the bands that hold a term (st.table:
     cells wrap, and are markdown, so each term is escaped)."""
-    grid = smpc_grid(rows, chance=chance, compact=True, serious_mark=SERIOUS_MARK).rename_axis(
-        index="organ class"
-    )
+    grid = smpc_grid(
+        rows, chance=chance, compact=True, serious_mark=SERIOUS_MARK, also_under=True
+    ).rename_axis(index="organ class")
     st.table(grid.map(lambda cell: markdown_safe(cell, limit=None)))
+    if rows["secondary_organ_classes"].astype(bool).any():
+        st.caption(ALSO_UNDER_NOTE)
 
 
 def _domain(domain: dict) -> None:
     if domain["in_domain"]:
         st.success("In the model's applicability domain: similar training drugs exist.")
     else:
-        st.warning(
-            "Outside the model's applicability domain: no training drug is similar, so "
-            "these predictions lean on side-effect base rates and are less reliable."
-        )
+        st.warning(wide_spread_note(domain))
     if domain.get("mechanism"):
         st.caption(domain["mechanism"])
 
@@ -112,7 +122,9 @@ def _predictions(table: pd.DataFrame, threshold: float, domain: dict, serious: b
         f"{predicted['side_effect_index'].nunique()} {kind} with a chance of at least "
         f"{threshold:.0f}%. \\* = predicted by the model, not a label statement: band = the "
         "predicted band if it is reported; in brackets the chance it is reported on a label "
-        "± one standard deviation across the ensemble (percentage points)."
+        "± its spread (one standard deviation across the ensemble, percentage points"
+        + ("" if domain["in_domain"] else ", widened: outside the training drugs")
+        + ")."
     )
     _layout(predicted, chance=True)
     details = stands_out(prediction_details(table), resources.reference())
@@ -293,7 +305,7 @@ if molecule is not None:
                         "chance reported (%)", min_value=0, max_value=100, format="%.0f%%"
                     ),
                     "uncertainty_pct": st.column_config.NumberColumn(
-                        "± (pp, 1 sd)", format="%.1f", help="Spread across ensemble members"
+                        "± (pp, 1 sd)", format="%.1f", help=SPREAD_HELP
                     ),
                     "frequency_class": None,
                     "band": "predicted band",
@@ -314,5 +326,6 @@ if molecule is not None:
         st.caption(
             "Chance reported: probability the side effect appears on the drug's label at all. "
             "Predicted band: how often, if reported (share of patients). ± is one standard "
-            "deviation across the ensemble, in percentage points (pp)."
+            "deviation across the ensemble, in percentage points (pp), widened outside the "
+            "model's applicability domain (a molecule unlike every training drug)."
         )

@@ -9,6 +9,9 @@
 - The applicability domain is the maximum Tanimoto similarity to a training drug;
   :func:`error_by_similarity` measures how error grows as it falls, which is what the
   out-of-domain threshold rests on.
+- The spread a user is shown (:func:`domain_spread`) is the ensemble's spread, widened
+  below that threshold: out of domain the members agree because they all fall back to the
+  base rates, so their agreement says nothing about this molecule.
 """
 
 from __future__ import annotations
@@ -33,6 +36,40 @@ CONFORMAL_ALPHA = 0.10
 #: held-out error-vs-similarity table it rests on.
 DEFAULT_AD_THRESHOLD = 0.30
 SIMILARITY_BINS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.7, 1.01)
+#: a + b of the Beta distribution a chance takes when the structure says nothing: with
+#: a + b = 2 it is the flattest one with the prediction's mean (uniform at 50%), variance
+#: p(1 - p) / 3; see :func:`domain_spread`.
+UNINFORMED_CONCENTRATION = 2.0
+
+
+def domain_spread(
+    uncertainty: np.ndarray,
+    p_association: np.ndarray,
+    max_similarity: np.ndarray,
+    threshold: float = DEFAULT_AD_THRESHOLD,
+) -> np.ndarray:
+    """The spread of a chance (1 sd, 0-1, the shape of ``uncertainty``) that a user is
+    shown: the ensemble's ``uncertainty``, widened when the molecule is outside the
+    applicability domain.
+
+    The ensemble's spread shrinks out of domain (its members agree on the base rates they
+    all fall back to: a siloxane 1.2 points on average, aspirin 2.9), which reads as more
+    certain where the model knows least. The rule: with ``w = (threshold - s) / threshold``
+    for a max Tanimoto ``s`` below ``threshold`` (0 at or above it, 1 at no similarity),
+    ``spread = sqrt(uncertainty^2 + w^2 p (1 - p) / (a + b + 1))``, the variance of the
+    flattest Beta distribution with the prediction's mean ``p`` (``a + b`` =
+    :data:`UNINFORMED_CONCENTRATION`): the spread grows from the ensemble's at the
+    threshold toward that of a chance the structure says nothing about (29 points at 50%).
+    A NaN similarity (nothing to compare with) leaves the spread as it is.
+    """
+    uncertainty = np.asarray(uncertainty, dtype=np.float64)
+    p = np.clip(np.asarray(p_association, dtype=np.float64), 0.0, 1.0)
+    similarity = np.asarray(max_similarity, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        weight = np.where(similarity < threshold, (threshold - similarity) / threshold, 0.0)
+    weight = np.clip(weight, 0.0, 1.0)
+    uninformed = p * (1.0 - p) / (UNINFORMED_CONCENTRATION + 1.0)
+    return np.sqrt(uncertainty**2 + weight**2 * uninformed)
 
 
 def fit_temperature(logits: np.ndarray, labels: np.ndarray) -> float:

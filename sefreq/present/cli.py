@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-#: Columns printed on the terminal (the CSV holds every column of the table).
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: Columns printed on the terminal, under their human names
+#: (:data:`sefreq.present.vocabulary.COLUMN_NAMES`); the CSV holds every column of the
+#: table under its machine name.
 SHOWN = {
     False: (
         "rank",
@@ -31,6 +37,29 @@ SHOWN = {
         "placebo_at_least_drug",
     ),
 }
+
+
+#: Names of the columns only the terminal shows under a human name (the Which drug? page
+#: keeps its own).
+TERMINAL_NAMES = {
+    "entered": "entered",
+    "placebo_at_least_drug": "placebo as often",
+    "error": "problem",
+}
+
+
+def printed(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` as the terminal shows it: rounded, human column names, yes/no for flags
+    (:func:`sefreq.present.vocabulary.readable`)."""
+    import pandas as pd
+
+    from sefreq.present.vocabulary import COLUMN_NAMES, rounded
+
+    table = table.copy()
+    for column in table.columns:
+        if pd.api.types.is_bool_dtype(table[column]):
+            table[column] = table[column].map({True: "yes", False: "no"})
+    return rounded(table).rename(columns={**COLUMN_NAMES, **TERMINAL_NAMES})
 
 
 def register(subparsers, formatter) -> None:
@@ -132,8 +161,7 @@ def _which(args: argparse.Namespace) -> int:
         print("  none")
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 20):
-            shown = table[list(SHOWN[args.reverse])].round(1)
-            print(shown.to_string(index=False))
+            print(printed(table[list(SHOWN[args.reverse])]).to_string(index=False))
     if args.csv is not None:
         neutralise_formulas(table.assign(symptom=args.symptom)).to_csv(args.csv, index=False)
         print(f"wrote {len(table)} rows to {args.csv}")

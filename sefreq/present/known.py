@@ -11,7 +11,7 @@ import pandas as pd
 from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
 from sefreq.present.profile import known_frequencies, profile_table
-from sefreq.present.vocabulary import band_word
+from sefreq.present.vocabulary import NOT_KNOWN, SMPC_BANDS, band_word
 
 if TYPE_CHECKING:
     from sefreq.data.dataset import Dataset
@@ -86,6 +86,30 @@ def agreement(table: pd.DataFrame) -> dict[str, float]:
         out["class_within_one"] = float((error <= 1).mean())
         out["mean_abs_class_error"] = float(error.mean())
     return out
+
+
+#: The label frequencies along a chart's axis, rarest first, "not known" (listed without
+#: a frequency) apart at the left: the SmPC's words, never a class number.
+LABEL_FREQUENCY_AXIS: tuple[str, ...] = (
+    NOT_KNOWN,
+    *reversed([band for band in SMPC_BANDS if band != NOT_KNOWN]),
+)
+
+
+def label_vs_chance(table: pd.DataFrame) -> pd.DataFrame:
+    """The reported side effects of a :func:`comparison_table` as the Known vs predicted
+    chart draws them: side_effect, label_frequency (the SmPC word of the label band, "not
+    known" where the labels state none; ordered as :data:`LABEL_FREQUENCY_AXIS`) and
+    p_reported_pct (the model's chance, %)."""
+    reported = table[table["reported"]]
+    words = [band_word(c) or NOT_KNOWN for c in reported["known_class"].fillna(0).astype(int)]
+    return pd.DataFrame(
+        {
+            "side_effect": reported["side_effect"].to_numpy(),
+            "label_frequency": pd.Categorical(words, categories=list(LABEL_FREQUENCY_AXIS)),
+            "p_reported_pct": reported["p_reported_pct"].to_numpy(dtype=float),
+        }
+    )
 
 
 def predicted_not_reported(table: pd.DataFrame, limit: int = 15) -> pd.DataFrame:

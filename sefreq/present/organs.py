@@ -155,3 +155,18 @@ def predicted_organ_classes(
         index=rows["side_effect_index"].astype(int).to_numpy(),
     )
     return organ_class_table(side_effects)
+
+
+def short_organ_class(name: str) -> str:
+    """An organ class as a grid's note names it: up to the first comma or " and ", without
+    "disorders" ("Skin and subcutaneous tissue disorders" -> "Skin", "Nervous system
+    disorders" -> "Nervous system", "Infections and infestations" -> "Infections")."""
+    short = re.split(r",| and ", name, maxsplit=1)[0]
+    return re.sub(r"\s+disorders$", "", short).strip() or name
+
+
+def also_under_note(secondary: str) -> str:
+    """ "Cardiac disorders; Vascular disorders" (a row's ``secondary_organ_classes``) ->
+    "also under Cardiac, Vascular"; "" when the term has no other organ class."""
+    names = [n.strip() for n in str(secondary or "").split(";") if n.strip()]
+    return f"also under {', '.join(short_organ_class(n) for n in names)}" if names else ""

@@ -9,6 +9,7 @@ import pandas as pd
 
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.data.severity import SERIOUS, TIERS, severity_of
+from sefreq.model.confidence import DEFAULT_AD_THRESHOLD, domain_spread
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
 
@@ -109,7 +110,8 @@ def profile_table(
     effect's primary organ class (:mod:`sefreq.present.organs`), ``secondary_organ_classes``
     the others ("; "-joined) and ``organ_classes`` all of them. Percentages are shares (0-100 %):
     ``p_reported_pct`` the chance the side effect is reported on a label,
-    ``uncertainty_pct`` the spread of that chance across ensemble members (1 sd),
+    ``uncertainty_pct`` the spread of that chance (1 sd across ensemble members, widened
+    outside the applicability domain: :func:`sefreq.model.confidence.domain_spread`),
     ``known_median_pct`` the median share of patients on the drug's labels.
     ``severity`` is the term's tier (serious, moderate, minor: :mod:`sefreq.data.severity`)
     and ``severity_reason`` why a serious term is serious ("" otherwise).
@@ -124,7 +126,7 @@ def profile_table(
             "side_effect": rows["side_effect"].to_numpy(),
             "organ_classes": rows["organ_classes"].str.replace("|", "; ", regex=False).to_numpy(),
             "p_reported_pct": (100 * rows["p_association"]).to_numpy(dtype=float),
-            "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(dtype=float),
+            "uncertainty_pct": 100 * shown_spread(rows),
             "frequency_class": rows["frequency_class"].astype(int).to_numpy(),
             "band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
@@ -155,6 +157,18 @@ def profile_table(
     ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[[*PROFILE_COLUMNS, "organ_classes", "known_class", "severity_reason"]]
+
+
+def shown_spread(rows: pd.DataFrame) -> np.ndarray:
+    """The spread (1 sd, 0-1) a page or report shows for the predictor's ``rows``: the
+    ensemble's, widened outside the applicability domain
+    (:func:`sefreq.model.confidence.domain_spread`), so a molecule unlike every training
+    drug is shown as uncertain, not as more certain than aspirin."""
+    return domain_spread(
+        rows["uncertainty"].to_numpy(dtype=float),
+        rows["p_association"].to_numpy(dtype=float),
+        rows["max_similarity"].to_numpy(dtype=float),
+    )
 
 
 def severity_rank(severity: pd.Series) -> pd.Series:
@@ -220,6 +234,26 @@ def domain_summary(prediction: pd.DataFrame) -> dict:
         "nearest_drug": str(first["nearest_drug"]),
         "mechanism": MECHANISM_KNOWN if bool(first["known_mechanism"]) else MECHANISM_PREDICTED,
     }
+
+
+#: Why the spread is wide outside the domain, as the profile says it (with the similarity).
+WIDE_SPREAD_NOTE = (
+    "Outside the training drugs: the chance is uncertain. No training drug is similar "
+    "(Tanimoto {similarity:.2f}, below {threshold:.2f}), so the model leans on how often each "
+    "side effect is reported for any drug, and each ± is widened toward the spread of a "
+    "chance the structure says nothing about: the further from the training drugs, the wider."
+)
+
+
+def wide_spread_note(domain: dict) -> str:
+    """The sentence that says why a molecule's spreads are wide ("" in the domain)."""
+    if domain["in_domain"]:
+        return ""
+    similarity = domain["max_similarity"]
+    return WIDE_SPREAD_NOTE.format(
+        similarity=0.0 if similarity != similarity else similarity,
+        threshold=DEFAULT_AD_THRESHOLD,
+    )
 
 
 #: What the model read of a molecule's mechanism, as the profile says it.

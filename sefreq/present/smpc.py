@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sefreq.data.severity import SERIOUS
+from sefreq.present.organs import also_under_note
 from sefreq.present.profile import UNSTATED_BAND, profile_table, severity_rank
 from sefreq.present.vocabulary import SMPC_BANDS, band_word
 
@@ -93,6 +94,7 @@ def smpc_grid(
     chance: bool = False,
     compact: bool = False,
     serious_mark: str = "",
+    also_under: bool = False,
 ) -> pd.DataFrame:
     """:func:`smpc_table` as the printed layout: one row per organ class, one column per
     SmPC band, the terms of each cell joined by ", "; predictions end with ``mark``.
@@ -102,10 +104,15 @@ def smpc_grid(
     With ``compact``, only the bands that hold a term: a drug whose labels state no
     frequency gets one column, "not known", a list by organ class.
     With ``serious_mark`` (e.g. "⚠"), a serious term starts with it: "⚠ Agranulocytosis".
+    With ``also_under``, a term with other organ classes names them after it, shortened:
+    "Dizziness (also under Ear, Vascular)", "Nausea* (62% ± 4; also under Nervous system)".
     """
     names = [
         (f"{serious_mark} " if serious_mark and row.severity == SERIOUS else "")
-        + (prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect)
+        + _with_note(
+            prediction_term(row, mark, chance) if row.source == PREDICTION else row.side_effect,
+            also_under_note(row.secondary_organ_classes) if also_under else "",
+        )
         for row in table.itertuples()
     ]
     cells = (
@@ -117,6 +124,13 @@ def smpc_grid(
     bands = [b for b in SMPC_BANDS if b in cells.columns] if compact else list(SMPC_BANDS)
     cells = cells.reindex(columns=bands).astype(object)
     return cells.where(cells.notna(), "").rename_axis(columns=None)
+
+
+def _with_note(term: str, note: str) -> str:
+    """ "Nausea* (62% ± 4)" + "also under X" -> "Nausea* (62% ± 4; also under X)"."""
+    if not note:
+        return term
+    return f"{term[:-1]}; {note})" if term.endswith(")") else f"{term} ({note})"
 
 
 def prediction_term(row, mark: str = "*", chance: bool = True) -> str:

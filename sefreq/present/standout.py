@@ -15,6 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sefreq.data.cachefiles import read_verified, write_verified
+from sefreq.data.registry import cache_dir
+
 
 @dataclass(frozen=True)
 class CatalogueReference:
@@ -74,6 +77,28 @@ def catalogue_reference(predictor, catalogue: pd.DataFrame) -> CatalogueReferenc
     return CatalogueReference.from_chances(wide[columns].to_numpy(dtype=np.float32))
 
 
+def reference_file(predictor, catalogue: pd.DataFrame, folder: Path | None = None) -> Path:
+    """Where the reference of ``predictor``'s model over ``catalogue`` is cached: named by
+    the model's weights and the catalogue's size, in ``folder`` (default: the cache folder,
+    ``$SEFREQ_CACHE_DIR``), so the dashboard and ``sefreq report`` share one file."""
+    weights = (predictor.card.weights_sha256 or "unknown")[:16]
+    return (folder or cache_dir()) / f"catalogue_reference_{weights}_{len(catalogue)}.npz"
+
+
+def cached_catalogue_reference(
+    predictor, catalogue: pd.DataFrame, folder: Path | None = None
+) -> CatalogueReference:
+    """:func:`catalogue_reference`, computed once per model and catalogue and kept in the
+    cache folder (:func:`reference_file`), verified against its sha256 at every read
+    (:mod:`sefreq.data.cachefiles`): a damaged or missing file is rebuilt, never trusted."""
+    path = reference_file(predictor, catalogue, folder)
+    reference = read_verified(path, CatalogueReference.load)
+    if reference is None:
+        reference = catalogue_reference(predictor, catalogue)
+        write_verified(path, reference.save)  # a read-only cache only costs time
+    return reference
+
+
 #: Columns :func:`stands_out` adds.
 STANDOUT_COLUMNS = ("percentile", "ratio_to_average")
 
@@ -111,3 +136,19 @@ def order_profile(table: pd.DataFrame, by: str = MOST_LIKELY) -> pd.DataFrame:
     if "rank" in ordered:
         ordered["rank"] = np.arange(1, len(ordered) + 1)
     return ordered
+
+
+#: How many terms a report names as standing out among the approved drugs.
+STANDOUT_ROWS = 10
+
+
+def most_standing_out(table: pd.DataFrame, limit: int = STANDOUT_ROWS) -> pd.DataFrame:
+    """The ``limit`` rows of ``table`` (with :func:`stands_out`'s columns) whose chance is
+    highest compared with the approved drugs (percentile, then chance, descending); empty
+    when ``table`` has no percentile (no reference)."""
+    if table.empty or "percentile" not in table or table["percentile"].isna().all():
+        return table.head(0)
+    ordered = table.sort_values(
+        ["percentile", "p_reported_pct"], ascending=False, kind="stable", na_position="last"
+    )
+    return ordered.drop_duplicates("side_effect_index").head(limit).reset_index(drop=True)

@@ -87,12 +87,22 @@ def _report(args: argparse.Namespace) -> int:
     mechanism = explain_mechanism(
         molecule.parent_smiles, mechanism_side_effects(prediction), predictor.ensemble, dataset
     )
+    from sefreq.present.standout import cached_catalogue_reference, reference_file
+
+    if not reference_file(predictor, dataset.catalogue).is_file():
+        print(
+            "Placing the model's predictions among the approved drugs of the catalogue "
+            "(once per model; minutes, then cached)...",
+            file=sys.stderr,
+        )
+    reference = cached_catalogue_reference(predictor, dataset.catalogue)
     report = report_input(
         molecule,
         prediction,
         dataset,
         predictor.card,
         threshold,
+        reference=reference,
         mechanism=mechanism,
         serious_only=args.serious_only,
     )

@@ -22,9 +22,10 @@ from sefreq.model.artifact import ModelCard
 from sefreq.present.card import licences
 from sefreq.present.profile import UNSTATED_BAND, domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS
+from sefreq.present.standout import most_standing_out
 from sefreq.present.text import one_line
 from sefreq.present.vocabulary import BAND_COLOURS as SMPC_COLOURS
-from sefreq.present.vocabulary import BAND_WORDS, SERIOUS_MARK, serious_marked
+from sefreq.present.vocabulary import BAND_WORDS, COLUMN_NAMES, SERIOUS_MARK, serious_marked
 from sefreq.report.tables import (
     SIDER_VERSION,
     ReportInput,
@@ -408,6 +409,56 @@ def _smpc_section(pdf, smpc: pd.DataFrame, report: ReportInput) -> None:
         f"{labels['side_effect_index'].nunique()} terms from the labels, "
         f"{predicted['side_effect_index'].nunique()} predicted ({PREDICTION_MARK}).",
     )
+    _standout_section(pdf, smpc)
+
+
+def standout_rows(smpc: pd.DataFrame) -> list[list[list[str]]]:
+    """The SmPC table's terms that stand out among the approved drugs
+    (:func:`sefreq.present.standout.most_standing_out`) as the renderer takes them: term
+    (predictions marked), chance, percentile, times the average drug."""
+    rows = []
+    for row in most_standing_out(smpc).itertuples(index=False):
+        mark = f" {PREDICTION_MARK}" if row.source == PREDICTION else ""
+        ratio = "" if pd.isna(row.ratio_to_average) else f"{row.ratio_to_average:.1f}\u00d7"
+        rows.append(
+            [
+                [user_text(row.side_effect, CELL_TEXT_LIMIT) + mark],
+                [f"{row.p_reported_pct:.0f}%"],
+                [f"{row.percentile:.0f}"],
+                [ratio],
+            ]
+        )
+    return rows
+
+
+def _standout_section(pdf, smpc: pd.DataFrame) -> None:
+    """What stands out: the terms whose chance is highest compared with the approved drugs
+    of the catalogue (nothing without the reference)."""
+    rows = standout_rows(smpc)
+    if not rows:
+        return
+    pdf.ln(2)
+    _heading(pdf, "What stands out among the approved drugs", size=11)
+    _line(
+        pdf,
+        "The terms of the table above whose chance is highest compared with the model's "
+        "chances for the approved drugs of the catalogue: percentile = the share of those "
+        "drugs (%) with a lower chance; a chance that is high for every drug does not stand "
+        "out.",
+    )
+    width = _width(pdf)
+    table = _Table(
+        pdf,
+        [
+            COLUMN_NAMES["side_effect"],
+            COLUMN_NAMES["p_reported_pct"],
+            COLUMN_NAMES["percentile"],
+            COLUMN_NAMES["ratio_to_average"],
+        ],
+        [width * 0.46, width * 0.16, width * 0.2, width * 0.18],
+        font_size=7,
+    )
+    table.draw(rows)
 
 
 def organ_chart(table: pd.DataFrame, rows: int = CHART_ROWS) -> bytes:

@@ -173,11 +173,11 @@ def smpc_report_table(report: ReportInput) -> pd.DataFrame:
     label data's version, the model version, what was entered and how it was standardised,
     and when the report was generated. ``source`` says label or prediction; ``n_labels``
     how many label statements a label row rests on; ``p_reported_pct`` and
-    ``uncertainty_pct`` are the model's chance (%) and its spread across members (1 sd,
-    percentage points) for every row, label rows included. ``percentile`` and
-    ``ratio_to_average`` place that chance among the approved drugs' (blank without
-    ``report.reference``: :mod:`sefreq.present.standout`). Only the serious side effects
-    with ``report.serious_only``.
+    ``uncertainty_pct`` are the model's chance (%) and its spread (1 sd across members,
+    percentage points, widened outside the applicability domain) for every row, label rows
+    included. ``percentile`` and ``ratio_to_average`` place that chance among the approved
+    drugs' (blank without ``report.reference``: :mod:`sefreq.present.standout`). Only the
+    serious side effects with ``report.serious_only``.
     """
     table = smpc_table(report.prediction, report.dataset, report.drug_index, report.threshold_pct)
     table = filter_profile(table, serious_only=report.serious_only).reset_index(drop=True)

@@ -24,19 +24,17 @@ import streamlit as st
 from sefreq.chem.drawing import molblock_3d
 from sefreq.data import load_dataset
 from sefreq.data.cache import read_dataset
-from sefreq.data.cachefiles import read_verified, write_verified
 from sefreq.data.registry import (
     DATA_DIR_ENV,
     FETCH_HINT,
     REGISTRY,
     DataMissingError,
     FileStatus,
-    cache_dir,
     data_dir,
     file_status,
 )
 from sefreq.model.artifact import MODEL_DIR_ENV, ModelCard, model_dir
-from sefreq.present.standout import CatalogueReference, catalogue_reference
+from sefreq.present.standout import CatalogueReference, cached_catalogue_reference
 
 DATASET_FOLDER_ENV = "SEFREQ_DATASET_FOLDER"
 
@@ -168,14 +166,8 @@ def predict(smiles: list[str], ids: list[str]) -> pd.DataFrame:
 def _reference(directory: str, folder: str | None, data: str) -> Any:
     model = _predictor(directory)
     drugs = _dataset(data, folder)
-    weights = (model.card.weights_sha256 or "unknown")[:16]
-    path = cache_dir() / f"catalogue_reference_{weights}_{len(drugs.catalogue)}.npz"
     with _logged("catalogue reference"):
-        reference = read_verified(path, CatalogueReference.load)  # None: damaged or absent
-        if reference is None:
-            reference = catalogue_reference(model, drugs.catalogue)
-            write_verified(path, reference.save)  # a read-only cache only costs time
-        return reference
+        return cached_catalogue_reference(model, drugs.catalogue)
 
 
 def reference() -> CatalogueReference | None:

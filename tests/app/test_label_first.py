@@ -3,11 +3,14 @@ compare tells label bands from predictions, and a drug can be opened from the UR
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, SMPC_BANDS
+from sefreq.present.vocabulary import SERIOUS_MARK
 from sefreq.ui import state
 from sefreq.ui.links import DRUG_PARAM
 from tests.support.apptest import APP, mode, paste, problems, use_drug
@@ -22,9 +25,14 @@ def _texts(elements) -> str:
 
 
 def _terms(grid: pd.DataFrame) -> list[str]:
-    """Every term of an SmPC grid as drawn (st.table cells are escaped markdown)."""
-    cells = ", ".join(str(c) for c in grid.to_numpy().ravel() if c)
-    return [t.replace("\\", "") for t in cells.split(", ") if t]
+    """Every term of an SmPC grid as drawn (st.table cells are escaped markdown), without
+    the serious mark and the "also under" note (#23): "⚠ Hepatitis" -> "Hepatitis",
+    "Somnolence (also under Psychiatric)" -> "Somnolence"."""
+    cells = ", ".join(str(c) for c in grid.to_numpy().ravel() if c).replace("\\", "")
+    terms = re.split(r", (?![^()]*\))", cells)  # commas outside brackets part terms
+    terms = [re.sub(r" \(also under [^()]*\)$", "", t) for t in terms]
+    terms = [re.sub(r"; also under [^()]*\)$", ")", t) for t in terms]
+    return [t.removeprefix(f"{SERIOUS_MARK} ") for t in terms if t]
 
 
 def _details(app: AppTest) -> pd.DataFrame | None:

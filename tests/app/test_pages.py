@@ -394,6 +394,29 @@ def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     assert app.warning or app.success  # the applicability-domain verdict is shown
 
 
+def test_profile_grid_says_where_else_a_term_belongs(run_app) -> None:
+    """Issue #23: the SmPC grid names a term's other organ classes beside it, and says
+    what the note means."""
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    cells = " ".join(
+        str(v) for t in app.table for v in t.value.to_numpy().ravel() if isinstance(v, str)
+    )
+    assert "also under" in cells
+    assert any("“also under” names the other organ classes" in c.value for c in app.caption)
+
+
+def test_profile_says_why_the_spread_is_wide_outside_the_domain(run_app) -> None:
+    """Issue #23: a molecule unlike every training drug is shown a wider spread, and the
+    page says why (it used to say nothing, and its spreads were the narrowest)."""
+    app = run_app("profile", paste(run_app(), "C[Si](C)(C)O[Si](C)(C)C siloxane"))
+    assert not problems(app)
+    warnings = _texts(app.warning)
+    assert "Outside the training drugs: the chance is uncertain" in warnings
+    assert "widened" in warnings
+    assert any("widened: outside the training drugs" in c.value for c in app.caption)
+
+
 def test_profile_without_a_drug_points_to_input(run_app) -> None:
     app = run_app("profile", run_app())
     assert "No drug chosen yet" in _texts(app.info)
@@ -411,6 +434,22 @@ def test_known_vs_predicted_for_a_known_drug(run_app, tiny_env) -> None:
     assert 0 <= float(metrics["AUROC (ranking)"]) <= 1
     markdown = _texts(app.markdown)
     assert "Predicted but not reported" in markdown and "Reported but predicted low" in markdown
+
+
+def test_known_vs_predicted_chart_speaks_in_smpc_bands(run_app) -> None:
+    """Issue #23, item 6: the chart's axis said "label frequency (1 very rare .. 5 very
+    common)" over the numbers 1-5; it names the SmPC bands."""
+    import json
+
+    app = run_app("known", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    axis = spec["layout"]["xaxis"]
+    assert axis["title"]["text"] == "frequency on the labels (SmPC band)"
+    assert axis["categoryarray"][:2] == ["not known", "very rare"]
+    shown = {x for trace in spec["data"] for x in trace["x"]}
+    assert shown and shown <= {"not known", "very rare", "rare", "uncommon", "common",
+                               "very common"}  # fmt: skip
 
 
 def test_known_vs_predicted_for_a_new_molecule_lists_neighbours(run_app) -> None:

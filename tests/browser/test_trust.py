@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.browser import check, go, search, settle, threshold
+from tests.support.browser import ARTIFACTS, check, go, search, settle, threshold
 
 pytestmark = pytest.mark.browser
 
@@ -102,3 +102,21 @@ def test_25_which_drug_survives_a_reload(browser_page) -> None:
     # under the page's path (404), streamlit/streamlit#7074: harmless (as in test_11).
     console.errors = [e for e in console.errors if "/which/_stcore/" not in e]
     check(page, console, "25_which_drug_reloaded")
+
+
+def test_26_the_smpc_grid_says_where_else_a_term_belongs(browser_page) -> None:
+    """Issue #23: each term sits once under its primary organ class, and the SmPC grid
+    (st.table: real text) names its other organ classes beside it."""
+    page, console = browser_page
+    go(page, "Drug input")
+    search(page, "ibuprofen")
+    page.get_by_text("ibuprofen is now the current drug.").wait_for()
+    go(page, "Profile")
+    grids = page.locator("[data-testid='stTable']")
+    grids.first.wait_for()
+    assert "also under" in " ".join(grids.all_inner_texts())
+    page.get_by_text("“also under” names the other organ classes", exact=False).wait_for()
+    page.get_by_text("also under", exact=False).first.scroll_into_view_if_needed()
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "26_profile_grid_also_under.png"))
+    check(page, console, "26_profile_grid_also_under_full")

@@ -81,3 +81,26 @@ def test_the_reverse_question(real_data_dir: Path, capsys) -> None:
     assert code == 0
     assert "dyspepsia" in out.splitlines()[0]
     assert len([line for line in out.splitlines() if line.strip()[:1].isdigit()]) == 5
+
+
+def test_the_printed_table_has_human_column_names(
+    tiny_world, capsys, tmp_path: Path, monkeypatch
+) -> None:
+    """Issue #23, item 6: the terminal table printed snake_case column names
+    (label_band, p_reported_pct, in_domain); it prints the page's names, rounded, while
+    the CSV keeps its machine columns."""
+    import sefreq.data
+
+    monkeypatch.setattr(sefreq.data, "load_dataset", lambda *a, **k: tiny_world.dataset)
+    symptom = str(tiny_world.dataset.side_effects["name"].iloc[0])
+    answer = tmp_path / "answer.csv"
+    argv = ["which", "--symptom", symptom, "--drugs", "ibuprofen, CCO"]
+    argv += ["--model", str(tiny_world.bundle_dir), "--csv", str(answer)]
+    code, out, err = _run(argv, capsys)
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if "rank" in line)
+    for machine in ("label_band", "p_reported_pct", "uncertainty_pct", "in_domain", "n_labels"):
+        assert machine not in header
+    for human in ("label frequency", "chance reported (%)", "in the model's domain"):
+        assert human in header
+    assert {"label_band", "p_reported_pct", "in_domain"} <= set(pd.read_csv(answer).columns)

@@ -185,3 +185,22 @@ def test_compare_marks_serious_terms_puts_them_first_among_equals_and_filters_th
     matrix = comparison_matrix(predictions, top=30, serious_only=True)
     assert set(matrix.index) <= {"Agranulocytosis", "Hepatitis"} and len(matrix)
     assert mark_serious(["Hepatitis", "Headache"]) == [f"{SERIOUS_MARK} Hepatitis", "Headache"]
+
+
+def test_label_vs_chance_names_bands_not_classes() -> None:
+    """Issue #23: the Known vs predicted chart reads the SmPC's words, not 'class 1-5'."""
+    from sefreq.present.known import LABEL_FREQUENCY_AXIS, label_vs_chance
+
+    table = pd.DataFrame(
+        {
+            "side_effect": ["Nausea", "Rash", "Tinnitus", "Fever"],
+            "reported": [True, True, True, False],
+            "known_class": [4, 0, 1, 0],
+            "p_reported_pct": [70.0, 40.0, 10.0, 5.0],
+        }
+    )
+    points = label_vs_chance(table)
+    assert points["label_frequency"].astype(str).tolist() == ["common", "not known", "very rare"]
+    assert LABEL_FREQUENCY_AXIS == (
+        "not known", "very rare", "rare", "uncommon", "common", "very common"
+    )  # fmt: skip

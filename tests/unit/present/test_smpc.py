@@ -131,3 +131,46 @@ def test_summary_counts_distinct_side_effects(tiny_world, world_prediction):
         counts["n_label"] + counts["n_predicted"] == world_prediction["side_effect_index"].nunique()
     )
     assert smpc_summary(smpc_table(world_prediction, None, None, 101.0))["n_predicted"] == 0
+
+
+def test_outside_the_domain_every_spread_shown_is_wider(tiny_world, world_prediction):
+    """Issue #23: the same prediction, moved outside the applicability domain, is shown with
+    a wider ± on the profile and in the SmPC layout, and the page says why."""
+    from sefreq.present.profile import domain_summary, profile_table, wide_spread_note
+
+    outside = world_prediction.copy()
+    outside["max_similarity"] = 0.05
+    outside["in_domain"] = False
+    inside = profile_table(world_prediction).set_index("side_effect_index")
+    wide = profile_table(outside).set_index("side_effect_index").loc[inside.index]
+    assert (wide["uncertainty_pct"] > inside["uncertainty_pct"]).all()
+    grid = smpc_table(outside, None, None, threshold_pct=0.0).set_index("side_effect_index")
+    assert (grid["uncertainty_pct"] > inside.loc[grid.index, "uncertainty_pct"]).all()
+    assert "Outside the training drugs: the chance is uncertain" in wide_spread_note(
+        domain_summary(outside)
+    )
+
+
+def test_the_grid_names_each_terms_other_organ_classes(tiny_world, world_prediction):
+    """Issue #23, item 2: each term sits once under its primary organ class, and the grid
+    the Profile page draws says where else MedDRA puts it ('also under ...')."""
+    from sefreq.present.organs import also_under_note, short_organ_class
+
+    assert short_organ_class("Skin and subcutaneous tissue disorders") == "Skin"
+    assert short_organ_class("Nervous system disorders") == "Nervous system"
+    assert short_organ_class("Respiratory, thoracic and mediastinal disorders") == "Respiratory"
+    assert also_under_note("Cardiac disorders; Vascular disorders") == (
+        "also under Cardiac, Vascular"
+    )
+    assert also_under_note("") == ""
+    table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=0.0)
+    several = table[table["secondary_organ_classes"].astype(bool)]
+    assert len(several) > 0
+    plain = smpc_grid(table, chance=True)
+    noted = smpc_grid(table, chance=True, also_under=True)
+    for row in several.itertuples():
+        cell = noted.loc[row.organ_class, row.smpc_band]
+        assert also_under_note(row.secondary_organ_classes) in cell
+        assert "also under" not in plain.loc[row.organ_class, row.smpc_band]
+    alone = table[~table["secondary_organ_classes"].astype(bool)].iloc[0]
+    assert f"{alone.side_effect} (also" not in noted.loc[alone.organ_class, alone.smpc_band]

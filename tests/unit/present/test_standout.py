@@ -43,3 +43,31 @@ def test_the_reference_is_saved_and_read_back(tmp_path) -> None:
     reference.save(tmp_path / "reference.npz")
     again = CatalogueReference.load(tmp_path / "reference.npz")
     assert again.n_drugs == 4 and np.array_equal(again.sorted_chances, reference.sorted_chances)
+
+
+def test_the_cached_reference_is_verified_and_rebuilt_when_damaged(tiny_world, tmp_path) -> None:
+    """Issue #23: the library builds the reference the dashboard uses (one file per model
+    and catalogue), and a damaged file is rebuilt, never trusted."""
+    from sefreq.model.predictor import Predictor
+    from sefreq.present.standout import (
+        cached_catalogue_reference,
+        most_standing_out,
+        reference_file,
+    )
+
+    predictor = Predictor.from_directory(tiny_world.bundle_dir)
+    catalogue = tiny_world.dataset.catalogue
+    first = cached_catalogue_reference(predictor, catalogue, tmp_path)
+    path = reference_file(predictor, catalogue, tmp_path)
+    assert path.is_file() and first.n_drugs > 0
+    data = bytearray(path.read_bytes())
+    data[-20] ^= 0xFF
+    path.write_bytes(bytes(data))
+    again = cached_catalogue_reference(predictor, catalogue, tmp_path)
+    assert np.array_equal(again.sorted_chances, first.sorted_chances)
+    profile = pd.DataFrame(
+        {"side_effect_index": [0, 1, 0], "p_reported_pct": [66.0, 30.0, 66.0], "source": "x"}
+    )
+    top = most_standing_out(stands_out(profile, CatalogueReference.from_chances(CHANCES)))
+    assert top["side_effect_index"].tolist() == [1, 0]  # highest percentile first, once each
+    assert most_standing_out(stands_out(profile, None)).empty
