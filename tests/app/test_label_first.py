@@ -241,6 +241,7 @@ def test_compare_marks_label_bands_apart_from_predictions(run_app, tiny_env) -> 
     assert list(table.columns) == [
         "organ_class",
         "side_effect",
+        "severity",
         "ibuprofen",
         "molecule 2",
         "difference",
@@ -252,8 +253,8 @@ def test_compare_marks_label_bands_apart_from_predictions(run_app, tiny_env) -> 
             assert row.ibuprofen.endswith(" (label)") and not row.ibuprofen.startswith("~")
         else:  # the labels are silent: the model's band, marked as such, with its chance
             assert row.ibuprofen.startswith("~") and "(predicted, " in row.ibuprofen
-        assert row._4.startswith("~") and "(predicted, " in row._4  # no labels at all
-        assert "(label)" not in row._4
+        assert row._5.startswith("~") and "(predicted, " in row._5  # no labels at all
+        assert "(label)" not in row._5
     assert set(table["side_effect"]) == set(names)
     ordered = table.groupby("organ_class", sort=False)["difference"]
     assert all(group.is_monotonic_decreasing for _, group in ordered)
