@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, SMPC_BANDS
+from sefreq.present.vocabulary import SERIOUS_MARK
 from sefreq.ui import state
 from sefreq.ui.links import DRUG_PARAM
 from tests.support.apptest import APP, mode, paste, problems, use_drug
@@ -22,9 +23,11 @@ def _texts(elements) -> str:
 
 
 def _terms(grid: pd.DataFrame) -> list[str]:
-    """Every term of an SmPC grid as drawn (st.table cells are escaped markdown)."""
+    """Every term of an SmPC grid as drawn (st.table cells are escaped markdown), without
+    the mark of a serious term (#23: "⚠ Hepatitis")."""
     cells = ", ".join(str(c) for c in grid.to_numpy().ravel() if c)
-    return [t.replace("\\", "") for t in cells.split(", ") if t]
+    terms = (t.replace("\\", "") for t in cells.split(", ") if t)
+    return [t.removeprefix(f"{SERIOUS_MARK} ") for t in terms]
 
 
 def _details(app: AppTest) -> pd.DataFrame | None:
