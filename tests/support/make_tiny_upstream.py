@@ -1,6 +1,6 @@
 """Write the tiny world's upstream files into ``tests/data/upstream/``: every file the
 registry (:mod:`sefreq.data.registry`) knows, in its upstream format, for the 39 drugs x 30
-side effects of :mod:`tests.support.tiny_world`.
+side effects of :mod:`tests.support.tiny_world` and its three drugs beyond R.
 
 The tests' dataset is built from these files by the real build
 (:func:`sefreq.data.build.build_dataset`, with :data:`tests.support.tiny_world.TINY`), so
@@ -28,6 +28,7 @@ import numpy as np
 from sefreq.data.registry import REGISTRY, sha256_of
 from tests.support import TEST_DATA
 from tests.support.tiny_world import (
+    BEYOND_R,
     BRANDS,
     DRUGS,
     LABEL_NAMES,
@@ -68,7 +69,18 @@ DRUGBANK = (
     ("DB00193", "tramadol", "exact"),
     ("DB00682", "warfarin", "name"),
     ("DB00047", "insulin glargine", "unichem"),
+    ("DB00482", "celecoxib", "exact"),
+    ("DB00814", "meloxicam", "none"),
 )
+#: The SIDER drug beyond R: its PubChem CID, its brand, and its labels' side effects with
+#: the share a label states (None: listed without a frequency).
+SIDER_ONLY = (
+    "celecoxib",
+    2662,
+    "CELEBREX",
+    (("Headache", 0.158), ("Dyspepsia", 0.088), ("Diarrhoea", 0.056), ("Rash", None),
+     ("Oedema peripheral", None)),
+)  # fmt: skip
 #: DrugBank's other names of a drug (aliases.json): synonyms and brands.
 ALIASES = {
     "DB00945": ["Acetylsalicylic acid", "Aspirin"],
@@ -76,6 +88,8 @@ ALIASES = {
     "DB00316": ["Acetaminophen", "Paracetamol", "Tylenol"],
     "DB00682": ["Coumadin", "Warfarin"],
     "DB00047": ["Insulin glargine", "Lantus"],
+    "DB00482": ["Celebrex", "Celecoxib"],
+    "DB00814": ["Meloxicam", "Mobic"],
 }
 HUMAN = "Human"
 #: DrugBank's proteins.tsv rows: drug, category, UniProt id, Entrez gene, organism, actions.
@@ -112,6 +126,9 @@ PROTEINS = (
     ("DB00682", "target", "Q9BQB6", "79001", HUMAN, "inhibitor"),
     ("DB00682", "enzyme", "P11712", "1559", HUMAN, "substrate"),
     ("DB00682", "carrier", "P02768", "213", HUMAN, ""),
+    ("DB00482", "target", "P35354", "5743", HUMAN, "inhibitor"),
+    ("DB00814", "target", "P35354", "5743", HUMAN, "inhibitor"),
+    ("DB00814", "target", "P23219", "5742", HUMAN, "inhibitor"),
 )
 PROTEIN_COLUMNS = (
     "drugbank_id", "category", "uniprot_id", "entrez_gene_id", "organism", "known_action",
@@ -124,6 +141,7 @@ DRUGCENTRAL = (
     (1581, "lidocaine", "137-58-6"),
     (1836, "morphine", "57-27-2"),
     (165, "amoxicillin", "26787-78-0"),
+    (1884, "nabumetone", "42924-53-8"),
 )
 #: DrugCentral's AllTargets.json rows: accession ('|' joins a complex), ID, target name.
 #: DRD2 and MOR count as human (DrugBank lists them); SCN5A does not (a stated loss), nor
@@ -134,6 +152,7 @@ DRUGCENTRAL_TARGETS = (
     ("Q14524", 1581, "Sodium channel protein type 5 subunit alpha"),
     ("P35372", 1836, "Mu-type opioid receptor"),
     ("P0AD65", 165, "Peptidoglycan D,D-transpeptidase FtsI"),
+    ("P23219", 1884, "Prostaglandin G/H synthase 1"),
 )
 #: DrugBank entries whose isomeric SMILES MultiFG's drug.csv.gz carries.
 MULTIFG_SMILES = ("aspirin", "ibuprofen", "paracetamol", "caffeine", "warfarin")
@@ -141,9 +160,10 @@ MULTIFG_SMILES = ("aspirin", "ibuprofen", "paracetamol", "caffeine", "warfarin")
 
 @dataclass(frozen=True)
 class Statement:
-    """One label statement of SIDER's meddra_freq: drug, side effect and what it says."""
+    """One label statement of SIDER's meddra_freq: drug (its CID), side effect and what it
+    says."""
 
-    drug: int
+    cid: int
     side_effect: int
     placebo: str  # "placebo" or ""
     text: str
@@ -182,17 +202,21 @@ def draw(seed: int = 0) -> Draws:
         share = _SHARE[int(frequency[d, s])]
         for _ in range(int(rng.integers(1, 3))):
             value = share * float(rng.uniform(0.8, 1.2))
-            statements.append(_statement(int(d), int(s), "", value))
+            statements.append(_statement(cid_of(d), int(s), "", value))
         if rng.random() < 0.2:
-            statements.append(_statement(int(d), int(s), "placebo", share / 2))
+            statements.append(_statement(cid_of(d), int(s), "placebo", share / 2))
     for d in range(n_drugs):
         s = int(np.flatnonzero(frequency[d] == 0)[0]) if (frequency[d] == 0).any() else 0
-        statements.append(Statement(d, s, "", "postmarketing", "0", "0.001"))
+        statements.append(Statement(cid_of(d), s, "", "postmarketing", "0", "0.001"))
+    _, cid, _, listed = SIDER_ONLY
+    for term, share in listed:
+        if share is not None:
+            statements.append(_statement(cid, _side_effect(term), "", share))
     return Draws(frequency, similarity, statements)
 
 
-def _statement(drug: int, side_effect: int, placebo: str, value: float) -> Statement:
-    return Statement(drug, side_effect, placebo, f"{100 * value:.2g}%", repr(value), repr(value))
+def _statement(cid: int, side_effect: int, placebo: str, value: float) -> Statement:
+    return Statement(cid, side_effect, placebo, f"{100 * value:.2g}%", repr(value), repr(value))
 
 
 def main(out: Path = OUT) -> dict[str, str]:
@@ -227,11 +251,11 @@ def main(out: Path = OUT) -> dict[str, str]:
         "drugbank_drugs": _drugbank(),
         "drugbank_pubchem": _tsv(
             ("drugbank_id", "pubchem_id"),
-            [(db, cid_of(_index(name))) for db, name, how in DRUGBANK if how != "name"],
+            [(db, _cid(name)) for db, name, how in DRUGBANK if how in ("exact", "unichem")],
         ),
         "drugbank_pubchem_exact": _tsv(
             ("drugbank_id", "pubchem_cid"),
-            [(db, cid_of(_index(name))) for db, name, how in DRUGBANK if how == "exact"],
+            [(db, _cid(name)) for db, name, how in DRUGBANK if how == "exact"],
         ),
         "drugbank_aliases": (json.dumps(ALIASES, indent=2) + "\n").encode(),
         "drugcentral_structures": _drugcentral_structures(),
@@ -256,17 +280,31 @@ def _index(name: str) -> int:
     return next(k for k, (drug, _, _) in enumerate(DRUGS) if drug == name)
 
 
+def _side_effect(term: str) -> int:
+    return next(k for k, (name, _) in enumerate(SIDE_EFFECTS) if name == term)
+
+
+def _drug(name: str) -> tuple[str | None, str]:
+    """(SMILES, ATC) of ``name``, a drug of R or beyond it."""
+    return next((smiles, atc) for drug, smiles, atc in DRUGS + BEYOND_R if drug == name)
+
+
+def _cid(name: str) -> int:
+    """The PubChem CID of a SIDER drug: one of R's, or the one beyond R."""
+    return SIDER_ONLY[1] if name == SIDER_ONLY[0] else cid_of(_index(name))
+
+
 def _dotted(name: str) -> str:
     """DSGAT and MultiFG write spaces in drug names as '.'."""
     return name.replace(" ", ".")
 
 
-def _stitch_flat(drug: int) -> str:
-    return f"CID1{cid_of(drug):08d}"
+def _stitch_flat(cid: int) -> str:
+    return f"CID1{cid:08d}"
 
 
-def _stitch_stereo(drug: int) -> str:
-    return f"CID0{cid_of(drug):08d}"
+def _stitch_stereo(cid: int) -> str:
+    return f"CID0{cid:08d}"
 
 
 def _text(lines: Iterable[str], encoding: str = "utf-8") -> bytes:
@@ -358,7 +396,7 @@ def _meddra_freq(statements: list[Statement]) -> bytes:
         name, cui = SIDE_EFFECTS[st.side_effect][0], cui_of(st.side_effect)
         for term_type in ("LLT", "PT"):
             fields = (
-                _stitch_flat(st.drug), _stitch_stereo(st.drug), cui, st.placebo, st.text,
+                _stitch_flat(st.cid), _stitch_stereo(st.cid), cui, st.placebo, st.text,
                 st.lower, st.upper, term_type, cui, name,
             )  # fmt: skip
             lines.append("\t".join(fields) + "\n")
@@ -368,9 +406,11 @@ def _meddra_freq(statements: list[Statement]) -> bytes:
 def _label_mapping() -> bytes:
     """SIDER 4.0's label index: a label per brand (or one unbranded) and per label name."""
     lines = []
-    for k, (name, _, _) in enumerate(DRUGS):
-        ids = (f"-{100_000_000 + cid_of(k)}", f"-{cid_of(k)}")
-        rows = [(name.upper(), brand, f"label/{k}-{brand}") for brand in BRANDS.get(name, [""])]
+    drugs = [(cid_of(k), name, BRANDS.get(name, [""])) for k, (name, _, _) in enumerate(DRUGS)]
+    drugs.append((SIDER_ONLY[1], SIDER_ONLY[0], [SIDER_ONLY[2]]))
+    for k, (cid, name, brands) in enumerate(drugs):
+        ids = (f"-{100_000_000 + cid}", f"-{cid}")
+        rows = [(name.upper(), brand, f"label/{k}-{brand}") for brand in brands]
         rows += [(label, "", f"label/{k}-x") for label in LABEL_NAMES.get(name, [])]
         for label_name, brand, label_id in rows:
             fields = (label_name, brand, "", *ids, name.upper(), "", label_id)
@@ -380,21 +420,26 @@ def _label_mapping() -> bytes:
 
 def _meddra_all_se(frequency: np.ndarray) -> bytes:
     """SIDER's meddra_all_se: every side effect a label lists (R's pairs), LLT and PT rows;
-    then each label wording of :data:`LABEL_WORDINGS`, filed under its PT for the first
-    drug that has that side effect."""
+    the side effects of the SIDER drug beyond R; then each label wording of
+    :data:`LABEL_WORDINGS`, filed under its PT for the first drug that has that side
+    effect."""
     names = [name for name, _ in SIDE_EFFECTS]
+    _, cid, _, listed = SIDER_ONLY
+    pairs = [(cid_of(int(d)), int(s)) for d, s in zip(*np.nonzero(frequency), strict=True)]
+    pairs += [(cid, _side_effect(term)) for term, _ in listed]
     lines = []
-    for d, s in zip(*np.nonzero(frequency), strict=True):
+    for cid, s in pairs:
         for term_type in ("LLT", "PT"):
-            fields = (_stitch_flat(d), _stitch_stereo(d), cui_of(s), term_type, cui_of(s), names[s])
-            lines.append("\t".join(fields) + "\n")
+            ids = (_stitch_flat(cid), _stitch_stereo(cid))
+            lines.append("\t".join((*ids, cui_of(s), term_type, cui_of(s), names[s])) + "\n")
     for k, (wording, term) in enumerate(LABEL_WORDINGS):
         s = names.index(term)
-        d = int(np.flatnonzero(frequency[:, s])[0])
+        ids = (_stitch_flat(cid_of(int(np.flatnonzero(frequency[:, s])[0]))),)
+        ids += (ids[0].replace("CID1", "CID0", 1),)
         concept = f"C09{k:05d}"
         for fields in (
-            (_stitch_flat(d), _stitch_stereo(d), concept, "LLT", concept, wording),
-            (_stitch_flat(d), _stitch_stereo(d), concept, "PT", cui_of(s), term),
+            (*ids, concept, "LLT", concept, wording),
+            (*ids, concept, "PT", cui_of(s), term),
         ):
             lines.append("\t".join(fields) + "\n")
     return _text(lines)
@@ -404,14 +449,14 @@ def _structure(name: str) -> tuple[str, str, str]:
     """(SMILES, InChI, InChIKey) of tiny-world drug ``name``, from its structure."""
     from rdkit import Chem
 
-    mol = Chem.MolFromSmiles(DRUGS[_index(name)][1])
+    mol = Chem.MolFromSmiles(_drug(name)[0])
     return Chem.MolToSmiles(mol), Chem.MolToInchi(mol), Chem.MolToInchiKey(mol)
 
 
 def _drugbank() -> bytes:
     rows = []
     for db_id, name, _ in DRUGBANK:
-        _, smiles, atc = DRUGS[_index(name)]
+        smiles, atc = _drug(name)
         if smiles is None:
             kind, key, inchi = "biotech", "", ""
         else:

@@ -1,4 +1,6 @@
-"""A tiny, self-consistent world for the tests: 39 real drugs x 30 side effects.
+"""A tiny, self-consistent world for the tests: 39 real drugs x 30 side effects in R, and
+three drugs beyond R in the catalogue (one SIDER lists, one only DrugBank knows, one only
+DrugCentral).
 
 Its upstream files (``tests/data/upstream/``, written by
 :mod:`tests.support.make_tiny_upstream`) are in the formats of the real ones, and
@@ -115,6 +117,13 @@ LABEL_WORDINGS = (
     ("Heartburn", "Dyspepsia"),
     ("Stomach ache", "Abdominal pain"),
     ("Sleeplessness", "Insomnia"),
+)
+#: Drugs beyond R, as the real catalogue has them: a SIDER drug that R does not hold, an
+#: approved drug only DrugBank knows and one only DrugCentral knows (name, SMILES, ATC).
+BEYOND_R = (
+    ("celecoxib", "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1", "M01AH01"),
+    ("meloxicam", "Cc1cnc(NC(=O)C2=C(O)c3ccccc3S(=O)(=O)N2C)s1", "M01AC06"),
+    ("nabumetone", "COc1ccc2cc(CCC(C)=O)ccc2c1", "M01AX01"),
 )
 MODEL_VERSION = "0.0.tiny"
 #: The tiny world's upstream files and the manifest of their sums.

@@ -42,7 +42,14 @@ def test_the_real_worlds_checks_refuse_the_tiny_files() -> None:
 def test_the_tiny_dataset_has_every_part_the_build_makes(tiny_world) -> None:
     dataset = tiny_world.dataset
     assert dataset.frequency.shape == (39, 30)
-    assert len(dataset.catalogue) == len(dataset.drugs)
+    beyond = dataset.catalogue.iloc[len(dataset.drugs) :].set_index("name")
+    assert beyond["source"].to_dict() == {
+        "celecoxib": "sider",  # SIDER lists it, R does not
+        "meloxicam": "drugbank",
+        "nabumetone": "drugcentral",
+    }
+    rows, labels = dataset.extra_training_drugs()
+    assert rows["name"].tolist() == ["celecoxib"] and (labels > 0).sum() == 5
     ibuprofen = dataset.catalogue.index[dataset.catalogue["name"] == "ibuprofen"][0]
     assert dataset.catalogue.at[ibuprofen, "drugbank_id"] == "DB01050"
     proteins = dataset.targets[dataset.targets["drug_index"] == ibuprofen]
