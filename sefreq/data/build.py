@@ -6,6 +6,8 @@ and similarity, SIDER's evidence and labels, the catalogue and the targets.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -45,14 +47,48 @@ N_ORGAN_CLASSES = 26
 N_GROUP_TERMS = 217
 
 
-def build_dataset(paths: dict[str, Path]) -> Dataset:
-    """Build the dataset from upstream files (``paths`` by registry key); no cache."""
-    frequency, drug_names, side_effect_names = read_frequency_matrix(paths["frequency_matrix"])
-    drugs = build_drugs(drug_names, paths)
-    side_effects, organ_class_names, group_term_names = build_side_effects(
-        side_effect_names, frequency, paths
+@dataclass(frozen=True)
+class World:
+    """What the build insists on finding in its upstream files, and the hand-made decisions
+    about their drugs.
+
+    The defaults (:data:`REAL_WORLD`) are the real world's: Galeano's 759 drugs x 994
+    terms, the 26 organ classes and 217 group terms they fall in, the 9 independent-test
+    drugs first in the SMILES file, and the reviewed structure decisions of
+    :mod:`sefreq.data.curation`. The build fails loudly on anything else, so a truncated
+    or foreign file cannot pass for the real one; :func:`sefreq.data.cache.load_dataset`
+    never builds another world. A test world (tests/data/upstream) states its own.
+    """
+
+    n_drugs: int = N_DRUGS
+    n_side_effects: int = N_SIDE_EFFECTS
+    n_organ_classes: int = N_ORGAN_CLASSES
+    n_group_terms: int = N_GROUP_TERMS
+    independent_test_drugs: tuple[str, ...] = INDEPENDENT_TEST_DRUGS
+    curation: Mapping[str, curation.CurationDecision] = field(
+        default_factory=lambda: curation.CURATION
     )
-    similarity = read_similarity(paths["side_effect_similarity"], side_effect_names)
+    sider_id_overrides: Mapping[str, curation.SiderIdOverride] = field(
+        default_factory=lambda: curation.SIDER_ID_OVERRIDES
+    )
+
+
+REAL_WORLD = World()
+
+
+def build_dataset(paths: dict[str, Path], world: World = REAL_WORLD) -> Dataset:
+    """Build the dataset from upstream files (``paths`` by registry key); no cache.
+
+    ``world``: what the files must hold (default: the real upstream files).
+    """
+    frequency, drug_names, side_effect_names = read_frequency_matrix(
+        paths["frequency_matrix"], world
+    )
+    drugs = build_drugs(drug_names, paths, world)
+    side_effects, organ_class_names, group_term_names = build_side_effects(
+        side_effect_names, frequency, paths, world
+    )
+    similarity = read_similarity(paths["side_effect_similarity"], side_effect_names, world)
 
     cids = drugs["sider_stereo_cid"].to_numpy()
     raw_evidence = sider.read_meddra_freq(paths["sider_frequencies"], stereo_cids=cids)
@@ -122,17 +158,21 @@ def _with_associations(pairs: pd.DataFrame, parts) -> pd.DataFrame:
     return out
 
 
-def read_frequency_matrix(path: Path) -> tuple[np.ndarray, list[str], list[str]]:
-    """R (759, 994) uint8, drug names (759) and side-effect names (994) of FrequencyData.mat."""
+def read_frequency_matrix(
+    path: Path, world: World = REAL_WORLD
+) -> tuple[np.ndarray, list[str], list[str]]:
+    """R (759, 994) uint8, drug names (759) and side-effect names (994) of FrequencyData.mat
+    (the sizes of ``world``)."""
     from scipy.io import loadmat
 
     mat = loadmat(path)
     frequency = np.ascontiguousarray(mat["R"], dtype=np.uint8)
     drug_names = [str(np.ravel(cell)[0]) for cell in np.ravel(mat["drugs"])]
     side_effect_names = [str(np.ravel(cell)[0]) for cell in np.ravel(mat["sideeffects"])]
-    _expect(frequency.shape == (N_DRUGS, N_SIDE_EFFECTS), f"R has shape {frequency.shape}")
-    _expect(len(set(drug_names)) == N_DRUGS, "drug names in FrequencyData.mat are not unique")
-    _expect(len(set(side_effect_names)) == N_SIDE_EFFECTS, "side-effect names not unique")
+    shape = (world.n_drugs, world.n_side_effects)
+    _expect(frequency.shape == shape, f"R has shape {frequency.shape}, not {shape}")
+    _expect(len(set(drug_names)) == shape[0], "drug names in FrequencyData.mat are not unique")
+    _expect(len(set(side_effect_names)) == shape[1], "side-effect names not unique")
     _expect(int(frequency.max()) <= 5, "R holds a class above 5")
     return frequency, drug_names, side_effect_names
 
@@ -142,7 +182,9 @@ def _dotted(name: str) -> str:
     return name.replace(".", " ")
 
 
-def build_drugs(drug_names: list[str], paths: dict[str, Path]) -> pd.DataFrame:
+def build_drugs(
+    drug_names: list[str], paths: dict[str, Path], world: World = REAL_WORLD
+) -> pd.DataFrame:
     """The 759 drugs in Galeano order with ids, ATC and curated, standardised structures."""
     from sefreq.chem.standardize import standardize
 
@@ -156,9 +198,9 @@ def build_drugs(drug_names: list[str], paths: dict[str, Path]) -> pd.DataFrame:
         "drug_SMILES_759.csv names differ from FrequencyData.mat: "
         f"{sorted(set(smiles_table['name']) ^ set(drug_names))[:10]}",
     )
-    independent = smiles_table["name"].iloc[: len(INDEPENDENT_TEST_DRUGS)].tolist()
+    independent = smiles_table["name"].iloc[: len(world.independent_test_drugs)].tolist()
     _expect(
-        independent == list(INDEPENDENT_TEST_DRUGS),
+        independent == list(world.independent_test_drugs),
         f"first 9 rows of drug_SMILES_759.csv are {independent}, not the independent set",
     )
     pubchem_smiles = dict(zip(smiles_table["name"], smiles_table["smiles"], strict=True))
@@ -180,10 +222,10 @@ def build_drugs(drug_names: list[str], paths: dict[str, Path]) -> pd.DataFrame:
     _expect(not unknown, f"DrugBank SMILES for unknown drugs: {unknown[:10]}")
     drugbank_smiles = dict(zip(drugbank_keys, drugbank["dg_smile_unif"], strict=True))
 
-    curation.check_curation(drug_names)
+    curation.check_curation(drug_names, world.curation, world.sider_id_overrides)
     rows = []
     for index, name in enumerate(drug_names):
-        decision = curation.decision_for(name)
+        decision = curation.decision_for(name, world.curation)
         smiles_pubchem = pubchem_smiles[name]
         smiles_drugbank = drugbank_smiles.get(name.casefold())
         if decision.status == curation.BIOLOGIC_NO_STRUCTURE:
@@ -204,7 +246,9 @@ def build_drugs(drug_names: list[str], paths: dict[str, Path]) -> pd.DataFrame:
                 "name": name,
                 "pubchem_cid": int(atc_table["CID"].iloc[index]),
                 "pubchem_cid_flat": pd.NA,
-                "sider_stereo_cid": curation.sider_stereo_cid(name, atc_table["CID"].iloc[index]),
+                "sider_stereo_cid": curation.sider_stereo_cid(
+                    name, atc_table["CID"].iloc[index], world.sider_id_overrides
+                ),
                 "atc": atc if isinstance(atc, str) else "",
                 "smiles": smiles,
                 "smiles_source": source,
@@ -213,7 +257,7 @@ def build_drugs(drug_names: list[str], paths: dict[str, Path]) -> pd.DataFrame:
                 "has_structure": parent is not None,
                 "curation_status": decision.status,
                 "curation_note": decision.note,
-                "is_independent": name in INDEPENDENT_TEST_DRUGS,
+                "is_independent": name in world.independent_test_drugs,
                 "smiles_pubchem": smiles_pubchem,
                 "smiles_drugbank": smiles_drugbank,
                 "standardization": "; ".join(parent.changes) if parent else "",
@@ -233,7 +277,10 @@ def _flat_ids(stereo_cids: np.ndarray, raw_evidence: pd.DataFrame) -> pd.Series:
 
 
 def build_side_effects(
-    side_effect_names: list[str], frequency: np.ndarray, paths: dict[str, Path]
+    side_effect_names: list[str],
+    frequency: np.ndarray,
+    paths: dict[str, Path],
+    world: World = REAL_WORLD,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
     """Side effects in Galeano order with their SOCs and HLGTs; the sorted vocabularies."""
     organ = pd.read_csv(paths["organ_classes"], sep="\t", dtype=str)
@@ -242,8 +289,8 @@ def build_side_effects(
     group_lists = _grouped_lists(group, side_effect_names, "group terms")
     organ_class_names = sorted({c for items in organ_lists for c in items})
     group_term_names = sorted({c for items in group_lists for c in items})
-    _expect(len(organ_class_names) == N_ORGAN_CLASSES, f"{len(organ_class_names)} SOCs")
-    _expect(len(group_term_names) == N_GROUP_TERMS, f"{len(group_term_names)} HLGTs")
+    _expect(len(organ_class_names) == world.n_organ_classes, f"{len(organ_class_names)} SOCs")
+    _expect(len(group_term_names) == world.n_group_terms, f"{len(group_term_names)} HLGTs")
     side_effects = pd.DataFrame(
         {
             "name": side_effect_names,
@@ -266,22 +313,25 @@ def _grouped_lists(table: pd.DataFrame, names: list[str], what: str) -> list[lis
     return [sorted(grouped[name]) for name in names]
 
 
-def read_similarity(path: Path, side_effect_names: list[str]) -> np.ndarray:
+def read_similarity(
+    path: Path, side_effect_names: list[str], world: World = REAL_WORLD
+) -> np.ndarray:
     """(994, 994) float32 ADReCS similarity, rows and columns in Galeano order.
 
     In multifg_adr.csv.gz each row is named, while the 994 values of a row follow the
     alphabetical order of the terms.
     """
     table = pd.read_csv(path)
+    n = world.n_side_effects
     _expect(
-        set(table["SideeffectTerm"]) == set(side_effect_names) and len(table) == N_SIDE_EFFECTS,
+        set(table["SideeffectTerm"]) == set(side_effect_names) and len(table) == n,
         "multifg_adr.csv.gz terms differ from FrequencyData.mat",
     )
     values = np.array(
         [np.array(json.loads(text), dtype=np.float64) for text in table["adr_similar"]],
         dtype=np.float64,
     )
-    _expect(values.shape == (N_SIDE_EFFECTS, N_SIDE_EFFECTS), f"similarity {values.shape}")
+    _expect(values.shape == (n, n), f"similarity {values.shape}")
     row_of = {name: k for k, name in enumerate(table["SideeffectTerm"])}
     column_of = {name: k for k, name in enumerate(sorted(side_effect_names))}
     rows = [row_of[name] for name in side_effect_names]

@@ -17,7 +17,7 @@ one of them is not in the dataset, so a renamed drug cannot silently lose its de
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 OK = "ok"
@@ -121,14 +121,28 @@ CURATION: dict[str, CurationDecision] = {
 }
 
 
-def decision_for(name: str) -> CurationDecision:
-    """The decision for Galeano drug ``name``; ``ok`` when the upstream SMILES is right."""
-    return CURATION.get(name, CurationDecision(OK, ""))
+def decision_for(
+    name: str, decisions: Mapping[str, CurationDecision] | None = None
+) -> CurationDecision:
+    """The decision for Galeano drug ``name`` (in ``decisions``, default :data:`CURATION`);
+    ``ok`` when the upstream SMILES is right."""
+    decisions = CURATION if decisions is None else decisions
+    return decisions.get(name, CurationDecision(OK, ""))
 
 
-def check_curation(drug_names: Iterable[str]) -> None:
-    """Fail loudly if a curated name is not among ``drug_names`` (a developer error)."""
-    missing = sorted((set(CURATION) | set(SIDER_ID_OVERRIDES)) - set(drug_names))
+def check_curation(
+    drug_names: Iterable[str],
+    decisions: Mapping[str, CurationDecision] | None = None,
+    overrides: Mapping[str, SiderIdOverride] | None = None,
+) -> None:
+    """Fail loudly if a curated name is not among ``drug_names`` (a developer error).
+
+    ``decisions`` and ``overrides`` default to :data:`CURATION` and
+    :data:`SIDER_ID_OVERRIDES`, the real world's.
+    """
+    decisions = CURATION if decisions is None else decisions
+    overrides = SIDER_ID_OVERRIDES if overrides is None else overrides
+    missing = sorted((set(decisions) | set(overrides)) - set(drug_names))
     if missing:
         raise RuntimeError(f"curation names not found among the drugs: {missing}")
 
@@ -153,7 +167,10 @@ SIDER_ID_OVERRIDES: dict[str, SiderIdOverride] = {
 }
 
 
-def sider_stereo_cid(name: str, pubchem_cid: int) -> int:
-    """The stereo CID under which SIDER files Galeano drug ``name``."""
-    override = SIDER_ID_OVERRIDES.get(name)
+def sider_stereo_cid(
+    name: str, pubchem_cid: int, overrides: Mapping[str, SiderIdOverride] | None = None
+) -> int:
+    """The stereo CID under which SIDER files Galeano drug ``name`` (``overrides``:
+    default :data:`SIDER_ID_OVERRIDES`)."""
+    override = (SIDER_ID_OVERRIDES if overrides is None else overrides).get(name)
     return override.stereo_cid if override else int(pubchem_cid)

@@ -15,6 +15,7 @@ from sefreq.ui import state
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
 from tests.support import bad_inputs
 from tests.support.apptest import APP, PAGES, captions, mode, paste, problems, use_drug
+from tests.support.tiny_world import BEYOND_R, DRUGS
 
 pytestmark = pytest.mark.usefixtures("tiny_env")
 
@@ -186,7 +187,8 @@ def test_lookup_without_match_warns_and_keeps_the_query(run_app) -> None:
     app = mode(run_app(), state.MODE_LOOKUP)
     app.text_input(key=state.LOOKUP_QUERY).input("xyzzyq").run()
     assert not app.exception
-    assert "No drug among the 39 known ones matches “xyzzyq”" in _texts(app.warning)
+    known = len(DRUGS) + len(BEYOND_R)  # the catalogue: R's drugs and those beyond it
+    assert f"No drug among the {known} known ones matches “xyzzyq”" in _texts(app.warning)
     assert app.text_input(key=state.LOOKUP_QUERY).value == "xyzzyq"
 
 

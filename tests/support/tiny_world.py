@@ -1,11 +1,16 @@
-"""A tiny, self-consistent world for dashboard tests: 39 real drugs x 30 side effects.
+"""A tiny, self-consistent world for the tests: 39 real drugs x 30 side effects in R, and
+three drugs beyond R in the catalogue (one SIDER lists, one only DrugBank knows, one only
+DrugCentral).
 
-:func:`build_tiny_world` writes a dataset folder (the dataset cache's format) and a model
-bundle trained on it in seconds, so AppTests and the browser suite run without the
-upstream data or the bundled model. Drug names and structures are real so that a walk
-("look up ibuprofen", "Advil") reads the same as on the real data; frequencies are random.
-The dataset has every table and column the build makes: :class:`Dataset` checks it
-(:meth:`~sefreq.data.dataset.Dataset.validate`) as it checks the real one.
+Its upstream files (``tests/data/upstream/``, written by
+:mod:`tests.support.make_tiny_upstream`) are in the formats of the real ones, and
+:func:`build_dataset` makes the tests' :class:`~sefreq.data.dataset.Dataset` from them with
+the real build (:func:`sefreq.data.build.build_dataset`), so tests read the dataset
+production makes, only smaller. :func:`build_tiny_world` writes that dataset as a dataset
+folder (the cache's format) and a model bundle trained on it in seconds, so AppTests and the
+browser suite run without the upstream data or the bundled model. Drug names and
+structures are real so that a walk ("look up ibuprofen", "Advil") reads the same as on the
+real data; which side effects a drug has, and how often, are random.
 """
 
 from __future__ import annotations
@@ -14,7 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from sefreq.data.build import World
+from sefreq.data.curation import BIOLOGIC_NO_STRUCTURE, CurationDecision
+from sefreq.data.dataset import Dataset
+from sefreq.data.registry import REGISTRY, sha256_of
+from tests.support import TEST_DATA
 
 DRUGS = (
     ("aspirin", "CC(=O)Oc1ccccc1C(=O)O", "B01AC06|N02BA01"),
@@ -102,15 +112,58 @@ SIDE_EFFECTS = (
     ("Vision blurred", ["Eye disorders"]),
     ("Alopecia", ["Skin and subcutaneous tissue disorders"]),
 )
-#: Label wordings (MedDRA LLTs) as SIDER files them under a side effect (drug CIDs 1000+).
+#: Label wordings (MedDRA LLTs) as SIDER files them under a side effect.
 LABEL_WORDINGS = (
     ("Heartburn", "Dyspepsia"),
     ("Stomach ache", "Abdominal pain"),
     ("Sleeplessness", "Insomnia"),
 )
+#: Drugs beyond R, as the real catalogue has them: a SIDER drug that R does not hold, an
+#: approved drug only DrugBank knows and one only DrugCentral knows (name, SMILES, ATC).
+BEYOND_R = (
+    ("celecoxib", "Cc1ccc(-c2cc(C(F)(F)F)nn2-c2ccc(S(N)(=O)=O)cc2)cc1", "M01AH01"),
+    ("meloxicam", "Cc1cnc(NC(=O)C2=C(O)c3ccccc3S(=O)(=O)N2C)s1", "M01AC06"),
+    ("nabumetone", "COc1ccc2cc(CCC(C)=O)ccc2c1", "M01AX01"),
+)
 MODEL_VERSION = "0.0.tiny"
-# A representative share of patients per class (0-1), for synthetic label statements.
-_SHARE = {1: 0.00005, 2: 0.0005, 3: 0.005, 4: 0.04, 5: 0.2}
+#: The tiny world's upstream files and the manifest of their sums.
+UPSTREAM = TEST_DATA / "upstream"
+MANIFEST = UPSTREAM / "SHA256SUMS"
+#: What the upstream SMILES file holds where the world has no structure: as for the real
+#: proteins, an unrelated small molecule that curation sets aside.
+UPSTREAM_SMILES = {"insulin glargine": "NCC(=O)NCC(=O)O"}
+
+
+def cid_of(drug_index: int) -> int:
+    """The (made-up) PubChem CID of tiny-world drug ``drug_index``: SIDER's stereo id."""
+    return 1000 + drug_index
+
+
+def group_term(side_effect_index: int) -> str:
+    """The (made-up) high-level group term of tiny-world side effect ``side_effect_index``."""
+    return f"group {side_effect_index % 6}"
+
+
+def cui_of(side_effect_index: int) -> str:
+    """The (made-up) UMLS CUI of tiny-world side effect ``side_effect_index``."""
+    return f"C{side_effect_index:07d}"
+
+
+#: What the build expects of the tiny files (:class:`sefreq.data.build.World`).
+TINY = World(
+    n_drugs=len(DRUGS),
+    n_side_effects=len(SIDE_EFFECTS),
+    n_organ_classes=len({organ for _, organs in SIDE_EFFECTS for organ in organs}),
+    n_group_terms=len({group_term(k) for k in range(len(SIDE_EFFECTS))}),
+    independent_test_drugs=(),
+    curation={
+        "insulin glargine": CurationDecision(
+            BIOLOGIC_NO_STRUCTURE,
+            "a protein: no small-molecule structure; upstream SMILES is glycylglycine",
+        )
+    },
+    sider_id_overrides={},
+)
 
 
 @dataclass(frozen=True)
@@ -119,178 +172,40 @@ class TinyWorld:
 
     dataset_folder: Path
     bundle_dir: Path
-    dataset: object
+    dataset: Dataset
 
 
-def build_dataset(seed: int = 0):
-    """The tiny :class:`sefreq.data.dataset.Dataset`."""
-    from sefreq.chem.standardize import standardize
-    from sefreq.data.dataset import Dataset
-    from sefreq.data.names import build_names
-    from sefreq.data.sider import summarise_pairs
-    from sefreq.data.synonyms import build_synonyms
-    from sefreq.data.targets import TARGET_COLUMNS
+class StaleTinyFilesError(RuntimeError):
+    """A tiny upstream file is missing or differs from the manifest: regenerate them."""
 
-    rng = np.random.default_rng(seed)
-    n_drugs, n_se = len(DRUGS), len(SIDE_EFFECTS)
-    prevalence = np.linspace(0.1, 0.7, n_se)[rng.permutation(n_se)]
-    reported = rng.random((n_drugs, n_se)) < prevalence
-    classes = rng.choice([1, 2, 3, 4, 5], size=(n_drugs, n_se), p=[0.03, 0.1, 0.27, 0.48, 0.12])
-    frequency = np.where(reported, classes, 0).astype(np.uint8)
 
-    rows = []
-    for name, smiles, atc in DRUGS:
-        parent = standardize(smiles) if smiles else None
-        rows.append(
-            {
-                "name": name,
-                "pubchem_cid": 1000 + len(rows),
-                "pubchem_cid_flat": 1000 + len(rows),
-                "sider_stereo_cid": 1000 + len(rows),
-                "atc": atc,
-                "smiles": smiles,
-                "smiles_source": "pubchem" if smiles else None,
-                "inchikey": parent.inchikey if parent else None,
-                "parent_smiles": parent.parent_smiles if parent else None,
-                "has_structure": parent is not None,
-                "curation_status": "ok" if parent else "biologic_no_structure",
-                "curation_note": "" if parent else "a protein: no small-molecule structure",
-                "is_independent": False,
-                "smiles_pubchem": smiles,
-                "smiles_drugbank": None,
-                "standardization": "; ".join(parent.changes) if parent else "",
-            }
-        )
-    drugs = pd.DataFrame(rows)
-    drugs["pubchem_cid_flat"] = drugs["pubchem_cid_flat"].astype("Int64")
-
-    organ_lists = [sorted(organs) for _, organs in SIDE_EFFECTS]
-    organ_names = sorted({o for organs in organ_lists for o in organs})
-    side_effects = pd.DataFrame(
-        {
-            "name": [name for name, _ in SIDE_EFFECTS],
-            "umls_cui": [f"C{k:07d}" for k in range(n_se)],
-            "organ_classes": organ_lists,
-            "group_terms": [[f"group {k % 6}"] for k in range(n_se)],
-            "n_drugs_with_freq": (frequency > 0).sum(0).astype("int64"),
-        }
-    )
-    similarity = rng.random((n_se, n_se)).astype(np.float32)
-    similarity = (similarity + similarity.T) / 2
-    np.fill_diagonal(similarity, 1.0)
-
-    evidence_rows = []
-    for d, s in zip(*np.nonzero(frequency), strict=True):
-        share = _SHARE[int(frequency[d, s])]
-        for _ in range(int(rng.integers(1, 3))):
-            value = share * float(rng.uniform(0.8, 1.2))
-            evidence_rows.append(
-                (d, s, "drug", f"{100 * value:.2g}%", value, value, float(frequency[d, s]))
+def upstream_paths(folder: Path = UPSTREAM) -> dict[str, Path]:
+    """The tiny upstream files by registry key, each checked against ``SHA256SUMS``."""
+    manifest = folder / MANIFEST.name
+    sums = {}
+    for line in manifest.read_text().splitlines():
+        digest, name = line.split(maxsplit=1)
+        sums[name] = digest
+    paths = {}
+    for key, entry in REGISTRY.items():
+        path = folder / entry.filename
+        if not path.is_file() or sha256_of(path) != sums.get(entry.filename):
+            raise StaleTinyFilesError(
+                f"{path} is missing or does not match {manifest}: run "
+                "`PYTHONPATH=. python -m tests.support.make_tiny_upstream`"
             )
-        if rng.random() < 0.2:
-            value = share / 2
-            evidence_rows.append(
-                (
-                    d,
-                    s,
-                    "placebo",
-                    f"{100 * value:.2g}%",
-                    value,
-                    value,
-                    float(max(int(frequency[d, s]) - 1, 1)),
-                )
-            )
-    for d in range(n_drugs):  # a post-marketing-only report per drug
-        s = int(np.flatnonzero(frequency[d] == 0)[0]) if (frequency[d] == 0).any() else 0
-        evidence_rows.append((d, s, "postmarketing", "postmarketing", np.nan, np.nan, np.nan))
-    evidence = pd.DataFrame(
-        evidence_rows,
-        columns=[
-            "drug_index",
-            "side_effect_index",
-            "kind",
-            "frequency_text",
-            "lower",
-            "upper",
-            "frequency_class",
-        ],
-    ).sort_values(["drug_index", "side_effect_index", "kind"], kind="stable")
-    evidence = evidence.reset_index(drop=True).astype(
-        {"drug_index": "int64", "side_effect_index": "int64"}
-    )
-    evidence["kind"] = pd.Categorical(
-        evidence["kind"], categories=["drug", "placebo", "postmarketing"]
-    )
-    pairs = summarise_pairs(evidence, frequency)
-    # What the build's SIDER listings give: a side effect is on a drug's label where a
-    # label states it (here, where R has a class or a label row gives a frequency).
-    pairs["on_label"] = (pairs["galeano_class"] > 0) | (pairs["n_labels"] > 0)
-    associations = pairs.loc[pairs["on_label"], ["drug_index", "side_effect_index"]]
-
-    label_rows = []
-    for index, (name, _, _) in enumerate(DRUGS):
-        for brand in BRANDS.get(name, [""]):
-            label_rows.append((index, name.upper(), brand, "", f"label/{index}-{brand}", name))
-        for label_name in LABEL_NAMES.get(name, []):
-            label_rows.append((index, label_name, "", "", f"label/{index}-x", name))
-    labels = pd.DataFrame(
-        label_rows,
-        columns=["drug_index", "label_name", "brand", "url", "label_id", "generic_name"],
-    )
-    names = build_names(drugs, labels)
-    term_pairs = pd.DataFrame(
-        [(1000 + k, llt, "", pt) for k, (llt, pt) in enumerate(LABEL_WORDINGS)],
-        columns=["stitch_stereo", "llt", "pt_cui", "pt"],
-    )
-    catalogue = pd.DataFrame(
-        {
-            "name": drugs["name"],
-            "source": "sider",
-            "sider_stereo_cid": drugs["sider_stereo_cid"].astype("Int64"),
-            "sider_flat_cid": drugs["pubchem_cid_flat"],
-            "drugbank_id": "",
-            "drugcentral_id": None,
-            **{
-                column: drugs[column]
-                for column in (
-                    "atc",
-                    "smiles",
-                    "smiles_source",
-                    "inchikey",
-                    "parent_smiles",
-                    "has_structure",
-                    "curation_status",
-                    "curation_note",
-                )
-            },
-            "same_parent_as": pd.array([pd.NA] * n_drugs, dtype="Int64"),
-            "in_sider": True,
-            "n_side_effects": associations.groupby("drug_index")
-            .size()
-            .reindex(range(n_drugs), fill_value=0),
-            "has_frequencies": (frequency > 0).any(axis=1),
-        }
-    )
-    return Dataset(
-        frequency=frequency,
-        drugs=drugs,
-        side_effects=side_effects,
-        organ_class_names=organ_names,
-        group_term_names=sorted({g for gs in side_effects["group_terms"] for g in gs}),
-        side_effect_similarity=similarity,
-        names=names,
-        labels=labels.drop(columns="generic_name"),
-        evidence=evidence,
-        pairs=pairs,
-        synonyms=build_synonyms(term_pairs, side_effects),
-        catalogue=catalogue,
-        associations=associations.reset_index(drop=True),
-        targets=pd.DataFrame(columns=TARGET_COLUMNS),
-        mechanism_drugs=pd.DataFrame(columns=["skeleton", "smiles", "proteins", "atc"]),
-    )
+        paths[key] = path
+    return paths
 
 
-def train_bundle(dataset, out_dir: Path) -> Path:
+def build_dataset() -> Dataset:
+    """The tiny :class:`Dataset`, built from the tiny upstream files by the real build."""
+    from sefreq.data.build import build_dataset as build
+
+    return build(upstream_paths(), TINY)
+
+
+def train_bundle(dataset: Dataset, out_dir: Path) -> Path:
     """A 2-member ensemble trained for a few epochs on the tiny dataset, saved to ``out_dir``."""
     from sefreq.constants import SIDER_LICENCE
     from sefreq.model.config import TrainConfig
