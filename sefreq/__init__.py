@@ -27,8 +27,12 @@ def __getattr__(name: str):
         from sefreq.present.which import which_drugs
 
         return which_drugs
-    if name in ("drugs_reporting", "match_symptom"):
-        from sefreq.present import which
+    if name == "drugs_reporting":
+        from sefreq.present.which import drugs_reporting
 
-        return getattr(which, name)
+        return drugs_reporting
+    if name == "match_symptom":
+        from sefreq.present.symptoms import match_symptom
+
+        return match_symptom
     raise AttributeError(f"module 'sefreq' has no attribute {name!r}")

@@ -6,14 +6,16 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from sefreq.present.symptoms import (
+    SymptomMatch,
+    match_symptom,
+)
 from sefreq.present.text import markdown_safe
 from sefreq.present.vocabulary import SERIOUS_MARK, readable, serious_marked, severity_label
 from sefreq.present.which import (
     LABEL_SOURCE,
     PREDICTION_SOURCE,
-    SymptomMatch,
     drugs_reporting,
-    match_symptom,
     severity_note,
     split_drug_list,
     tie_note,

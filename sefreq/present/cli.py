@@ -113,10 +113,12 @@ def _which(args: argparse.Namespace) -> int:
     from sefreq.chem.io import neutralise_formulas
     from sefreq.constants import DISCLAIMER
     from sefreq.data import load_dataset
-    from sefreq.present.which import (
+    from sefreq.present.symptoms import (
         UnknownSymptomError,
-        drugs_reporting,
         match_symptom,
+    )
+    from sefreq.present.which import (
+        drugs_reporting,
         severity_note,
         split_drug_list,
         which_drugs,

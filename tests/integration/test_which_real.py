@@ -15,14 +15,16 @@ import pytest
 
 from sefreq.data.cache import load_dataset
 from sefreq.data.dataset import Dataset
-from sefreq.present.which import (
-    LABEL_SOURCE,
+from sefreq.present.symptoms import (
     LAY_TERM,
     LLT_SYNONYM,
+    match_symptom,
+)
+from sefreq.present.which import (
+    LABEL_SOURCE,
     NOT_ON_LABELS,
     PREDICTION_SOURCE,
     drugs_reporting,
-    match_symptom,
     which_drugs,
 )
 

@@ -9,20 +9,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sefreq.present.symptoms import (
+    LAY_TERM,
+    LLT_SYNONYM,
+    TERM,
+    UnknownSymptomError,
+    match_symptom,
+)
 from sefreq.present.vocabulary import SMPC_BANDS
 from sefreq.present.which import (
     LABEL_SOURCE,
-    LAY_TERM,
-    LLT_SYNONYM,
     NO_LABEL_DATA,
     NOT_ON_LABELS,
     PREDICTION_SOURCE,
     REPORTING_COLUMNS,
-    TERM,
     WHICH_COLUMNS,
-    UnknownSymptomError,
     drugs_reporting,
-    match_symptom,
     rank_answers,
     split_drug_list,
     tie_note,
