@@ -78,6 +78,7 @@ def _page() -> None:
         summary.drop(columns=["side_effect_index", "output", "additivity_error"]),
         hide_index=True,
         column_config={
+            "side_effect": "side effect",
             "value": st.column_config.NumberColumn("output", format="%.3f"),
             "expected_value": st.column_config.NumberColumn("average output", format="%.3f"),
             "atoms": st.column_config.NumberColumn("atoms (set bits)", format="%+.3f"),

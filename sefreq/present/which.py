@@ -25,7 +25,7 @@ from sefreq.data.severity import SERIOUS, severity_of
 from sefreq.data.sider import PLACEBO
 from sefreq.present import molecules
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
-from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes
+from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes, shown_spread
 from sefreq.present.symptoms import SymptomMatch, resolve_symptom
 from sefreq.present.vocabulary import SERIOUS_MARK, band_word
 
@@ -215,7 +215,8 @@ def which_drugs(
     the label evidence of :func:`label_evidence`, with label_band "not on its labels"
     (SIDER covers the drug and does not list the symptom) or "no label data" (a new
     molecule, or a drug SIDER does not cover); the model's p_reported_pct (chance it is
-    reported, %), uncertainty_pct (1 sd across the ensemble, percentage points),
+    reported, %), uncertainty_pct (1 sd across the ensemble, percentage points, widened
+    outside the applicability domain as every page shows it),
     predicted_band, conformal_bands and in_domain for every drug with a structure (label
     rows included, to be read beside the labels, never instead of them); drug_index
     (catalogue index; -1 when none) and error.
@@ -302,7 +303,7 @@ def _predicted(smiles: list[str], side_effect_index: int, predict) -> pd.DataFra
     out = pd.DataFrame(
         {
             "p_reported_pct": (100 * rows["p_association"]).to_numpy(float),
-            "uncertainty_pct": (100 * rows["uncertainty"]).to_numpy(float),
+            "uncertainty_pct": 100 * shown_spread(rows),
             # The SmPC word, as every page says it (the model's own band column keeps
             # the CIOMS label: "frequent" for "common").
             "predicted_band": [band_word(c) for c in rows["frequency_class"]],

@@ -14,7 +14,13 @@ from sefreq.chem.io import neutralise_formulas
 from sefreq.data.severity import severity_of
 from sefreq.model.artifact import ModelCard
 from sefreq.present.organs import predicted_organ_classes
-from sefreq.present.profile import UNSTATED_BAND, band_range, domain_summary, filter_profile
+from sefreq.present.profile import (
+    UNSTATED_BAND,
+    band_range,
+    domain_summary,
+    filter_profile,
+    shown_spread,
+)
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT, LABEL, SMPC_COLUMNS, smpc_table
 from sefreq.present.standout import STANDOUT_COLUMNS, CatalogueReference, stands_out
 from sefreq.present.vocabulary import NOT_REPORTED, band_word, rounded
@@ -75,7 +81,8 @@ def report_table(report: ReportInput) -> pd.DataFrame:
     Prediction columns: side_effect, severity and severity_reason (its tier and why it is
     serious, :mod:`sefreq.data.severity`), organ_class (the primary one) and
     secondary_organ_classes (:mod:`sefreq.present.organs`), p_reported (0-1), uncertainty (sd of
-    p_reported across members), predicted_class (1-5) and predicted_band with
+    p_reported across members, widened outside the applicability domain:
+    :func:`sefreq.present.profile.shown_spread`), predicted_class (1-5) and predicted_band with
     band_range (share of patients), expected_frequency (1-5 scale), conformal_set,
     in_domain, max_similarity (Tanimoto), nearest_drug. Known columns (empty for a new
     molecule): known_class, known_band, known_median_share (0-1), n_label_statements,
@@ -89,7 +96,7 @@ def report_table(report: ReportInput) -> pd.DataFrame:
             "side_effect_index": rows["side_effect_index"].astype(int).to_numpy(),
             "side_effect": rows["side_effect"].to_numpy(),
             "p_reported": rows["p_association"].astype(float).round(4).to_numpy(),
-            "uncertainty": rows["uncertainty"].astype(float).round(4).to_numpy(),
+            "uncertainty": shown_spread(rows).round(4),
             "predicted_class": rows["frequency_class"].astype(int).to_numpy(),
             "predicted_band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
@@ -271,8 +278,8 @@ def batch_report_table(molecules: list, prediction: pd.DataFrame, card: ModelCar
     ``prediction``: the predictor's rows for the usable ones (``id`` = molecule id). A
     molecule that cannot be scored gets one row holding its ``error``. Columns: molecule_id,
     input_source, input_smiles, standardised_smiles, known_drug, side_effect, p_reported
-    (0-1), uncertainty, predicted_class, predicted_band, band_range, in_domain,
-    max_similarity, nearest_drug, error, model_version.
+    (0-1), uncertainty (as the pages show it), predicted_class, predicted_band (the SmPC's
+    word), band_range, in_domain, max_similarity, nearest_drug, error, model_version.
     """
     version = card.version
     rows = prediction[prediction["side_effect_index"] >= 0]
@@ -282,9 +289,9 @@ def batch_report_table(molecules: list, prediction: pd.DataFrame, card: ModelCar
             "molecule_id": rows["id"].astype(str).to_numpy(),
             "side_effect": rows["side_effect"].to_numpy(),
             "p_reported": rows["p_association"].astype(float).round(4).to_numpy(),
-            "uncertainty": rows["uncertainty"].astype(float).round(4).to_numpy(),
+            "uncertainty": shown_spread(rows).round(4),
             "predicted_class": rows["frequency_class"].astype(int).to_numpy(),
-            "predicted_band": rows["band"].to_numpy(),
+            "predicted_band": [band_word(c) for c in rows["frequency_class"]],
             "band_range": [band_range(c) for c in rows["frequency_class"]],
             "in_domain": rows["in_domain"].astype(bool).to_numpy(),
             "max_similarity": rows["max_similarity"].astype(float).round(3).to_numpy(),

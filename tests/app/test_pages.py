@@ -9,7 +9,7 @@ from sefreq.constants import DISCLAIMER, SIDER_LICENCE
 from sefreq.present import molecules
 from sefreq.present.smpc import SMPC_COLUMNS
 from sefreq.present.standout import STANDOUT_COLUMNS, STANDS_OUT
-from sefreq.present.vocabulary import COLUMN_NAMES
+from sefreq.present.vocabulary import COLUMN_NAMES, SMPC_BANDS
 from sefreq.report.tables import SMPC_PROVENANCE
 from sefreq.ui import state
 from sefreq.ui.resources import DATASET_FOLDER_ENV, MODEL_DIR_ENV
@@ -585,6 +585,9 @@ def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:
     assert table["molecule_id"].drop_duplicates().tolist() == ["ethanol", "broken", "phenol"]
     assert len(table[table["molecule_id"] == "ethanol"]) == 30
     assert table.loc[table["molecule_id"] == "broken", "error"].str.contains("SMILES").all()
+    # The batch CSV speaks the SmPC's words too (#23: it wrote the model's CIOMS "frequent").
+    scored = table[table["error"] == ""]
+    assert set(scored["predicted_band"]) <= set(SMPC_BANDS)
 
 
 def test_an_unexpected_error_is_a_message_not_a_traceback(run_app, monkeypatch) -> None:

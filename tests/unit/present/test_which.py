@@ -277,6 +277,7 @@ def _stub(smiles: list[str], ids: list[str]) -> pd.DataFrame:
             "side_effect_index": k,
             "p_association": 0.5,
             "uncertainty": 0.1,
+            "max_similarity": 0.5,
             "band": "frequent",
             "frequency_class": 4,
             "conformal_set": "4",
@@ -332,3 +333,16 @@ def test_the_answer_says_whether_the_symptom_is_serious_and_the_csv_carries_it(
     assert "not among the serious" in severity_note("Headache")
     reporting = drugs_reporting("hepatitis", dataset, n=3)
     assert reporting["severity"].eq("serious").all()
+
+
+def test_the_spread_shown_widens_outside_the_domain(dataset) -> None:
+    """#23: the pages widen a molecule's spread outside the applicability domain; Which
+    drug? showed the ensemble's own, narrower the further the molecule was from any drug."""
+
+    def far(smiles: list[str], ids: list[str]) -> pd.DataFrame:
+        return _stub(smiles, ids).assign(max_similarity=0.05)
+
+    near = which_drugs("Headache", ["ibuprofen"], dataset, predict=_stub)
+    wide = which_drugs("Headache", ["ibuprofen"], dataset, predict=far)
+    assert near["uncertainty_pct"].iloc[0] == pytest.approx(10.0)  # in domain: as it was
+    assert wide["uncertainty_pct"].iloc[0] > 20.0
