@@ -63,8 +63,11 @@ def run_predict(
     env = dict(os.environ)
     if source is not None:
         env["PYTHONPATH"] = str(source)
+    # `python -m` puts the working directory first on the path, before PYTHONPATH: run in
+    # the tree whose sefreq is meant (run from this repository, a baseline ran this tree).
+    tree = source if source is not None else HERE.parent
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=env, cwd=tree)
     seconds = time.perf_counter() - started
     if done.returncode:
         raise SystemExit(f"sefreq predict failed:\n{done.stderr[-2000:]}")
@@ -92,7 +95,7 @@ def main() -> int:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="sefreq_batch_"))
-    library = args.library or work / f"library_{args.n}.smi"
+    library = (args.library or work / f"library_{args.n}.smi").resolve()
     if args.library is None:
         subprocess.run([sys.executable, str(HERE / "make_library.py"), "--n", str(args.n),
                         "-o", str(library)], check=True)  # fmt: skip
