@@ -115,18 +115,16 @@ def organ_class_table(side_effects: pd.DataFrame) -> pd.DataFrame:
     """Per side effect (``side_effects``' index): ``organ_class`` (the primary) and
     ``secondary_organ_classes`` (the others, "; "-joined, "" for none).
 
-    ``side_effects``: the dataset's table (name, organ_classes and, when known,
+    ``side_effects``: the dataset's table, or one shaped like it (name, organ_classes and
     group_terms as lists).
     """
-    groups = (
-        side_effects["group_terms"]
-        if "group_terms" in side_effects
-        else pd.Series([()] * len(side_effects), index=side_effects.index)
-    )
     primary = [
         primary_organ_class(list(organs), list(group), str(name))
         for organs, group, name in zip(
-            side_effects["organ_classes"], groups, side_effects["name"], strict=True
+            side_effects["organ_classes"],
+            side_effects["group_terms"],
+            side_effects["name"],
+            strict=True,
         )
     ]
     secondary = [
@@ -143,7 +141,8 @@ def predicted_organ_classes(
 ) -> pd.DataFrame:
     """:func:`organ_class_table` of the side effects in a predictor's long rows (index
     side_effect_index): from the dataset's side effects, group terms included, when there
-    is one, else from the rows' own ``organ_classes`` ("|"-joined)."""
+    is one, else from the rows' own ``organ_classes`` ("|"-joined; a predictor carries no
+    group terms, so none ties a term to a class)."""
     if dataset is not None:
         return organ_class_table(dataset.side_effects)
     rows = prediction[prediction["side_effect_index"] >= 0].drop_duplicates("side_effect_index")
@@ -151,6 +150,7 @@ def predicted_organ_classes(
         {
             "name": rows["side_effect"].to_numpy(),
             "organ_classes": [str(text).split("|") for text in rows["organ_classes"]],
+            "group_terms": [()] * len(rows),
         },
         index=rows["side_effect_index"].astype(int).to_numpy(),
     )

@@ -92,3 +92,23 @@ def test_the_table_names_the_others_as_secondary() -> None:
     assert table.loc[7, "organ_class"] == NERVOUS
     assert table.loc[7, "secondary_organ_classes"] == f"{VASCULAR}; {CARDIAC}"
     assert table.loc[9, "secondary_organ_classes"] == ""
+
+
+def test_prediction_rows_alone_give_the_same_rule() -> None:
+    """Without a dataset the classes come from a predictor's rows, which carry no group
+    terms: the table says so with empty ones instead of testing for the column (#26)."""
+    from sefreq.present.organs import predicted_organ_classes
+
+    rows = pd.DataFrame(
+        {
+            "side_effect_index": [0, 1, -1],
+            "side_effect": ["dizziness", "nausea", ""],
+            "organ_classes": [f"{VASCULAR}|{NERVOUS}", "Gastrointestinal disorders", ""],
+        }
+    )
+    table = predicted_organ_classes(rows)
+    assert (
+        table.loc[0, "organ_class"] == NERVOUS
+        and table.loc[0, "secondary_organ_classes"] == VASCULAR
+    )
+    assert list(table.index) == [0, 1]
