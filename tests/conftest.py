@@ -65,8 +65,8 @@ def smiles() -> dict[str, str]:
 
 @pytest.fixture(scope="session")
 def tiny_world(tmp_path_factory: pytest.TempPathFactory) -> TinyWorld:
-    """39 real drugs x 30 side effects, built by the real build from tests/data/upstream, and
-    a 2-member model trained on them (seconds)."""
+    """39 real drugs x 30 side effects, built by the real build from upstream-format files
+    written for the session, and a 2-member model trained on them (seconds)."""
     return build_tiny_world(tmp_path_factory.mktemp("tiny_world"))
 
 

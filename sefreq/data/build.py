@@ -57,7 +57,7 @@ class World:
     drugs first in the SMILES file, and the reviewed structure decisions of
     :mod:`sefreq.data.curation`. The build fails loudly on anything else, so a truncated
     or foreign file cannot pass for the real one; :func:`sefreq.data.cache.load_dataset`
-    never builds another world. A test world (tests/data/upstream) states its own.
+    never builds another world. A test world (tests/support/make_tiny_upstream.py) states its own.
     """
 
     n_drugs: int = N_DRUGS

@@ -1,4 +1,4 @@
-"""Write the tiny world's upstream files into ``tests/data/upstream/``: every file the
+"""Write the tiny world's upstream files into a folder: every file the
 registry (:mod:`sefreq.data.registry`) knows, in its upstream format, for the 39 drugs x 30
 side effects of :mod:`tests.support.tiny_world` and its three drugs beyond R.
 
@@ -8,10 +8,11 @@ it is made exactly as the real one is. Drug names, structures, brands, label nam
 codes, DrugBank ids and targets are real; which side effects a drug has, and how often,
 are drawn at random (seed 0). The files are byte-for-byte reproducible (no date in the
 gzip and MATLAB headers) and ``SHA256SUMS`` records their sums, which the tests check
-before building and ``tests/unit/data/test_tiny_upstream.py`` checks against a fresh run
-of this script. Rerun it after changing the world, and commit what it writes::
+before building. The test session writes them into a temporary folder
+(:func:`tests.support.tiny_world.write_upstream`, under a second); they are never
+committed, since their names are those of the real upstream files. To look at them::
 
-    PYTHONPATH=. .venv/bin/python -m tests.support.make_tiny_upstream
+    PYTHONPATH=. .venv/bin/python -m tests.support.make_tiny_upstream /tmp/tiny_upstream
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from pathlib import Path
 import numpy as np
 
 from sefreq.data.registry import REGISTRY, sha256_of
-from tests.support import TEST_DATA
 from tests.support.tiny_world import (
     BEYOND_R,
     BRANDS,
@@ -40,8 +40,7 @@ from tests.support.tiny_world import (
     group_term,
 )
 
-#: Where the files go (the tests read them there).
-OUT = TEST_DATA / "upstream"
+#: The file of their sums, written beside them.
 MANIFEST = "SHA256SUMS"
 
 # A representative share of patients per class (0-1), for the label statements.
@@ -219,7 +218,7 @@ def _statement(cid: int, side_effect: int, placebo: str, value: float) -> Statem
     return Statement(cid, side_effect, placebo, f"{100 * value:.2g}%", repr(value), repr(value))
 
 
-def main(out: Path = OUT) -> dict[str, str]:
+def main(out: Path) -> dict[str, str]:
     """Write every file into ``out`` and its ``SHA256SUMS``; return file name -> sha256."""
     from rdkit import RDLogger
 
@@ -490,5 +489,9 @@ def _drugcentral_targets() -> bytes:
 
 
 if __name__ == "__main__":
-    for file_name, digest in main().items():
+    import sys
+
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m tests.support.make_tiny_upstream FOLDER")
+    for file_name, digest in main(Path(sys.argv[1])).items():
         print(f"{digest}  {file_name}")

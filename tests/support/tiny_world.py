@@ -2,13 +2,14 @@
 three drugs beyond R in the catalogue (one SIDER lists, one only DrugBank knows, one only
 DrugCentral).
 
-Its upstream files (``tests/data/upstream/``, written by
-:mod:`tests.support.make_tiny_upstream`) are in the formats of the real ones, and
-:func:`build_dataset` makes the tests' :class:`~sefreq.data.dataset.Dataset` from them with
-the real build (:func:`sefreq.data.build.build_dataset`), so tests read the dataset
-production makes, only smaller. :func:`build_tiny_world` writes that dataset as a dataset
-folder (the cache's format) and a model bundle trained on it in seconds, so AppTests and the
-browser suite run without the upstream data or the bundled model. Drug names and
+Its upstream files (written by :mod:`tests.support.make_tiny_upstream` into a temporary
+folder when a test session starts, never committed: their names are the real files') are
+in the formats of the real ones, and :func:`build_dataset` makes the tests'
+:class:`~sefreq.data.dataset.Dataset` from them with the real build
+(:func:`sefreq.data.build.build_dataset`), so tests read the dataset production makes,
+only smaller. :func:`build_tiny_world` writes that dataset as a dataset folder (the
+cache's format) and a model bundle trained on it in seconds, so AppTests and the browser
+suite run without the upstream data or the bundled model. Drug names and
 structures are real so that a walk ("look up ibuprofen", "Advil") reads the same as on the
 real data; which side effects a drug has, and how often, are random.
 """
@@ -24,7 +25,6 @@ from sefreq.data.build import World
 from sefreq.data.curation import BIOLOGIC_NO_STRUCTURE, CurationDecision
 from sefreq.data.dataset import Dataset
 from sefreq.data.registry import REGISTRY, sha256_of
-from tests.support import TEST_DATA
 
 DRUGS = (
     ("aspirin", "CC(=O)Oc1ccccc1C(=O)O", "B01AC06|N02BA01"),
@@ -126,9 +126,6 @@ BEYOND_R = (
     ("nabumetone", "COc1ccc2cc(CCC(C)=O)ccc2c1", "M01AX01"),
 )
 MODEL_VERSION = "0.0.tiny"
-#: The tiny world's upstream files and the manifest of their sums.
-UPSTREAM = TEST_DATA / "upstream"
-MANIFEST = UPSTREAM / "SHA256SUMS"
 #: What the upstream SMILES file holds where the world has no structure: as for the real
 #: proteins, an unrelated small molecule that curation sets aside.
 UPSTREAM_SMILES = {"insulin glargine": "NCC(=O)NCC(=O)O"}
@@ -176,12 +173,24 @@ class TinyWorld:
 
 
 class StaleTinyFilesError(RuntimeError):
-    """A tiny upstream file is missing or differs from the manifest: regenerate them."""
+    """A tiny upstream file is missing or changed since it was written: write them again."""
 
 
-def upstream_paths(folder: Path = UPSTREAM) -> dict[str, Path]:
-    """The tiny upstream files by registry key, each checked against ``SHA256SUMS``."""
-    manifest = folder / MANIFEST.name
+def write_upstream(folder: Path) -> dict[str, Path]:
+    """Write the tiny upstream files into ``folder`` (under a second); return them by
+    registry key, checked (:func:`upstream_paths`)."""
+    from tests.support.make_tiny_upstream import main
+
+    main(folder)
+    return upstream_paths(folder)
+
+
+def upstream_paths(folder: Path) -> dict[str, Path]:
+    """The tiny upstream files of ``folder`` by registry key, each checked against the
+    ``SHA256SUMS`` written beside them."""
+    from tests.support.make_tiny_upstream import MANIFEST
+
+    manifest = folder / MANIFEST
     sums = {}
     for line in manifest.read_text().splitlines():
         digest, name = line.split(maxsplit=1)
@@ -191,18 +200,19 @@ def upstream_paths(folder: Path = UPSTREAM) -> dict[str, Path]:
         path = folder / entry.filename
         if not path.is_file() or sha256_of(path) != sums.get(entry.filename):
             raise StaleTinyFilesError(
-                f"{path} is missing or does not match {manifest}: run "
-                "`PYTHONPATH=. python -m tests.support.make_tiny_upstream`"
+                f"{path} is missing or does not match {manifest}: write the files again "
+                "(tests.support.make_tiny_upstream)"
             )
         paths[key] = path
     return paths
 
 
-def build_dataset() -> Dataset:
-    """The tiny :class:`Dataset`, built from the tiny upstream files by the real build."""
+def build_dataset(folder: Path) -> Dataset:
+    """The tiny :class:`Dataset`, built by the real build from the tiny upstream files,
+    written into ``folder`` first."""
     from sefreq.data.build import build_dataset as build
 
-    return build(upstream_paths(), TINY)
+    return build(write_upstream(folder), TINY)
 
 
 def train_bundle(dataset: Dataset, out_dir: Path) -> Path:
@@ -241,7 +251,7 @@ def build_tiny_world(root: Path) -> TinyWorld:
     """Write the tiny dataset folder and bundle under ``root``; return their paths."""
     from sefreq.data.cache import save_dataset
 
-    dataset = build_dataset()
+    dataset = build_dataset(root / "upstream")
     folder = root / "dataset"
     save_dataset(dataset, folder)
     bundle = train_bundle(dataset, root / "bundle")

@@ -1,6 +1,5 @@
-"""The tiny world's upstream files (tests/data/upstream): what the script writes is what is
-committed, the real build makes the tests' dataset from them, and the real world's checks
-refuse them."""
+"""The tiny world's upstream files: the script writes the same bytes every time, the real
+build makes the tests' dataset from them, and the real world's checks refuse them."""
 
 from __future__ import annotations
 
@@ -9,34 +8,35 @@ import pytest
 from sefreq.data.build import build_dataset
 from sefreq.data.registry import REGISTRY
 from tests.support import make_tiny_upstream
-from tests.support.tiny_world import MANIFEST, UPSTREAM, StaleTinyFilesError, upstream_paths
+from tests.support.tiny_world import StaleTinyFilesError, upstream_paths, write_upstream
 
 
-def test_the_script_writes_exactly_the_committed_files(tmp_path) -> None:
-    sums = make_tiny_upstream.main(tmp_path)
-    assert (tmp_path / MANIFEST.name).read_text() == MANIFEST.read_text()
+def test_the_script_writes_the_same_bytes_every_time(tmp_path) -> None:
+    sums = make_tiny_upstream.main(tmp_path / "a")
+    manifest = (tmp_path / "a" / make_tiny_upstream.MANIFEST).read_text()
+    assert make_tiny_upstream.main(tmp_path / "b") == sums
+    assert (tmp_path / "b" / make_tiny_upstream.MANIFEST).read_text() == manifest
     assert set(sums) == {entry.filename for entry in REGISTRY.values()}
 
 
-def test_every_registry_file_is_there_and_small() -> None:
-    paths = upstream_paths()
+def test_every_registry_file_is_there_and_small(tmp_path) -> None:
+    paths = write_upstream(tmp_path)
     assert set(paths) == set(REGISTRY)
     assert all(path.stat().st_size < 20_000 for path in paths.values())
 
 
 def test_a_changed_file_is_refused(tmp_path) -> None:
-    for path in UPSTREAM.iterdir():
-        (tmp_path / path.name).write_bytes(path.read_bytes())
+    write_upstream(tmp_path)
     (tmp_path / "drugbank.tsv").write_text("drugbank_id\tname\n")
     with pytest.raises(StaleTinyFilesError, match="make_tiny_upstream"):
         upstream_paths(tmp_path)
 
 
-def test_the_real_worlds_checks_refuse_the_tiny_files() -> None:
+def test_the_real_worlds_checks_refuse_the_tiny_files(tmp_path) -> None:
     """Without its own :class:`~sefreq.data.build.World`, the tiny world fails the build's
     first check of the real one: the sizes stay strict where no world is named."""
     with pytest.raises(RuntimeError, match=r"R has shape \(39, 30\), not \(759, 994\)"):
-        build_dataset(upstream_paths())
+        build_dataset(write_upstream(tmp_path))
 
 
 def test_the_tiny_dataset_has_every_part_the_build_makes(tiny_world) -> None:
