@@ -23,10 +23,15 @@ def test_51_profile_marks_serious_terms_and_filters_the_layout(browser_page) -> 
     search(page, "ibuprofen")
     page.get_by_text("ibuprofen is now the current drug.").wait_for()
     go(page, "Profile")
+    # all_inner_texts() does not wait: under a loaded full run it read the page before the
+    # grid was drawn (and test 53, which reads this test's switch, failed after it).
+    page.locator("[data-testid='stTable']").filter(has_text="Hypotension").first.wait_for()
     tables = "".join(page.locator("[data-testid='stTable']").all_inner_texts())
     assert f"{SERIOUS_MARK} Hepatitis" in tables and "Hypotension" in tables
     check(page, console, "51_profile_serious_marked")
     _serious_only(page)
+    page.get_by_role("checkbox", name=f"{SERIOUS_MARK} Serious only").wait_for()
+    page.locator("[data-testid='stTable']").filter(has_text="Hepatitis").first.wait_for()
     tables = "".join(page.locator("[data-testid='stTable']").all_inner_texts())
     assert f"{SERIOUS_MARK} Hepatitis" in tables and "Hypotension" not in tables
     check(page, console, "51_profile_serious_only")
