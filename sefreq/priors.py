@@ -56,6 +56,36 @@ def _without(similarity: np.ndarray, exclude: np.ndarray | None, fill: float) ->
     return sim
 
 
+def top_k_mask(values: np.ndarray, k: int) -> np.ndarray:
+    """(n, m) bool: each row's ``k`` largest values, ties at the edge broken by the lower
+    column index.
+
+    ``np.argpartition`` breaks ties by whatever its SIMD kernel does, which differs between
+    CPUs (AVX2 and AVX-512 machines chose different co-reported partners among equal
+    correlations, and the bundled model's rare side effects moved by up to 0.03): a
+    prediction must not depend on the machine. Only values are partitioned here, and the
+    ties are then taken in column order."""
+    n, m = values.shape
+    if k >= m:
+        return np.ones((n, m), dtype=bool)
+    values = np.where(np.isnan(values), -np.inf, values)  # NaN (an unreadable row) ranks last
+    if k <= 0:
+        return np.zeros((n, m), dtype=bool)
+    edge = -np.partition(-values, k - 1, axis=1)[:, k - 1 : k]  # each row's k-th largest
+    above = values > edge
+    tied = values == edge
+    room = k - above.sum(1, keepdims=True)
+    return above | (tied & (np.cumsum(tied, axis=1) <= room))
+
+
+def top_k_columns(values: np.ndarray, k: int) -> np.ndarray:
+    """(n, min(k, m)) column indices of each row's ``k`` largest values, in column order
+    (:func:`top_k_mask`: the same on every CPU)."""
+    n, m = values.shape
+    kk = min(k, m)
+    return np.nonzero(top_k_mask(values, kk))[1].reshape(n, kk)
+
+
 def _power(x: np.ndarray, gamma: float) -> np.ndarray:
     """``x ** gamma``; a small whole ``gamma`` by multiplication (6x faster, same values to
     rounding)."""
@@ -118,7 +148,7 @@ def knn_profiles(
     if n_query == 0 or kk == 0:
         zeros = np.zeros((n_query, len(prevalence)), dtype=np.float32)
         return zeros, zeros.copy()
-    top = np.argpartition(-sim, kk - 1, axis=1)[:, :kk]
+    top = top_k_columns(sim, kk)
     top_weights = np.clip(np.take_along_axis(sim, top, axis=1), 0, None) ** power  # (q, k)
     labelled, positive, cls, classified = reference or knn_reference(
         reference_frequency, reference_mask
@@ -184,8 +214,7 @@ def smoothing_reference(
     np.fill_diagonal(correlation, 0)
     keep = min(top, correlation.shape[1] - 1)
     if keep > 0:
-        dropped = np.argpartition(-correlation, keep, axis=1)[:, keep:]
-        np.put_along_axis(correlation, dropped, 0, axis=1)
+        correlation[~top_k_mask(correlation, keep)] = 0
     from scipy import sparse  # here, not at the top: loading the model stays fast
 
     # About ``top`` partners a row: held sparse, so co_reporting costs a tenth.

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sefreq.constants import FREQUENCY_BANDS
+from sefreq.priors import top_k_columns
 
 if TYPE_CHECKING:
     from sefreq.model.bundle import EnsembleOutput
@@ -131,7 +132,7 @@ def top_k_arrays(out: EnsembleOutput, k: int, ad_threshold: float) -> dict[str, 
     most likely side effects of each molecule, highest first (ties: lower index first)."""
     n = out.p_association.shape[0]
     p = out.p_association
-    top = np.argpartition(-p, k - 1, axis=1)[:, :k]
+    top = top_k_columns(p, k)  # the same k on every CPU, ties to the lower index
     order = np.lexsort((top, -np.take_along_axis(p, top, 1)), axis=1)
     top = np.take_along_axis(top, order, 1)
     rows = np.repeat(np.arange(n), k)

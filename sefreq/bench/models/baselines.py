@@ -17,6 +17,7 @@ from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
 from sefreq.constants import UNSTATED, stated
 from sefreq.metrics import aupr
+from sefreq.priors import top_k_columns
 
 #: Galeano et al.'s score-to-class cut-offs: a score below 0.42 is class 0, and so on.
 GALEANO_CUTOFFS: tuple[float, ...] = (0.42, 1.26, 2.43, 3.25, 3.93)
@@ -283,7 +284,7 @@ class KNNModel:
     ) -> tuple[np.ndarray, np.ndarray]:
         train = self._train
         k = min(k, similarity.shape[1])
-        neighbours = np.argpartition(-similarity, k - 1, axis=1)[:, :k]  # (n_query, k)
+        neighbours = top_k_columns(similarity, k)  # (n_query, k)
         weights = np.take_along_axis(similarity, neighbours, axis=1).clip(min=0.0)
         weights = weights[:, :, None] + 1e-6  # a tiny floor so all-dissimilar still averages
         labelled = train.label_mask[neighbours]  # (n_query, k, 994)

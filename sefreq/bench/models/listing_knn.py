@@ -24,6 +24,7 @@ from sefreq.chem.similarity import tanimoto_bits
 from sefreq.chem.standardize import skeleton_of
 from sefreq.constants import stated
 from sefreq.metrics import aupr, aupr_per_drug
+from sefreq.priors import top_k_columns
 
 #: (k, power, shrinkage toward the prevalence) tried on the validation drugs.
 LISTED_GRID = tuple(itertools.product((5, 10, 20, 40), (1.0, 2.0, 3.0), (0.05, 0.15, 0.3)))
@@ -47,7 +48,7 @@ def neighbour_profiles(
         empty = np.zeros((0, listed.shape[1]))
         return empty, empty.copy()
     k = min(k, similarity.shape[1])
-    top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    top = top_k_columns(similarity, k)
     weights = np.take_along_axis(similarity, top, axis=1).clip(min=0.0) ** power
     association = np.empty((n_query, listed.shape[1]))
     frequency = np.empty_like(association)

@@ -141,3 +141,20 @@ def test_a_huge_single_fragment_is_refused_not_scored(predictor):
     assert len(chain) == 1 and chain["side_effect_index"].iloc[0] == -1
     assert "heavy atoms" in chain["error"].iloc[0]
     assert (table["id"] == "ethanol").sum() == N_SE
+
+
+def test_top_k_is_the_same_on_every_cpu_ties_to_the_lower_index():
+    """numpy's argpartition breaks ties by its SIMD kernel (AVX2 and AVX-512 machines
+    differed), so the selection of neighbours and co-reported partners is made here."""
+    from sefreq.priors import top_k_columns, top_k_mask
+
+    rng = np.random.default_rng(0)
+    values = rng.integers(0, 4, size=(200, 37)).astype(np.float64)  # many ties
+    values[5] = np.nan
+    for k in (1, 3, 10, 36, 37, 50):
+        mask = top_k_mask(values, k)
+        order = np.argsort(-np.nan_to_num(values, nan=-np.inf), axis=1, kind="stable")
+        expected = np.zeros_like(mask)
+        np.put_along_axis(expected, order[:, : min(k, 37)], True, axis=1)
+        np.testing.assert_array_equal(mask, expected)
+    np.testing.assert_array_equal(top_k_columns(values, 3)[5], [0, 1, 2])  # NaN row: first k
