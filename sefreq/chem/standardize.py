@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 
 from rdkit import Chem, RDLogger
+from rdkit.Chem import rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 RDLogger.DisableLog("rdApp.*")
@@ -341,6 +342,24 @@ def model_molecule(smiles: str | None) -> tuple[str | None, Chem.Mol | None, str
     if mol is None:  # a parent RDKit writes but cannot read back (rare)
         return None, None, f"{_short(text)!r}: RDKit cannot read back its standardised form."
     return parent, mol, None
+
+
+# CalcMolFormula's hydrogen counts (H, or D and T for isotopes) and its trailing charge:
+# InChI moves protons between its layers, so only the heavy atoms are kept.
+_FORMULA_HYDROGENS = re.compile(r"[HDT](?![a-z])\d*|[+-]\d*$")
+
+
+def heavy_formula(mol: Chem.Mol | None) -> str | None:
+    """The heavy atoms of a molecule as a formula without hydrogens or charge ("C13O2" for
+    ibuprofen): cheap (about 10 us, 50 times less than an InChIKey), and equal for any two
+    molecules that share :func:`skeleton_of`, since the InChI the key hashes keeps every
+    heavy atom in its formula and only its hydrogens and charge move between layers. So a
+    molecule whose heavy formula no known compound has cannot match one by skeleton, and
+    its InChIKey need not be computed (:meth:`MechanismModel.skeletons_of
+    <sefreq.model.mechanism.MechanismModel.skeletons_of>`). None for None."""
+    if mol is None:
+        return None
+    return _FORMULA_HYDROGENS.sub("", rdMolDescriptors.CalcMolFormula(mol))
 
 
 def skeleton_of(mol: Chem.Mol | None) -> str | None:

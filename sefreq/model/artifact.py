@@ -155,6 +155,9 @@ class MechanismCard:
 
     vocabulary: list[str]
     known_skeletons: list[str]
+    # The known compounds' heavy formulas, sorted (a prefilter before their InChIKeys;
+    # absent before 2.0.1)
+    known_formulas: list[str] | None = None
 
 
 #: Card keys a model cannot be rebuilt without (:meth:`ModelCard.parse` refuses a card
@@ -281,7 +284,12 @@ class ModelCard:
                     isinstance(value.get(k), list) for k in ("vocabulary", "known_skeletons")
                 ):
                     raise fail(spec.name, "must hold a vocabulary and known_skeletons")
-                values[spec.name] = MechanismCard(value["vocabulary"], value["known_skeletons"])
+                formulas = value.get("known_formulas")
+                if formulas is not None and not isinstance(formulas, list):
+                    raise fail(spec.name, "known_formulas must be a list")
+                values[spec.name] = MechanismCard(
+                    value["vocabulary"], value["known_skeletons"], formulas
+                )
                 continue
             if float in kinds and type(value) is int:
                 value = float(value)
@@ -307,8 +315,8 @@ class ModelCard:
             if spec.name == "record":
                 continue
             value = getattr(self, spec.name)
-            if isinstance(value, MechanismCard):
-                value = asdict(value)
+            if isinstance(value, MechanismCard):  # known_formulas only where the card has them
+                value = {k: v for k, v in asdict(value).items() if v is not None}
             if spec.name in out:
                 if out[spec.name] != value:
                     out[spec.name] = value

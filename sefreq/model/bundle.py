@@ -25,7 +25,6 @@ from sefreq.chem.features import (
     mol_from_smiles,
 )
 from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
-from sefreq.chem.standardize import skeleton_of
 from sefreq.model.artifact import (
     BUNDLE_FORMAT,
     CARD_FILE,
@@ -47,7 +46,7 @@ from sefreq.priors import knn_profiles, knn_reference, smoothed_profiles, smooth
 # 1.3: 14 descriptors (no MolLogP, MolMR either)
 # 2.0: trained on complete label listings, with the mechanism view (targets and ATC classes
 #      as the dense task; the listing head reads them, the prior mixes them in)
-MODEL_VERSION = "2.0.0"
+MODEL_VERSION = "2.0.1"
 # Buffers every member holds identically: stored once, under "shared.".
 SHARED_BUFFERS = (
     "organ_classes",
@@ -161,7 +160,7 @@ class SEFreqEnsemble:
         predicted)."""
         if self.mechanism is None:
             return inputs
-        skeletons = None if mols is None else [skeleton_of(m) for m in mols]
+        skeletons = None if mols is None else self.mechanism.skeletons_of(mols)
         profiles, known = self.mechanism.profiles(inputs.fingerprints, skeletons)
         return replace(inputs, mechanism=profiles, mechanism_known=known)
 
@@ -434,6 +433,11 @@ class SEFreqEnsemble:
                 else {
                     "vocabulary": self.mechanism.vocabulary,
                     "known_skeletons": self.mechanism.known_skeletons,
+                    **(
+                        {}
+                        if self.mechanism.known_formulas is None
+                        else {"known_formulas": sorted(self.mechanism.known_formulas)}
+                    ),
                 },
             }
         )
@@ -508,6 +512,7 @@ class SEFreqEnsemble:
                 tensors,
                 card.mechanism.vocabulary,
                 card.mechanism.known_skeletons,
+                card.mechanism.known_formulas,
             ),
         )
 

@@ -25,6 +25,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from sefreq.chem.features import mol_from_smiles
+from sefreq.chem.standardize import heavy_formula, skeleton_of
+
 #: A protein or ATC class is a label of the dense task when at least this many compounds
 #: carry it (rarer ones cannot be learnt from structure, and would only bloat the input).
 MIN_COMPOUNDS = 5
@@ -62,6 +65,12 @@ class MechanismTask:
             [self.skeletons[i] for i in keep],
             [self.proteins[i] for i in keep],
             [self.atc[i] for i in keep],
+        )
+
+    def heavy_formulas(self) -> frozenset[str]:
+        """The compounds' heavy formulas (:func:`~sefreq.chem.standardize.heavy_formula`)."""
+        return frozenset(
+            f for f in (heavy_formula(mol_from_smiles(s)) for s in self.smiles) if f is not None
         )
 
     def vocabulary(self, min_compounds: int = MIN_COMPOUNDS) -> list[str]:
@@ -149,6 +158,10 @@ class MechanismModel:
     nets: list[MechanismNet]
     known_skeletons: list[str]
     known_profiles: np.ndarray  # (n_known, V) uint8
+    # The heavy formulas (sefreq.chem.standardize.heavy_formula) of the known compounds:
+    # a molecule with none of them cannot match one, and skips its InChIKey. None (a
+    # bundle made before 2.0.1): every molecule's key is computed.
+    known_formulas: frozenset[str] | None = None
 
     @property
     def n_outputs(self) -> int:
@@ -162,6 +175,16 @@ class MechanismModel:
             return np.zeros((0, self.n_outputs), dtype=np.float32)
         total = sum(torch.sigmoid(net(x)) for net in self.nets)
         return (total / len(self.nets)).numpy()
+
+    def skeletons_of(self, mols: list) -> list[str | None]:
+        """Each molecule's first InChIKey block (:func:`~sefreq.chem.standardize.skeleton_of`)
+        where it can name a known compound, else None. The InChIKey was the costliest step of
+        screening (15% of the time, #24); a molecule whose heavy formula no known compound
+        has is not keyed, as no key of it could match."""
+        formulas = self.known_formulas
+        if formulas is None:
+            return [skeleton_of(m) for m in mols]
+        return [skeleton_of(m) if heavy_formula(m) in formulas else None for m in mols]
 
     def known(self, skeletons: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(n, V) float32 known profiles and (n,) bool: the skeleton has a known mechanism."""
@@ -203,9 +226,14 @@ class MechanismModel:
 
     @classmethod
     def from_state(
-        cls, tensors: dict[str, np.ndarray], vocabulary: list[str], skeletons: list[str]
+        cls,
+        tensors: dict[str, np.ndarray],
+        vocabulary: list[str],
+        skeletons: list[str],
+        formulas: list[str] | None = None,
     ) -> MechanismModel:
-        """The model :meth:`state` saved, with the card's vocabulary and skeletons."""
+        """The model :meth:`state` saved, with the card's vocabulary, skeletons and heavy
+        formulas."""
         nets = []
         k = 0
         while f"mechanism.net{k}.layers.1.weight" in tensors:
@@ -225,7 +253,8 @@ class MechanismModel:
         profiles = np.zeros((len(skeletons), len(vocabulary)), dtype=np.uint8)
         rows = np.repeat(np.arange(len(skeletons)), np.diff(indptr))
         profiles[rows, tensors["mechanism.known_indices"].astype(np.int64)] = 1
-        return cls(list(vocabulary), nets, list(skeletons), profiles)
+        known_formulas = None if formulas is None else frozenset(formulas)
+        return cls(list(vocabulary), nets, list(skeletons), profiles, known_formulas)
 
 
 def mechanism_similarity(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
@@ -300,6 +329,8 @@ def train_mechanism(
             profiles[rows] = torch.sigmoid(net(x)).numpy()
     known_task = known_task or task
     known_rows = known_task.labels(vocabulary)[0].astype(np.uint8)
-    model = MechanismModel(vocabulary, nets, list(known_task.skeletons), known_rows)
+    model = MechanismModel(
+        vocabulary, nets, list(known_task.skeletons), known_rows, known_task.heavy_formulas()
+    )
     known, found = model.known(list(train_skeletons))
     return CrossFitted(model, profiles, known, found)

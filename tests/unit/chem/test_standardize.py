@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from rdkit import Chem
 
 from sefreq.chem.standardize import (
     MAX_HEAVY_ATOMS,
     InvalidMoleculeError,
     MoleculeTooLargeError,
     StandardizationError,
+    heavy_formula,
+    skeleton_of,
     standardize,
 )
 
@@ -91,3 +94,27 @@ def test_keep_components_keeps_every_organic_drug_and_drops_ions():
     assert any("[Na+]" in change for change in parent.changes)
     # Without the option only the largest organic fragment survives.
     assert "." not in standardize(combination).parent_smiles
+
+
+@pytest.mark.parametrize(
+    "forms",
+    [
+        # a compound and its anion, a deuterated and a 13C form, a salt's parent: one skeleton
+        ("CC(C)Cc1ccc(cc1)C(C)C(=O)O", "CC(C)Cc1ccc(cc1)C(C)C(=O)[O-]"),
+        ("Cc1ccccc1", "[2H]C([2H])([2H])c1ccccc1", "[13CH3]c1ccccc1"),
+        ("CN", "C[NH3+]"),
+        ("Oc1ccncc1", "O=c1cc[nH]cc1"),  # tautomers InChI reads as one
+    ],
+)
+def test_molecules_sharing_a_skeleton_share_their_heavy_formula(forms):
+    mols = [Chem.MolFromSmiles(s) for s in forms]
+    assert len({skeleton_of(m) for m in mols}) == 1
+    assert len({heavy_formula(m) for m in mols}) == 1
+
+
+def test_heavy_formula_keeps_heavy_atoms_only():
+    ibuprofen = Chem.MolFromSmiles("CC(C)Cc1ccc(cc1)C(C)C(=O)[O-]")
+    assert heavy_formula(ibuprofen) == "C13O2"
+    assert heavy_formula(Chem.MolFromSmiles("OC(=O)c1ccccc1[Hg]")) == "C7HgO2"  # not "C7gO2"
+    assert heavy_formula(Chem.MolFromSmiles("[Tc]")) == "Tc"
+    assert heavy_formula(None) is None

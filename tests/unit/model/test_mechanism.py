@@ -183,6 +183,8 @@ def test_ensemble_with_mechanism_trains_saves_reloads_and_says_what_it_read(tmp_
     again = loaded.predict_arrays(query)
     np.testing.assert_allclose(again.p_association, out.p_association, atol=1e-6)
     assert again.mechanism_known.tolist() == [True, False]
+    assert loaded.mechanism.known_formulas == ensemble.mechanism.known_formulas
+    assert loaded.mechanism.known_formulas  # the prefilter travels with the bundle
 
 
 def _view(smiles, frequency, task=None) -> TrainView:
@@ -246,3 +248,28 @@ def test_the_prior_mixes_mechanism_with_the_weight_of_how_the_profile_was_read()
     structure = ensemble.knn_features(as_known)
     np.testing.assert_allclose(new[0], structure[0], atol=1e-6)  # weight 0: structure only
     assert not np.allclose(known[0], structure[0])
+
+
+def test_a_molecule_is_keyed_only_where_its_heavy_formula_can_name_a_known_compound(
+    monkeypatch,
+):
+    smiles = tiny_smiles(30)
+    task = tiny_task(smiles)
+    bits = morgan_fingerprints(smiles)
+    model = train_mechanism(task, morgan_fingerprints, bits, task.skeletons, epochs=1).model
+    assert model.known_formulas == task.heavy_formulas()
+    # a known compound as its anion, a new molecule of a known formula, and one of none
+    known = task.smiles[0]
+    charged = next(s for s in task.smiles if "C(=O)O" in s).replace("C(=O)O", "C(=O)[O-]", 1)
+    queries = [known, charged, "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC(=O)N"]
+    mols = [mol_from_smiles(s) for s in queries]
+    keyed = []
+    monkeypatch.setattr(
+        "sefreq.model.mechanism.skeleton_of", lambda m: keyed.append(m) or skeleton_of(m)
+    )
+    found = model.skeletons_of(mols)
+    assert found[:2] == [skeleton_of(m) for m in mols[:2]]
+    assert found[0] in model.known_skeletons and found[1] in model.known_skeletons
+    assert found[2] is None and len(keyed) == 2  # the InChIKey of the third is never made
+    model.known_formulas = None  # a bundle made before 2.0.1: every molecule is keyed
+    assert model.skeletons_of(mols) == [skeleton_of(m) for m in mols]
