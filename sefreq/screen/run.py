@@ -145,6 +145,7 @@ def screen(
         def finished(result: dict) -> None:
             results[result["index"]] = result
             bar.update(result["molecules"])
+            parts.join_ready(results)  # joined as the run goes, not after it
 
         head = [first] if second is None else [first, second]
         read = {"chunks": 0, "molecules": 0}  # what the input holds, counted as it is read
@@ -161,11 +162,14 @@ def screen(
             else functools.partial(run_processes, jobs=jobs)
         )
         try:
+            parts.join_ready(results)  # a resumed run's parts first
             summary.details = run(todo, parts, settings, model, finished) or {}
         except KeyboardInterrupt:  # the finished parts stay for --resume
+            parts.abandon_join()
             bar.leave = False  # the interrupt's one line takes the bar's place
             raise ScreenInterrupted.from_parts(parts.folder) from None
         except BaseException:
+            parts.abandon_join()
             if len(results) == len(done) == 0:
                 parts.discard()  # nothing written: nothing to resume
             raise
@@ -174,7 +178,14 @@ def screen(
         summary.parts = len(results)
         summary.n_molecules = sum(r["molecules"] for r in results.values())
         summary.n_errors = sum(r["errors"] for r in results.values())
-        summary.output_bytes = parts.join(settings.suffix, read["chunks"], read["molecules"])
+        try:
+            summary.output_bytes = parts.join(settings.suffix, read["chunks"], read["molecules"])
+        except KeyboardInterrupt:  # every part is written: --resume only joins them
+            parts.abandon_join()
+            raise ScreenInterrupted.from_parts(parts.folder) from None
+        except BaseException:
+            parts.abandon_join()
+            raise
         summary.seconds = time.perf_counter() - started
         return summary
 

@@ -272,3 +272,53 @@ def test_a_gzip_table_is_read_whatever_its_name(tmp_path):
     chunks = list(read_chunks(path, 1))
     assert [c.ids for c in chunks] == [["ethanol"], ["phenol"]]
     assert count_molecules(path) == 2
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_parts_are_joined_as_they_arrive_and_only_renamed_when_whole(tmp_path, suffix):
+    """The join runs while the workers predict (#24): each part that follows the joined
+    ones without a gap is added at once; the output appears only at the end."""
+    import pyarrow as pa
+
+    from sefreq.screen.writer import Parts, write_part
+
+    output = tmp_path / f"out{suffix}"
+    parts = Parts(output, {"settings": {"suffix": suffix}}, resume=False)
+    tables = [pa.table({"id": [f"m{i}", f"n{i}"], "x": [float(i), i + 0.5]}) for i in range(3)]
+    for index in (0, 2):
+        write_part(tables[index], parts.path(index, suffix), {"index": index, "molecules": 2})
+    parts.join_ready({0, 2})
+    joined = tmp_path / f".out{suffix}.tmp"
+    assert joined.exists() and not output.exists()
+    size_after_first = joined.stat().st_size if suffix == ".csv" else None
+    write_part(tables[1], parts.path(1, suffix), {"index": 1, "molecules": 2})
+    parts.join_ready({0, 1, 2})
+    if suffix == ".csv":  # parts 1 and 2 are in, in order
+        assert joined.stat().st_size > size_after_first
+    parts.join(suffix, n_chunks=3, n_molecules=6)
+    read = pd.read_parquet(output) if suffix == ".parquet" else pd.read_csv(output)
+    assert read["id"].tolist() == ["m0", "n0", "m1", "n1", "m2", "n2"]
+    assert not joined.exists() and not parts.folder.exists()
+
+
+def test_an_interrupted_run_leaves_no_half_joined_output(bundle_dir, library_csv, monkeypatch):
+    from sefreq.screen import run as run_module
+
+    real = run_module.run_processes
+
+    def stop_after_one(chunks, parts, settings, model, finished, jobs):
+        def one():
+            for number, chunk in enumerate(chunks):
+                if number == 1:
+                    raise KeyboardInterrupt
+                yield chunk
+
+        return real(one(), parts, settings, model, finished, jobs)
+
+    monkeypatch.setattr(run_module, "run_processes", stop_after_one)
+    output = library_csv.parent / "out.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        screen(library_csv, output, model_dir=bundle_dir, chunk_size=2, jobs=1, progress=False)
+    leftovers = sorted(p.name for p in output.parent.iterdir())
+    assert not output.exists() and f".{output.name}.tmp" not in leftovers
+    assert f".{output.name}.parts" in leftovers  # the finished part stays for --resume
