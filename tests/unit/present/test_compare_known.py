@@ -142,9 +142,9 @@ def test_compare_marks_serious_terms_puts_them_first_among_equals_and_filters_th
 ):
     """Issue #23, deliverable 4: Compare carries each term's severity, lists a serious term
     first among rows that stand equal, and keeps only serious terms when asked."""
-    from sefreq.present.compare import comparison_matrix, mark_serious
+    from sefreq.present.compare import comparison_matrix
     from sefreq.present.profile import severity_rank
-    from sefreq.present.vocabulary import SERIOUS_MARK
+    from sefreq.present.vocabulary import SERIOUS_MARK, mark_serious
 
     cells = comparison_cells(entries, tiny_world.dataset, threshold_pct=40.0)
     tiers = cells.groupby("side_effect")["severity"].first()
