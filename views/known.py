@@ -19,7 +19,7 @@ from sefreq.present.known import (
     predicted_not_reported,
     reported_predicted_low,
 )
-from sefreq.present.vocabulary import SERIOUS_LEGEND, mark_serious
+from sefreq.present.vocabulary import SERIOUS_LEGEND, mark_serious, shown_numbers
 from sefreq.ui import widgets
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ COLUMN_CONFIG = {
     "band": "predicted band",
     "band_range": "share of patients",
     "known_band": "label band (median)",
-    "known_median_pct": st.column_config.NumberColumn(
-        "label median (% of patients)", format="%.2f"
-    ),
+    "known_median_pct": st.column_config.TextColumn("label median (% of patients)"),
     "n_labels": "label statements",
     "placebo_band": "placebo band",
     "n_postmarketing": "post-marketing reports",
@@ -41,8 +39,13 @@ COLUMN_CONFIG = {
 
 
 def _marked(rows):
-    """``rows`` with each serious side effect marked (⚠), as every page names it."""
-    return rows.assign(side_effect=mark_serious(rows["side_effect"]))
+    """``rows`` with each serious side effect marked (⚠), as every page names it, and the
+    label median blank where the labels give no number."""
+    return shown_numbers(rows.assign(side_effect=mark_serious(rows["side_effect"])), MEDIANS)
+
+
+#: Number columns that are missing where the labels give no figure.
+MEDIANS = ("known_median_pct",)
 
 
 def _disagreements(title: str, rows, columns: list[str]) -> None:

@@ -18,6 +18,7 @@ from sefreq.present.vocabulary import (
     readable,
     serious_marked,
     severity_label,
+    shown_numbers,
 )
 from sefreq.present.which import (
     LABEL_SOURCE,
@@ -37,15 +38,11 @@ if TYPE_CHECKING:
 COLUMN_CONFIG = {
     "entered": "as entered",
     "label_band": "label frequency (median)",
-    "label_median_pct": st.column_config.NumberColumn(
-        "label median (% of patients)", format="%.2f"
-    ),
+    "label_median_pct": st.column_config.TextColumn("label median (% of patients)"),
     "n_labels": "frequency statements",
     "n_postmarketing": "post-marketing reports",
     "placebo_band": "placebo frequency",
-    "placebo_median_pct": st.column_config.NumberColumn(
-        "placebo median (% of patients)", format="%.2f"
-    ),
+    "placebo_median_pct": st.column_config.TextColumn("placebo median (% of patients)"),
     "placebo_at_least_drug": "placebo as often",
     "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
     "uncertainty_pct": st.column_config.NumberColumn("± (pp)", format="%.0f"),
@@ -177,7 +174,11 @@ def _answer(match: SymptomMatch, entries: list[str], dataset: Dataset) -> None:
     if on_label.empty:
         st.caption(f"No drug of the list has {term} on its labels (SIDER 4.1).")
     else:
-        st.dataframe(on_label[LABEL_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        st.dataframe(
+            shown_numbers(on_label[LABEL_COLUMNS], ["label_median_pct", "placebo_median_pct"]),
+            hide_index=True,
+            column_config=COLUMN_CONFIG,
+        )
         note = tie_note(on_label)
         if note:
             st.caption(note)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
+from sefreq.constants import FREQUENCY_BANDS, FREQUENCY_SCALE
 from sefreq.data.severity import SERIOUS, severity_of
 
 #: The SmPC word of each frequency class 1..5, most frequent first.
@@ -20,9 +20,6 @@ BAND_WORDS: dict[int, str] = {c: FREQUENCY_BANDS[c].smpc_wording for c in (5, 4,
 NOT_KNOWN = "not known"
 #: A side effect no label of the drug lists.
 NOT_REPORTED = "not reported"
-#: What the numbers of a frequency class (or the model's expected class) stand for, in the
-#: SmPC's words: a page never says "class (1-5)" alone.
-FREQUENCY_SCALE = f"1 = {BAND_WORDS[1]} … 5 = {BAND_WORDS[5]}"
 #: SmPC frequency headings, most frequent first, then "not known".
 SMPC_BANDS: tuple[str, ...] = (*BAND_WORDS.values(), NOT_KNOWN)
 #: One colour per band, the same on the page and in the PDF (most frequent: darkest red).
@@ -145,3 +142,18 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as a page shows it: :func:`rounded`, with human column names
     (:data:`COLUMN_NAMES`)."""
     return rounded(table).rename(columns=COLUMN_NAMES)
+
+
+def shown_numbers(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """``table`` with its number ``columns`` as a page's grid shows them: text rounded to the
+    column's decimals (:data:`DECIMALS`, else 2), blank where there is no number (a grid
+    writes a missing number as "None": a label that lists a side effect without a frequency
+    has no median, and that is not a value called None)."""
+    table = table.copy()
+    for column in columns:
+        if column in table:
+            decimals = DECIMALS.get(column, 2)
+            table[column] = [
+                "" if pd.isna(value) else f"{float(value):.{decimals}f}" for value in table[column]
+            ]
+    return table

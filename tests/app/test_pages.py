@@ -389,6 +389,22 @@ def test_profile_chart_rows_follow_the_table_whatever_their_band(run_app, order)
     assert _bar_order(app) == ranked["side_effect"].head(25).tolist()
 
 
+def test_profile_chart_marks_serious_terms(run_app) -> None:
+    """Issue #23, item 4: the ranked chart labels a serious term's bar as the table names
+    it (⚠), its rows still in the table's order."""
+    import json
+
+    from sefreq.present.vocabulary import SERIOUS_MARK
+
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    axis = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]
+    labels = dict(zip(axis["tickvals"], axis["ticktext"], strict=True))
+    assert "Hepatitis" in labels and len(labels) > 2
+    serious = {"Agranulocytosis", "Hepatitis"}  # the tiny world's serious terms
+    for name, text in labels.items():
+        assert text == (f"{SERIOUS_MARK} {name}" if name in serious else name)
+
+
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     app = run_app("profile", paste(run_app(), "CCCCCCCCCCCCCCCC(=O)O palmitic"))
     assert not problems(app)
@@ -472,6 +488,23 @@ def test_known_vs_predicted_marks_serious_terms(run_app) -> None:
     hover = {name for trace in spec["data"] for name in trace.get("hovertext", [])}
     assert hover and not {"Agranulocytosis", "Hepatitis"} & hover
     assert {f"{SERIOUS_MARK} Agranulocytosis", f"{SERIOUS_MARK} Hepatitis"} & hover
+
+
+def test_label_medians_are_blank_not_none_where_the_labels_give_no_number(run_app) -> None:
+    """Issue #23, item 6: a term listed without a frequency has no median, and the grids of
+    Profile and Known vs predicted showed it as "None"; every such cell is blank."""
+    app = use_drug(run_app(), "ibuprofen")
+    for page in ("profile", "known"):
+        app = run_app(page, app)
+        assert not problems(app)
+        medians = [
+            f.value["known_median_pct"] for f in app.dataframe if "known_median_pct" in f.value
+        ]
+        assert medians, page
+        assert any((column == "").any() for column in medians), page  # a term with no median
+        for column in medians:
+            assert column.notna().all()
+            assert all(cell == "" or float(cell) >= 0 for cell in column), page
 
 
 def test_known_vs_predicted_for_a_new_molecule_lists_neighbours(run_app) -> None:
@@ -613,7 +646,7 @@ def test_explain_marks_serious_terms_and_speaks_in_smpc_words(run_app) -> None:
     app.radio(key="w.explain_output").set_value("frequency").run()
     assert not problems(app)
     shown = _texts(app.markdown) + str(app.radio(key="w.explain_output").options)
-    assert FREQUENCY_SCALE in shown and "class (1" not in shown
+    assert FREQUENCY_SCALE in shown and "class (1-5)" not in shown
 
 
 def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:

@@ -57,3 +57,13 @@ def test_serious_side_effects_are_marked_from_the_severity_table() -> None:
         f"{SERIOUS_MARK} Hepatitis",
     ]
     assert mark_serious([]) == []
+
+
+def test_a_page_shows_a_missing_number_blank_not_none() -> None:
+    from sefreq.present.vocabulary import shown_numbers
+
+    table = pd.DataFrame({"known_median_pct": [5.9712, float("nan")], "n_labels": [3, 0]})
+    shown = shown_numbers(table, ["known_median_pct", "not_there"])
+    assert shown["known_median_pct"].tolist() == ["5.97", ""]
+    assert shown["n_labels"].tolist() == [3, 0]
+    assert table["known_median_pct"].isna().sum() == 1  # the caller's table is left alone
