@@ -56,6 +56,9 @@ FREQUENCY_BANDS: dict[int, FrequencyBand] = {
 CLASS_LABELS: dict[int, str] = {0: "not reported"} | {
     k: band.label for k, band in FREQUENCY_BANDS.items()
 }
+#: What the numbers of a frequency class (or the model's expected class) stand for, in the
+#: SmPC's words: nothing a person reads says "class (1-5)" alone.
+FREQUENCY_SCALE = f"1 = {FREQUENCY_BANDS[1].smpc_wording} … 5 = {FREQUENCY_BANDS[5].smpc_wording}"
 
 # The 9 drugs that follow-up work holds out as the independent test set (docs/SCIENCE.md).
 INDEPENDENT_TEST_DRUGS = (

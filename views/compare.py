@@ -18,12 +18,11 @@ from sefreq.present.compare import (
     comparison_matrix,
     difference_summary,
     largest_differences,
-    mark_serious,
 )
 from sefreq.present.lookup import lookup_drug
 from sefreq.present.profile import organ_class_options, profile_table
 from sefreq.present.text import html_safe, markdown_safe
-from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK, severity_label
+from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK, mark_serious, severity_label
 from sefreq.ui import resources, state, widgets
 
 if TYPE_CHECKING:

@@ -8,13 +8,15 @@ import streamlit as st
 
 import sefreq.explain as explain_api
 from sefreq.present.profile import profile_table
+from sefreq.present.text import markdown_safe
+from sefreq.present.vocabulary import FREQUENCY_SCALE, SERIOUS_LEGEND, mark_serious
 from sefreq.ui import resources, widgets
 
 #: Side effects one explanation may cover (each adds about 0.1 s on a free 2-core machine).
 MAX_SIDE_EFFECTS = 6
 OUTPUTS = {
     "association": "chance the side effect is reported (probability, 0-1)",
-    "frequency": "expected frequency class if reported (1-5 scale)",
+    "frequency": f"expected frequency if reported ({FREQUENCY_SCALE})",
 }
 
 
@@ -32,6 +34,7 @@ def _page() -> None:
     table = profile_table(prediction)
     names = table["side_effect"].tolist()
     index_of = dict(zip(table["side_effect"], table["side_effect_index"], strict=True))
+    marked = dict(zip(names, mark_serious(names), strict=True))
     st.subheader(molecule.markdown_label)
     columns = st.columns([3, 2])
     chosen = columns[0].multiselect(
@@ -39,10 +42,13 @@ def _page() -> None:
         names,
         default=names[:3],
         max_selections=MAX_SIDE_EFFECTS,
+        format_func=marked.__getitem__,
         key="w.explain_side_effects",
         help=f"At most {MAX_SIDE_EFFECTS} at once. An explanation stops after "
-        f"{explain_api.EXPLAIN_TIME_LIMIT_S:.0f} s and says so; choose fewer to go faster.",
+        f"{explain_api.EXPLAIN_TIME_LIMIT_S:.0f} s and says so; choose fewer to go faster. "
+        + SERIOUS_LEGEND,
     )
+    columns[0].caption(SERIOUS_LEGEND)
     output = columns[1].radio(
         "Explain", list(OUTPUTS), format_func=OUTPUTS.__getitem__, key="w.explain_output"
     )
@@ -58,7 +64,7 @@ def _page() -> None:
         st.error(f"{error}")
         return
 
-    unit = "probability" if output == "association" else "class (1-5)"
+    unit = "probability" if output == "association" else f"frequency, {FREQUENCY_SCALE}"
     st.markdown(
         "**Atom contributions**: red atoms raise the output, blue atoms lower it. Panel "
         "legends give the output and its average over training drugs."
@@ -90,10 +96,16 @@ def _page() -> None:
         },
     )
 
-    focus = st.selectbox("Fragments of", explanation.side_effects, key="w.explain_focus")
+    focus = st.selectbox(
+        "Fragments of",
+        explanation.side_effects,
+        format_func=lambda name: mark_serious([name])[0],
+        key="w.explain_focus",
+    )
     top = explain_api.top_substructures(explanation, focus, top=6, images=True, fmt="svg")
     st.markdown(
-        f"**Fragments that move {focus} most**, raising or lowering it, strongest first "
+        f"**Fragments that move {markdown_safe(mark_serious([focus])[0])} most**, raising or "
+        "lowering it, strongest first "
         f"(each atom's neighbourhood of radius {explain_api.MIN_RADIUS} or more, shown on the "
         "molecule; a fragment found at several places is one row)."
     )

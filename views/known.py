@@ -19,24 +19,33 @@ from sefreq.present.known import (
     predicted_not_reported,
     reported_predicted_low,
 )
+from sefreq.present.vocabulary import SERIOUS_LEGEND, mark_serious, shown_numbers
 from sefreq.ui import widgets
 
 if TYPE_CHECKING:
     from sefreq.data.dataset import Dataset
 
 COLUMN_CONFIG = {
-    "side_effect": "side effect",
+    "side_effect": st.column_config.TextColumn("side effect", help=SERIOUS_LEGEND),
     "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
     "band": "predicted band",
     "band_range": "share of patients",
     "known_band": "label band (median)",
-    "known_median_pct": st.column_config.NumberColumn(
-        "label median (% of patients)", format="%.2f"
-    ),
+    "known_median_pct": st.column_config.TextColumn("label median (% of patients)"),
     "n_labels": "label statements",
     "placebo_band": "placebo band",
     "n_postmarketing": "post-marketing reports",
 }
+
+
+def _marked(rows):
+    """``rows`` with each serious side effect marked (⚠), as every page names it, and the
+    label median blank where the labels give no number."""
+    return shown_numbers(rows.assign(side_effect=mark_serious(rows["side_effect"])), MEDIANS)
+
+
+#: Number columns that are missing where the labels give no figure.
+MEDIANS = ("known_median_pct",)
 
 
 def _disagreements(title: str, rows, columns: list[str]) -> None:
@@ -44,7 +53,7 @@ def _disagreements(title: str, rows, columns: list[str]) -> None:
     if rows.empty:
         st.caption("None.")
     else:
-        st.dataframe(rows[columns], hide_index=True, column_config=COLUMN_CONFIG)
+        st.dataframe(_marked(rows[columns]), hide_index=True, column_config=COLUMN_CONFIG)
 
 
 def _pct(value: float) -> str:
@@ -70,8 +79,10 @@ def _known_drug(molecule, dataset: Dataset, prediction) -> None:
     )
     columns[4].metric("Within one band", _pct(figures["class_within_one"]))
 
+    st.caption(SERIOUS_LEGEND)
     points = label_vs_chance(table)
     if len(points):
+        points = _marked(points)
         figure = px.strip(
             points,
             x="label_frequency",
@@ -103,7 +114,7 @@ def _known_drug(molecule, dataset: Dataset, prediction) -> None:
     st.markdown("**Every side effect on the labels, beside the prediction**")
     evidence = table[table["reported"] | (table["n_postmarketing"] > 0)]
     st.dataframe(
-        evidence[
+        _marked(evidence)[
             [
                 "side_effect",
                 "known_band",
@@ -132,7 +143,7 @@ def _known_drug(molecule, dataset: Dataset, prediction) -> None:
             key="w.known_kinds",
         )
         st.dataframe(
-            rows[rows["evidence"].isin(kinds)],
+            _marked(rows[rows["evidence"].isin(kinds)]),
             hide_index=True,
             column_config={
                 "lower_pct": st.column_config.NumberColumn("lower (% of patients)", format="%.3g"),
@@ -159,7 +170,15 @@ def _new_molecule(molecule, dataset: Dataset) -> None:
     )
     reports = neighbour_reports(dataset, neighbours["drug_index"].head(3).tolist())
     st.markdown("**Side effects most often on the labels of the 3 nearest drugs** (label band)")
-    st.dataframe(reports, hide_index=True, column_config={"n_drugs": "drugs reporting it"})
+    st.dataframe(
+        _marked(reports),
+        hide_index=True,
+        column_config={
+            "side_effect": COLUMN_CONFIG["side_effect"],
+            "n_drugs": "drugs reporting it",
+        },
+    )
+    st.caption(SERIOUS_LEGEND)
 
 
 st.title("Known vs predicted")
@@ -169,7 +188,8 @@ if molecule is not None:
     if dataset is not None:
         if molecule.drug_index is not None and not molecule.ok:
             st.warning(molecule.markdown_error)
-            st.dataframe(label_rows(dataset, molecule.drug_index), hide_index=True)
+            st.dataframe(_marked(label_rows(dataset, molecule.drug_index)), hide_index=True)
+            st.caption(SERIOUS_LEGEND)
         elif molecule.ok:
             prediction = widgets.prediction_for(molecule)
             if prediction is not None:

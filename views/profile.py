@@ -37,7 +37,9 @@ from sefreq.present.vocabulary import (
     NOT_REPORTED,
     SERIOUS_LEGEND,
     SERIOUS_MARK,
+    mark_serious,
     severity_label,
+    shown_numbers,
 )
 from sefreq.ui import resources, state, widgets
 
@@ -277,7 +279,10 @@ if molecule is not None:
                 )
             # Colouring by band makes one trace per band, and plotly would stack the rows
             # band by band; the table's order is the order a reader expects.
-            figure.update_yaxes(categoryorder="array", categoryarray=chart["side_effect"].tolist())
+            names = chart["side_effect"].tolist()
+            figure.update_yaxes(categoryorder="array", categoryarray=names)
+            # A serious term's bar is labelled as the table names it ("⚠ hepatitis").
+            figure.update_yaxes(tickmode="array", tickvals=names, ticktext=mark_serious(names))
             figure.update_layout(
                 height=max(320, 22 * len(chart) + 80),
                 margin={"l": 10, "r": 10, "t": 10, "b": 10},
@@ -290,7 +295,7 @@ if molecule is not None:
             if drug_index is None:
                 display = display.drop(columns=["known_band", "known_median_pct", "n_labels"])
             st.dataframe(
-                display,
+                shown_numbers(display, ["known_median_pct"]),
                 hide_index=True,
                 column_config={
                     "rank": st.column_config.NumberColumn("#", width="small"),
@@ -314,9 +319,7 @@ if molecule is not None:
                     "conformal_bands": "plausible bands (conformal set)",
                     "in_domain": "in domain",
                     "known_band": "label band",
-                    "known_median_pct": st.column_config.NumberColumn(
-                        "label median (% of patients)", format="%.2f"
-                    ),
+                    "known_median_pct": st.column_config.TextColumn("label median (% of patients)"),
                     "n_labels": "label statements",
                     **STANDOUT_CONFIG,
                 },

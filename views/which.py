@@ -11,7 +11,15 @@ from sefreq.present.symptoms import (
     match_symptom,
 )
 from sefreq.present.text import markdown_safe
-from sefreq.present.vocabulary import SERIOUS_MARK, readable, serious_marked, severity_label
+from sefreq.present.vocabulary import (
+    SERIOUS_LEGEND,
+    SERIOUS_MARK,
+    mark_serious,
+    readable,
+    serious_marked,
+    severity_label,
+    shown_numbers,
+)
 from sefreq.present.which import (
     LABEL_SOURCE,
     PREDICTION_SOURCE,
@@ -30,15 +38,11 @@ if TYPE_CHECKING:
 COLUMN_CONFIG = {
     "entered": "as entered",
     "label_band": "label frequency (median)",
-    "label_median_pct": st.column_config.NumberColumn(
-        "label median (% of patients)", format="%.2f"
-    ),
+    "label_median_pct": st.column_config.TextColumn("label median (% of patients)"),
     "n_labels": "frequency statements",
     "n_postmarketing": "post-marketing reports",
     "placebo_band": "placebo frequency",
-    "placebo_median_pct": st.column_config.NumberColumn(
-        "placebo median (% of patients)", format="%.2f"
-    ),
+    "placebo_median_pct": st.column_config.TextColumn("placebo median (% of patients)"),
     "placebo_at_least_drug": "placebo as often",
     "p_reported_pct": st.column_config.NumberColumn("chance reported (%)", format="%.0f"),
     "uncertainty_pct": st.column_config.NumberColumn("± (pp)", format="%.0f"),
@@ -93,13 +97,25 @@ def _symptom(dataset: Dataset) -> SymptomMatch | None:
         if not match.suggestions:
             return None
         choice = st.selectbox(
-            "Choose a side effect instead", ["–", *match.suggestions], key="w.which_suggestion"
+            "Choose a side effect instead",
+            ["–", *match.suggestions],
+            format_func=_marks(match.suggestions).get,
+            key="w.which_suggestion",
+            help=SERIOUS_LEGEND,
         )
         return None if choice == "–" else match_symptom(choice, dataset)
     candidates = match.candidates
     if len(candidates) > 1:
         names = candidates["side_effect"].tolist()
-        chosen = st.selectbox("Side effect", names, key="w.which_term")
+        chosen = st.selectbox(
+            "Side effect",
+            names,
+            format_func=_marks(names).__getitem__,
+            key="w.which_term",
+            help=SERIOUS_LEGEND,
+        )
+        if any(mark != name for name, mark in _marks(names).items()):
+            st.caption(SERIOUS_LEGEND)
         if chosen != names[0]:
             match = match_symptom(chosen, dataset)
     st.markdown(f"Matched: **{markdown_safe(match.side_effect)}**")
@@ -117,6 +133,11 @@ def _symptom(dataset: Dataset) -> SymptomMatch | None:
                 column_config={"score": st.column_config.NumberColumn(format="%.2f")},
             )
     return match
+
+
+def _marks(names: list[str]) -> dict[str, str]:
+    """Each side effect as a picker shows it, serious ones marked (⚠); "–" stays "–"."""
+    return {"–": "–", **dict(zip(names, mark_serious(names), strict=True))}
 
 
 def _medication_list(dataset: Dataset) -> list[str]:
@@ -153,7 +174,11 @@ def _answer(match: SymptomMatch, entries: list[str], dataset: Dataset) -> None:
     if on_label.empty:
         st.caption(f"No drug of the list has {term} on its labels (SIDER 4.1).")
     else:
-        st.dataframe(on_label[LABEL_COLUMNS], hide_index=True, column_config=COLUMN_CONFIG)
+        st.dataframe(
+            shown_numbers(on_label[LABEL_COLUMNS], ["label_median_pct", "placebo_median_pct"]),
+            hide_index=True,
+            column_config=COLUMN_CONFIG,
+        )
         note = tie_note(on_label)
         if note:
             st.caption(note)
@@ -207,7 +232,8 @@ if dataset is not None:
             st.info("Add the patient's drugs: paste a list or pick them from the catalogue.")
         elif widgets.require_model():
             _answer(match, entries, dataset)
-        st.subheader(f"Drugs whose labels report {markdown_safe(match.side_effect)} most often")
+        marked = markdown_safe(mark_serious([match.side_effect])[0])
+        st.subheader(f"Drugs whose labels report {marked} most often")
         reporting = drugs_reporting(match, dataset, n=20)
         if reporting.empty:
             st.caption("No known drug's labels report it.")
@@ -215,7 +241,13 @@ if dataset is not None:
             st.dataframe(
                 readable(
                     reporting.drop(
-                        columns=["side_effect", "severity", "severity_reason", "drug_index"]
+                        columns=[
+                            "side_effect",
+                            "severity",
+                            "severity_reason",
+                            "label_class",
+                            "drug_index",
+                        ]
                     )
                 ),
                 hide_index=True,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from sefreq.constants import FREQUENCY_BANDS, FREQUENCY_SCALE
 from sefreq.explain.drawing import shared_scale
 
 #: The atoms moving a chance (probability) by less than this, two percentage points, are
@@ -30,6 +31,12 @@ def points(probability: float, digits: int = 1) -> str:
     return f"{100 * probability:+.{digits}f} points"
 
 
+def frequency_word(expected_class: float) -> str:
+    """The SmPC word of the band nearest an expected frequency class: 4.2 -> "common"."""
+    nearest = min(max(round(float(expected_class)), 1), 5)
+    return FREQUENCY_BANDS[nearest].smpc_wording
+
+
 def scale_text(output: str, vmax: float) -> str:
     """What the colour scale of an atom drawing spans, in words.
 
@@ -40,7 +47,7 @@ def scale_text(output: str, vmax: float) -> str:
         what = "the chance the side effect is reported"
     else:
         span = f"{vmax:.2g} of a frequency class"
-        what = "the expected frequency class (1-5)"
+        what = f"the expected frequency class ({FREQUENCY_SCALE})"
     return (
         f"The colours span ±{span} per atom: full red raises {what} by {span} or more, "
         "full blue lowers it by as much, white is no change. The scale is stretched to the "
@@ -83,10 +90,10 @@ def _sentence(row, output: str, small: bool) -> str:
     largest = max(others, key=lambda part: abs(others[part]))
     if output != "association":
         return (
-            f"{row.side_effect}: its atoms together move the expected frequency class by "
-            f"{row.atoms:+.2f} (from the average drug's {row.expected_value:.2f} to "
-            f"{row.value:.2f}); the largest other part is {PART_WORDS[largest]} "
-            f"({others[largest]:+.2f})."
+            f"{row.side_effect}: its atoms together move the expected frequency class "
+            f"({FREQUENCY_SCALE}) by {row.atoms:+.2f}, from the average drug's "
+            f"{row.expected_value:.2f} to {row.value:.2f} (about {frequency_word(row.value)}); "
+            f"the largest other part is {PART_WORDS[largest]} ({others[largest]:+.2f})."
         )
     if small:
         return (

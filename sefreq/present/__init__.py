@@ -1,5 +1,6 @@
 """The plain tables a page or a report draws, built with pandas from what the library returns.
 
+:mod:`~sefreq.present.evidence` (what the labels say: the one label-evidence function),
 :mod:`~sefreq.present.profile` (a ranked profile, label frequencies, bands),
 :mod:`~sefreq.present.known` (known vs predicted, nearest known drugs),
 :mod:`~sefreq.present.compare` (drugs side by side), :mod:`~sefreq.present.lookup` (a drug

@@ -28,14 +28,6 @@ def comparison_labels(labels: list[str]) -> list[str]:
     ]
 
 
-def mark_serious(names) -> list[str]:
-    """``names`` as a chart labels them: a serious side effect starts with the mark
-    ("⚠ Agranulocytosis", :func:`sefreq.present.vocabulary.serious_marked`)."""
-    names = [str(name) for name in names]
-    tiers = severity_of(names)["tier"].tolist()
-    return [serious_marked(name, tier) for name, tier in zip(names, tiers, strict=True)]
-
-
 def comparison_matrix(
     predictions: dict[str, pd.DataFrame],
     top: int = 25,

@@ -10,7 +10,8 @@ import pandas as pd
 
 from sefreq.chem.features import morgan_fingerprints
 from sefreq.chem.similarity import tanimoto_bits
-from sefreq.present.profile import known_frequencies, profile_table
+from sefreq.present.evidence import label_evidence
+from sefreq.present.profile import profile_table
 from sefreq.present.vocabulary import NOT_KNOWN, SMPC_BANDS, band_word
 
 if TYPE_CHECKING:
@@ -29,9 +30,7 @@ def comparison_table(prediction: pd.DataFrame, dataset: Dataset, drug_index: int
     n_placebo, placebo_band, n_postmarketing, postmarketing_only.
     """
     table = profile_table(prediction, dataset, drug_index)
-    known = known_frequencies(dataset, drug_index).drop(
-        columns=["known_class", "known_median_pct", "n_labels"]
-    )
+    known = label_evidence(dataset, drug_index)[list(_COMPARISON_EVIDENCE)]
     table = table.merge(known, on="side_effect_index", how="left")
     # Reported: SIDER lists it for the drug, with a frequency or without one.
     table["reported"] = (table["known_class"].fillna(0).astype(int) > 0) | table.pop(
@@ -40,8 +39,21 @@ def comparison_table(prediction: pd.DataFrame, dataset: Dataset, drug_index: int
     table["n_placebo"] = table["n_placebo"].fillna(0).astype(int)
     table["n_postmarketing"] = table["n_postmarketing"].fillna(0).astype(int)
     table["postmarketing_only"] = table["postmarketing_only"].fillna(False).astype(bool)
-    table["placebo_band"] = [band_word(c) for c in table["placebo_class"]]
+    table["placebo_band"] = table.pop("placebo_band").fillna("").astype(str)
     return table
+
+
+#: What :func:`comparison_table` adds of the label evidence to the profile's known_* columns.
+_COMPARISON_EVIDENCE = (
+    "side_effect_index",
+    "n_placebo",
+    "placebo_class",
+    "placebo_band",
+    "n_postmarketing",
+    "postmarketing_only",
+    "galeano_class",
+    "on_label",
+)
 
 
 def agreement(table: pd.DataFrame) -> dict[str, float]:

@@ -10,6 +10,7 @@ import pandas as pd
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.data.severity import SERIOUS, TIERS, severity_of
 from sefreq.model.confidence import DEFAULT_AD_THRESHOLD, domain_spread
+from sefreq.present.evidence import label_evidence
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.vocabulary import NOT_KNOWN, NOT_REPORTED, band_word, conformal_words
 
@@ -53,54 +54,6 @@ def conformal_bands(mask_text: str) -> str:
 UNSTATED_BAND = NOT_KNOWN
 
 
-def label_classes(pairs: pd.DataFrame) -> pd.Series:
-    """The label class (0..5) of SIDER drug-side-effect pairs, the one rule every page and
-    report uses: the band of the median label statement where the labels state a frequency,
-    else Galeano's class; 0 where the labels list the side effect without a frequency."""
-    derived = pairs["derived_class"].astype(int)
-    return derived.where(derived > 0, pairs["galeano_class"].astype(int))
-
-
-def known_frequencies(dataset: Dataset, drug_index: int | None) -> pd.DataFrame:
-    """SIDER summary per side effect of a known drug (empty without one).
-
-    Columns: side_effect_index, known_class (0..5, the median of the label rows),
-    known_median_pct (median share of patients, %), n_labels, n_placebo, placebo_class,
-    n_postmarketing, postmarketing_only, galeano_class, on_label (SIDER lists the side
-    effect for the drug, with or without a frequency).
-    """
-    columns = [
-        "side_effect_index",
-        "known_class",
-        "known_median_pct",
-        "n_labels",
-        "n_placebo",
-        "placebo_class",
-        "n_postmarketing",
-        "postmarketing_only",
-        "galeano_class",
-        "on_label",
-    ]
-    if dataset is None or drug_index is None:
-        return pd.DataFrame(columns=columns)
-    pairs = dataset.pairs[dataset.pairs["drug_index"] == drug_index]
-    known_class = label_classes(pairs)
-    return pd.DataFrame(
-        {
-            "side_effect_index": pairs["side_effect_index"].astype(int).to_numpy(),
-            "known_class": known_class.to_numpy(),
-            "known_median_pct": (100 * pairs["median_midpoint"]).to_numpy(),
-            "n_labels": pairs["n_labels"].astype(int).to_numpy(),
-            "n_placebo": pairs["n_placebo"].astype(int).to_numpy(),
-            "placebo_class": pairs["placebo_class"].astype(int).to_numpy(),
-            "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
-            "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
-            "galeano_class": pairs["galeano_class"].astype(int).to_numpy(),
-            "on_label": pairs["on_label"].to_numpy(bool),
-        }
-    )
-
-
 def profile_table(
     prediction: pd.DataFrame, dataset: Dataset | None = None, drug_index: int | None = None
 ) -> pd.DataFrame:
@@ -139,24 +92,35 @@ def profile_table(
     tiers = severity_of(table["side_effect"])
     table["severity"] = tiers["tier"].to_numpy()
     table["severity_reason"] = tiers["reason"].to_numpy()
-    known = known_frequencies(dataset, drug_index)
+    known = label_evidence(dataset, drug_index) if drug_index is not None else None
     table = table.merge(
-        known[["side_effect_index", "known_class", "known_median_pct", "n_labels", "on_label"]],
+        _known_columns(known),
         on="side_effect_index",
         how="left",
     )
-    on_label = table.pop("on_label").fillna(False).astype(bool)
-    table["known_band"] = [
-        band_word(c)
-        or (UNSTATED_BAND if listed else (NOT_REPORTED if drug_index is not None else ""))
-        for c, listed in zip(table["known_class"], on_label, strict=True)
-    ]
+    # A side effect the drug's labels do not touch: "not reported" (nothing for a new molecule).
+    unlisted = NOT_REPORTED if drug_index is not None else ""
+    table["known_band"] = table["known_band"].fillna(unlisted).astype(str)
     table["n_labels"] = table["n_labels"].fillna(0).astype(int)
     table = table.sort_values(
         ["p_reported_pct", "expected_frequency"], ascending=False, kind="stable"
     ).reset_index(drop=True)
     table["rank"] = np.arange(1, len(table) + 1)
     return table[[*PROFILE_COLUMNS, "organ_classes", "known_class", "severity_reason"]]
+
+
+def _known_columns(evidence: pd.DataFrame | None) -> pd.DataFrame:
+    """The profile's known_* columns of a drug's :func:`~sefreq.present.evidence.label_evidence`."""
+    columns = {
+        "side_effect_index": "side_effect_index",
+        "label_class": "known_class",
+        "label_median_pct": "known_median_pct",
+        "n_labels": "n_labels",
+        "label_band": "known_band",
+    }
+    if evidence is None:
+        return pd.DataFrame(columns=list(columns.values()))
+    return evidence[list(columns)].rename(columns=columns)
 
 
 def shown_spread(rows: pd.DataFrame) -> np.ndarray:

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sefreq.constants import FREQUENCY_BANDS
+from sefreq.constants import FREQUENCY_BANDS, FREQUENCY_SCALE
+from sefreq.data.severity import SERIOUS, severity_of
 
 #: The SmPC word of each frequency class 1..5, most frequent first.
 BAND_WORDS: dict[int, str] = {c: FREQUENCY_BANDS[c].smpc_wording for c in (5, 4, 3, 2, 1)}
@@ -56,13 +57,22 @@ SERIOUS_LEGEND = (
 
 def severity_label(tier: str) -> str:
     """A tier as a page shows it: "⚠ serious", "moderate", "minor"."""
-    return f"{SERIOUS_MARK} {tier}" if tier == "serious" else str(tier)
+    return f"{SERIOUS_MARK} {tier}" if tier == SERIOUS else str(tier)
 
 
 def serious_marked(name: str, tier: str) -> str:
     """A side effect as a page, chart or PDF names it: "⚠ Agranulocytosis" when ``tier`` is
     serious, the name alone otherwise."""
-    return f"{SERIOUS_MARK} {name}" if tier == "serious" else str(name)
+    return f"{SERIOUS_MARK} {name}" if tier == SERIOUS else str(name)
+
+
+def mark_serious(names) -> list[str]:
+    """``names`` (side effects) as a page, picker or chart labels them: a serious one starts
+    with the mark ("⚠ Agranulocytosis", :func:`serious_marked`), its tier read from the
+    reviewed severity table (:func:`sefreq.data.severity.severity_of`)."""
+    names = [str(name) for name in names]
+    tiers = severity_of(names)["tier"].tolist()
+    return [serious_marked(name, tier) for name, tier in zip(names, tiers, strict=True)]
 
 
 #: Human names of the library's columns, for CSV headers and pages.
@@ -84,13 +94,13 @@ COLUMN_NAMES: dict[str, str] = {
     "in_domain": "in the model's domain",
     "band": "predicted frequency",
     "band_range": "share of patients",
-    "frequency_class": "predicted class (1-5)",
-    "expected_frequency": "expected class (1-5)",
+    "frequency_class": f"predicted frequency ({FREQUENCY_SCALE})",
+    "expected_frequency": f"expected frequency if reported ({FREQUENCY_SCALE})",
     "known_band": "label frequency",
     "known_median_pct": "label median (% of patients)",
     "label_band": "label frequency",
     "label_median_pct": "label median (% of patients)",
-    "label_class": "label class (1-5)",
+    "label_class": f"label frequency ({FREQUENCY_SCALE}; 0 = {NOT_KNOWN})",
     "n_postmarketing": "post-marketing reports",
     "postmarketing_only": "post-marketing only",
     "placebo_band": "placebo frequency",
@@ -132,3 +142,18 @@ def readable(table: pd.DataFrame) -> pd.DataFrame:
     """``table`` as a page shows it: :func:`rounded`, with human column names
     (:data:`COLUMN_NAMES`)."""
     return rounded(table).rename(columns=COLUMN_NAMES)
+
+
+def shown_numbers(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """``table`` with its number ``columns`` as a page's grid shows them: text rounded to the
+    column's decimals (:data:`DECIMALS`, else 2), blank where there is no number (a grid
+    writes a missing number as "None": a label that lists a side effect without a frequency
+    has no median, and that is not a value called None)."""
+    table = table.copy()
+    for column in columns:
+        if column in table:
+            decimals = DECIMALS.get(column, 2)
+            table[column] = [
+                "" if pd.isna(value) else f"{float(value):.{decimals}f}" for value in table[column]
+            ]
+    return table

@@ -22,10 +22,10 @@ import numpy as np
 import pandas as pd
 
 from sefreq.data.severity import SERIOUS, severity_of
-from sefreq.data.sider import PLACEBO
 from sefreq.present import molecules
+from sefreq.present.evidence import label_evidence
 from sefreq.present.lookup import EXACT, SALT, lookup_drug
-from sefreq.present.profile import UNSTATED_BAND, conformal_bands, label_classes, shown_spread
+from sefreq.present.profile import conformal_bands, shown_spread
 from sefreq.present.symptoms import SymptomMatch, resolve_symptom
 from sefreq.present.vocabulary import SERIOUS_MARK, band_word
 
@@ -132,43 +132,28 @@ REPORTING_COLUMNS = (
 )
 
 
-def label_evidence(dataset: Dataset, side_effect_index: int) -> pd.DataFrame:
-    """What SIDER says of one side effect for every catalogue drug that lists it.
+def _listing_drugs(dataset: Dataset, side_effect_index: int) -> pd.DataFrame:
+    """The label evidence (:func:`~sefreq.present.evidence.label_evidence`) of every drug
+    whose labels list the side effect, indexed by drug_index, in :data:`WHICH_COLUMNS`'
+    words: what "which drug" and the reverse question read of the labels."""
+    evidence = label_evidence(dataset, side_effect_index=side_effect_index)
+    # The build counts a class in R or a label row as listed.
+    listing = evidence[evidence["on_label"].to_numpy(bool)]
+    return listing.set_index("drug_index")[list(_WHICH_EVIDENCE)]
 
-    Indexed by drug_index. Columns: label_class (0..5: the band of the median label
-    statement; 0 where the labels list it without a frequency), label_band (the band's
-    name, or "not known": listed without a frequency), label_median_pct (median share of
-    patients in the drug arms, %), n_labels (label statements with a frequency),
-    n_postmarketing, postmarketing_only, placebo_band, placebo_median_pct (median share
-    in the placebo arms, %; NaN without a placebo figure), placebo_at_least_drug (the
-    placebo arms report it at least as often).
-    """
-    pairs = dataset.pairs[dataset.pairs["side_effect_index"] == side_effect_index]
-    pairs = pairs[pairs["on_label"]]  # the build counts a class in R or a label row as listed
-    label_class = label_classes(pairs)
-    evidence = dataset.evidence
-    placebo = evidence[
-        (evidence["side_effect_index"] == side_effect_index)
-        & (evidence["kind"].astype(str) == PLACEBO)
-    ]
-    placebo_median = (
-        ((placebo["lower"] + placebo["upper"]) / 2).groupby(placebo["drug_index"]).median()
-    )
-    table = pd.DataFrame(
-        {
-            "label_class": label_class.to_numpy(),
-            "label_band": [band_word(c, UNSTATED_BAND) for c in label_class],
-            "label_median_pct": (100 * pairs["median_midpoint"]).to_numpy(dtype=float),
-            "n_labels": pairs["n_labels"].astype(int).to_numpy(),
-            "n_postmarketing": pairs["n_postmarketing"].astype(int).to_numpy(),
-            "postmarketing_only": pairs["postmarketing_only"].astype(bool).to_numpy(),
-            "placebo_band": [band_word(c) for c in pairs["placebo_class"]],
-            "placebo_at_least_drug": pairs["placebo_at_least_drug"].astype(bool).to_numpy(),
-        },
-        index=pd.Index(pairs["drug_index"].astype(int).to_numpy(), name="drug_index"),
-    )
-    table["placebo_median_pct"] = 100 * placebo_median.reindex(table.index).to_numpy(float)
-    return table
+
+#: The columns of the label evidence an answer row carries.
+_WHICH_EVIDENCE = (
+    "label_class",
+    "label_band",
+    "label_median_pct",
+    "n_labels",
+    "n_postmarketing",
+    "postmarketing_only",
+    "placebo_band",
+    "placebo_at_least_drug",
+    "placebo_median_pct",
+)
 
 
 def _labelled(dataset: Dataset, drug_index: int | None) -> bool:
@@ -211,8 +196,8 @@ def which_drugs(
     severity and severity_reason (the side effect's tier and why it is serious,
     :mod:`sefreq.data.severity`; the same on every row, so the CSV carries it), source
     ("label" when the labels report it, else "prediction"; "" for an error row), reason
-    (why the row stands where it does, :func:`rank_answers`),
-    the label evidence of :func:`label_evidence`, with label_band "not on its labels"
+    (why the row stands where it does, :func:`rank_answers`), the label evidence
+    (:func:`sefreq.present.evidence.label_evidence`), with label_band "not on its labels"
     (SIDER covers the drug and does not list the symptom) or "no label data" (a new
     molecule, or a drug SIDER does not cover); the model's p_reported_pct (chance it is
     reported, %), uncertainty_pct (1 sd across the ensemble, percentage points, widened
@@ -235,7 +220,7 @@ def which_drugs(
         if molecule.ok:
             unique.setdefault(molecule.parent_smiles, len(unique))
     prediction = _predicted(list(unique), side_effect_index, predict)
-    labels = label_evidence(dataset, side_effect_index)
+    labels = _listing_drugs(dataset, side_effect_index)
     tier = severity_of([side_effect]).iloc[0]
 
     rows = []
@@ -412,7 +397,7 @@ def drugs_reporting(
 
         dataset = load_dataset()
     match = resolve_symptom(symptom, dataset)
-    table = label_evidence(dataset, int(match.side_effect_index)).reset_index()
+    table = _listing_drugs(dataset, int(match.side_effect_index)).reset_index()
     table["drug"] = dataset.catalogue["name"].reindex(table["drug_index"]).to_numpy()
     table["side_effect"] = match.side_effect
     tier = severity_of([match.side_effect]).iloc[0]

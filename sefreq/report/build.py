@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from sefreq.model.artifact import ModelCard
+from sefreq.present.evidence import label_evidence
 from sefreq.present.known import (
     agreement,
     comparison_table,
@@ -16,7 +17,6 @@ from sefreq.present.known import (
     reported_predicted_low,
 )
 from sefreq.present.molecules import Molecule
-from sefreq.present.profile import known_frequencies
 from sefreq.present.smpc import DEFAULT_THRESHOLD_PCT
 from sefreq.present.standout import CatalogueReference
 from sefreq.report.pdf import build_pdf
@@ -55,7 +55,7 @@ def report_input(
         card=card or ModelCard(),
         drug_name=molecule.drug_name,
         standardisation=molecule.changes,
-        known=known_frequencies(dataset, molecule.drug_index) if known_drug else None,
+        known=label_evidence(dataset, molecule.drug_index) if known_drug else None,
         dataset=dataset if known_drug else None,
         drug_index=molecule.drug_index if known_drug else None,
         threshold_pct=threshold_pct,

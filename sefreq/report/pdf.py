@@ -600,7 +600,7 @@ def _evidence(pdf, report: ReportInput, smpc: pd.DataFrame) -> None:
     card = report.card
     if report.known is not None and len(report.known):
         known = report.known
-        stated = int((known["known_class"] > 0).sum())
+        stated = int((known["label_class"] > 0).sum())
         listed = int(known["on_label"].sum())
         _line(
             pdf,

@@ -15,7 +15,6 @@ from sefreq.data.severity import severity_of
 from sefreq.model.artifact import ModelCard
 from sefreq.present.organs import predicted_organ_classes
 from sefreq.present.profile import (
-    UNSTATED_BAND,
     band_range,
     domain_summary,
     filter_profile,
@@ -42,7 +41,7 @@ class ReportInput:
 
     ``prediction``: the predictor's rows of one molecule. ``entered``: what the user gave
     (SMILES or name); ``source``: drawn / pasted / look-up / upload. ``known``: optional
-    per-side-effect SIDER summary (:func:`sefreq.present.profile.known_frequencies`), for a
+    label evidence (:func:`sefreq.present.evidence.label_evidence`), for a
     known drug. ``card``: the model card. ``dataset`` and ``drug_index``: the drug's label
     data for the SmPC table (:func:`smpc_report_table`); without them the table holds the
     model's predictions alone, as for a new molecule. ``threshold_pct``: the chance (%) at
@@ -120,15 +119,17 @@ def report_table(report: ReportInput) -> pd.DataFrame:
         organs["secondary_organ_classes"].reindex(table["side_effect_index"]).to_numpy(),
     )
     if report.known is not None and len(report.known):
-        columns = ["side_effect_index", "known_class", "known_median_pct", "n_labels"]
-        known = report.known[[*columns, "on_label"]]
+        columns = {
+            "side_effect_index": "side_effect_index",
+            "label_class": "known_class",
+            "label_band": "known_band",
+            "label_median_pct": "known_median_pct",
+            "n_labels": "n_labels",
+        }
+        known = report.known[list(columns)].rename(columns=columns)
         table = table.merge(known, on="side_effect_index", how="left")
         table["known_class"] = table["known_class"].fillna(0).astype(int)
-        listed = table.pop("on_label").fillna(False).astype(bool)
-        table["known_band"] = [
-            band_word(c) or (UNSTATED_BAND if on else NOT_REPORTED)
-            for c, on in zip(table["known_class"], listed, strict=True)
-        ]
+        table["known_band"] = table["known_band"].fillna(NOT_REPORTED).astype(str)
         table["known_median_share"] = (table.pop("known_median_pct") / 100).round(4)
         table["n_label_statements"] = table.pop("n_labels").fillna(0).astype(int)
         table["known_source"] = KNOWN_SOURCE

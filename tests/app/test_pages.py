@@ -389,6 +389,22 @@ def test_profile_chart_rows_follow_the_table_whatever_their_band(run_app, order)
     assert _bar_order(app) == ranked["side_effect"].head(25).tolist()
 
 
+def test_profile_chart_marks_serious_terms(run_app) -> None:
+    """Issue #23, item 4: the ranked chart labels a serious term's bar as the table names
+    it (⚠), its rows still in the table's order."""
+    import json
+
+    from sefreq.present.vocabulary import SERIOUS_MARK
+
+    app = run_app("profile", use_drug(run_app(), "ibuprofen"))
+    axis = json.loads(app.get("plotly_chart")[0].proto.spec)["layout"]["yaxis"]
+    labels = dict(zip(axis["tickvals"], axis["ticktext"], strict=True))
+    assert "Hepatitis" in labels and len(labels) > 2
+    serious = {"Agranulocytosis", "Hepatitis"}  # the tiny world's serious terms
+    for name, text in labels.items():
+        assert text == (f"{SERIOUS_MARK} {name}" if name in serious else name)
+
+
 def test_profile_of_a_new_molecule_has_no_label_columns(run_app) -> None:
     app = run_app("profile", paste(run_app(), "CCCCCCCCCCCCCCCC(=O)O palmitic"))
     assert not problems(app)
@@ -452,6 +468,43 @@ def test_known_vs_predicted_chart_speaks_in_smpc_bands(run_app) -> None:
     shown = {x for trace in spec["data"] for x in trace["x"]}
     assert shown and shown <= {"not known", "very rare", "rare", "uncommon", "common",
                                "very common"}  # fmt: skip
+
+
+def test_known_vs_predicted_marks_serious_terms(run_app) -> None:
+    """Issue #23, item 4: the Known vs predicted page marks a serious term (⚠, with the
+    legend) in its tables and its chart, as Profile, Compare and Which drug? do."""
+    import json
+
+    from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK
+
+    app = run_app("known", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    assert SERIOUS_LEGEND in captions(app)
+    names = [n for f in app.dataframe if "side_effect" in f.value for n in f.value["side_effect"]]
+    assert {f"{SERIOUS_MARK} Agranulocytosis", f"{SERIOUS_MARK} Hepatitis"} & set(names), names
+    assert not {"Agranulocytosis", "Hepatitis"} & set(names)  # never unmarked
+    assert "Nausea" in names  # a term that is not serious keeps its bare name
+    spec = json.loads(app.get("plotly_chart")[0].proto.spec)
+    hover = {name for trace in spec["data"] for name in trace.get("hovertext", [])}
+    assert hover and not {"Agranulocytosis", "Hepatitis"} & hover
+    assert {f"{SERIOUS_MARK} Agranulocytosis", f"{SERIOUS_MARK} Hepatitis"} & hover
+
+
+def test_label_medians_are_blank_not_none_where_the_labels_give_no_number(run_app) -> None:
+    """Issue #23, item 6: a term listed without a frequency has no median, and the grids of
+    Profile and Known vs predicted showed it as "None"; every such cell is blank."""
+    app = use_drug(run_app(), "ibuprofen")
+    for page in ("profile", "known"):
+        app = run_app(page, app)
+        assert not problems(app)
+        medians = [
+            f.value["known_median_pct"] for f in app.dataframe if "known_median_pct" in f.value
+        ]
+        assert medians, page
+        assert any((column == "").any() for column in medians), page  # a term with no median
+        for column in medians:
+            assert column.notna().all()
+            assert all(cell == "" or float(cell) >= 0 for cell in column), page
 
 
 def test_known_vs_predicted_for_a_new_molecule_lists_neighbours(run_app) -> None:
@@ -570,6 +623,30 @@ def test_explain_shows_atoms_and_substructures(run_app) -> None:
     assert not problems(app)
     app.multiselect(key="w.explain_side_effects").set_value([]).run()
     assert "Choose at least one side effect." in _texts(app.info)
+
+
+def test_explain_marks_serious_terms_and_speaks_in_smpc_words(run_app) -> None:
+    """Issue #23, items 4 and 6: the side-effect pickers and the fragments' heading mark a
+    serious term (⚠, with the legend); the frequency output is read in the SmPC's words,
+    never "class (1-5)". The pickers' values stay the bare terms."""
+    from sefreq.present.vocabulary import FREQUENCY_SCALE, SERIOUS_LEGEND, SERIOUS_MARK
+
+    app = run_app("explain", use_drug(run_app(), "ibuprofen"))
+    assert not problems(app)
+    picker = app.multiselect(key="w.explain_side_effects")
+    assert f"{SERIOUS_MARK} Hepatitis" in picker.options and "Headache" in picker.options
+    assert "Hepatitis" not in picker.options
+    assert SERIOUS_LEGEND in captions(app)
+    picker.set_value(["Hepatitis", "Headache"]).run()
+    assert not problems(app)
+    focus = app.selectbox(key="w.explain_focus")
+    assert focus.options == [f"{SERIOUS_MARK} Hepatitis", "Headache"]
+    assert focus.value == "Hepatitis"
+    assert f"Fragments that move {SERIOUS_MARK} Hepatitis most" in _texts(app.markdown)
+    app.radio(key="w.explain_output").set_value("frequency").run()
+    assert not problems(app)
+    shown = _texts(app.markdown) + str(app.radio(key="w.explain_output").options)
+    assert FREQUENCY_SCALE in shown and "class (1-5)" not in shown
 
 
 def test_report_predicts_a_batch_with_ids_carried_through(run_app) -> None:

@@ -144,3 +144,20 @@ def test_the_page_says_the_symptom_is_serious_and_marks_it(run_app, dataset) -> 
     mild = _open(run_app, "headache", reporting)
     assert not any(w.icon == SERIOUS_MARK for w in mild.warning)
     assert any("not among the serious" in c.value for c in mild.caption)
+
+
+def test_the_term_pickers_mark_serious_terms(run_app) -> None:
+    """Issue #23, item 4: a serious term is marked (⚠) in the picker that offers terms, and
+    in the heading of the drugs that report it; no column says "class (1-5)" (item 6)."""
+    from sefreq.present.vocabulary import SERIOUS_LEGEND, SERIOUS_MARK
+
+    app = _open(run_app, "hepat", "ibuprofen")
+    suggestions = app.selectbox(key="w.which_suggestion")
+    assert f"{SERIOUS_MARK} Hepatitis" in suggestions.options
+    assert SERIOUS_LEGEND in suggestions.help
+    suggestions.set_value("Hepatitis").run()
+    assert not problems(app), problems(app)
+    headers = [h.value for h in app.subheader]
+    assert f"Drugs whose labels report {SERIOUS_MARK} Hepatitis most often" in headers, headers
+    columns = [str(c) for f in app.dataframe for c in f.value.columns]
+    assert columns and not [c for c in columns if "class (1" in c], columns

@@ -73,3 +73,19 @@ def test_53_compare_and_report_carry_the_serious_only_switch(browser_page) -> No
     settle(page, timeout=120)
     assert page.get_by_role("checkbox", name=f"{SERIOUS_MARK} Serious only").is_checked()
     check(page, console, "53_report_serious_only")
+
+
+def test_54_known_and_explain_mark_serious_terms(browser_page) -> None:
+    """Known vs predicted says what the mark means beside its tables; Explain's side-effect
+    picker offers a serious term marked, as every other page names it."""
+    page, console = browser_page
+    go(page, "Known vs predicted")
+    page.get_by_text(f"{SERIOUS_MARK} serious: a medically important").first.wait_for()
+    check(page, console, "54_known_serious_legend")
+    go(page, "Explain")
+    page.get_by_text("Atom contributions").wait_for(timeout=120_000)
+    page.locator("[data-testid='stMultiSelect']").first.click()
+    page.keyboard.type("Hepat")
+    page.get_by_role("option", name=f"{SERIOUS_MARK} Hepatitis").wait_for()
+    check(page, console, "54_explain_picker_serious")
+    page.keyboard.press("Escape")

@@ -144,3 +144,21 @@ def test_a_structure_that_barely_moves_the_chance_is_said_in_a_sentence(explaine
     assert SMALL_STRUCTURE_EFFECT == 0.02
     frequency = structure_notes(explainer.explain(IBUPROFEN, [0], "frequency"))
     assert not frequency["small"].any() and "frequency class" in frequency["sentence"].iloc[0]
+
+
+def test_the_frequency_output_is_read_in_the_smpc_words(explainer):
+    """Issue #23, item 6: Explain said "the expected frequency class (1-5)"; the sentence and
+    the scale name the scale in the SmPC's words and the band nearest the value."""
+    from sefreq.constants import FREQUENCY_SCALE
+    from sefreq.explain.readout import frequency_word
+
+    assert FREQUENCY_SCALE == "1 = very rare … 5 = very common"
+    assert [frequency_word(v) for v in (0.2, 1.4, 2.6, 4.2, 4.6, 7)] == [
+        "very rare", "very rare", "uncommon", "common", "very common", "very common"
+    ]  # fmt: skip
+    frequency = explainer.explain(IBUPROFEN, [0], "frequency")
+    sentence = structure_notes(frequency)["sentence"].iloc[0]
+    value = float(frequency.summary()["value"].iloc[0])
+    assert FREQUENCY_SCALE in sentence and f"(about {frequency_word(value)})" in sentence
+    assert FREQUENCY_SCALE in scale_note(frequency)
+    assert "(1-5)" not in sentence + scale_note(frequency)

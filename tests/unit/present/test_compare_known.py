@@ -16,8 +16,8 @@ from sefreq.present.compare import (
     comparison_cells,
     difference_summary,
 )
+from sefreq.present.evidence import label_evidence
 from sefreq.present.lookup import exact_match, lookup_drug
-from sefreq.present.profile import known_frequencies
 from sefreq.present.smpc import LABEL, PREDICTION
 
 IBUPROFEN, FUROSEMIDE = 1, 22
@@ -43,13 +43,13 @@ def test_cells_take_the_labels_first_and_predictions_only_where_they_are_silent(
 ):
     cells = comparison_cells(entries, tiny_world.dataset, threshold_pct=40.0)
     assert list(cells.columns) == list(CELL_COLUMNS) and len(cells) == 3 * 30
-    known = known_frequencies(tiny_world.dataset, IBUPROFEN).set_index("side_effect_index")
+    known = label_evidence(tiny_world.dataset, IBUPROFEN).set_index("side_effect_index")
     ibuprofen = cells[cells["drug"] == "ibuprofen"].set_index("side_effect_index")
     for index, row in ibuprofen.iterrows():
         if index in known.index and (
-            known.at[index, "known_class"] > 0 or known.at[index, "on_label"]
+            known.at[index, "label_class"] > 0 or known.at[index, "on_label"]
         ):
-            klass = int(known.at[index, "known_class"])
+            klass = int(known.at[index, "label_class"])
             assert row["source"] == LABEL and row["text"].endswith("(label)")
             assert row["level"] == (klass or NOT_KNOWN_LEVEL)
             if klass:
@@ -142,9 +142,9 @@ def test_compare_marks_serious_terms_puts_them_first_among_equals_and_filters_th
 ):
     """Issue #23, deliverable 4: Compare carries each term's severity, lists a serious term
     first among rows that stand equal, and keeps only serious terms when asked."""
-    from sefreq.present.compare import comparison_matrix, mark_serious
+    from sefreq.present.compare import comparison_matrix
     from sefreq.present.profile import severity_rank
-    from sefreq.present.vocabulary import SERIOUS_MARK
+    from sefreq.present.vocabulary import SERIOUS_MARK, mark_serious
 
     cells = comparison_cells(entries, tiny_world.dataset, threshold_pct=40.0)
     tiers = cells.groupby("side_effect")["severity"].first()

@@ -8,7 +8,7 @@ import pytest
 
 from sefreq.constants import FREQUENCY_BANDS
 from sefreq.model.predictor import Predictor
-from sefreq.present.profile import known_frequencies
+from sefreq.present.evidence import label_evidence
 from sefreq.present.smpc import (
     DETAIL_COLUMNS,
     LABEL,
@@ -32,14 +32,14 @@ def world_prediction(tiny_world):
 def test_labels_come_first_and_predictions_only_fill_the_gaps(tiny_world, world_prediction):
     dataset = tiny_world.dataset
     table = smpc_table(world_prediction, dataset, 1, threshold_pct=0.0)
-    known = known_frequencies(dataset, 1)
-    reported = known[(known["known_class"] > 0) | known["on_label"]]
+    known = label_evidence(dataset, 1)
+    reported = known[(known["label_class"] > 0) | known["on_label"]]
     assert len(reported) > 0
     labels = table[table["source"] == LABEL]
     assert set(labels["side_effect_index"]) == set(reported["side_effect_index"])
     for row in reported.itertuples():
         bands = set(labels.loc[labels["side_effect_index"] == row.side_effect_index, "smpc_band"])
-        expected = FREQUENCY_BANDS[row.known_class].smpc_wording if row.known_class > 0 else (
+        expected = FREQUENCY_BANDS[row.label_class].smpc_wording if row.label_class > 0 else (
             "not known")  # fmt: skip
         assert bands == {expected}
     predictions = table[table["source"] == PREDICTION]
@@ -124,8 +124,8 @@ def test_prediction_details_is_one_row_per_predicted_side_effect(world_predictio
 def test_summary_counts_distinct_side_effects(tiny_world, world_prediction):
     table = smpc_table(world_prediction, tiny_world.dataset, 1, threshold_pct=0.0)
     counts = smpc_summary(table)
-    known = known_frequencies(tiny_world.dataset, 1)
-    assert counts["n_label"] == int(((known["known_class"] > 0) | known["on_label"]).sum())
+    known = label_evidence(tiny_world.dataset, 1)
+    assert counts["n_label"] == int(((known["label_class"] > 0) | known["on_label"]).sum())
     assert counts["n_label"] == counts["n_label_stated"] + counts["n_label_not_known"]
     assert (
         counts["n_label"] + counts["n_predicted"] == world_prediction["side_effect_index"].nunique()

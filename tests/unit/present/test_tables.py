@@ -10,9 +10,10 @@ import pytest
 from sefreq.model.predictor import Predictor
 from sefreq.present import molecules
 from sefreq.present.compare import comparison_matrix, largest_differences
+from sefreq.present.evidence import label_evidence
 from sefreq.present.known import agreement, comparison_table, nearest_known_drugs, neighbour_reports
 from sefreq.present.lookup import acid_or_anion, lookup_drug, strip_salts
-from sefreq.present.profile import conformal_bands, filter_profile, known_frequencies, profile_table
+from sefreq.present.profile import conformal_bands, filter_profile, profile_table
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +165,8 @@ def test_conformal_bands() -> None:
     assert conformal_bands("") == ""
 
 
-def test_known_frequencies_for_no_drug_is_empty(tiny_world) -> None:
-    assert known_frequencies(tiny_world.dataset, None).empty
+def test_label_evidence_for_no_drug_is_empty(tiny_world) -> None:
+    assert label_evidence(tiny_world.dataset, None).empty
 
 
 def test_agreement_on_a_hand_made_table() -> None:

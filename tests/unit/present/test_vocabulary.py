@@ -35,3 +35,35 @@ def test_a_table_is_rounded_blank_where_missing_and_named_for_people() -> None:
     assert rounded(table)["placebo_band"].tolist() == ["common", ""]
     shown = readable(table)
     assert list(shown.columns) == ["side effect", "chance reported (%)", "placebo frequency"]
+
+
+def test_a_frequency_number_is_named_in_the_smpc_words() -> None:
+    """Issue #23, item 6: no column a person reads says "class (1-5)"; the numbers of a
+    frequency class are read out in the SmPC's words."""
+    from sefreq.present.vocabulary import COLUMN_NAMES, FREQUENCY_SCALE
+
+    assert FREQUENCY_SCALE == "1 = very rare … 5 = very common"
+    assert not [name for name in COLUMN_NAMES.values() if "class (" in name]
+    for column in ("frequency_class", "expected_frequency", "label_class"):
+        assert FREQUENCY_SCALE in COLUMN_NAMES[column]
+
+
+def test_serious_side_effects_are_marked_from_the_severity_table() -> None:
+    from sefreq.present.vocabulary import SERIOUS_MARK, mark_serious
+
+    assert mark_serious(["Agranulocytosis", "Headache", "Hepatitis"]) == [
+        f"{SERIOUS_MARK} Agranulocytosis",
+        "Headache",
+        f"{SERIOUS_MARK} Hepatitis",
+    ]
+    assert mark_serious([]) == []
+
+
+def test_a_page_shows_a_missing_number_blank_not_none() -> None:
+    from sefreq.present.vocabulary import shown_numbers
+
+    table = pd.DataFrame({"known_median_pct": [5.9712, float("nan")], "n_labels": [3, 0]})
+    shown = shown_numbers(table, ["known_median_pct", "not_there"])
+    assert shown["known_median_pct"].tolist() == ["5.97", ""]
+    assert shown["n_labels"].tolist() == [3, 0]
+    assert table["known_median_pct"].isna().sum() == 1  # the caller's table is left alone

@@ -19,7 +19,8 @@ from PIL import Image
 from sefreq.constants import DISCLAIMER, DRUG_NAMES_LICENCE, FREQUENCY_BANDS, SIDER_LICENCE
 from sefreq.model.artifact import ModelCard
 from sefreq.model.predictor import Predictor
-from sefreq.present.profile import domain_summary, known_frequencies
+from sefreq.present.evidence import label_evidence
+from sefreq.present.profile import domain_summary
 from sefreq.present.smpc import LABEL, PREDICTION, SMPC_BANDS, SMPC_COLUMNS, smpc_table
 from sefreq.present.standout import STANDOUT_COLUMNS
 from sefreq.report import (
@@ -106,7 +107,7 @@ def report(predictor, tiny_world) -> ReportInput:
         prediction=predictor.predict(smiles, ids=["ibuprofen"]),
         card=predictor.card,
         drug_name="ibuprofen",
-        known=known_frequencies(tiny_world.dataset, 1),
+        known=label_evidence(tiny_world.dataset, 1),
         dataset=tiny_world.dataset,
         drug_index=1,
         threshold_pct=THRESHOLD,

@@ -11,8 +11,8 @@ import pytest
 
 from sefreq.constants import DISCLAIMER, SIDER_LICENCE
 from sefreq.model.predictor import Predictor
+from sefreq.present.evidence import label_evidence
 from sefreq.present.known import agreement, comparison_table
-from sefreq.present.profile import known_frequencies
 from sefreq.report import ReportInput, build_pdf, report_table
 
 
@@ -38,7 +38,7 @@ def report(ibuprofen, predictor, tiny_world) -> ReportInput:
         prediction=ibuprofen,
         card=predictor.card,
         drug_name="ibuprofen",
-        known=known_frequencies(tiny_world.dataset, 1),
+        known=label_evidence(tiny_world.dataset, 1),
     )
 
 
@@ -153,8 +153,12 @@ def test_file_names_are_sanitised() -> None:
 
 
 def test_report_says_when_a_listed_side_effect_has_no_stated_frequency(report) -> None:
+    # The first predicted term made a listed pair without a frequency, as label_evidence
+    # states one (its test: tests/unit/present/test_evidence.py); every other term of the
+    # drug not listed, so "not reported".
     known = report.known.copy()
-    known["on_label"] = known["known_class"] > 0
+    known["on_label"] = known["label_class"] > 0
+    known["label_band"] = known["label_band"].where(known["on_label"], "not reported")
     first = int(
         report.prediction.loc[
             report.prediction["side_effect_index"] >= 0, "side_effect_index"
@@ -166,7 +170,8 @@ def test_report_says_when_a_listed_side_effect_has_no_stated_frequency(report) -
                 **{c: 0 for c in known.columns},
                 "side_effect_index": first,
                 "on_label": True,
-                "known_median_pct": float("nan"),
+                "label_band": "not known",
+                "label_median_pct": float("nan"),
             }
         ]
     )
