@@ -58,7 +58,9 @@ def worker_predictor(model_dir: str, threads: int):
 
     torch.set_num_threads(max(1, threads))
     predictor = Predictor.from_directory(model_dir)
-    predictor.predict("CCO", format="top_k", k=1)
+    # What a chunk runs (Predictor.predict's progress bar would make a multiprocessing
+    # lock, which a worker stopped by Ctrl-C leaves to the resource tracker as leaked).
+    predictor.ensemble.predict_arrays(["CCO"])
     return predictor
 
 
