@@ -5,6 +5,8 @@
   with typed errors;
 - :mod:`~sefreq.chem.features`: the one featuriser (:func:`~sefreq.chem.features.featurize`)
   of training, prediction, baselines and explanations;
+- :mod:`~sefreq.chem.budget`: each molecule's time (and memory) to featurise, read
+  between stages (:class:`~sefreq.chem.budget.MoleculeBudget`);
 - :mod:`~sefreq.chem.similarity`: Tanimoto of bit and count fingerprints;
 - :mod:`~sefreq.chem.drawing`: 2D SVG/PNG and 3D views of a molecule.
 

@@ -11,6 +11,8 @@ import numpy as np
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import Descriptors, MACCSkeys, rdFingerprintGenerator, rdMolDescriptors
 
+from sefreq.chem.budget import MoleculeBudget, attempt, each_molecule
+
 RDLogger.DisableLog("rdApp.*")
 
 MORGAN_RADIUS = 2
@@ -79,14 +81,17 @@ def _parse(smiles: Sequence[str | None]) -> list[Chem.Mol | None]:
 
 
 def morgan_fingerprints_of_mols(
-    mols: Sequence[Chem.Mol | None], radius: int = MORGAN_RADIUS, n_bits: int = MORGAN_BITS
+    mols: Sequence[Chem.Mol | None],
+    radius: int = MORGAN_RADIUS,
+    n_bits: int = MORGAN_BITS,
+    budget: MoleculeBudget | None = None,
 ) -> np.ndarray:
-    """(n, n_bits) uint8 Morgan bit vectors of parsed molecules; ``None`` gives zeros."""
+    """(n, n_bits) uint8 Morgan bit vectors of parsed molecules; ``None`` gives zeros (so
+    does a molecule ``budget`` refused)."""
     generator = _morgan_generator(radius, n_bits)
     out = np.zeros((len(mols), n_bits), dtype=np.uint8)
-    for i, mol in enumerate(mols):
-        if mol is not None:
-            out[i] = generator.GetFingerprintAsNumPy(mol)
+    for i, mol in each_molecule(mols, budget, "Morgan fingerprint"):
+        out[i] = generator.GetFingerprintAsNumPy(mol)
     return out
 
 
@@ -140,12 +145,14 @@ def _check_kernel_names(names: Sequence[str]) -> tuple[str, ...]:
 
 
 def kernel_fingerprints_of_mols(
-    mols: Sequence[Chem.Mol | None], names: Sequence[str] = KERNEL_FINGERPRINTS
+    mols: Sequence[Chem.Mol | None],
+    names: Sequence[str] = KERNEL_FINGERPRINTS,
+    budget: MoleculeBudget | None = None,
 ) -> dict[str, np.ndarray]:
     """The fingerprints ``names`` (of :data:`KERNEL_FINGERPRINTS`) of parsed molecules.
 
     Dense float32 arrays, (n, 2048) counts per count kind and (n, 167) MACCS bits; a
-    ``None`` molecule gives a row of zeros.
+    ``None`` molecule (or one ``budget`` refused) gives a row of zeros.
     """
     names = _check_kernel_names(names)
     gens = _kernel_generators()
@@ -155,9 +162,7 @@ def kernel_fingerprints_of_mols(
     maccs = "maccs_bits" in names
     if maccs:
         out["maccs_bits"] = np.zeros((n, _MACCS_BITS), np.float32)
-    for i, mol in enumerate(mols):
-        if mol is None:
-            continue
+    for i, mol in each_molecule(mols, budget, "kernel fingerprints"):
         for name, generator in counts:
             out[name][i] = generator.GetCountFingerprintAsNumPy(mol)
         if maccs:
@@ -194,10 +199,12 @@ class DescriptorScaler:
 
 
 def descriptors_of_mols(
-    mols: Sequence[Chem.Mol | None], names: Sequence[str] = DESCRIPTOR_NAMES
+    mols: Sequence[Chem.Mol | None],
+    names: Sequence[str] = DESCRIPTOR_NAMES,
+    budget: MoleculeBudget | None = None,
 ) -> np.ndarray:
     """(n, len(names)) float32 raw RDKit descriptors (``Descriptors.descList`` names); NaN
-    for ``None``."""
+    for ``None`` (and a molecule ``budget`` refused)."""
     unknown = [name for name in names if name not in _DESCRIPTOR_FUNCS]
     if unknown:
         raise ValueError(f"RDKit has no descriptors {unknown}")
@@ -207,17 +214,19 @@ def descriptors_of_mols(
         (j, _DESCRIPTOR_FUNCS[name]) for j, name in enumerate(names) if name not in _CRIPPEN
     ]
     out = np.full((len(mols), len(names)), np.nan, dtype=np.float32)
-    for i, mol in enumerate(mols):
-        if mol is None:
-            continue
+    for i, mol in each_molecule(mols, budget, "descriptors"):
         for j, function in functions:
             try:
                 out[i, j] = float(function(mol))
+            except MemoryError:  # not the descriptor's fault: the molecule's (budget)
+                raise
             except Exception:  # a descriptor RDKit cannot compute for this molecule
                 out[i, j] = np.nan
         if crippen:
             try:
                 values = rdMolDescriptors.CalcCrippenDescriptors(mol)
+            except MemoryError:
+                raise
             except Exception:
                 continue
             for j, k in crippen:
@@ -261,26 +270,36 @@ def featurize_mols(
     n_bits: int = MORGAN_BITS,
     kernel: bool | Sequence[str] = False,
     descriptor_names: Sequence[str] = DESCRIPTOR_NAMES,
+    budget: MoleculeBudget | None = None,
 ) -> MoleculeFeatures:
     """:func:`featurize` of parsed molecules (``None``: not a molecule).
 
     ``kernel``: True for all :data:`KERNEL_FINGERPRINTS`, or the names of the ones the
     similarity prior needs. Each fingerprint is computed once: with ECFP4 counts among
     them, the Morgan bits are those counts > 0 (the same generator and folding).
+    ``budget`` (:class:`~sefreq.chem.budget.MoleculeBudget`, one per molecule of ``mols``):
+    each stage is timed per molecule, and a molecule past its budget, or out of memory in
+    its part of a stage, is not valid (its reason in the budget).
     """
     names: tuple[str, ...] = ()
     if kernel is True:
         names = KERNEL_FINGERPRINTS
     elif kernel:
         names = _check_kernel_names(list(kernel))
-    kernel_fps = kernel_fingerprints_of_mols(mols, names) if names else None
+    kernel_fps = (
+        attempt(budget, lambda: kernel_fingerprints_of_mols(mols, names, budget)) if names else None
+    )
     if kernel_fps is not None and "ecfp2_counts" in kernel_fps and n_bits == _KERNEL_COUNT_BITS:
         fingerprints = (kernel_fps["ecfp2_counts"] > 0).astype(np.uint8)
     else:
-        fingerprints = morgan_fingerprints_of_mols(mols, n_bits=n_bits)
+        fingerprints = attempt(
+            budget, lambda: morgan_fingerprints_of_mols(mols, n_bits=n_bits, budget=budget)
+        )
+    raw = attempt(budget, lambda: descriptors_of_mols(mols, descriptor_names, budget))
+    valid = np.array([m is not None for m in mols], dtype=bool)
     return MoleculeFeatures(
         fingerprints=fingerprints,
-        descriptors=descriptors_of_mols(mols, descriptor_names),
-        valid=np.array([m is not None for m in mols], dtype=bool),
+        descriptors=raw,
+        valid=valid if budget is None else valid & ~budget.refused(),
         kernel=kernel_fps,
     )

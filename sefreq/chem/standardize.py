@@ -370,6 +370,8 @@ def skeleton_of(mol: Chem.Mol | None) -> str | None:
         return None
     try:
         key = Chem.MolToInchiKey(mol)
+    except MemoryError:  # the molecule's budget (sefreq.chem.budget), not a missing key
+        raise
     except Exception:  # RDKit raises on some organometallics
         return None
     return key[:14] or None

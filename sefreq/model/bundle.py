@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from safetensors.numpy import load_file, save_file
 
+from sefreq.chem.budget import MoleculeBudget, attempt, each_molecule
 from sefreq.chem.features import (
     DESCRIPTOR_NAMES,
     DescriptorScaler,
@@ -79,6 +80,12 @@ class EnsembleOutput:
     # (False: the predicted ones, or a model without the view)
     mechanism_known: np.ndarray
 
+    def take(self, rows: np.ndarray) -> EnsembleOutput:
+        """The outputs of molecules ``rows`` (indices or a boolean mask), in that order."""
+        return EnsembleOutput(
+            *[getattr(self, f)[rows] for f in EnsembleOutput.__dataclass_fields__]
+        )
+
 
 @dataclass
 class SEFreqEnsemble:
@@ -125,7 +132,11 @@ class SEFreqEnsemble:
     # -- inference ------------------------------------------------------------------------
 
     def featurize(
-        self, smiles: list[str | None], mols: list | None = None, structure_only: bool = False
+        self,
+        smiles: list[str | None],
+        mols: list | None = None,
+        structure_only: bool = False,
+        budget: MoleculeBudget | None = None,
     ) -> ModelInputs:
         """:func:`sefreq.chem.features.featurize` as this model reads it: every view of the
         molecules (:class:`~sefreq.model.inputs.ModelInputs`, the prior not yet computed):
@@ -135,7 +146,9 @@ class SEFreqEnsemble:
 
         ``mols``: the molecules of ``smiles`` already parsed (``None`` where invalid), so
         that none is parsed twice. ``structure_only``: read the predicted mechanism even
-        for a compound whose proteins are known.
+        for a compound whose proteins are known. ``budget``
+        (:class:`~sefreq.chem.budget.MoleculeBudget`, one per molecule): every stage is
+        timed per molecule, and one past its budget or out of memory is not valid.
         """
         if mols is None:
             mols = [mol_from_smiles(s) for s in smiles]
@@ -143,7 +156,7 @@ class SEFreqEnsemble:
         if kernel and self.reference_kernel_fingerprints is not None:
             kernel = tuple(self.reference_kernel_fingerprints)
         features = featurize_mols(
-            mols, self.config.n_fingerprint_bits, kernel, self.descriptor_names
+            mols, self.config.n_fingerprint_bits, kernel, self.descriptor_names, budget
         )
         inputs = ModelInputs(
             fingerprints=features.fingerprints,
@@ -151,16 +164,25 @@ class SEFreqEnsemble:
             valid=features.valid,
             kernel=features.kernel,
         )
-        return self.with_mechanism(inputs, None if structure_only else mols)
+        inputs = self.with_mechanism(inputs, None if structure_only else mols, budget)
+        if budget is not None:  # the InChIKey stage may have refused some
+            inputs = replace(inputs, valid=inputs.valid & ~budget.refused())
+        return inputs
 
-    def with_mechanism(self, inputs: ModelInputs, mols: list | None = None) -> ModelInputs:
+    def with_mechanism(
+        self, inputs: ModelInputs, mols: list | None = None, budget: MoleculeBudget | None = None
+    ) -> ModelInputs:
         """``inputs`` with the mechanism view filled (unchanged without the view): the
         profile predicted from the fingerprints, or the known one of a compound among
         ``mols`` (its first InChIKey block matched; None: structure only, every profile
-        predicted)."""
+        predicted). ``budget``: the InChIKeys timed per molecule (:meth:`featurize`)."""
         if self.mechanism is None:
             return inputs
-        skeletons = None if mols is None else self.mechanism.skeletons_of(mols)
+        skeletons = (
+            None
+            if mols is None
+            else attempt(budget, lambda: _skeletons(self.mechanism, mols, budget))
+        )
         profiles, known = self.mechanism.profiles(inputs.fingerprints, skeletons)
         return replace(inputs, mechanism=profiles, mechanism_known=known)
 
@@ -281,12 +303,14 @@ class SEFreqEnsemble:
         batch_size: int = 256,
         mols: list | None = None,
         structure_only: bool = False,
+        budget: MoleculeBudget | None = None,
     ) -> EnsembleOutput:
         """Score every side effect of every molecule. Invalid SMILES give NaN rows.
 
         ``mols``: the molecules already parsed, aligned with ``smiles`` (see :meth:`featurize`).
         ``structure_only``: treat every molecule as new (the predicted mechanism, even for
-        a compound whose proteins are known).
+        a compound whose proteins are known). ``budget``: one per molecule, each timed
+        through featurisation; a molecule it refuses gives a NaN row (the reason in it).
         """
         parts = [
             self._predict_batch(
@@ -294,6 +318,7 @@ class SEFreqEnsemble:
                 None if exclude is None else exclude[i : i + batch_size],
                 None if mols is None else mols[i : i + batch_size],
                 structure_only,
+                None if budget is None else budget.subset(slice(i, i + batch_size)),
             )
             for i in range(0, max(len(smiles), 1), batch_size)
         ]
@@ -312,12 +337,13 @@ class SEFreqEnsemble:
         exclude: np.ndarray | None,
         mols: list | None = None,
         structure_only: bool = False,
+        budget: MoleculeBudget | None = None,
     ) -> EnsembleOutput:
         from scipy.special import expit  # here, not at the top: loading stays fast
 
         if mols is None:
             mols = [mol_from_smiles(s) for s in smiles]
-        inputs = self.featurize(list(smiles), mols, structure_only)
+        inputs = self.featurize(list(smiles), mols, structure_only, budget)
         knn_a, knn_f, similarity = self.knn_features(inputs, exclude)
         logits, greater = self.raw_outputs(inputs.with_prior(knn_a, knn_f))
         valid = inputs.valid
@@ -515,6 +541,18 @@ class SEFreqEnsemble:
                 card.mechanism.known_formulas,
             ),
         )
+
+
+def _skeletons(
+    mechanism: MechanismModel, mols: list, budget: MoleculeBudget | None
+) -> list[str | None]:
+    """Each molecule's first InChIKey block where it can name a compound of ``mechanism``
+    (:meth:`MechanismModel.skeleton_of <sefreq.model.mechanism.MechanismModel.skeleton_of>`),
+    timed by ``budget``."""
+    skeletons: list[str | None] = [None] * len(mols)
+    for i, mol in each_molecule(mols, budget, "InChIKey"):
+        skeletons[i] = mechanism.skeleton_of(mol)
+    return skeletons
 
 
 def _read_weights(path: Path) -> dict[str, np.ndarray]:

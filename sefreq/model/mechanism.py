@@ -181,10 +181,14 @@ class MechanismModel:
         where it can name a known compound, else None. The InChIKey was the costliest step of
         screening (15% of the time, #24); a molecule whose heavy formula no known compound
         has is not keyed, as no key of it could match."""
+        return [self.skeleton_of(m) for m in mols]
+
+    def skeleton_of(self, mol) -> str | None:
+        """:meth:`skeletons_of` of one molecule."""
         formulas = self.known_formulas
-        if formulas is None:
-            return [skeleton_of(m) for m in mols]
-        return [skeleton_of(m) if heavy_formula(m) in formulas else None for m in mols]
+        if formulas is not None and heavy_formula(mol) not in formulas:
+            return None
+        return skeleton_of(mol)
 
     def known(self, skeletons: list[str | None]) -> tuple[np.ndarray, np.ndarray]:
         """(n, V) float32 known profiles and (n,) bool: the skeleton has a known mechanism."""

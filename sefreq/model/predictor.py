@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from sefreq.chem.standardize import model_molecule
+from sefreq.chem.budget import MoleculeBudget
 from sefreq.model.artifact import ModelCard, model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
 from sefreq.model.columns import (
@@ -147,8 +147,10 @@ class Predictor:
 
         ``ids`` (one per molecule) are carried through; default 0..n-1. A SMILES that
         cannot be read gives one row with NaN scores and the reason in ``error`` (long:
-        ``side_effect_index`` -1) instead of raising for the whole batch. Rows follow the
-        input order.
+        ``side_effect_index`` -1) instead of raising for the whole batch; so does a molecule
+        that took longer than :data:`~sefreq.chem.budget.MOLECULE_TIME_LIMIT_S` to featurise
+        or ran out of memory doing it (:class:`~sefreq.chem.budget.MoleculeBudget`). Rows
+        follow the input order.
         """
         build = self._builder(format, k)
         if type(batch_size) is not int or batch_size < 1:
@@ -166,22 +168,33 @@ class Predictor:
             raise ValueError(
                 f"{len(ids)} ids for {len(smiles)} molecules: give one id per molecule"
             )
-        parents, mols, errors = (
-            zip(*(model_molecule(s) for s in smiles), strict=True) if smiles else ((), (), ())
-        )
+        budget = MoleculeBudget(len(smiles))
+        parsed = [budget.parse(i, s) for i, s in enumerate(smiles)]
+        parents, mols, errors = zip(*parsed, strict=True) if smiles else ((), (), ())
+        errors = list(errors)
         ok = [i for i, e in enumerate(errors) if e is None]
         frames, rows_per_molecule = [], []
         starts = range(0, len(ok), batch_size)
         for start in tqdm(starts, desc="predicting", disable=not progress or len(starts) < 2):
             rows = ok[start : start + batch_size]
+            rows_budget = budget.subset(rows)
             output = self.ensemble.predict_arrays(
                 [parents[i] for i in rows],
                 batch_size=batch_size,
                 mols=[mols[i] for i in rows],
                 structure_only=structure_only,
+                budget=rows_budget,
             )
+            refused = rows_budget.refused()
+            if refused.any():  # past its budget in featurisation: an error row, as if unread
+                for i in np.asarray(rows)[refused]:
+                    errors[i] = budget.reason(i)
+                output, rows = output.take(~refused), np.asarray(rows)[~refused].tolist()
+                if not rows:
+                    continue
             frames.append(build(output, [ids[i] for i in rows], [smiles[i] for i in rows]))
             rows_per_molecule.append(len(frames[-1]) // max(len(rows), 1))
+        ok = [i for i, e in enumerate(errors) if e is None]
         bad = [i for i, e in enumerate(errors) if e is not None]
         if bad:
             frames.append(

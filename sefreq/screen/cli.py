@@ -105,7 +105,7 @@ def _predict(args: argparse.Namespace) -> int:
     import csv
 
     from sefreq.chem.io import MoleculeInputError
-    from sefreq.screen.lifetime import ScreenInterrupted
+    from sefreq.screen.lifetime import ChunkMemoryError, ScreenInterrupted, WorkerDiedError
     from sefreq.screen.run import screen
 
     def names(text: str) -> tuple[str, ...]:
@@ -134,6 +134,12 @@ def _predict(args: argparse.Namespace) -> int:
     except (MoleculeInputError, csv.Error, UnicodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (MemoryError, WorkerDiedError) as error:  # a chunk's: one molecule's is its row
+        detail = str(error) if isinstance(error, ChunkMemoryError | WorkerDiedError) else (
+            f"out of memory ({error or 'no detail'}); run again with a smaller --chunk-size"
+        )  # fmt: skip
+        print(f"error: {detail}", file=sys.stderr)
+        return 1
     except ScreenInterrupted as interrupted:
         print(_interrupted_line(interrupted, getattr(args, "argv", None)), file=sys.stderr)
         return 130

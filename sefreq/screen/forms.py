@@ -15,8 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from sefreq.chem.budget import MoleculeBudget
 from sefreq.chem.io import MoleculeInputError, neutralise_cell
-from sefreq.chem.standardize import model_molecule
 from sefreq.model.columns import (
     BAND_LABELS,
     FORM_COLUMNS,
@@ -114,17 +114,26 @@ def chunk_table(predictor, chunk: MoleculeChunk, settings: ScreenSettings) -> tu
     pandas objects, the long form's 994 rows per molecule held it at 0.05 of the RDKit
     floor (#24)."""
     form = FORMS[settings.format]
+    budget = MoleculeBudget(len(chunk))  # each molecule's time (and memory) to featurise
     parsed = [
-        model_molecule(s) if e is None else (None, None, e)
-        for s, e in zip(chunk.smiles, chunk.errors, strict=True)
+        budget.parse(i, s) if e is None else (None, None, e)
+        for i, (s, e) in enumerate(zip(chunk.smiles, chunk.errors, strict=True))
     ]
     ok = np.array([p[2] is None for p in parsed], dtype=bool)
     readable = np.flatnonzero(ok)
+    readable_budget = budget.subset(readable)
     out = predictor.ensemble.predict_arrays(
         [parsed[i][0] for i in readable],
         mols=[parsed[i][1] for i in readable],
         structure_only=settings.structure_only,
+        budget=readable_budget,
     )
+    refused = readable_budget.refused()
+    if refused.any():  # past its budget in featurisation: an error row, as if unread
+        for i in readable[refused]:
+            parsed[i] = (None, None, budget.reason(i))
+        ok[readable[refused]] = False
+        out, readable = out.take(~refused), readable[~refused]
     arrays = form.arrays(predictor, out, settings)
     nearest = np.full(len(chunk), "", dtype=object)
     nearest[readable] = predictor.reference_names[out.nearest_index]

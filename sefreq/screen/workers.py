@@ -10,10 +10,19 @@ import sys
 import types
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from sefreq.screen.forms import ScreenSettings, chunk_table
-from sefreq.screen.lifetime import stop_workers, worker_context, worker_started
+from sefreq.screen.lifetime import (
+    MOLECULE_MEMORY_MB,
+    ChunkMemoryError,
+    WorkerDiedError,
+    limit_memory,
+    stop_workers,
+    worker_context,
+    worker_started,
+)
 from sefreq.screen.reader import MoleculeChunk
 from sefreq.screen.writer import Parts, write_part
 
@@ -40,13 +49,19 @@ def without_main_script():
 
 @functools.cache
 def worker_predictor(model_dir: str, threads: int):
-    """The model, loaded once per worker process (and per Dask worker)."""
+    """The model, loaded once per worker process (and per Dask worker), and run once: its
+    lazy set-up (references, allocator pools, 0.3 GB) is part of what the worker holds
+    before a chunk's memory limit is set (:func:`~sefreq.screen.lifetime.limit_memory`)."""
     import torch
 
     from sefreq.model.predictor import Predictor
 
     torch.set_num_threads(max(1, threads))
-    return Predictor.from_directory(model_dir)
+    predictor = Predictor.from_directory(model_dir)
+    # What a chunk runs (Predictor.predict's progress bar would make a multiprocessing
+    # lock, which a worker stopped by Ctrl-C leaves to the resource tracker as leaked).
+    predictor.ensemble.predict_arrays(["CCO"])
+    return predictor
 
 
 def predict_part(
@@ -61,11 +76,24 @@ def predict_part(
     from threadpoolctl import threadpool_limits
 
     predictor = worker_predictor(model_dir, threads)
-    with threadpool_limits(limits=max(1, threads)):
-        table, n_errors = chunk_table(predictor, chunk, settings)
+    limit = limit_memory(len(chunk))  # a screening worker's: None in the run's own process
+    try:
+        with threadpool_limits(limits=max(1, threads)):
+            table, n_errors = chunk_table(predictor, chunk, settings)
+    except MemoryError as error:  # one molecule's is its refusal: this is the chunk's own
+        raise ChunkMemoryError(_out_of_memory(chunk, limit)) from error
     summary = {"index": chunk.index, "molecules": len(chunk), "errors": n_errors}
     write_part(table, Path(part), summary)
     return summary
+
+
+def _out_of_memory(chunk: MoleculeChunk, limit: int | None) -> str:
+    rows = f"input rows {chunk.first_row + 1}-{chunk.first_row + len(chunk)}"
+    where = f"the worker's limit of {limit / 2**20:,.0f} MB" if limit else "this machine's memory"
+    return (
+        f"chunk {chunk.index} ({rows}) needed more than {where}, outside any one molecule. "
+        "Run again with a smaller --chunk-size (without --resume), or free memory."
+    )
 
 
 def default_jobs() -> int:
@@ -105,6 +133,14 @@ def run_processes(
                         finished(future.result())
             for future in pending:
                 finished(future.result())
+        except BrokenProcessPool:
+            stop_workers(pool)
+            raise WorkerDiedError(
+                "a worker process died while predicting (killed by the system, or crashed in "
+                "RDKit, which does not always survive a structure that runs past a worker's "
+                f"memory limit of {MOLECULE_MEMORY_MB} MB over its chunk). The finished chunks "
+                "are kept: continue with --resume, or run with --jobs 1 to find the structure."
+            ) from None
         except BaseException:  # Ctrl-C above all: the pool's exit would wait for every chunk
             stop_workers(pool)
             raise

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 _PEPTIDE = "N" + "CC(=O)N" * 130 + "CC(=O)O"  # 525 heavy atoms
+_CAGE_19 = "C1" + "C%10C%11C%12" * 12 + "C1"  # 38 atoms, a ring system of 19 rings
 
 #: (case, SMILES). Some are valid but unusual (isotopes, charges, salts): those must give
 #: a profile or a clear reason, never an exception.
@@ -108,6 +109,9 @@ SMILES_CASES: list[tuple[str, str]] = [
     ),
     ("cage of 31 rings", "C1" + "C%10C%11C%12" * 20 + "C1"),
     ("cage of 22 rings", "C1" + "C%10C%11C%12" * 14 + "C1"),
+    # the most the caps let through, each molecule within its 2 s budget (sefreq.chem.budget)
+    ("within the caps: a cage of 19 rings", _CAGE_19),
+    ("within the caps: 13 cages of 19 rings in a chain, 494 atoms", _CAGE_19 * 13),
     ("fused 40 benzene rings", "c1ccc2cc3ccccc3cc2c1" * 8),
     # characters RDKit stops at, reading only what came before (#25)
     ("trailing trademark", "CC™"),
