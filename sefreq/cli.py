@@ -56,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     except (DataMissingError, BundleIntegrityError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+    except KeyboardInterrupt as interrupted:  # what was under way, where the work says it
+        print(f"interrupted{f': {interrupted}' if str(interrupted) else ''}", file=sys.stderr)
         return 130
 
 

@@ -121,7 +121,12 @@ def screen(
             "model": model,
             "model_card_sha256": file_sha256(card),
         }
-        total = count_molecules(input) if progress else None
+        try:
+            total = count_molecules(input) if progress else None
+        except KeyboardInterrupt:  # before any part: nothing to resume
+            raise KeyboardInterrupt(
+                f"while counting the molecules of {input.name}; nothing was predicted or written"
+            ) from None
         engine = "dask" if (dask or scheduler) else "processes"
         jobs = jobs or default_jobs()
         # A broken bundle fails here once, not in every worker. With workers, only its files

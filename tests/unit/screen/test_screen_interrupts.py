@@ -230,3 +230,43 @@ def test_an_interrupted_screen_says_what_it_wrote(tmp_path, library, bundle_dir,
     ]
     assert main([*args, "--resume"]) == 130  # --resume is not repeated in the next command
     assert capsys.readouterr().err.rstrip().endswith(shlex.join(["sefreq", *args, "--resume"]))
+
+
+def test_ctrl_c_while_counting_says_nothing_was_written(tmp_path, library, bundle_dir,
+                                                        monkeypatch, capsys):  # fmt: skip
+    from sefreq.screen import run as run_module
+
+    def interrupted(path):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(run_module, "count_molecules", interrupted)
+    out = tmp_path / "out.parquet"
+    args = ["predict", str(library), "-o", str(out), "--model", str(bundle_dir), "--jobs", "1"]
+    assert main(args) == 130
+    assert capsys.readouterr().err.splitlines() == [
+        f"interrupted: while counting the molecules of {library.name}; nothing was predicted "
+        "or written"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_ctrl_c_during_the_join_gives_the_resume_line(tmp_path, library, bundle_dir,
+                                                      monkeypatch, capsys):  # fmt: skip
+    from sefreq.screen.writer import Parts
+
+    real = Parts.join
+
+    def interrupted(self, *args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Parts, "join", interrupted)
+    out = tmp_path / "out.parquet"
+    args = ["predict", str(library), "-o", str(out), "--model", str(bundle_dir), "--jobs", "1",
+            "--chunk-size", str(CHUNK), "--no-progress"]  # fmt: skip
+    assert main(args) == 130
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line.startswith("interrupted: ") and line.endswith("--resume"), line
+    assert not out.exists() and not (tmp_path / ".out.parquet.tmp").exists()
+    monkeypatch.setattr(Parts, "join", real)
+    assert main([*args, "--resume"]) == 0  # every part was there: the resume only joins
+    assert len(pd.read_parquet(out)["input_row"].unique()) > 0
