@@ -207,8 +207,12 @@ def smoothing_reference(
     global_mean = cls.sum() / max(classified.sum(), 1.0)
     ms = (cls.sum(0) + global_mean) / (n_classified + 1.0)
     offset = ((cls - ms[None]) * classified).sum(1) / (classified.sum(1) + 5.0)
-    centred = positive - positive.mean(0)
-    covariance = centred.T @ centred
+    # The covariance of the 0/1 columns from their co-report counts: a sum of whole numbers
+    # is exact in any order, so every CPU gets the same bits (the centred product's sums of
+    # fractions did not, and nor then did the ties among the partners kept below).
+    together = positive.T @ positive
+    counts = np.diag(together).copy()
+    covariance = together - np.outer(counts, counts) / max(len(positive), 1)
     sd = np.sqrt(np.diag(covariance)) + 1e-6
     correlation = np.clip(covariance / sd[:, None] / sd[None], 0, None)
     np.fill_diagonal(correlation, 0)
