@@ -81,7 +81,9 @@ def _page() -> None:
         "(similarity prior)."
     )
     st.dataframe(
-        summary.drop(columns=["side_effect_index", "output", "additivity_error"]),
+        summary.drop(columns=["side_effect_index", "output", "additivity_error"]).assign(
+            side_effect=mark_serious(list(summary["side_effect"]))
+        ),
         hide_index=True,
         column_config={
             "side_effect": "side effect",
@@ -194,7 +196,7 @@ def _mechanism(molecule, side_effects: list[int]) -> None:
             strongest[
                 ["side_effect", "protein", "uniprot_id", "n_with", "share_with", "share_without",
                  "lift", "p_value"]
-            ],
+            ].assign(side_effect=mark_serious(list(strongest["side_effect"]))),
             hide_index=True,
             column_config={
                 "side_effect": "side effect",

@@ -643,6 +643,8 @@ def test_explain_marks_serious_terms_and_speaks_in_smpc_words(run_app) -> None:
     assert focus.options == [f"{SERIOUS_MARK} Hepatitis", "Headache"]
     assert focus.value == "Hepatitis"
     assert f"Fragments that move {SERIOUS_MARK} Hepatitis most" in _texts(app.markdown)
+    summary = next(f.value for f in app.dataframe if "expected_value" in f.value.columns)
+    assert summary["side_effect"].tolist() == [f"{SERIOUS_MARK} Hepatitis", "Headache"]
     app.radio(key="w.explain_output").set_value("frequency").run()
     assert not problems(app)
     shown = _texts(app.markdown) + str(app.radio(key="w.explain_output").options)
