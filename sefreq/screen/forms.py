@@ -69,7 +69,10 @@ class OutputForm:
 FORMS: dict[str, OutputForm] = {
     form.name: form
     for form in (
-        # A long chunk holds 994 rows per molecule.
+        # Chunk sizes keep a worker under 1 GB: its model takes about 0.75 GB, and a chunk's
+        # outputs over the 994 side effects about 0.17 MB a molecule (20,000 molecules,
+        # batch_speed.py: top-k at 1,000 a chunk peaked at 1,011 MB, at 500 at 932 MB, at the
+        # same speed). A long chunk holds 994 rows per molecule.
         OutputForm(
             "long", lambda predictor, out, settings: long_arrays(out, predictor.ad_threshold), 200
         ),
@@ -78,14 +81,14 @@ FORMS: dict[str, OutputForm] = {
             lambda predictor, out, settings: wide_arrays(
                 out, predictor.side_effect_names, predictor.ad_threshold
             ),
-            1000,
+            500,
         ),
         OutputForm(
             "top_k",
             lambda predictor, out, settings: top_k_arrays(
                 out, min(settings.k, len(predictor.side_effect_names)), predictor.ad_threshold
             ),
-            1000,
+            500,
         ),
     )
 }
