@@ -355,8 +355,8 @@ def heavy_formula(mol: Chem.Mol | None) -> str | None:
     molecules that share :func:`skeleton_of`, since the InChI the key hashes keeps every
     heavy atom in its formula and only its hydrogens and charge move between layers. So a
     molecule whose heavy formula no known compound has cannot match one by skeleton, and
-    its InChIKey need not be computed (:meth:`MechanismModel.skeletons_of
-    <sefreq.model.mechanism.MechanismModel.skeletons_of>`). None for None."""
+    its InChIKey need not be computed (:meth:`MechanismModel.skeleton_of
+    <sefreq.model.mechanism.MechanismModel.skeleton_of>`). None for None."""
     if mol is None:
         return None
     return _FORMULA_HYDROGENS.sub("", rdMolDescriptors.CalcMolFormula(mol))

@@ -176,15 +176,11 @@ class MechanismModel:
         total = sum(torch.sigmoid(net(x)) for net in self.nets)
         return (total / len(self.nets)).numpy()
 
-    def skeletons_of(self, mols: list) -> list[str | None]:
-        """Each molecule's first InChIKey block (:func:`~sefreq.chem.standardize.skeleton_of`)
+    def skeleton_of(self, mol) -> str | None:
+        """The molecule's first InChIKey block (:func:`~sefreq.chem.standardize.skeleton_of`)
         where it can name a known compound, else None. The InChIKey was the costliest step of
         screening (15% of the time, #24); a molecule whose heavy formula no known compound
         has is not keyed, as no key of it could match."""
-        return [self.skeleton_of(m) for m in mols]
-
-    def skeleton_of(self, mol) -> str | None:
-        """:meth:`skeletons_of` of one molecule."""
         formulas = self.known_formulas
         if formulas is not None and heavy_formula(mol) not in formulas:
             return None

@@ -291,15 +291,6 @@ class FileType:
     joiner: Callable[[Path], Joiner]
     neutralise: bool = False
 
-    def join(self, parts: list[Path], out: Path) -> None:
-        """Join ``parts``, in order, into ``out``."""
-        joiner = self.joiner(out)
-        try:
-            for part in parts:
-                joiner.add(part)
-        finally:
-            joiner.close()
-
 
 FILE_TYPES: dict[str, FileType] = {
     kind.suffix: kind

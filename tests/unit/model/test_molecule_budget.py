@@ -83,15 +83,20 @@ def test_a_molecule_past_its_time_is_refused_and_the_batch_predicted(
     assert "descriptors" in table.loc[table["id"] == 1, "error"].iloc[0]
 
 
-def test_a_slow_parse_refuses_the_molecule_before_its_features(predictor, small_limit, monkeypatch):
+def _parse_that(monkeypatch, action) -> None:
+    """The parse and standardisation run ``action`` on the heavy molecule's SMILES."""
     real = budget_module.model_molecule
 
-    def slow_parse(smiles):
+    def parse(smiles):
         if smiles == HEAVY:
-            _sleep()
+            action()
         return real(smiles)
 
-    monkeypatch.setattr(budget_module, "model_molecule", slow_parse)
+    monkeypatch.setattr(budget_module, "model_molecule", parse)
+
+
+def test_a_slow_parse_refuses_the_molecule_before_its_features(predictor, small_limit, monkeypatch):
+    _parse_that(monkeypatch, _sleep)
     seen = _descriptor_that(monkeypatch, lambda: None)
     table = predictor.predict(BATCH, format="long")
     _check_one_refused(table, "after its parse and standardisation")
@@ -107,14 +112,7 @@ def test_a_molecule_out_of_memory_is_refused_and_the_batch_predicted(predictor, 
 
 
 def test_a_parse_out_of_memory_is_the_molecules_refusal(predictor, monkeypatch):
-    real = budget_module.model_molecule
-
-    def parse(smiles):
-        if smiles == HEAVY:
-            _out_of_memory()
-        return real(smiles)
-
-    monkeypatch.setattr(budget_module, "model_molecule", parse)
+    _parse_that(monkeypatch, _out_of_memory)
     _check_one_refused(predictor.predict(BATCH), "ran out of memory in its parse")
 
 
