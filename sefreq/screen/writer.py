@@ -1,6 +1,6 @@
 """Parts and output files of a screening run: each chunk's part written whole, then the
 parts joined into the output. A file type is one :class:`FileType` entry of
-:data:`FILE_TYPES` (suffix, writer, joiner).
+:data:`FILE_TYPES` (suffix, its parts' suffix and writer, joiner).
 """
 
 from __future__ import annotations
@@ -68,7 +68,9 @@ class Parts:
         self._next = 0  # the first chunk not yet joined
 
     def path(self, index: int, suffix: str) -> Path:
-        return self.folder / f"part-{index:07d}{suffix}"
+        """The part of chunk ``index`` of an output of type ``suffix`` (a part has its
+        file type's own suffix, :attr:`FileType.part_suffix`)."""
+        return self.folder / f"part-{index:07d}{FILE_TYPES[suffix].part_suffix}"
 
     def done(self) -> dict[int, dict]:
         """{chunk index: its summary} of the parts written whole: a summary whose part file
@@ -95,7 +97,7 @@ class Parts:
         if self._joiner is None:
             self._joiner = FILE_TYPES[self.manifest["settings"]["suffix"]].joiner(self._joined)
         while self._next in finished:
-            self._joiner.add(self.path(self._next, self._joiner.suffix))
+            self._joiner.add(self.path(self._next, self.manifest["settings"]["suffix"]))
             self._next += 1
 
     def join(self, suffix: str, n_chunks: int, n_molecules: int) -> int:
@@ -202,7 +204,7 @@ def write_part(table: pa.Table, path: Path, summary: dict) -> None:
     """Write one part whole, then rename it into place, then its summary (the marker that
     the part is done): a killed run never leaves a half part that counts as done."""
     tmp = path.with_name(f".{path.name}.tmp")
-    FILE_TYPES[path.suffix].write(table, tmp)
+    _PART_WRITERS[path.suffix](table, tmp)
     os.replace(tmp, path)
     meta = path.with_suffix(".json")
     meta_tmp = meta.with_name(f".{meta.name}.tmp")
@@ -228,8 +230,21 @@ class Joiner(Protocol):
     def close(self) -> None: ...
 
 
+def write_arrow_part(table: pa.Table, path: Path) -> None:
+    """A part of a parquet output: an Arrow IPC file, LZ4-compressed. Encoded once, by the
+    joiner: a parquet part was encoded in the worker, decoded and encoded again in the run's
+    process. On a long chunk of 500 molecules (one core) parquet wrote in 0.11-0.12 s and
+    read in 0.06 s, LZ4 IPC 0.05 and 0.03, for 1.4 times the bytes (#24)."""
+    with pa.ipc.new_file(path, table.schema, options=_IPC_OPTIONS) as writer:
+        writer.write_table(table)
+
+
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="lz4")
+
+
 class ParquetJoiner:
-    """Each part becomes a row group of the output; one part in memory at a time."""
+    """Each part (:func:`write_arrow_part`) becomes a row group of the output; one part in
+    memory at a time."""
 
     suffix = ".parquet"
 
@@ -239,7 +254,8 @@ class ParquetJoiner:
         self._schema: pa.Schema | None = None
 
     def add(self, part: Path) -> None:
-        table = pq.read_table(part)
+        with pa.OSFile(str(part), "rb") as source:
+            table = pa.ipc.open_file(source).read_all()
         if self._writer is None:
             self._schema = table.schema
             self._writer = pq.ParquetWriter(self.out, self._schema, **parquet_options(self._schema))
@@ -282,11 +298,13 @@ class CsvJoiner:
 @dataclass(frozen=True)
 class FileType:
     """An output file type of ``sefreq predict``; a new one is one entry of
-    :data:`FILE_TYPES`. ``write(table, path)`` writes one part; ``joiner(output)`` joins
-    the parts, in input order, into the output (:class:`Joiner`); ``neutralise``: text
-    cells a spreadsheet would run as formulas are quoted."""
+    :data:`FILE_TYPES`. ``write(table, path)`` writes one part, a file ending in
+    ``part_suffix``; ``joiner(output)`` joins the parts, in input order, into the output
+    (:class:`Joiner`); ``neutralise``: text cells a spreadsheet would run as formulas are
+    quoted."""
 
     suffix: str
+    part_suffix: str
     write: Callable[[pa.Table, Path], None]
     joiner: Callable[[Path], Joiner]
     neutralise: bool = False
@@ -295,12 +313,15 @@ class FileType:
 FILE_TYPES: dict[str, FileType] = {
     kind.suffix: kind
     for kind in (
-        FileType(
-            ".parquet",
-            lambda table, path: pq.write_table(table, path, **parquet_options(table.schema)),
-            ParquetJoiner,
-        ),
+        FileType(".parquet", ".arrow", write_arrow_part, ParquetJoiner),
         # CSV opens in spreadsheets.
-        FileType(".csv", lambda table, path: pa_csv.write_csv(table, path), CsvJoiner, True),
+        FileType(
+            ".csv",
+            ".csv",
+            lambda table, path: pa_csv.write_csv(table, path),
+            CsvJoiner,
+            neutralise=True,
+        ),
     )
 }
+_PART_WRITERS = {kind.part_suffix: kind.write for kind in FILE_TYPES.values()}

@@ -128,7 +128,7 @@ def test_the_join_refuses_an_incomplete_set_and_resume_fills_it(bundle_dir, libr
         screen(library, output, model_dir=bundle_dir, chunk_size=3, jobs=1, progress=False)
     monkeypatch.setattr(run_module, "run_processes", real)
     folder = output.parent / f".{output.name}.parts"
-    (folder / "part-0000000.parquet").unlink()  # a part lost; its summary stays
+    (folder / "part-0000000.arrow").unlink()  # a part lost; its summary stays
     summary = screen(library, output, model_dir=bundle_dir, chunk_size=3, jobs=1,
                      resume=True, progress=False)  # fmt: skip
     assert summary.n_molecules == len(LIBRARY) and summary.n_resumed == 3  # chunk 1 only

@@ -199,8 +199,8 @@ def test_resume_predicts_only_the_missing_chunks(tmp_path, library_csv, bundle_d
     with pytest.raises(KeyboardInterrupt):
         screen(library_csv, out, **options)
     parts = tmp_path / ".out.parquet.parts"
-    assert sorted(p.name for p in parts.glob("part-*.parquet")) == [
-        "part-0000000.parquet", "part-0000001.parquet"]  # fmt: skip
+    assert sorted(p.name for p in parts.glob("part-*.arrow")) == [
+        "part-0000000.arrow", "part-0000001.arrow"]  # fmt: skip
     assert not out.exists()
     calls.clear()
 
