@@ -14,13 +14,53 @@ import numpy as np
 from sefreq.chem.features import KERNEL_FINGERPRINTS
 
 
-def tanimoto_bits(query: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(n_query, n_ref) float32 Tanimoto similarity of 0/1 fingerprint matrices."""
-    q = np.asarray(query, dtype=np.float32)
+@dataclass(frozen=True)
+class BitsReference:
+    """The reference side of :func:`tanimoto_bits`, built once (:func:`prepare_bits`): its
+    bits as (n_bits, n_ref) float32 rows, and each reference's count of set bits."""
+
+    rows: object  # torch (n_bits, n_ref) float32 0/1
+    sums: np.ndarray  # (n_ref,) float32
+
+
+def prepare_bits(reference: np.ndarray) -> BitsReference:
+    """:class:`BitsReference` of 0/1 fingerprints (n_ref, n_bits), reusable across queries."""
+    import torch  # here, not at the top: the data layer needs no torch
+
     r = np.asarray(reference, dtype=np.float32)
-    # A few queries: einsum's plain loop (exact on 0/1) beats threaded BLAS hand-offs.
-    inter = np.einsum("qb,rb->qr", q, r) if len(q) <= 64 else q @ r.T
-    union = q.sum(1)[:, None] + r.sum(1)[None, :] - inter
+    return BitsReference(torch.from_numpy(np.ascontiguousarray(r.T)), r.sum(1))
+
+
+def tanimoto_bits(
+    query: np.ndarray, reference: np.ndarray | None, prepared: BitsReference | None = None
+) -> np.ndarray:
+    """(n_query, n_ref) float32 Tanimoto similarity of 0/1 fingerprint matrices.
+
+    ``prepared``: :func:`prepare_bits` of ``reference`` (then ``reference`` is not needed):
+    the intersections are sums of the reference rows of each query's set bits (one
+    ``embedding_bag``, about 50 of 2,048 bits), 10 times less work than the product over
+    every bit, and the same integers.
+    """
+    q = np.asarray(query, dtype=np.float32)
+    if prepared is not None and not len(q):
+        return np.zeros((0, len(prepared.sums)), np.float32)
+    if prepared is not None:
+        import torch
+
+        rows, on = np.nonzero(q)
+        inter = torch.nn.functional.embedding_bag(
+            torch.from_numpy(on.astype(np.int64)),
+            prepared.rows,
+            torch.from_numpy(np.searchsorted(rows, np.arange(len(q))).astype(np.int64)),
+            mode="sum",
+        ).numpy()
+        r_sums = prepared.sums
+    else:
+        r = np.asarray(reference, dtype=np.float32)
+        # A few queries: einsum's plain loop (exact on 0/1) beats threaded BLAS hand-offs.
+        inter = np.einsum("qb,rb->qr", q, r) if len(q) <= 64 else q @ r.T
+        r_sums = r.sum(1)
+    union = q.sum(1)[:, None] + r_sums[None, :] - inter
     return np.where(union > 0, inter / np.maximum(union, 1.0), 0.0).astype(np.float32)
 
 

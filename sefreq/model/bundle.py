@@ -25,7 +25,13 @@ from sefreq.chem.features import (
     featurize_mols,
     mol_from_smiles,
 )
-from sefreq.chem.similarity import kernel_similarity, prepare_kernel_reference, tanimoto_bits
+from sefreq.chem.similarity import (
+    BitsReference,
+    kernel_similarity,
+    prepare_bits,
+    prepare_kernel_reference,
+    tanimoto_bits,
+)
 from sefreq.model.artifact import (
     BUNDLE_FORMAT,
     CARD_FILE,
@@ -203,7 +209,7 @@ class SEFreqEnsemble:
         ``knn_similarity == "kernel"``, which needs ``inputs.kernel`` (:meth:`featurize`).
         """
         fingerprints, mechanism = inputs.fingerprints, inputs.mechanism
-        similarity = tanimoto_bits(fingerprints, self._float_reference())
+        similarity = tanimoto_bits(fingerprints, None, self._bits_reference())
         knn_similarity = similarity
         if self.knn_similarity == "kernel":
             if inputs.kernel is None:
@@ -264,10 +270,8 @@ class SEFreqEnsemble:
             cache[name] = hit
         return hit[1]
 
-    def _float_reference(self) -> np.ndarray:
-        return self._derived(
-            "float_bits", lambda bits: bits.astype(np.float32), self.reference_fingerprints
-        )
+    def _bits_reference(self) -> BitsReference:
+        return self._derived("bits", prepare_bits, self.reference_fingerprints)
 
     def _kernel_reference(self) -> dict:
         return self._derived("kernel", prepare_kernel_reference, self.reference_kernel_fingerprints)

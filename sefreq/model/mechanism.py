@@ -187,9 +187,7 @@ class MechanismModel:
             per_sample_weights=torch.from_numpy(bits[rows, on].astype(np.float32)),
         )
         hidden = torch.relu(hidden + bias).view(n, len(self.nets), -1)
-        total = sum(
-            torch.sigmoid(net.layers[4](hidden[:, i])) for i, net in enumerate(self.nets)
-        )
+        total = sum(torch.sigmoid(net.layers[4](hidden[:, i])) for i, net in enumerate(self.nets))
         return (total / len(self.nets)).numpy()
 
     def _first_layers(self) -> tuple[torch.Tensor, torch.Tensor]:
