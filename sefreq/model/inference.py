@@ -187,7 +187,7 @@ class FusedEnsemble:
             )
         logits = u_assoc + self.bias_assoc
         cumulative = (u_freq + self.bias_freq).unsqueeze(-1) - self.thresholds
-        return logits.numpy(), torch.sigmoid(cumulative).numpy()
+        return logits.numpy(), cumulative.sigmoid_().numpy()  # in place: a fresh tensor
 
 
 def _float32(values: np.ndarray | None) -> np.ndarray | None:
