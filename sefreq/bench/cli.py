@@ -64,7 +64,8 @@ def register(subparsers, formatter) -> None:
         "90%% conformal sets, and error against max Tanimoto to the training drugs (the "
         "applicability-domain evidence). Writes a JSON report.",
         epilog="Examples:\n"
-        "  sefreq bench confidence --protocol ICS+sider --out models/evaluation.json\n"
+        "  sefreq bench confidence --protocol ICS-all --out models/evaluation.json\n"
+        "  sefreq bench confidence --protocol ICS-all --known-targets --out /tmp/known.json\n"
         "  sefreq bench confidence --folds 2 --members 2 --out /tmp/confidence.json",
         formatter_class=formatter,
     )
@@ -81,6 +82,11 @@ def register(subparsers, formatter) -> None:
         choices=("shipped", "variant"),
         default="shipped",
         help="the shipped recipe, or the plain --variant of the ablation tables",
+    )
+    confidence.add_argument(
+        "--known-targets",
+        action="store_true",
+        help="a test drug with known proteins or ATC classes reads them (the shipped recipe)",
     )
     confidence.add_argument(
         "--out", type=Path, default=Path("models/evaluation.json"), help="JSON report"
@@ -149,6 +155,10 @@ def _confidence(args: argparse.Namespace) -> int:
     from sefreq.bench.confidence import SHIPPED_OPTIONS, held_out_report
 
     options = dict(SHIPPED_OPTIONS) if args.recipe == "shipped" else {}
+    if args.known_targets:
+        if args.recipe != "shipped":
+            raise SystemExit("error: --known-targets needs the shipped recipe (its mechanism view)")
+        options["known_mechanism"] = True
     if args.members is not None:
         options["n_members"] = args.members
     report = held_out_report(args.protocol, args.folds, args.variant, **options)

@@ -6,11 +6,14 @@ harness does not: ECE of the association probabilities before and after temperat
 scaling, empirical coverage and size of the 90% conformal sets, and error against the
 max-Tanimoto similarity to the training drugs (the applicability-domain evidence).
 
-Run: ``sefreq bench confidence --protocol ICS --out models/evaluation.json``.
-By default the model is the shipped recipe (``asym_i_ii`` with the smoothed
-five-fingerprint prior, :data:`~sefreq.model.config.BUNDLE_PRIOR`, validation drugs pooled
-as neighbours afterwards: the registry's ``sefreq``); ``--recipe variant`` gives the plain
-``--variant`` of the ablation tables (Morgan kNN prior).
+Run: ``sefreq bench confidence --protocol ICS-all --out models/evaluation.json``.
+By default the model is the shipped recipe (``asym_i_ii`` with the smoothed prior on four
+count fingerprints, :data:`~sefreq.model.config.BUNDLE_PRIOR`, and from model 2.0 the
+mechanism view; validation drugs pooled as neighbours afterwards: the registry's
+``sefreq-mechanism``), a test drug read as a new molecule; ``known_mechanism=True``
+(``--known-targets``) lets a test drug with known proteins or ATC classes read them, as the
+shipped model reads a catalogue drug (``sefreq-known``). ``--recipe variant`` gives the
+plain ``--variant`` of the ablation tables (Morgan kNN prior).
 """
 
 from __future__ import annotations
@@ -32,8 +35,9 @@ from sefreq.metrics import expected_calibration_error
 from sefreq.model.confidence import error_by_similarity, set_coverage
 from sefreq.model.config import BUNDLE_PRIOR
 
-#: Options of the shipped recipe (the registry's ``sefreq``).
-SHIPPED_OPTIONS: dict = {**BUNDLE_PRIOR, "pool_validation": True}
+#: Options of the shipped recipe (the registry's ``sefreq-mechanism``; until 2.0 it was
+#: ``sefreq``, without the mechanism view).
+SHIPPED_OPTIONS: dict = {**BUNDLE_PRIOR, "pool_validation": True, "mechanism": True}
 
 
 def held_out_report(

@@ -64,9 +64,11 @@ def test_confidence_report_on_one_fold(real_data_dir: Path, monkeypatch, tmp_pat
     from sefreq.bench.confidence import SHIPPED_OPTIONS, held_out_report
 
     monkeypatch.setenv("SEFREQ_DATA_DIR", str(real_data_dir))
+    assert SHIPPED_OPTIONS["mechanism"]  # the shipped recipe reads the mechanism view (2.0)
     report = held_out_report(
-        "ICS", folds=1, progress=False, n_members=1, max_epochs=2, **SHIPPED_OPTIONS
-    )
+        "ICS", folds=1, progress=False, n_members=1, max_epochs=2, mechanism_epochs=2,
+        **SHIPPED_OPTIONS,
+    )  # fmt: skip
     assert report["n_folds"] == 1 and len(report["per_fold"]) == 1
     assert 0.5 < report["mean"]["auroc"] <= 1
     assert 0 <= report["pooled_ece_after"] < 0.1
