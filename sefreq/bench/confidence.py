@@ -31,6 +31,7 @@ from sefreq.bench.protocols import (
 )
 from sefreq.bench.runner import load_bench_data
 from sefreq.bench.scoring import score
+from sefreq.constants import stated
 from sefreq.metrics import expected_calibration_error
 from sefreq.model.confidence import error_by_similarity, set_coverage
 from sefreq.model.config import BUNDLE_PRIOR
@@ -69,7 +70,9 @@ def held_out_report(
         mask, truth = fold.test.mask, fold.test.frequency
         y = (truth > 0)[mask].astype(int)
         raw, cal = prediction.extras["p_association_raw"][mask], prediction.association[mask]
-        reported = mask & (truth > 0)
+        # The cells with a stated class: a complete listing (ICS-all) also marks side effects
+        # listed without one (UNSTATED), which no class set can hold.
+        reported = mask & stated(truth)
         sets = prediction.extras["conformal_sets"][reported]
         coverage, size = set_coverage(sets, truth[reported].astype(np.int64))
         metrics.update(

@@ -153,15 +153,17 @@ def error_by_similarity(
     truth: np.ndarray,
     bins: tuple[float, ...] = SIMILARITY_BINS,
 ) -> list[dict]:
-    """Per max-similarity bin: drugs, mean per-drug AUROC, RMSE on reported cells.
+    """Per max-similarity bin: drugs, mean per-drug AUROC (a listed side effect is a
+    positive), RMSE on the cells with a stated class.
 
-    ``association``/``expected_frequency``/``truth`` are (n, 994) for held-out drugs.
+    ``association``/``expected_frequency``/``truth`` are (n, 994) for held-out drugs;
+    ``truth`` may mark side effects listed without a class (:data:`~sefreq.constants.UNSTATED`).
     """
     rows = []
     for lo, hi in pairwise(bins):
         pick = (max_similarity >= lo) & (max_similarity < hi)
         per_drug = auroc_per_drug(association[pick], truth[pick], np.ones(truth[pick].shape, bool))
-        reported = truth[pick] > 0
+        reported = stated(truth[pick])
         err = (expected_frequency[pick][reported] - truth[pick][reported]) ** 2
         rows.append(
             {
