@@ -79,9 +79,22 @@ if model is None:
 else:
     card = model.card
     st.dataframe(model_card.overview(card), hide_index=True)
-    benchmark = model_card.benchmark_table(card)
-    st.markdown("**SEFreq's benchmark figures** (as recorded in the model card)")
-    if benchmark.empty:
+    benchmark = model_card.benchmark_table(card, model.evaluation)
+    summary = model_card.held_out_summary(model.evaluation)
+    if model.evaluation:
+        folds = model.evaluation.get("n_folds", "?")
+        st.markdown(
+            f"**SEFreq's held-out figures** ({model.evaluation.get('protocol', '')}, mean over "
+            f"{folds} folds of drugs the model was not trained on: `sefreq bench confidence`, "
+            "the bundle's `evaluation.json`)"
+        )
+    else:
+        st.markdown("**SEFreq's benchmark figures** (as recorded in the model card)")
+    if not summary.empty:
+        st.dataframe(summary, hide_index=True)
+        with st.expander("Every held-out figure"):
+            st.dataframe(benchmark, hide_index=True)
+    elif benchmark.empty:
         st.caption(
             "This model's card records no benchmark figures yet; `sefreq bench` writes them."
         )

@@ -105,6 +105,18 @@ def check_bundle(directory: str | Path) -> ModelCard:
     return ModelCard.parse(_read_json(card_path), card_path)
 
 
+def held_out_evaluation(directory: str | Path) -> dict:
+    """The bundle's held-out figures (``evaluation.json``, written by ``sefreq bench
+    confidence`` and checked by :func:`check_bundle` with the rest), or ``{}`` where it has
+    none. The card's ``benchmark`` block is this file as it was when the model was trained;
+    a later measurement of the same model is only here."""
+    path = Path(directory) / EVALUATION_FILE
+    if not path.is_file():
+        return {}
+    figures = _read_json(path)
+    return figures if isinstance(figures, dict) else {}
+
+
 def write_manifest(directory: str | Path) -> Path:
     """(Re)write ``directory``'s manifest: the sha256 of its card, weights and every other
     .json file. Whatever changes a bundle file (training, ``sefreq bench confidence --out``

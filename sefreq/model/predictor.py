@@ -13,7 +13,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from sefreq.chem.budget import MoleculeBudget
-from sefreq.model.artifact import ModelCard, model_dir
+from sefreq.model.artifact import ModelCard, held_out_evaluation, model_dir
 from sefreq.model.bundle import EnsembleOutput, SEFreqEnsemble
 from sefreq.model.columns import (
     BAND_LABELS,
@@ -65,8 +65,10 @@ class Predictor:
     (:meth:`from_directory`), then call :meth:`predict`.
     """
 
-    def __init__(self, ensemble: SEFreqEnsemble) -> None:
+    def __init__(self, ensemble: SEFreqEnsemble, evaluation: dict | None = None) -> None:
         self.ensemble = ensemble
+        #: The bundle's held-out figures (:func:`~sefreq.model.artifact.held_out_evaluation`).
+        self.evaluation: dict = dict(evaluation or {})
         names = ensemble.side_effect_names
         organs = ensemble.card.side_effect_organ_classes or [[] for _ in names]
         self._side_effect_names = np.array(names, dtype=object)
@@ -83,8 +85,9 @@ class Predictor:
 
     @classmethod
     def from_directory(cls, directory: str | Path) -> Predictor:
-        """A model from any bundle directory (``weights.safetensors`` + ``card.json``)."""
-        return cls(SEFreqEnsemble.load(directory))
+        """A model from any bundle directory (``weights.safetensors`` + ``card.json``), with
+        its held-out figures where the bundle has them."""
+        return cls(SEFreqEnsemble.load(directory), held_out_evaluation(directory))
 
     @property
     def card(self) -> ModelCard:

@@ -16,9 +16,13 @@ INTENDED_USE = (
     "Not for clinical decisions, prescribing, or regulatory safety assessment."
 )
 LIMITATIONS = (
-    "Trained on the drugs of Galeano's 759 x 994 matrix that have a usable structure, from "
-    "SIDER 4.1 labels (mostly clinical-trial statements on labels before 2015); a zero means "
-    "'not reported', never 'does not happen'.",
+    "Trained on the 1,226 SIDER 4.1 drugs with a usable structure and side effects on the 994 "
+    "terms (Galeano's 759 and SIDER's others: their complete label listings, and the "
+    "frequency bands the labels state), from labels before 2015, mostly clinical-trial "
+    "statements; a side effect not listed means 'not reported', never 'does not happen'.",
+    "What a drug acts on is learnt from the proteins and ATC classes of 5,157 DrugBank and "
+    "DrugCentral compounds; a drug absent from both is read with the proteins the model "
+    "predicts from its structure, which add nothing measurable to the structure itself.",
     "Frequencies on labels are noisy: one drug-term pair can carry different numbers on "
     "different labels; SEFreq learns their median.",
     "Structure alone cannot see dose, route, formulation, patient population or drug interactions.",
@@ -98,19 +102,68 @@ def overview(card: ModelCard) -> pd.DataFrame:
         if isinstance(value, int | float | str):
             rows.append((f"calibration: {key}", value))
     return pd.DataFrame(
-        [(k, str(v)) for k, v in rows if v not in ("", None)], columns=["item", "value"]
-    )
+        [(k, f"{v:.4g}" if isinstance(v, float) else str(v)) for k, v in rows
+         if v not in ("", None)],
+        columns=["item", "value"],
+    )  # fmt: skip
 
 
-def benchmark_table(card: ModelCard) -> pd.DataFrame:
-    """Benchmark figures recorded in the card, flattened: protocol, metric, value, published."""
-    figures = card.benchmark
+#: The held-out figures a reader looks for first (:func:`held_out_summary`): key in the
+#: report's ``mean`` blocks, and what it is called.
+HELD_OUT_KEY_FIGURES = {
+    "aupr_per_drug": "per-drug AUPR (ranking within a drug)",
+    "auroc_per_drug": "per-drug AUROC",
+    "aupr": "AUPR (all pairs)",
+    "rmse": "RMSE of the frequency class (stated classes)",
+}
+
+
+def held_out_summary(evaluation: dict) -> pd.DataFrame:
+    """The key held-out figures of a bundle's evaluation (``sefreq bench confidence``), one
+    row each: the model read as a new molecule (structure only), with its known targets,
+    and the Morgan-neighbour baseline of the same folds. Empty without them."""
+    if not evaluation.get("mean"):
+        return pd.DataFrame(columns=["figure", "structure only", "known targets", "knn-listed"])
+    blocks = {
+        "structure only": evaluation.get("mean", {}),
+        "known targets": evaluation.get("mean_with_known_targets", {}),
+        "knn-listed": evaluation.get("mean_knn_listed_same_folds", {}),
+    }
+    rows = [
+        {"figure": label, **{name: block.get(key) for name, block in blocks.items()}}
+        for key, label in HELD_OUT_KEY_FIGURES.items()
+    ]
+    known = evaluation.get("known_targets", {})
+    for key, label in (
+        ("pooled_ece_after", "calibration error (ECE) of the chance shown"),
+        ("pooled_conformal_coverage", "90% class sets: share holding the stated band"),
+        ("pooled_conformal_mean_set_size", "90% class sets: mean size (classes)"),
+    ):
+        rows.append({"figure": label, "structure only": evaluation.get(key),
+                     "known targets": known.get(key), "knn-listed": None})  # fmt: skip
+
+    def shown(value: Any) -> str:  # text: a blank cell is no figure, never "nan"
+        return "" if value is None else f"{value:.3f}" if isinstance(value, float) else str(value)
+
+    return pd.DataFrame([{k: v if k == "figure" else shown(v) for k, v in r.items()} for r in rows])
+
+
+def benchmark_table(card: ModelCard, evaluation: dict | None = None) -> pd.DataFrame:
+    """Benchmark figures, flattened to section, figure, value: the bundle's held-out
+    ``evaluation`` (:attr:`Predictor.evaluation <sefreq.model.predictor.Predictor.evaluation>`)
+    where given, else those recorded in the card when it was trained. A list of rows (error
+    by similarity) is one section a row, named by its first text."""
+    figures = evaluation if evaluation else card.benchmark
     rows = []
 
     def walk(prefix: list[str], value: Any) -> None:
         if isinstance(value, dict):
             for key, item in value.items():
                 walk([*prefix, str(key)], item)
+        elif isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            for i, item in enumerate(value):
+                label = next((v for v in item.values() if isinstance(v, str)), str(i))
+                walk([*prefix, label], {k: v for k, v in item.items() if v != label})
         elif isinstance(value, int | float | str):
             rows.append((" / ".join(prefix[:-1]) or "-", prefix[-1] if prefix else "", value))
 

@@ -81,6 +81,52 @@ def test_missing_model_says_how_to_train_one(run_app, tmp_path, monkeypatch) -> 
     assert not about.exception and "sefreq train" in _texts(about.warning)
 
 
+def test_about_shows_the_held_out_figures_of_the_model_in_use(
+    run_app, tiny_env, tmp_path, monkeypatch
+) -> None:
+    """The bundle's evaluation.json (held-out calibration, coverage, error by similarity),
+    where it has one, rather than the card's record from training (#22)."""
+    import json
+    import shutil
+
+    from sefreq.model.artifact import EVALUATION_FILE, write_manifest
+    from tests.support.apptest import clear_caches
+
+    about = run_app("about")  # the tiny bundle has no held-out file: the card's record
+    assert not about.exception and "as recorded in the model card" in _texts(about.markdown)
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(tiny_env.bundle_dir, bundle)
+    figures = {
+        "protocol": "ICS-all",
+        "n_folds": 10,
+        "mean": {"aupr_per_drug": 0.5264, "rmse": 0.777},
+        "mean_with_known_targets": {"aupr_per_drug": 0.552},
+        "mean_knn_listed_same_folds": {"aupr_per_drug": 0.5191},
+        "pooled_conformal_coverage": 0.8971,
+        "error_by_similarity": [{"similarity": "[0.0, 0.2)", "n_drugs": 48, "rmse": 0.7328}],
+    }
+    (bundle / EVALUATION_FILE).write_text(json.dumps(figures))
+    write_manifest(bundle)
+    monkeypatch.setenv(MODEL_DIR_ENV, str(bundle))
+    clear_caches()
+    about = run_app("about")
+    assert not about.exception and "held-out figures" in _texts(about.markdown)
+    assert "ICS-all, mean over 10 folds" in _texts(about.markdown)
+    summary = next(f.value for f in about.dataframe if "knn-listed" in f.value.columns)
+    first = summary.iloc[0].to_dict()
+    assert first == {"figure": "per-drug AUPR (ranking within a drug)", "structure only": "0.526",
+                     "known targets": "0.552", "knn-listed": "0.519"}  # fmt: skip
+    coverage = summary.set_index("figure").loc["90% class sets: share holding the stated band"]
+    assert coverage["structure only"] == "0.897" and coverage["knn-listed"] == ""
+    table = next(f.value for f in about.dataframe if "section" in f.value.columns)
+    shown = dict(zip(table["figure"], table["value"], strict=False))
+    assert shown["n_folds"] == "10" and shown["pooled_conformal_coverage"] == "0.8971"
+    rows = table[table["section"] == "error_by_similarity / [0.0, 0.2)"]
+    assert dict(zip(rows["figure"], rows["value"], strict=True)) == {"n_drugs": "48",
+                                                                     "rmse": "0.7328"}  # fmt: skip
+
+
 def test_a_restarted_server_says_start_again_and_shows_nothing_stale(run_app) -> None:
     """A browser reconnecting after a restart keeps its URL (``?session=<old run>``) but
     the server has forgotten the session: the page says so, and a new drug clears it."""

@@ -242,3 +242,49 @@ def test_model_card_tables() -> None:
     ]
     assert "Overlap" not in " ".join(published["published figures"])
     assert published.index[-1] == "Prevalence baseline (no structure)"
+
+
+def test_held_out_figures_come_first_and_their_rows_are_sections() -> None:
+    from sefreq.model.artifact import ModelCard
+    from sefreq.present import card
+
+    recorded = ModelCard(benchmark={"n_folds": 5}, model_version="9")
+    evaluation = {
+        "n_folds": 10,
+        "pooled_conformal_coverage": 0.8971,
+        "error_by_similarity": [
+            {"similarity": "[0.0, 0.2)", "n_drugs": 48, "per_drug_auroc": 0.8608, "rmse": None},
+        ],
+    }
+    table = card.benchmark_table(recorded, evaluation)
+    assert table.to_dict("records") == [
+        {"section": "-", "figure": "n_folds", "value": "10"},
+        {"section": "-", "figure": "pooled_conformal_coverage", "value": "0.8971"},
+        {"section": "error_by_similarity / [0.0, 0.2)", "figure": "n_drugs", "value": "48"},
+        {"section": "error_by_similarity / [0.0, 0.2)", "figure": "per_drug_auroc",
+         "value": "0.8608"},
+    ]  # fmt: skip
+    # Without a held-out file, the card's record.
+    assert card.benchmark_table(recorded, {}).to_dict("records") == [
+        {"section": "-", "figure": "n_folds", "value": "5"}
+    ]
+
+
+def test_the_shipped_predictor_carries_its_held_out_figures() -> None:
+    import json
+
+    from sefreq.model.artifact import EVALUATION_FILE, held_out_evaluation, model_dir
+
+    figures = held_out_evaluation(model_dir())
+    assert figures == json.loads((model_dir() / EVALUATION_FILE).read_text())
+    assert figures["protocol"] == "ICS-all" and figures["n_folds"] == 10
+    assert 0.85 < figures["pooled_conformal_coverage"] < 0.95
+    assert held_out_evaluation(model_dir() / "no such bundle") == {}
+    # The About page's first table quotes the README's ICS-all figures.
+    from sefreq.present import card
+
+    summary = card.held_out_summary(figures).set_index("figure")
+    row = summary.loc["per-drug AUPR (ranking within a drug)"]
+    assert (row["structure only"], row["known targets"], row["knn-listed"]) == (
+        "0.526", "0.552", "0.519")  # fmt: skip
+    assert card.held_out_summary({}).empty
