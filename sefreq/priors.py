@@ -98,12 +98,8 @@ def _power(x: np.ndarray, gamma: float) -> np.ndarray:
 
 
 def _logit_residual(p: np.ndarray, prevalence: np.ndarray) -> np.ndarray:
-    """logit(p) - logit(prevalence), both clipped to [1e-4, 1 - 1e-4]. The logit as
-    log(p / (1 - p)) (within 1e-15 of ``scipy.special.logit`` in float64): importing
-    scipy.special cost a screening worker 0.24 s of its start (#24)."""
-
-    def logit(x: np.ndarray) -> np.ndarray:
-        return np.log(x / (1 - x))
+    """logit(p) - logit(prevalence), both clipped to [1e-4, 1 - 1e-4]."""
+    from scipy.special import logit  # here, not at the top: loading the model stays fast
 
     return logit(np.clip(p, 1e-4, 1 - 1e-4)) - logit(np.clip(prevalence, 1e-4, 1 - 1e-4))
 
