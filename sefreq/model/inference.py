@@ -27,6 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
+from sefreq.chem.similarity import set_bit_sums
 from sefreq.model.inputs import ModelInputs
 from sefreq.model.network import SEFreqNet
 
@@ -150,14 +151,7 @@ class FusedEnsemble:
             first = torch.cat([profile, desc], dim=1)
             parts.append(torch.relu(first @ self.w1_mechanism + self.b1_mechanism))
         if self.n_encoders > self.n_mechanism_encoders:
-            rows, bits = np.nonzero(np.asarray(fingerprints))
-            offsets = np.searchsorted(rows, np.arange(n))
-            h = torch.nn.functional.embedding_bag(
-                torch.from_numpy(bits.astype(np.int64)),
-                self.w1_bits,
-                torch.from_numpy(offsets.astype(np.int64)),
-                mode="sum",
-            )
+            h = set_bit_sums(fingerprints, self.w1_bits)
             parts.append(torch.relu(h + desc @ self.w1_desc + self.b1))
         h = torch.cat(parts, dim=1) if len(parts) > 1 else parts[0]
         h = h.view(n, self.n_encoders, self.hidden).transpose(0, 1)  # (E, n, hidden)
